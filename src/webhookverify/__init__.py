@@ -1,0 +1,78 @@
+"""webhookverify: receive webhooks safely.
+
+Prove who sent a request, that nothing in it was altered, that it is fresh
+and not a replay, then hand it to your code as an event.
+"""
+
+from .errors import (
+    AccessDisabled,
+    AmbiguousMatch,
+    BodyTooLarge,
+    ConfigurationError,
+    DuplicateHeader,
+    InvalidRequest,
+    MalformedBody,
+    MalformedHeader,
+    MalformedSignature,
+    MalformedTimestamp,
+    MissingHeader,
+    NoHandlerMatched,
+    NoValidKey,
+    PayloadError,
+    ReplayStoreUnavailable,
+    SignatureMismatch,
+    TimestampInFuture,
+    TimestampTooOld,
+    UnsupportedSignatureVersion,
+    VerificationError,
+    WebhookError,
+)
+from .keys import Secret, parse_secret
+from .request import Headers, WebhookRequest
+from .verifiers import (
+    HmacVerifier,
+    KeyValueHeader,
+    MessageBuilder,
+    MessageTemplate,
+    TokenVerifier,
+    Verification,
+    Verifier,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AccessDisabled",
+    "AmbiguousMatch",
+    "BodyTooLarge",
+    "ConfigurationError",
+    "DuplicateHeader",
+    "Headers",
+    "HmacVerifier",
+    "InvalidRequest",
+    "KeyValueHeader",
+    "MalformedBody",
+    "MalformedHeader",
+    "MalformedSignature",
+    "MalformedTimestamp",
+    "MessageBuilder",
+    "MessageTemplate",
+    "MissingHeader",
+    "NoHandlerMatched",
+    "NoValidKey",
+    "PayloadError",
+    "ReplayStoreUnavailable",
+    "Secret",
+    "SignatureMismatch",
+    "TimestampInFuture",
+    "TimestampTooOld",
+    "TokenVerifier",
+    "UnsupportedSignatureVersion",
+    "Verification",
+    "VerificationError",
+    "Verifier",
+    "WebhookError",
+    "WebhookRequest",
+    "__version__",
+    "parse_secret",
+]

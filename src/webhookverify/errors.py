@@ -1,0 +1,189 @@
+"""The error tree.
+
+Every error the library raises derives from :class:`WebhookError`. Errors
+about a *request* derive from :class:`VerificationError` and carry a stable
+``reason`` code that logs, metrics and tests can rely on; errors about the
+*configuration* are :class:`ConfigurationError` and are raised when the
+configuration is built, never while a request is being served.
+
+Messages name the setting to check, never its value: no secret, no expected
+signature and no received signature ever appears in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+__all__ = [
+    "AccessDisabled",
+    "AmbiguousMatch",
+    "BodyTooLarge",
+    "ConfigurationError",
+    "DuplicateHeader",
+    "InvalidRequest",
+    "MalformedBody",
+    "MalformedHeader",
+    "MalformedSignature",
+    "MalformedTimestamp",
+    "MissingHeader",
+    "NoHandlerMatched",
+    "NoValidKey",
+    "PayloadError",
+    "ReplayStoreUnavailable",
+    "SignatureMismatch",
+    "TimestampInFuture",
+    "TimestampTooOld",
+    "UnsupportedSignatureVersion",
+    "VerificationError",
+    "WebhookError",
+]
+
+
+class WebhookError(Exception):
+    """Base of every error raised by webhookverify."""
+
+
+class ConfigurationError(WebhookError, ValueError):
+    """The configuration is wrong: raised when it is built, not per request."""
+
+
+class InvalidRequest(WebhookError, ValueError):
+    """A :class:`~webhookverify.WebhookRequest` could not be built from what was given.
+
+    Raised for a parsed body where raw bytes are needed, a ``str`` body without
+    an encoding, or a header name or value that HTTP does not allow.
+    """
+
+
+class PayloadError(WebhookError, ValueError):
+    """A verified body could not be decoded as asked (``Delivery.json()``)."""
+
+
+class ReplayStoreUnavailable(WebhookError):
+    """The replay store could not be reached; the receiver fails closed (503)."""
+
+
+class VerificationError(WebhookError):
+    """A request did not pass verification.
+
+    Attributes:
+        reason: a stable, machine-readable code (``signature_mismatch``, ...).
+        header: the header involved, when there is one.
+        handler: the handler's name, filled in by the registry.
+    """
+
+    reason: ClassVar[str] = "verification_failed"
+    default_message: ClassVar[str] = "the request did not pass verification"
+
+    def __init__(
+        self, message: str | None = None, *, header: str | None = None, handler: str | None = None
+    ) -> None:
+        self.header = header
+        self.handler = handler
+        super().__init__(message or self.default_message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reason={self.reason!r}, message={str(self)!r})"
+
+
+class MissingHeader(VerificationError):
+    reason = "missing_header"
+    default_message = "a header the verifier needs is missing"
+
+
+class DuplicateHeader(VerificationError):
+    reason = "duplicate_header"
+    default_message = "a header the verifier reads appears more than once"
+
+
+class MalformedHeader(VerificationError):
+    reason = "malformed_header"
+    default_message = "a header the verifier reads is malformed"
+
+
+class MalformedSignature(VerificationError):
+    reason = "malformed_signature"
+    default_message = "the signature could not be decoded"
+
+
+class UnsupportedSignatureVersion(VerificationError):
+    reason = "unsupported_signature_version"
+    default_message = "the signature header holds no signature of a version this verifier accepts"
+
+
+class SignatureMismatch(VerificationError):
+    reason = "signature_mismatch"
+    default_message = "the signature does not match the request"
+
+
+class MalformedTimestamp(VerificationError):
+    reason = "malformed_timestamp"
+    default_message = "the signed timestamp is not a valid timestamp"
+
+
+class TimestampTooOld(VerificationError):
+    reason = "timestamp_too_old"
+    default_message = "the signed timestamp is older than the tolerance allows"
+
+
+class TimestampInFuture(VerificationError):
+    reason = "timestamp_in_future"
+    default_message = "the signed timestamp is further in the future than the tolerance allows"
+
+
+class NoValidKey(VerificationError):
+    reason = "no_valid_key"
+    default_message = (
+        "no configured secret or key is valid at this time (check not_before/not_after)"
+    )
+
+
+class MalformedBody(VerificationError):
+    reason = "malformed_body"
+    default_message = "the body is not in the form the scheme signs"
+
+
+class BodyTooLarge(VerificationError):
+    reason = "body_too_large"
+    default_message = "the body is larger than max_body_size"
+
+
+class AccessDisabled(VerificationError):
+    reason = "access_disabled"
+    default_message = "webhook access is switched off (HandlerRegistry.enabled)"
+
+
+class AmbiguousMatch(VerificationError):
+    """Two or more handlers verified the request and the registry is strict."""
+
+    reason = "ambiguous_match"
+    default_message = (
+        "more than one webhook handler verified the request (HandlerRegistry strict=True)"
+    )
+
+
+class NoHandlerMatched(VerificationError):
+    """No enabled handler verified the request.
+
+    Attributes:
+        attempts: ``(handler name, reason code)`` for every handler tried, in
+            order; handlers skipped because a required header was absent are
+            listed with ``missing_header``. For logs and the
+            ``webhook.rejected`` event, never for the HTTP response.
+        errors: the :class:`VerificationError` of each attempt, in order.
+    """
+
+    reason = "no_handler_matched"
+    default_message = "no webhook handler verified the request"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        attempts: Sequence[tuple[str, str]] = (),
+        errors: Sequence[VerificationError] = (),
+    ) -> None:
+        super().__init__(message)
+        self.attempts: tuple[tuple[str, str], ...] = tuple(attempts)
+        self.errors: tuple[VerificationError, ...] = tuple(errors)

@@ -1,0 +1,174 @@
+"""Shared tokens and HTTP Basic credentials (GitLab's ``X-Gitlab-Token``, Okta).
+
+A token proves less than a signature: it shows the sender knows the secret,
+but it does not cover the body, so anyone who sees one request (a logging
+proxy, a misconfigured TLS terminator) can send any body with it, and nothing
+in it tells one delivery from a replay. Prefer a signing scheme wherever the
+sender offers one, and serve token endpoints over HTTPS only.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac as _hmac
+import time
+from collections.abc import Iterable
+
+from ..errors import ConfigurationError, MalformedHeader, NoValidKey, SignatureMismatch
+from ..keys import Secret, to_secrets
+from ..request import WebhookRequest
+from ._base import ReplayMode, Verification, single_header
+
+__all__ = ["TokenVerifier"]
+
+
+def _fingerprint(value: bytes) -> bytes:
+    # Tokens are compared through a hash so that the comparison takes the same
+    # time whatever the lengths of the token sent and the token expected.
+    return hashlib.sha256(value).digest()
+
+
+class TokenVerifier:
+    """Accept a request that carries one of the configured tokens.
+
+    Args:
+        secret / secrets: the token(s), oldest first; rotation appends.
+        header: the header that carries the token (``Authorization`` when
+            ``basic=True``).
+        prefix: text before the token, such as ``"Bearer "`` (the scheme word
+            is matched case-insensitively, as RFC 9110 §11.1 says).
+        basic: read HTTP Basic credentials (RFC 7617); the secrets are the
+            passwords.
+        username: with ``basic=True``, the user name that must come with them.
+
+    A token proves less than a signature: see the module documentation.
+
+    Raises:
+        ConfigurationError: no token, no header, or ``username`` without ``basic``.
+    """
+
+    __slots__ = ("_digests", "basic", "header", "prefix", "scheme", "secrets", "username")
+
+    secrets: tuple[Secret, ...]
+    header: str
+    prefix: str
+    basic: bool
+    username: str | None
+    scheme: str
+    _digests: tuple[bytes, ...]
+
+    def __init__(
+        self,
+        *,
+        secret: Secret | str | bytes | None = None,
+        secrets: Iterable[Secret | str | bytes] | None = None,
+        header: str | None = None,
+        prefix: str = "",
+        basic: bool = False,
+        username: str | None = None,
+    ) -> None:
+        owner = "TokenVerifier"
+        set_ = object.__setattr__
+        set_(self, "secrets", to_secrets(secret, secrets, owner=owner))
+        if basic:
+            header = header or "Authorization"
+            if prefix:
+                raise ConfigurationError(f"{owner}(basic=True) reads 'Basic ...'; drop prefix=")
+        elif username is not None:
+            raise ConfigurationError(f"{owner}(username=...) needs basic=True")
+        if not header:
+            raise ConfigurationError(f"{owner}(header=...) must name the header with the token")
+        set_(self, "header", header)
+        set_(self, "prefix", prefix)
+        set_(self, "basic", basic)
+        set_(self, "username", username)
+        set_(self, "scheme", "basic" if basic else "token")
+        set_(self, "_digests", tuple(_fingerprint(s.value) for s in self.secrets))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("TokenVerifier is immutable; build a new one")
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return (self.header,)
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return "off"  # nothing is signed, so there is nothing to key a replay on
+
+    @property
+    def replay_window(self) -> float | None:
+        return None
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """Check the token; return a ``Verification`` or raise a ``VerificationError``."""
+        if now is None:
+            now = request.received_at
+        value = single_header(request, self.header)
+        if self.basic:
+            token = self._basic_password(value)
+        else:
+            if self.prefix:
+                head = value[: len(self.prefix)]
+                if head.lower() != self.prefix.lower():
+                    raise MalformedHeader(
+                        f"the {self.header} header does not start with {self.prefix.strip()!r} "
+                        "(check prefix=)",
+                        header=self.header,
+                    )
+                value = value[len(self.prefix) :]
+            token = value.encode("latin-1")
+        sent = _fingerprint(token)
+        any_valid = False
+        for index, secret in enumerate(self.secrets):
+            if not secret.is_valid_at(now):
+                continue
+            any_valid = True
+            if _hmac.compare_digest(sent, self._digests[index]):
+                return Verification(scheme=self.scheme, key_id=secret.key_id or f"secret[{index}]")
+        if not any_valid:
+            raise NoValidKey()
+        raise SignatureMismatch(f"the token in {self.header} does not match", header=self.header)
+
+    def _basic_password(self, value: str) -> bytes:
+        scheme, _, encoded = value.partition(" ")
+        if scheme.lower() != "basic" or not encoded:
+            raise MalformedHeader(
+                f"the {self.header} header does not hold Basic credentials", header=self.header
+            )
+        try:
+            user, colon, password = binascii.a2b_base64(
+                encoded.strip(), strict_mode=True
+            ).partition(b":")
+        except (binascii.Error, ValueError):
+            raise MalformedHeader(
+                f"the Basic credentials in {self.header} are not valid base64", header=self.header
+            ) from None
+        if not colon:
+            raise MalformedHeader(
+                f"the Basic credentials in {self.header} have no ':'", header=self.header
+            )
+        if self.username is not None and not _hmac.compare_digest(
+            _fingerprint(user), _fingerprint(self.username.encode("utf-8"))
+        ):
+            raise SignatureMismatch(
+                f"the credentials in {self.header} do not match", header=self.header
+            )
+        return password
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """Return the header a sender would add: the newest valid token."""
+        moment = time.time() if now is None else now
+        valid = [s for s in self.secrets if s.is_valid_at(moment)]
+        if not valid:
+            raise NoValidKey()
+        token = valid[-1].value
+        if self.basic:
+            credentials = (self.username or "webhook").encode("utf-8") + b":" + token
+            encoded = binascii.b2a_base64(credentials, newline=False).decode("ascii")
+            return {self.header: f"Basic {encoded}"}
+        return {self.header: self.prefix + token.decode("latin-1")}
+
+    def __repr__(self) -> str:
+        return f"TokenVerifier(header={self.header!r}, secrets=<{len(self.secrets)} hidden>)"
