@@ -11,4 +11,4 @@ from ._more import *  # noqa: F403
 from ._popular import *  # noqa: F403
 from ._standard import *  # noqa: F403
 
-__all__ = [*_popular.__all__, *_standard.__all__, *_more.__all__]  # noqa: PLE0604
+__all__ = [*_popular.__all__, *_standard.__all__, *_more.__all__]
