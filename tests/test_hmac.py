@@ -13,6 +13,7 @@ from contract import NOW, VerifierContract
 from webhookverify import (
     ConfigurationError,
     HmacVerifier,
+    InvalidRequest,
     KeyValueHeader,
     MalformedSignature,
     MessageTemplate,
@@ -233,7 +234,7 @@ def test_timestamp_parsing_is_strict(stamp: str) -> None:
     sig = mac(b"k", stamp.encode("utf-8") + b"." + body).hex()
     try:
         request = WebhookRequest(headers={"S": sig, "T": stamp}, body=body)
-    except Exception:
+    except InvalidRequest:  # non-latin-1 digits cannot even be sent
         return
     with pytest.raises(VerificationError) as info:
         verifier.verify(request, now=NOW)

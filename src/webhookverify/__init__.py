@@ -27,7 +27,10 @@ from .errors import (
     VerificationError,
     WebhookError,
 )
+from .events import EventBus
 from .keys import Secret, parse_secret
+from .receiver import Delivery, Outcome, Receiver, Rejection
+from .registry import Handler, HandlerRegistry, Match
 from .request import Headers, WebhookRequest
 from .verifiers import (
     HmacVerifier,
@@ -46,7 +49,11 @@ __all__ = [
     "AmbiguousMatch",
     "BodyTooLarge",
     "ConfigurationError",
+    "Delivery",
     "DuplicateHeader",
+    "EventBus",
+    "Handler",
+    "HandlerRegistry",
     "Headers",
     "HmacVerifier",
     "InvalidRequest",
@@ -55,12 +62,16 @@ __all__ = [
     "MalformedHeader",
     "MalformedSignature",
     "MalformedTimestamp",
+    "Match",
     "MessageBuilder",
     "MessageTemplate",
     "MissingHeader",
     "NoHandlerMatched",
     "NoValidKey",
+    "Outcome",
     "PayloadError",
+    "Receiver",
+    "Rejection",
     "ReplayStoreUnavailable",
     "Secret",
     "SignatureMismatch",

@@ -1,0 +1,216 @@
+"""A small event bus, after Tiki's event manager.
+
+Listeners bind to an event name with a priority; higher priority runs first,
+equal priority in bind order. Binding an event name to another event name
+chains them: triggering the first triggers the second with the same payload.
+Every listener runs even when one fails; the failures come back together as
+one :class:`ExceptionGroup`.
+
+Binding and unbinding copy the listener table and swap it in, so triggering
+never takes a lock and a listener may bind or unbind while events fire.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DUPLICATE",
+    "RECEIVED",
+    "REJECTED",
+    "EventBus",
+    "Listener",
+]
+
+RECEIVED = "webhook.received"
+"""Payload: a :class:`~webhookverify.Delivery`, verified and new."""
+DUPLICATE = "webhook.duplicate"
+"""Payload: the :class:`~webhookverify.Delivery` that was not dispatched again."""
+REJECTED = "webhook.rejected"
+"""Payload: a :class:`~webhookverify.Rejection` (request, status, per-handler reasons)."""
+
+Listener: TypeAlias = Callable[[Any], "object | Awaitable[object]"]
+_Target: TypeAlias = "Listener | str"
+# (sort key, target): sort key is (-priority, bind sequence)
+_Entry: TypeAlias = tuple[tuple[int, int], _Target]
+
+
+class EventBus:
+    """Bind listeners to event names; trigger events with one payload."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, tuple[_Entry, ...]] = {}
+        self._lock = threading.Lock()
+        self._sequence = itertools.count()
+
+    # -- binding -------------------------------------------------------------------
+
+    def bind(self, event: str, callback: Listener | str, priority: int = 0) -> None:
+        """Run ``callback(payload)`` when ``event`` fires.
+
+        Args:
+            event: the event name, such as ``"webhook.received"``.
+            callback: a callable taking the payload (plain or ``async def``),
+                or another event name to chain to.
+            priority: higher runs first; equal priorities run in bind order.
+
+        Raises:
+            ConfigurationError: an empty name, a callback that is neither
+                callable nor an event name, or a chain that would loop.
+        """
+        if not isinstance(event, str) or not event:
+            raise ConfigurationError("EventBus.bind(event=...) must be a non-empty event name")
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise ConfigurationError("EventBus.bind(priority=...) must be an int")
+        if isinstance(callback, str):
+            if not callback:
+                raise ConfigurationError("EventBus.bind: a chained event name must not be empty")
+        elif not callable(callback):
+            raise ConfigurationError(
+                "EventBus.bind(callback=...) must be a callable taking the payload, "
+                "or an event name to chain to"
+            )
+        with self._lock:
+            if isinstance(callback, str) and self._reaches(callback, event):
+                raise ConfigurationError(
+                    f"chaining {event!r} to {callback!r} would make the events trigger each "
+                    "other forever"
+                )
+            entries = (*self._table.get(event, ()), ((-priority, next(self._sequence)), callback))
+            self._table = {**self._table, event: tuple(sorted(entries, key=lambda e: e[0]))}
+
+    def unbind(self, event: str, callback: Listener | str) -> bool:
+        """Remove every binding of ``callback`` to ``event``; return whether any existed."""
+        with self._lock:
+            entries = self._table.get(event, ())
+            kept = tuple(e for e in entries if not _same(e[1], callback))
+            if len(kept) == len(entries):
+                return False
+            table = dict(self._table)
+            if kept:
+                table[event] = kept
+            else:
+                del table[event]
+            self._table = table
+            return True
+
+    def listeners(self, event: str) -> tuple[Listener | str, ...]:
+        """The targets bound to ``event``, in the order they run."""
+        return tuple(target for _, target in self._table.get(event, ()))
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        seen: set[str] = set()
+        stack = [start]
+        while stack:
+            name = stack.pop()
+            if name == goal:
+                return True
+            if name in seen:
+                continue
+            seen.add(name)
+            stack.extend(t for _, t in self._table.get(name, ()) if isinstance(t, str))
+        return False
+
+    # -- triggering ----------------------------------------------------------------
+
+    def _plan(self, event: str) -> list[Listener]:
+        """Flatten the chain into the callables to run, in order."""
+        table = self._table
+        plan: list[Listener] = []
+
+        def walk(name: str) -> None:
+            for _, target in table.get(name, ()):
+                if isinstance(target, str):
+                    walk(target)
+                else:
+                    plan.append(target)
+
+        walk(event)
+        return plan
+
+    def trigger(self, event: str, payload: Any) -> None:
+        """Run every listener of ``event`` (and chained events) with ``payload``.
+
+        An ``async def`` listener is run to completion on a private event
+        loop; from inside a running loop, use :meth:`atrigger` instead.
+
+        Raises:
+            ExceptionGroup: one or more listeners raised; every listener ran.
+        """
+        errors: list[Exception] = []
+        for listener in self._plan(event):
+            try:
+                result = listener(payload)
+                if inspect.isawaitable(result):
+                    _run_awaitable(result)
+            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+                errors.append(exc)
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} listener(s) of {event!r} failed", errors)
+
+    async def atrigger(self, event: str, payload: Any) -> None:
+        """Like :meth:`trigger`, awaiting async listeners in order.
+
+        Plain (sync) listeners run in a worker thread, so a slow one does not
+        stall the event loop; the order and priorities are kept.
+
+        Raises:
+            ExceptionGroup: one or more listeners raised; every listener ran.
+        """
+        import asyncio  # only where an async API is called
+
+        errors: list[Exception] = []
+        for listener in self._plan(event):
+            try:
+                if _is_async(listener):
+                    await listener(payload)  # type: ignore[misc]
+                else:
+                    result = await asyncio.to_thread(listener, payload)
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+                errors.append(exc)
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} listener(s) of {event!r} failed", errors)
+
+    def __repr__(self) -> str:
+        counts = {name: len(entries) for name, entries in self._table.items()}
+        return f"EventBus({counts!r})"
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or a == b
+
+
+def _is_async(listener: object) -> bool:
+    if inspect.iscoroutinefunction(listener):
+        return True
+    call = getattr(listener, "__call__", None)  # noqa: B004 - an object with async __call__
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _run_awaitable(awaitable: Awaitable[object]) -> object:
+    import asyncio  # only where an async listener is met
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise RuntimeError(
+            "an async listener cannot run inside a running event loop from EventBus.trigger; "
+            "use await EventBus.atrigger (Receiver.areceive does)"
+        )
+
+    async def wait() -> object:
+        return await awaitable
+
+    return asyncio.run(wait())

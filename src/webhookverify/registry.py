@@ -1,0 +1,310 @@
+"""Handlers and the registry that tries them in order: the first success wins.
+
+This is Tiki 25's ``tiki-webhooks.php`` model: every configured webhook
+handler is checked in turn, the first whose check passes names the sender and
+the local user the delivery acts for. Unlike Tiki, handlers whose required
+headers are absent are skipped before any cryptography (through an index, so
+a thousand handlers cost about what the real candidates cost), every reason
+for a refusal is kept for the logs, and the user is bound to the delivery
+only: nothing global, nothing persisted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .errors import (
+    AccessDisabled,
+    AmbiguousMatch,
+    ConfigurationError,
+    NoHandlerMatched,
+    VerificationError,
+)
+from .request import WebhookRequest
+from .verifiers._base import ReplayMode, Verification, Verifier
+
+__all__ = ["Handler", "HandlerRegistry", "Match"]
+
+logger = logging.getLogger("webhookverify")
+
+# How many skipped handlers a NoHandlerMatched lists when no handler was a
+# candidate at all: enough to debug a small registry, bounded for a large one.
+_MAX_SKIPPED_LISTED = 20
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Handler:
+    """One known sender: how it signs, and who acts on its behalf.
+
+    Args:
+        name: unique within a registry; used in logs and replay keys.
+        verifier: any object with ``verify``, ``sign`` and ``required_headers``.
+        user: the local principal the delivery acts for (Tiki's handler user).
+        enabled: a disabled handler never matches.
+        replay: ``"id"``, ``"content"`` or ``"off"``; default: the verifier's
+            ``replay_default`` (``id`` where the scheme signs an id, ``content``
+            where it signs only the body, ``off`` for tokens).
+        replay_ttl: how long a processed delivery is remembered, in seconds;
+            never less than the verifier's timestamp window. Default: that
+            window, or 24 hours for schemes that sign no timestamp.
+
+    Raises:
+        ConfigurationError: an empty name, a verifier without the protocol's
+            methods, or an unknown replay mode.
+    """
+
+    name: str
+    verifier: Verifier
+    user: str | None = None
+    enabled: bool = True
+    replay: ReplayMode | None = None
+    replay_ttl: float | None = None
+
+    def __init__(
+        self,
+        name: str,
+        verifier: Verifier,
+        user: str | None = None,
+        *,
+        enabled: bool = True,
+        replay: ReplayMode | None = None,
+        replay_ttl: float | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigurationError("Handler(name=...) must be a non-empty str")
+        for method in ("verify", "sign"):
+            if not callable(getattr(verifier, method, None)):
+                raise ConfigurationError(
+                    f"Handler {name!r}: the verifier has no {method}() method; pass a verifier "
+                    "such as HmacVerifier(...) or presets.github(...)"
+                )
+        required = getattr(verifier, "required_headers", None)
+        if not isinstance(required, tuple) or not all(isinstance(h, str) for h in required):
+            raise ConfigurationError(
+                f"Handler {name!r}: verifier.required_headers must be a tuple of header names"
+            )
+        if replay not in (None, "id", "content", "off"):
+            raise ConfigurationError(
+                f"Handler {name!r}: replay={replay!r} is unknown; use 'id', 'content' or 'off'"
+            )
+        if replay_ttl is not None and (
+            isinstance(replay_ttl, bool)
+            or not isinstance(replay_ttl, int | float)
+            or replay_ttl <= 0
+        ):
+            raise ConfigurationError(f"Handler {name!r}: replay_ttl must be a positive number")
+        if user is not None and not isinstance(user, str):
+            raise ConfigurationError(f"Handler {name!r}: user must be a str")
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "verifier", verifier)
+        set_(self, "user", user)
+        set_(self, "enabled", bool(enabled))
+        set_(self, "replay", replay)
+        set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
+
+    @property
+    def replay_mode(self) -> ReplayMode:
+        """The replay mode in force (the handler's, else the verifier's default)."""
+        if self.replay is not None:
+            return self.replay
+        mode = getattr(self.verifier, "replay_default", "content")
+        if mode == "id":
+            return "id"
+        return "off" if mode == "off" else "content"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The handler that verified a request, and what it proved."""
+
+    handler: Handler
+    verification: Verification
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """An immutable view of the registry, swapped in whole on every change."""
+
+    handlers: tuple[Handler, ...]
+    # lower-cased first required header -> (position, handler, other required headers)
+    index: dict[str, tuple[tuple[int, Handler, tuple[str, ...]], ...]] = field(default_factory=dict)
+    # enabled handlers that require no header at all: always candidates
+    always: tuple[tuple[int, Handler, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
+        index: dict[str, list[tuple[int, Handler, tuple[str, ...]]]] = {}
+        always: list[tuple[int, Handler, tuple[str, ...]]] = []
+        for position, handler in enumerate(handlers):
+            if not handler.enabled:
+                continue
+            required = tuple(h.lower() for h in handler.verifier.required_headers)
+            entry = (position, handler, required[1:])
+            if required:
+                index.setdefault(required[0], []).append(entry)
+            else:
+                always.append(entry)
+        return cls(handlers, {k: tuple(v) for k, v in index.items()}, tuple(always))
+
+
+class HandlerRegistry:
+    """Handlers in order, an access switch, and first-success verification.
+
+    Args:
+        handlers: the handlers, tried in this order.
+        enabled: the access switch; off, every request is refused (403).
+        strict: when two handlers verify the same request, raise
+            :class:`AmbiguousMatch` instead of taking the first.
+
+    Handlers may be added and removed while requests are served: changes
+    swap in a new immutable snapshot under a lock, and :meth:`verify` reads
+    the snapshot once, without a lock.
+    """
+
+    def __init__(
+        self, handlers: Iterable[Handler] = (), *, enabled: bool = True, strict: bool = False
+    ) -> None:
+        self._lock = threading.Lock()
+        self.enabled = bool(enabled)
+        self.strict = bool(strict)
+        items = tuple(handlers)
+        self._check(items)
+        self._snapshot = _Snapshot.build(items)
+
+    @staticmethod
+    def _check(handlers: tuple[Handler, ...]) -> None:
+        seen: set[str] = set()
+        for handler in handlers:
+            if not isinstance(handler, Handler):
+                raise ConfigurationError(
+                    f"HandlerRegistry takes Handler objects, not {type(handler).__name__}"
+                )
+            if handler.name in seen:
+                raise ConfigurationError(
+                    f"two handlers are named {handler.name!r}; names are unique"
+                )
+            seen.add(handler.name)
+
+    # -- changes -------------------------------------------------------------------
+
+    def add(self, handler: Handler, *, position: int | None = None) -> None:
+        """Add ``handler`` at the end, or at ``position`` in the order."""
+        with self._lock:
+            items = list(self._snapshot.handlers)
+            items.insert(len(items) if position is None else position, handler)
+            new = tuple(items)
+            self._check(new)
+            self._snapshot = _Snapshot.build(new)
+
+    def remove(self, name: str) -> Handler:
+        """Remove the handler named ``name`` and return it.
+
+        Raises:
+            KeyError: no handler has that name.
+        """
+        with self._lock:
+            items = self._snapshot.handlers
+            for handler in items:
+                if handler.name == name:
+                    self._snapshot = _Snapshot.build(tuple(h for h in items if h is not handler))
+                    return handler
+        raise KeyError(name)
+
+    def replace(self, handler: Handler) -> Handler:
+        """Swap in ``handler`` for the one with the same name, keeping its place."""
+        with self._lock:
+            items = list(self._snapshot.handlers)
+            for i, old in enumerate(items):
+                if old.name == handler.name:
+                    items[i] = handler
+                    self._snapshot = _Snapshot.build(tuple(items))
+                    return old
+        raise KeyError(handler.name)
+
+    def get(self, name: str) -> Handler | None:
+        return next((h for h in self._snapshot.handlers if h.name == name), None)
+
+    def __iter__(self) -> Iterator[Handler]:
+        return iter(self._snapshot.handlers)
+
+    def __len__(self) -> int:
+        return len(self._snapshot.handlers)
+
+    def __repr__(self) -> str:
+        names = [h.name for h in self._snapshot.handlers]
+        return f"HandlerRegistry({names!r}, enabled={self.enabled!r}, strict={self.strict!r})"
+
+    # -- verification --------------------------------------------------------------
+
+    def candidates(self, request: WebhookRequest) -> list[Handler]:
+        """The enabled handlers whose required headers are all present, in order."""
+        return [entry[1] for entry in self._candidates(self._snapshot, request)]
+
+    @staticmethod
+    def _candidates(
+        snapshot: _Snapshot, request: WebhookRequest
+    ) -> list[tuple[int, Handler, tuple[str, ...]]]:
+        headers = request.headers
+        found = list(snapshot.always)
+        index = snapshot.index
+        for name in headers:
+            entries = index.get(name.lower())
+            if entries:
+                found.extend(e for e in entries if all(h in headers for h in e[2]))
+        if len(found) > 1:
+            found.sort(key=lambda e: e[0])
+        return found
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Match:
+        """Return the first enabled handler that verifies ``request``.
+
+        Raises:
+            AccessDisabled: the access switch is off.
+            NoHandlerMatched: no handler verified it; ``attempts`` lists each
+                handler tried with its reason code (for logs, never a response).
+            AmbiguousMatch: ``strict`` and two handlers verified it.
+        """
+        if not self.enabled:
+            raise AccessDisabled()
+        snapshot = self._snapshot
+        attempts: list[tuple[str, str]] = []
+        errors: list[VerificationError] = []
+        found: Match | None = None
+        for _, handler, _ in self._candidates(snapshot, request):
+            try:
+                verification = handler.verifier.verify(request, now)
+            except VerificationError as exc:
+                exc.handler = handler.name
+                attempts.append((handler.name, exc.reason))
+                errors.append(exc)
+                continue
+            except Exception as exc:
+                logger.exception(
+                    "verifier of handler %r raised %s instead of a VerificationError",
+                    handler.name,
+                    type(exc).__name__,
+                    extra={"webhookverify": {"handler": handler.name, "reason": "verifier_error"}},
+                )
+                error = VerificationError("the verifier failed unexpectedly", handler=handler.name)
+                attempts.append((handler.name, "verifier_error"))
+                errors.append(error)
+                continue
+            if found is not None:
+                raise AmbiguousMatch(
+                    f"handlers {found.handler.name!r} and {handler.name!r} both verified "
+                    "the request",
+                    handler=handler.name,
+                )
+            found = Match(handler, verification)
+            if not self.strict:
+                return found
+        if found is not None:
+            return found
+        if not attempts:
+            skipped = [h.name for h in snapshot.handlers if h.enabled][:_MAX_SKIPPED_LISTED]
+            attempts = [(name, "missing_header") for name in skipped]
+        raise NoHandlerMatched(attempts=attempts, errors=errors)

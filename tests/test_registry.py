@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from webhookverify import (
+    AccessDisabled,
+    AmbiguousMatch,
+    ConfigurationError,
+    Handler,
+    HandlerRegistry,
+    HmacVerifier,
+    NoHandlerMatched,
+    TokenVerifier,
+    Verification,
+    WebhookRequest,
+)
+from webhookverify.testing import sign_request
+
+
+def hmac_handler(name: str, secret: str, header: str = "Webhook-Signature", **kw: Any) -> Handler:
+    return Handler(name, HmacVerifier(secret=secret, header=header, encoding="base64"), **kw)
+
+
+def test_first_success_wins_in_order() -> None:
+    a = hmac_handler("a", "sa", user="alice")
+    b = hmac_handler("b", "sb", user="bob")
+    c = hmac_handler("c", "sb", user="carol")  # same secret as b: b comes first
+    registry = HandlerRegistry([a, b, c])
+    request = sign_request(b.verifier, b"{}")
+    match = registry.verify(request)
+    assert match.handler is b
+    assert match.handler.user == "bob"
+    assert isinstance(match.verification, Verification)
+
+
+def test_no_match_lists_every_attempt_with_reasons() -> None:
+    registry = HandlerRegistry([hmac_handler("a", "sa"), hmac_handler("b", "sb")])
+    request = sign_request(
+        HmacVerifier(secret="other", header="Webhook-Signature", encoding="base64")
+    )
+    with pytest.raises(NoHandlerMatched) as info:
+        registry.verify(request)
+    assert info.value.attempts == (("a", "signature_mismatch"), ("b", "signature_mismatch"))
+    assert [e.handler for e in info.value.errors] == ["a", "b"]
+
+
+def test_handlers_without_their_headers_are_skipped_before_crypto() -> None:
+    calls: list[str] = []
+
+    class Counting:
+        def __init__(self, name: str, header: str) -> None:
+            self.inner = HmacVerifier(secret="s", header=header)
+            self.name = name
+
+        @property
+        def required_headers(self) -> tuple[str, ...]:
+            return self.inner.required_headers
+
+        def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+            calls.append(self.name)
+            return self.inner.verify(request, now)
+
+        def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+            return self.inner.sign(body, now, **parts)
+
+    handlers = [Handler(f"h{i}", Counting(f"h{i}", f"X-Sig-{i}")) for i in range(50)]
+    registry = HandlerRegistry(handlers)
+    request = sign_request(handlers[37].verifier, b"x")
+    assert registry.verify(request).handler.name == "h37"
+    assert calls == ["h37"]
+    assert [h.name for h in registry.candidates(request)] == ["h37"]
+
+
+def test_missing_everything_reports_missing_header() -> None:
+    registry = HandlerRegistry([hmac_handler("a", "s")])
+    with pytest.raises(NoHandlerMatched) as info:
+        registry.verify(WebhookRequest(body=b""))
+    assert info.value.attempts == (("a", "missing_header"),)
+
+
+def test_disabled_handler_never_matches() -> None:
+    off = hmac_handler("off", "s", enabled=False)
+    registry = HandlerRegistry([off])
+    with pytest.raises(NoHandlerMatched):
+        registry.verify(sign_request(off.verifier))
+
+
+def test_access_switch() -> None:
+    handler = hmac_handler("a", "s")
+    registry = HandlerRegistry([handler], enabled=False)
+    with pytest.raises(AccessDisabled):
+        registry.verify(sign_request(handler.verifier))
+    registry.enabled = True
+    registry.verify(sign_request(handler.verifier))
+
+
+def test_strict_refuses_ambiguous_match() -> None:
+    a, b = hmac_handler("a", "same"), hmac_handler("b", "same")
+    request = sign_request(a.verifier)
+    assert HandlerRegistry([a, b]).verify(request).handler is a
+    with pytest.raises(AmbiguousMatch):
+        HandlerRegistry([a, b], strict=True).verify(request)
+    assert HandlerRegistry([a, hmac_handler("c", "x")], strict=True).verify(request).handler is a
+
+
+def test_token_and_hmac_handlers_mix() -> None:
+    token = Handler("gitlab", TokenVerifier(secret="t", header="X-Gitlab-Token"), user="ci")
+    signed = hmac_handler("tiki", "s")
+    registry = HandlerRegistry([signed, token])
+    assert registry.verify(WebhookRequest(headers={"X-Gitlab-Token": "t"})).handler is token
+
+
+def test_add_remove_replace_while_serving() -> None:
+    registry = HandlerRegistry()
+    handlers = [hmac_handler(f"h{i}", f"s{i}", header=f"X-S{i}") for i in range(20)]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        request = sign_request(handlers[0].verifier)
+        while not stop.is_set():
+            try:
+                registry.verify(request)
+            except NoHandlerMatched:
+                pass
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    threads = [threading.Thread(target=serve) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(20):
+        for h in handlers:
+            registry.add(h)
+        for h in handlers:
+            registry.remove(h.name)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    registry.add(handlers[1])
+    registry.add(handlers[0], position=0)
+    assert [h.name for h in registry] == ["h0", "h1"]
+    old = registry.replace(hmac_handler("h0", "new", header="X-S0"))
+    assert old is handlers[0]
+    assert len(registry) == 2
+    with pytest.raises(KeyError):
+        registry.remove("nope")
+    with pytest.raises(KeyError):
+        registry.replace(hmac_handler("nope", "s"))
+    assert registry.get("h1") is handlers[1]
+    assert registry.get("zzz") is None
+
+
+def test_broken_user_verifier_is_a_failed_check_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken:
+        required_headers = ("X-B",)
+
+        def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+            raise ZeroDivisionError
+
+        def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+            return {"X-B": "1"}
+
+    registry = HandlerRegistry([Handler("broken", Broken())])
+    with pytest.raises(NoHandlerMatched) as info:
+        registry.verify(WebhookRequest(headers={"X-B": "1"}))
+    assert info.value.attempts == (("broken", "verifier_error"),)
+    assert "ZeroDivisionError" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: Handler("", HmacVerifier(secret="s", header="S")), "name"),
+        (lambda: Handler("x", object()), "verify"),  # type: ignore[arg-type]
+        (lambda: Handler("x", HmacVerifier(secret="s", header="S"), replay="sometimes"), "replay"),  # type: ignore[arg-type]
+        (lambda: Handler("x", HmacVerifier(secret="s", header="S"), replay_ttl=0), "replay_ttl"),
+        (lambda: Handler("x", HmacVerifier(secret="s", header="S"), user=3), "user"),  # type: ignore[arg-type]
+        (lambda: HandlerRegistry([hmac_handler("a", "s"), hmac_handler("a", "t")]), "unique"),
+        (lambda: HandlerRegistry(["a"]), "Handler objects"),  # type: ignore[list-item]
+    ],
+)
+def test_configuration_errors(build: Any, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        build()
+
+
+def test_replay_mode_defaults_from_verifier() -> None:
+    assert hmac_handler("a", "s").replay_mode == "content"
+    assert Handler("t", TokenVerifier(secret="t", header="T")).replay_mode == "off"
+    assert hmac_handler("a", "s", replay="off").replay_mode == "off"
+    twitch = HmacVerifier(secret="s", header="S", template="{id}{body}", id_header="I")
+    assert Handler("tw", twitch).replay_mode == "id"
