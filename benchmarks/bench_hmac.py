@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import compare, report  # noqa: E402
-from webhookverify import HmacVerifier, WebhookRequest  # noqa: E402
+from benchmarks._harness import compare, report
+from webhookverify import HmacVerifier, WebhookRequest
 
 KEY = b"It's a Secret to Everybody"
 

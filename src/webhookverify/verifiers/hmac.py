@@ -163,11 +163,11 @@ class HmacVerifier:
     """
 
     __slots__ = (
+        "_body_only",
         "_digest_size",
         "_has_windows",
         "_key_ids",
         "_keys",
-        "_body_only",
         "_message",
         "_signs_id",
         "_timestamp_source",
