@@ -46,6 +46,9 @@ class EventBus:
 
     def __init__(self) -> None:
         self._table: dict[str, tuple[_Entry, ...]] = {}
+        # flattened listener lists per event, for the table in force; a new
+        # table comes with a new, empty cache
+        self._plans: dict[str, tuple[Listener, ...]] = {}
         self._lock = threading.Lock()
         self._sequence = itertools.count()
 
@@ -83,7 +86,8 @@ class EventBus:
                     "other forever"
                 )
             entries = (*self._table.get(event, ()), ((-priority, next(self._sequence)), callback))
-            self._table = {**self._table, event: tuple(sorted(entries, key=lambda e: e[0]))}
+            table = {**self._table, event: tuple(sorted(entries, key=lambda e: e[0]))}
+            self._table, self._plans = table, {}
 
     def unbind(self, event: str, callback: Listener | str) -> bool:
         """Remove every binding of ``callback`` to ``event``; return whether any existed."""
@@ -97,7 +101,7 @@ class EventBus:
                 table[event] = kept
             else:
                 del table[event]
-            self._table = table
+            self._table, self._plans = table, {}
             return True
 
     def listeners(self, event: str) -> tuple[Listener | str, ...]:
@@ -119,8 +123,12 @@ class EventBus:
 
     # -- triggering ----------------------------------------------------------------
 
-    def _plan(self, event: str) -> list[Listener]:
-        """Flatten the chain into the callables to run, in order."""
+    def _plan(self, event: str) -> tuple[Listener, ...]:
+        """Flatten the chain into the callables to run, in order (cached)."""
+        plans = self._plans
+        cached = plans.get(event)
+        if cached is not None:
+            return cached
         table = self._table
         plan: list[Listener] = []
 
@@ -132,7 +140,10 @@ class EventBus:
                     plan.append(target)
 
         walk(event)
-        return plan
+        flat = tuple(plan)
+        if self._table is table:
+            plans[event] = flat
+        return flat
 
     def trigger(self, event: str, payload: Any) -> None:
         """Run every listener of ``event`` (and chained events) with ``payload``.

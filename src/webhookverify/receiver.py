@@ -281,25 +281,28 @@ class Receiver:
                 request, 503, "store_unavailable", error=state, delivery=delivery, retry=True
             )
         if state is ReserveResult.DONE:
-            logger.info(
-                "duplicate delivery acknowledged, not dispatched again",
-                extra={"webhookverify": self._fields(delivery, reason="duplicate")},
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "duplicate delivery acknowledged, not dispatched again",
+                    extra={"webhookverify": self._fields(delivery, reason="duplicate")},
+                )
             return Outcome(self.success_status, _TEXT, b"", delivery, "duplicate")
         if state is ReserveResult.IN_FLIGHT:
-            logger.info(
-                "the same delivery is in flight; answering 409",
-                extra={"webhookverify": self._fields(delivery, reason="in_flight")},
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "the same delivery is in flight; answering 409",
+                    extra={"webhookverify": self._fields(delivery, reason="in_flight")},
+                )
             return self._reject(request, 409, "in_flight", delivery=delivery, retry=True)
         return None
 
     def _dispatched(self, delivery: Delivery, failure: BaseException | None) -> Outcome:
         if failure is None:
-            logger.info(
-                "delivery dispatched",
-                extra={"webhookverify": self._fields(delivery, reason="accepted")},
-            )
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "delivery dispatched",
+                    extra={"webhookverify": self._fields(delivery, reason="accepted")},
+                )
             return Outcome(
                 self.success_status,
                 _TEXT,

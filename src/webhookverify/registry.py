@@ -248,13 +248,13 @@ class HandlerRegistry:
     def _candidates(
         snapshot: _Snapshot, request: WebhookRequest
     ) -> list[tuple[int, Handler, tuple[str, ...]]]:
-        headers = request.headers
+        present = request.headers._index  # lower-cased names, as the index keys are
         found = list(snapshot.always)
         index = snapshot.index
-        for name in headers:
-            entries = index.get(name.lower())
+        for name in present:
+            entries = index.get(name)
             if entries:
-                found.extend(e for e in entries if all(h in headers for h in e[2]))
+                found.extend(e for e in entries if all(h in present for h in e[2]))
         if len(found) > 1:
             found.sort(key=lambda e: e[0])
         return found

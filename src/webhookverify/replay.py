@@ -15,6 +15,7 @@ Keys come from signed material only (see :func:`replay_key`).
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import logging
 import threading
@@ -96,6 +97,12 @@ class AsyncReplayStore(Protocol):
     async def arelease(self, key: str) -> None: ...
 
 
+@functools.lru_cache(maxsize=1024)
+def _namespace(handler: str) -> str:
+    # handler names may hold any character; the key holds a fixed-size tag
+    return hashlib.sha256(handler.encode("utf-8")).hexdigest()[:16]
+
+
 def replay_key(handler: str, verification: Verification, mode: ReplayMode) -> str | None:
     """The replay key of a verified delivery, namespaced by handler.
 
@@ -105,7 +112,7 @@ def replay_key(handler: str, verification: Verification, mode: ReplayMode) -> st
     """
     if mode == "off":
         return None
-    name = hashlib.sha256(handler.encode("utf-8")).hexdigest()[:16]
+    name = _namespace(handler)
     if mode == "id" and verification.delivery_id is not None:
         ident = hashlib.sha256(verification.delivery_id.encode("utf-8")).hexdigest()
         return f"webhookverify:{name}:id:{ident}"
