@@ -64,8 +64,7 @@ def receiver_overhead() -> dict[str, float]:
         index = next(cycle)
         if index == 0:
             receiver.replay_store = MemoryReplayStore()
-        outcome = receiver.receive(requests[index])
-        return outcome
+        return receiver.receive(requests[index])
 
     probe = receiver.receive(sign_request(verifier, b"{}"))
     assert probe.status == 200
