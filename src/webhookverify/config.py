@@ -1,0 +1,251 @@
+"""Build a :class:`HandlerRegistry` from a TOML file or a mapping.
+
+A configuration lists handlers in the order they are tried::
+
+    [webhooks]
+    enabled = true          # the access switch
+    strict = false          # true: two matching handlers is an error
+
+    [[webhooks.handlers]]
+    name = "github"
+    preset = "github"                       # any function of webhookverify.presets
+    secret = "env:GITHUB_WEBHOOK_SECRET"
+    user = "ci-bot"
+
+    [[webhooks.handlers]]
+    name = "tiki"
+    verifier = "hmac"                       # hmac | token | standard_webhooks | public_key
+    header = "Webhook-Signature"
+    encoding = "base64"
+    secrets = [
+        { value = "env:TIKI_OLD", key_id = "old", not_after = 1767225600 },
+        { value = "env:TIKI_NEW", key_id = "new" },
+    ]
+
+Every key of a handler other than ``name``, ``preset``/``verifier``,
+``user``, ``enabled``, ``replay`` and ``replay_ttl`` is passed to the preset
+or verifier as a keyword option. Key material is never written in the file
+itself unless you choose to: ``env:NAME`` reads an environment variable and
+``file:PATH`` reads a file (trailing newline stripped). ``base64:`` and
+``hex:`` values are decoded to bytes; anything else (``whsec_...`` included)
+is passed as text, for the preset to interpret as its provider does (Stripe
+uses the whole ``whsec_`` string, Standard Webhooks decodes it).
+
+Every mistake is a :class:`ConfigurationError` with one line naming where it
+is (``handlers[2] 'shop'``) and what to change.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .keys import Secret, parse_secret
+from .registry import Handler, HandlerRegistry
+
+__all__ = ["VERIFIER_KINDS", "build_handler", "load_config", "load_registry"]
+
+_HANDLER_KEYS = frozenset({"name", "preset", "verifier", "user", "enabled", "replay", "replay_ttl"})
+_SECRET_KEYS = ("secret", "secrets", "secondary_secret", "public_key", "public_keys", "private_key")
+VERIFIER_KINDS = ("hmac", "token", "standard_webhooks", "public_key")
+
+
+def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Read the ``[webhooks]`` table from a TOML file, or take a mapping as is.
+
+    Raises:
+        ConfigurationError: the file cannot be read or is not valid TOML.
+    """
+    if isinstance(source, Mapping):
+        data: Mapping[str, Any] = source
+        where = "configuration"
+    else:
+        path = Path(source)
+        where = path.name
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigurationError(f"{path}: no such configuration file") from None
+        except OSError as exc:
+            raise ConfigurationError(f"{path}: cannot be read ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("webhooks", data)
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(f"{where}: [webhooks] must be a table")
+    return {"where": where, **table}
+
+
+def load_registry(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> HandlerRegistry:
+    """Build the registry a configuration describes.
+
+    Args:
+        source: a TOML file path, or a mapping of the same shape.
+        environ: where ``env:NAME`` secrets are looked up (default ``os.environ``).
+
+    Raises:
+        ConfigurationError: one line naming the handler and the setting to fix.
+    """
+    table = load_config(source)
+    where = table.pop("where")
+    env = os.environ if environ is None else environ
+    unknown = set(table) - {"enabled", "strict", "handlers", "max_body_size", "public_url"}
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown setting(s) {', '.join(sorted(unknown))} in [webhooks]"
+        )
+    items = table.get("handlers", [])
+    if not isinstance(items, list) or not items:
+        raise ConfigurationError(
+            f"{where}: no handlers; add at least one [[webhooks.handlers]] table"
+        )
+    handlers = []
+    for position, item in enumerate(items):
+        label = f"{where}: handlers[{position}]"
+        if not isinstance(item, Mapping):
+            raise ConfigurationError(f"{label} must be a table")
+        if isinstance(item.get("name"), str):
+            label += f" {item['name']!r}"
+        handlers.append(build_handler(item, environ=env, label=label))
+    for flag in ("enabled", "strict"):
+        if flag in table and not isinstance(table[flag], bool):
+            raise ConfigurationError(f"{where}: [webhooks] {flag} must be true or false")
+    try:
+        return HandlerRegistry(
+            handlers, enabled=table.get("enabled", True), strict=table.get("strict", False)
+        )
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
+
+
+def build_handler(
+    item: Mapping[str, Any], *, environ: Mapping[str, str] | None = None, label: str = "handler"
+) -> Handler:
+    """Build one :class:`Handler` from its table (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f'{label}: needs a name = "..."')
+    preset, kind = item.get("preset"), item.get("verifier")
+    if (preset is None) == (kind is None):
+        raise ConfigurationError(
+            f'{label}: set exactly one of preset = "..." or verifier = "{"|".join(VERIFIER_KINDS)}"'
+        )
+    options = {k: v for k, v in item.items() if k not in _HANDLER_KEYS}
+    try:
+        for key in _SECRET_KEYS:
+            if key in options:
+                options[key] = _resolve_secret_field(options[key], env, key)
+        factory = _factory(preset, kind)
+        if kind == "hmac" and isinstance(options.get("header_format"), Mapping):
+            from .verifiers import KeyValueHeader
+
+            options["header_format"] = KeyValueHeader(**options["header_format"])
+        verifier = factory(**options)
+        return Handler(
+            name,
+            verifier,
+            item.get("user"),
+            enabled=item.get("enabled", True),
+            replay=item.get("replay"),
+            replay_ttl=item.get("replay_ttl"),
+        )
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{label}: {exc}") from None
+    except TypeError as exc:
+        # a keyword the preset or verifier does not take
+        message = str(exc).split(") ", 1)[-1] if ") " in str(exc) else str(exc)
+        raise ConfigurationError(f"{label}: {message}") from None
+
+
+def _factory(preset: object, kind: object) -> Callable[..., Any]:
+    if preset is not None:
+        from . import presets
+
+        if not isinstance(preset, str) or preset.startswith("_") or preset not in presets.__all__:
+            known = ", ".join(sorted(presets.__all__))
+            raise ConfigurationError(f"unknown preset {preset!r}; known presets: {known}")
+        factory: Callable[..., Any] = getattr(presets, preset)
+        return factory
+    if kind == "hmac":
+        from .verifiers import HmacVerifier
+
+        return HmacVerifier
+    if kind == "token":
+        from .verifiers import TokenVerifier
+
+        return TokenVerifier
+    if kind == "standard_webhooks":
+        from .verifiers.standard import StandardWebhooksVerifier
+
+        return StandardWebhooksVerifier
+    if kind == "public_key":
+        from .verifiers.asymmetric import PublicKeyVerifier
+
+        return PublicKeyVerifier
+    raise ConfigurationError(
+        f"unknown verifier {kind!r}; use one of {', '.join(VERIFIER_KINDS)} or a preset"
+    )
+
+
+def _resolve_secret_field(value: Any, environ: Mapping[str, str], key: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve_one(v, environ, f"{key}[{i}]") for i, v in enumerate(value)]
+    return _resolve_one(value, environ, key)
+
+
+def _resolve_one(value: Any, environ: Mapping[str, str], key: str) -> Secret | str:
+    if isinstance(value, Mapping):
+        extra = set(value) - {"value", "key_id", "not_before", "not_after"}
+        if extra or "value" not in value:
+            raise ConfigurationError(
+                f"{key} takes value, key_id, not_before, not_after"
+                + (f"; not {', '.join(sorted(extra))}" if extra else "; value is missing")
+            )
+        text = _resolve_text(value["value"], environ, key)
+        options = {k: value[k] for k in ("key_id", "not_before", "not_after") if k in value}
+        if text.startswith(("base64:", "hex:")):
+            return parse_secret(text, **options)
+        return Secret(text, **options)
+    text = _resolve_text(value, environ, key)
+    if text.startswith(("base64:", "hex:")):
+        return parse_secret(text)
+    return text
+
+
+def _resolve_text(value: Any, environ: Mapping[str, str], key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{key} must be a string (or env:NAME / file:PATH)")
+    if value.startswith("env:"):
+        name = value[len("env:") :]
+        found = environ.get(name)
+        if not found:
+            raise ConfigurationError(
+                f"{key} reads the environment variable {name}, which is not set or empty"
+            )
+        return found
+    if value.startswith("file:"):
+        path = Path(value[len("file:") :]).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{key} reads {path}, which cannot be read ({exc.strerror})"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigurationError(f"{key} reads {path}, which is not UTF-8 text") from None
+        if not text:
+            raise ConfigurationError(f"{key} reads {path}, which is empty")
+        return text
+    if not value:
+        raise ConfigurationError(f"{key} is empty; copy the secret from the sender's settings")
+    return value

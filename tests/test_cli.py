@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from webhookverify.cli import main
+
+CONFIG = """
+[[webhooks.handlers]]
+name = "tiki"
+verifier = "hmac"
+header = "Webhook-Signature"
+encoding = "base64"
+secret = "short"
+user = "admin"
+
+[[webhooks.handlers]]
+name = "gitlab"
+verifier = "token"
+header = "X-Gitlab-Token"
+secret = "a-long-enough-token-value"
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "webhooks.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_check_reports_handlers_and_warnings(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "2 handler(s), access on" in out
+    assert "tiki: hmac-sha256; headers Webhook-Signature; user admin; replay content; keys 1" in out
+    assert "secret[0] is 5 bytes" in out
+    assert "a token proves less than a signature" in out
+    assert "short" not in out.replace("secret[0] is 5 bytes", "")
+
+
+def test_check_bad_config_is_two_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        "[[webhooks.handlers]]\nname='x'\nverifier='hmac'\nheader='S'\nsecret='s'\nalgorithm='md5'\n"
+    )
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].startswith("webhookverify: bad.toml: handlers[0] 'x':")
+    assert "md5" in err[0]
+    assert err[1].startswith("remedy:")
+
+
+def test_sign_then_explain(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"event":"x"}')
+    assert main(["sign", "--config", str(config), "--handler", "tiki", "--body", str(body)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("Webhook-Signature: ")
+    assert main(["explain", "--config", str(config), "-H", line, "--body", str(body)]) == 0
+    out = capsys.readouterr().out
+    assert "tiki: verified (hmac-sha256, key secret[0]" in out
+    assert "gitlab: skipped, missing header(s) X-Gitlab-Token" in out
+    assert "handler 'tiki' wins, acting as user 'admin'" in out
+    body.write_bytes(b'{"event":"y"}')
+    assert main(["explain", "--config", str(config), "-H", line, "--body", str(body)]) == 1
+    out = capsys.readouterr().out
+    assert "tiki: signature_mismatch" in out
+    assert "would answer 401" in out
+
+
+def test_sign_curl(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "sign",
+                "--config",
+                str(config),
+                "--handler",
+                "gitlab",
+                "--curl",
+                "http://127.0.0.1:8000/webhooks",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("curl -sS -X POST -H 'X-Gitlab-Token: a-long-enough-token-value'")
+    assert out.strip().endswith("http://127.0.0.1:8000/webhooks")
+
+
+@pytest.mark.parametrize(
+    ("argv", "cause"),
+    [
+        (["sign"], "sign needs --config and --handler, or --preset"),
+        (["sign", "--preset", "no-such-preset"], "unknown preset"),
+        (["explain", "--config", "CONFIG", "-H", "nocolon"], "is not 'Name: value'"),
+        (["explain", "--config", "CONFIG", "-H", "X: \x01"], "cannot be built"),
+        (["sign", "--config", "CONFIG", "--handler", "nobody"], "no handler named 'nobody'"),
+        (["sign", "--config", "CONFIG"], "--config needs --handler"),
+        (
+            ["sign", "--config", "CONFIG", "--handler", "tiki", "--body", "/nonexistent"],
+            "cannot read the body file",
+        ),
+    ],
+)
+def test_cli_errors_are_one_cause_one_remedy(
+    argv: list[str], cause: str, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(config) if a == "CONFIG" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert cause in err[0]
+    assert err[1].startswith("remedy:")
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([], ["frobnicate"], ["sign", "--now", "soon"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[0].startswith("webhookverify: ")
+        assert err[-1].startswith("remedy:")
+
+
+def test_console_script_entry_point(config: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "webhookverify.cli", "check", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 handler(s)" in result.stdout
