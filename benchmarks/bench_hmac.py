@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import compare, report
 from webhookverify import HmacVerifier, WebhookRequest
+
+from benchmarks._harness import compare, report
 
 KEY = b"It's a Secret to Everybody"
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import compare, report
 from webhookverify import EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver
 from webhookverify.replay import MemoryReplayStore
 from webhookverify.testing import sign_request
+
+from benchmarks._harness import compare, report
 
 BODY = b'{"action":"opened","number":1,"padding":"' + b"x" * 970 + b'"}'
 

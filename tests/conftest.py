@@ -5,3 +5,6 @@ from pathlib import Path
 
 # contract.py and _vectors.py are shared test modules, importable by name.
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The Redis fixtures (redis_url, redis_client, redis_prefix) for every module.
+from _redis import _redis_server, redis_client, redis_prefix, redis_url  # noqa: F401

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract import NOW, VerifierContract
 from webhookverify import (
     ConfigurationError,
     HmacVerifier,
@@ -22,6 +21,8 @@ from webhookverify import (
     WebhookRequest,
 )
 from webhookverify.testing import sign_request
+
+from contract import NOW, VerifierContract
 
 
 def mac(key: bytes, message: bytes, algorithm: str = "sha256") -> bytes:

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from contract import NOW, VerifierContract
 from webhookverify import (
     ConfigurationError,
     Secret,
@@ -13,6 +12,8 @@ from webhookverify import (
     VerificationError,
     WebhookRequest,
 )
+
+from contract import NOW, VerifierContract
 
 
 class _TokenContract(VerifierContract):

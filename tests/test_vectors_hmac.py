@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from _vectors import providers, wycheproof, wycheproof_id
 from webhookverify import HmacVerifier, Secret, VerificationError, WebhookRequest
+
+from _vectors import providers, wycheproof, wycheproof_id
 
 FILES = {
     "sha1": "hmac_sha1_test.json",
