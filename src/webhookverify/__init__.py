@@ -44,7 +44,31 @@ from .verifiers import (
 
 __version__ = "0.1.0.dev0"
 
+# Public-key schemes need ``cryptography``'s heavier modules: they are loaded
+# the first time one of these names is used, not when webhookverify is imported.
+_LAZY = {
+    "PublicKeyVerifier": "webhookverify.verifiers.asymmetric",
+    "StandardWebhooksVerifier": "webhookverify.verifiers.standard",
+    "MemoryReplayStore": "webhookverify.replay",
+    "RedisReplayStore": "webhookverify.redis_store",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'webhookverify' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 __all__ = [
+    "RedisReplayStore",
+    "MemoryReplayStore",
+    "StandardWebhooksVerifier",
+    "PublicKeyVerifier",
     "AccessDisabled",
     "AmbiguousMatch",
     "BodyTooLarge",

@@ -73,7 +73,8 @@ class _PreparedKey:
             inner.update(part)
         outer = self.outer.copy()
         outer.update(inner.digest())
-        return outer.digest()
+        digest: bytes = outer.digest()
+        return digest
 
 
 # The algorithms a configuration may name. SHA-1 is here because some senders
