@@ -1,0 +1,333 @@
+"""Standard Webhooks: ``v1`` (HMAC-SHA256) and ``v1a`` (Ed25519) signatures.
+
+The scheme of https://www.standardwebhooks.com (spec/standard-webhooks.md,
+"Signature scheme" and "Webhook headers"), which Svix, and through Svix
+Clerk, Resend and many others, deliver with ``svix-`` header names, and which
+GitLab's signing tokens follow:
+
+- ``webhook-id``: the delivery id, signed, stable across retries;
+- ``webhook-timestamp``: integer unix seconds, signed;
+- ``webhook-signature``: a space-separated list of ``<version>,<base64>``
+  entries, one per key the sender signs with (rotation), over
+  ``{id}.{timestamp}.{body}``.
+
+``v1`` is HMAC-SHA256 keyed with the bytes of a ``whsec_<base64>`` secret
+(base64-decoded: the ``whsec_`` text itself is not the key, unlike Stripe's
+``whsec_`` secrets); ``v1a`` is Ed25519 with a ``whpk_<base64>`` public key.
+Entries of any other version are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..errors import (
+    ConfigurationError,
+    MalformedSignature,
+    NoValidKey,
+    SignatureMismatch,
+    UnsupportedSignatureVersion,
+    VerificationError,
+)
+from ..keys import Secret
+from ..request import WebhookRequest
+from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_tolerance
+from .hmac import HmacVerifier
+
+if TYPE_CHECKING:
+    from .asymmetric import PrivateKeyInput, PublicKeyInput, PublicKeyVerifier
+
+__all__ = ["SIGNED_MESSAGE", "StandardWebhooksVerifier"]
+
+# Standard Webhooks §Signature scheme: the signed content, for both versions.
+SIGNED_MESSAGE = "{id}.{timestamp}.{body}"
+# RFC 9110 §5.1 token characters, so that prefix + "id" is a valid field name.
+_HEADER_PREFIX = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _v1_secret(item: Secret | str | bytes) -> Secret | bytes:
+    """A ``str`` is the secret as dashboards show it: ``whsec_`` + base64.
+
+    The official libraries base64-decode any string, with or without the
+    ``whsec_`` prefix; so does this. ``bytes`` and ``Secret`` are raw keys.
+    """
+    if isinstance(item, str):
+        text = item.strip()
+        if text.startswith("whsec_"):
+            return Secret.from_whsec(text)
+        return Secret.from_base64(text)
+    return item
+
+
+class StandardWebhooksVerifier:
+    """Verify a Standard Webhooks (or Svix) delivery: ``v1`` HMAC and/or ``v1a`` Ed25519.
+
+    Args:
+        secret / secrets: the ``v1`` signing secret(s), oldest first. A
+            ``str`` is ``whsec_<base64>`` (the prefix optional) and is
+            base64-decoded, as the official libraries do; ``bytes`` or a
+            :class:`~webhookverify.Secret` is the raw key.
+        public_key / public_keys: the ``v1a`` Ed25519 key(s): ``whpk_<base64>``
+            or any form :class:`PublicKeyVerifier` reads, ``(key_id, key)``
+            pairs or ``Secret`` wrappers for ids and validity windows.
+        private_key: a ``whsk_`` key (or any Ed25519 private key), only to
+            :meth:`sign` ``v1a`` (tests, the CLI).
+        header_prefix: ``webhook-`` (default); Svix sends ``svix-``.
+        tolerance: how old ``webhook-timestamp`` may be, in seconds (default
+            300, as the specification's libraries use); ``None`` turns it off.
+        future_tolerance: how far ahead it may be (default: same as tolerance).
+        scheme: reported as ``<scheme>-v1`` or ``<scheme>-v1a``.
+
+    A request passes when one entry of a configured version verifies with one
+    configured key. Unknown versions are skipped; a header with more than
+    :data:`~webhookverify.verifiers._base.MAX_SIGNATURES` entries is refused
+    before any hashing. The signed ``webhook-id`` is the delivery id, so the
+    replay guard keys on it by default.
+
+    ``v1`` is checked by an :class:`HmacVerifier` and ``v1a`` by a
+    :class:`PublicKeyVerifier` (which loads ``cryptography`` only when a
+    public key is configured).
+
+    Raises:
+        ConfigurationError: no key at all, or any bad setting, at construction.
+    """
+
+    __slots__ = (
+        "_v1",
+        "_v1a",
+        "future_tolerance",
+        "header_prefix",
+        "id_header",
+        "scheme",
+        "signature_header",
+        "timestamp_header",
+        "tolerance",
+    )
+
+    header_prefix: str
+    signature_header: str
+    timestamp_header: str
+    id_header: str
+    tolerance: float | None
+    future_tolerance: float | None
+    scheme: str
+    _v1: HmacVerifier | None
+    _v1a: PublicKeyVerifier | None
+
+    def __init__(
+        self,
+        *,
+        secret: Secret | str | bytes | None = None,
+        secrets: Iterable[Secret | str | bytes] | None = None,
+        public_key: PublicKeyInput | None = None,
+        public_keys: Iterable[PublicKeyInput] | None = None,
+        private_key: PrivateKeyInput | None = None,
+        header_prefix: str = "webhook-",
+        tolerance: float | None = DEFAULT_TOLERANCE,
+        future_tolerance: float | None = None,
+        scheme: str = "standard-webhooks",
+    ) -> None:
+        owner = "StandardWebhooksVerifier"
+        set_ = object.__setattr__
+        if not isinstance(header_prefix, str) or not _HEADER_PREFIX.fullmatch(header_prefix):
+            raise ConfigurationError(
+                f"{owner}(header_prefix=...) must be header-name text such as 'webhook-' or 'svix-'"
+            )
+        if not isinstance(scheme, str) or not scheme:
+            raise ConfigurationError(f"{owner}(scheme=...) must be a non-empty str")
+        tolerance = check_tolerance(tolerance, "tolerance", owner)
+        future = check_tolerance(future_tolerance, "future_tolerance", owner)
+        future = tolerance if future is None else future
+        signature_header = f"{header_prefix}signature"
+        timestamp_header = f"{header_prefix}timestamp"
+        id_header = f"{header_prefix}id"
+        has_v1a = public_key is not None or public_keys is not None or private_key is not None
+        v1: HmacVerifier | None = None
+        if secret is not None or secrets is not None:
+            if secrets is not None and not isinstance(secrets, str | bytes | Secret):
+                secrets = [_v1_secret(s) for s in secrets]
+            v1 = HmacVerifier(
+                secret=None if secret is None else _v1_secret(secret),
+                secrets=secrets,
+                header=signature_header,
+                algorithm="sha256",
+                encoding="base64",
+                prefix="v1,",
+                delimiter=" ",
+                template=SIGNED_MESSAGE,
+                timestamp_header=timestamp_header,
+                id_header=id_header,
+                tolerance=tolerance,
+                future_tolerance=future,
+                scheme=f"{scheme}-v1",
+            )
+        elif not has_v1a:
+            raise ConfigurationError(
+                f"{owner} needs a key: secret=/secrets= for v1 (whsec_...), or "
+                "public_key=/public_keys= for v1a (whpk_...)"
+            )
+        v1a: PublicKeyVerifier | None = None
+        if has_v1a:
+            # Loaded here so that HMAC-only users never import cryptography.
+            from .asymmetric import PublicKeyVerifier
+
+            v1a = PublicKeyVerifier(
+                algorithm="ed25519",
+                public_key=public_key,
+                public_keys=public_keys,
+                private_key=private_key,
+                header=signature_header,
+                encoding="base64",
+                prefix="v1a,",
+                delimiter=" ",
+                template=SIGNED_MESSAGE,
+                timestamp_header=timestamp_header,
+                id_header=id_header,
+                tolerance=tolerance,
+                future_tolerance=future,
+                scheme=f"{scheme}-v1a",
+            )
+        set_(self, "header_prefix", header_prefix)
+        set_(self, "signature_header", signature_header)
+        set_(self, "timestamp_header", timestamp_header)
+        set_(self, "id_header", id_header)
+        set_(self, "tolerance", tolerance)
+        set_(self, "future_tolerance", future)
+        set_(self, "scheme", scheme)
+        set_(self, "_v1", v1)
+        set_(self, "_v1a", v1a)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("StandardWebhooksVerifier is immutable; build a new one")
+
+    # -- what the registry and the receiver read -----------------------------------
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The signature versions this verifier accepts (``v1``, ``v1a``)."""
+        return tuple(v for v, inner in (("v1", self._v1), ("v1a", self._v1a)) if inner)
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return (self.signature_header, self.timestamp_header, self.id_header)
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return "id"  # webhook-id is signed and stays the same across retries
+
+    @property
+    def replay_window(self) -> float | None:
+        """Seconds a replayed delivery could still pass the timestamp check."""
+        if self.tolerance is None:
+            return None
+        return self.tolerance + (self.future_tolerance or 0.0)
+
+    # -- verification --------------------------------------------------------------
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """Verify ``request``; return what was proved or raise a ``VerificationError``.
+
+        Args:
+            request: the request as received.
+            now: unix seconds to judge ``webhook-timestamp`` by (default: when
+                the request was received).
+
+        Returns:
+            The :class:`Verification`, with the signed ``webhook-id`` as
+            ``delivery_id`` and ``webhook-timestamp`` as ``timestamp``.
+
+        Raises:
+            MissingHeader, DuplicateHeader, MalformedHeader: a header is
+                absent, repeated, empty, or lists too many signatures.
+            MalformedTimestamp, TimestampTooOld, TimestampInFuture: the
+                signed timestamp. UnsupportedSignatureVersion: no entry of a
+                configured version. MalformedSignature: none decodes.
+                NoValidKey: no key valid at ``now``. SignatureMismatch: no
+                entry verifies.
+        """
+        if now is None:
+            now = request.received_at
+        v1, v1a = self._v1, self._v1a
+        if v1 is None or v1a is None:
+            only = v1 if v1 is not None else v1a
+            if only is None:  # unreachable: construction requires a key
+                raise NoValidKey()
+            return only.verify(request, now)
+        # Both versions: headers and timestamp fail the same way for both, so
+        # those errors come straight from the first; a missing version or a
+        # non-matching entry lets the other version try.
+        failure: VerificationError | None = None
+        for inner in (v1, v1a):
+            try:
+                return inner.verify(request, now)
+            except UnsupportedSignatureVersion as exc:
+                failure = failure or exc
+            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
+                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
+                    failure = exc
+        if failure is None or isinstance(failure, UnsupportedSignatureVersion):
+            raise UnsupportedSignatureVersion(
+                f"the {self.signature_header} header has no v1 or v1a signature",
+                header=self.signature_header,
+            )
+        raise failure
+
+    # -- the sender's side ---------------------------------------------------------
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """Sign ``body`` as a Standard Webhooks sender; return the headers to send.
+
+        Every configured version signs (``v1`` with the newest valid secret,
+        ``v1a`` with ``private_key`` when given); the entries share one id
+        and one timestamp, space-separated in the signature header.
+
+        Args:
+            body: the raw body.
+            now: unix seconds for ``webhook-timestamp`` (default: the clock).
+            parts: ``id=`` and ``timestamp=`` to use instead of the defaults;
+                ``method=``/``url=`` are accepted and ignored (not signed).
+
+        Raises:
+            NoValidKey: no key is valid at ``now``.
+            ConfigurationError: only public keys are configured (nothing to
+                sign with).
+        """
+        if now is None:
+            now = time.time()
+        parts["id"] = parts.get("id") or f"msg_{uuid.uuid4().hex}"
+        parts["timestamp"] = parts.get("timestamp") or str(int(now))
+        headers: dict[str, str] = {}
+        entries: list[str] = []
+        signers: list[HmacVerifier | PublicKeyVerifier] = []
+        if self._v1 is not None:
+            signers.append(self._v1)
+        if self._v1a is not None and self._v1a.can_sign:
+            signers.append(self._v1a)
+        if not signers:
+            raise ConfigurationError(
+                "StandardWebhooksVerifier.sign() needs a whsec_ secret or a whsk_ "
+                "private_key; public keys only verify"
+            )
+        for inner in signers:
+            try:
+                signed = inner.sign(body, now, **parts)
+            except NoValidKey:
+                continue
+            entries.append(signed.pop(self.signature_header))
+            headers.update(signed)
+        if not entries:
+            raise NoValidKey()
+        headers[self.signature_header] = " ".join(entries)
+        return headers
+
+    def __repr__(self) -> str:
+        secrets = len(self._v1.secrets) if self._v1 is not None else 0
+        keys = list(self._v1a.key_ids) if self._v1a is not None else []
+        return (
+            f"StandardWebhooksVerifier(header_prefix={self.header_prefix!r}, "
+            f"versions={self.versions!r}, secrets=<{secrets} hidden>, public_keys={keys!r})"
+        )
