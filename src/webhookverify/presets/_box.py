@@ -1,0 +1,261 @@
+"""Box webhooks (v2): two signatures, a signed RFC 3339 timestamp, and a fallback.
+
+Box signs ``body + box-delivery-timestamp`` with HMAC-SHA256 (base64) twice:
+``box-signature-primary`` with the primary key and ``box-signature-secondary``
+with the secondary key, so that either key can be rotated while the other
+keeps verifying. ``box-signature-version`` must be ``1`` and
+``box-signature-algorithm`` must be ``HmacSHA256``.
+
+Box's own SDKs also accept a signature computed over the body *re-escaped* as
+ASCII JSON text, because some Box deliveries are signed that way (a file name
+with an emoji, a ``\\/`` in a name): see :func:`escape_body`. We do exactly what
+the SDK does: the raw body first, then the escaped form, primary then
+secondary.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from typing import Final
+
+from ..errors import (
+    ConfigurationError,
+    MalformedSignature,
+    NoValidKey,
+    SignatureMismatch,
+    UnsupportedSignatureVersion,
+    VerificationError,
+)
+from ..keys import Secret, to_secrets
+from ..request import WebhookRequest
+from ..verifiers._base import (
+    ReplayMode,
+    Verification,
+    format_timestamp,
+    single_header,
+)
+from ..verifiers.hmac import HmacVerifier
+
+__all__ = ["BOX_FUTURE_TOLERANCE", "BOX_TOLERANCE", "BoxVerifier", "escape_body"]
+
+PRIMARY: Final = "box-signature-primary"
+SECONDARY: Final = "box-signature-secondary"
+TIMESTAMP: Final = "box-delivery-timestamp"
+VERSION: Final = "box-signature-version"
+ALGORITHM: Final = "box-signature-algorithm"
+
+# Box's documentation and SDKs refuse a delivery older than ten minutes.
+BOX_TOLERANCE = 600.0
+# Box's generated SDKs refuse any timestamp ahead of their clock; Box's
+# documentation says nothing of the future, so the library default absorbs
+# ordinary clock skew (pass future_tolerance=0 for the SDK's behaviour).
+BOX_FUTURE_TOLERANCE = 300.0
+
+# box-sdk-gen box_sdk_gen/internal/utils.py escape_unicode(): every backslash
+# not followed by '/' is doubled, then every character outside printable
+# ASCII becomes \n, \r, \t or a lower-case \uXXXX escape (UTF-16 surrogate
+# pairs beyond the BMP).
+_BACKSLASH_NOT_BEFORE_SLASH = re.compile(r"\\(?!/)")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+_NOT_PRINTABLE_ASCII_BYTES = re.compile(rb"[^\x20-\x7e]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def escape_body(body: bytes) -> bytes | None:
+    """Box's escaped form of a body, or ``None`` when it is the body itself.
+
+    Returns ``None`` too for a body that is not UTF-8: the SDKs work on text
+    and cannot escape such a body either.
+    """
+    if b"\\" not in body and not _NOT_PRINTABLE_ASCII_BYTES.search(body):
+        return None  # nothing to escape: the common case, decided without decoding
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    escaped = _NOT_PRINTABLE_ASCII.sub(
+        _escape_char, _BACKSLASH_NOT_BEFORE_SLASH.sub(r"\\\\", text)
+    ).encode("ascii")
+    return None if escaped == body else escaped
+
+
+class BoxVerifier:
+    """Verify a Box webhook (v2 signatures).
+
+    Args:
+        secret: the primary signature key.
+        secondary_secret: the secondary signature key, if set.
+        secrets: instead of the two above, the keys oldest first; signing
+            puts the newest in the primary header and the one before it in the
+            secondary header.
+        tolerance: how old ``box-delivery-timestamp`` may be (default 600 s).
+        future_tolerance: how far ahead it may be (default 300 s).
+
+    Every configured key is tried against both signature headers, so swapping
+    which key is called primary in the configuration never breaks delivery.
+
+    Raises:
+        ConfigurationError: no key, both ``secret(s)`` forms, or a bad tolerance.
+    """
+
+    __slots__ = ("_primary", "_secondary", "secrets")
+
+    secrets: tuple[Secret, ...]
+    _primary: HmacVerifier
+    _secondary: HmacVerifier
+
+    def __init__(
+        self,
+        *,
+        secret: Secret | str | bytes | None = None,
+        secondary_secret: Secret | str | bytes | None = None,
+        secrets: Iterable[Secret | str | bytes] | None = None,
+        tolerance: float | None = BOX_TOLERANCE,
+        future_tolerance: float | None = BOX_FUTURE_TOLERANCE,
+    ) -> None:
+        owner = "presets.box"
+        if secrets is not None and secondary_secret is not None:
+            raise ConfigurationError(
+                f"{owner} takes secret= and secondary_secret=, or secrets=, not both"
+            )
+        if secrets is None:
+            primary = _named(to_secrets(secret, None, owner=owner)[0], "primary")
+            keys: tuple[Secret, ...] = (primary,)
+            if secondary_secret is not None:
+                secondary = to_secrets(secondary_secret, None, owner=owner)[0]
+                keys = (_named(secondary, "secondary"), primary)
+        else:
+            keys = to_secrets(secret, secrets, owner=owner)
+        set_ = object.__setattr__
+        set_(self, "secrets", keys)
+        set_(self, "_primary", _hmac(keys, PRIMARY, tolerance, future_tolerance))
+        set_(self, "_secondary", _hmac(keys, SECONDARY, tolerance, future_tolerance))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("BoxVerifier is immutable; build a new one")
+
+    @property
+    def tolerance(self) -> float | None:
+        return self._primary.tolerance
+
+    @property
+    def future_tolerance(self) -> float | None:
+        return self._primary.future_tolerance
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return (PRIMARY, TIMESTAMP, VERSION, ALGORITHM)
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return "content"  # box-delivery-id is not signed
+
+    @property
+    def replay_window(self) -> float | None:
+        return self._primary.replay_window
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """Verify a Box delivery.
+
+        Order, as Box's SDK: primary over the raw body, primary over the
+        escaped body, then the same with the secondary signature.
+
+        Raises:
+            UnsupportedSignatureVersion: version is not ``1`` or the algorithm
+                is not ``HmacSHA256``.
+            VerificationError: any other failure (timestamp outside the window,
+                no signature matches, ...).
+        """
+        if now is None:
+            now = request.received_at
+        if single_header(request, VERSION) != "1":
+            raise UnsupportedSignatureVersion(
+                f"{VERSION} is not 1, the only version Box documents", header=VERSION
+            )
+        if single_header(request, ALGORITHM) != "HmacSHA256":
+            raise UnsupportedSignatureVersion(
+                f"{ALGORITHM} is not HmacSHA256, the only algorithm Box documents",
+                header=ALGORITHM,
+            )
+        escaped: bytes | None = None
+        escaped_known = False
+        first_error: VerificationError | None = None
+        for inner in (self._primary, self._secondary):
+            if inner is self._secondary and SECONDARY not in request.headers:
+                break
+            try:
+                return inner.verify(request, now)
+            except (SignatureMismatch, MalformedSignature) as exc:
+                first_error = first_error or exc
+            if not escaped_known:
+                escaped, escaped_known = escape_body(request.body), True
+            if escaped is not None:
+                try:
+                    return inner.verify(request.replace(body=escaped), now)
+                except (SignatureMismatch, MalformedSignature):
+                    pass
+        raise first_error or SignatureMismatch(
+            f"the signature in {PRIMARY} does not match", header=PRIMARY
+        )
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """Return the headers Box would send for ``body``.
+
+        ``timestamp=`` (RFC 3339) may replace the one made from ``now``.
+
+        Raises:
+            NoValidKey: no key is valid at ``now``.
+        """
+        moment = time.time() if now is None else now
+        stamp = parts.get("timestamp") or format_timestamp(moment, "rfc3339")
+        valid = [s for s in self.secrets if s.is_valid_at(moment)]
+        if not valid:
+            raise NoValidKey()
+        headers = {VERSION: "1", ALGORITHM: "HmacSHA256"}
+        signers = [(PRIMARY, valid[-1])] + ([(SECONDARY, valid[-2])] if len(valid) > 1 else [])
+        for header, key in signers:
+            signer = _hmac((key,), header, self.tolerance, self.future_tolerance)
+            headers.update(signer.sign(body, moment, timestamp=stamp))
+        return headers
+
+    def __repr__(self) -> str:
+        return f"BoxVerifier(tolerance={self.tolerance!r}, secrets=<{len(self.secrets)} hidden>)"
+
+
+def _hmac(
+    keys: tuple[Secret, ...], header: str, tolerance: float | None, future: float | None
+) -> HmacVerifier:
+    return HmacVerifier(
+        secrets=keys,
+        header=header,
+        encoding="base64",
+        template="{body}{timestamp}",
+        timestamp_header=TIMESTAMP,
+        timestamp_format="rfc3339",
+        tolerance=tolerance,
+        future_tolerance=future,
+        scheme="box-hmac-sha256",
+    )
+
+
+def _named(secret: Secret, name: str) -> Secret:
+    """Give a key passed as text Box's own name for it, for Verification.key_id."""
+    if secret.key_id is not None:
+        return secret
+    return Secret(
+        secret.value, key_id=name, not_before=secret.not_before, not_after=secret.not_after
+    )

@@ -1,0 +1,178 @@
+"""Linear: an HMAC over the body, and a signed timestamp inside the JSON body.
+
+Linear signs the raw body (``Linear-Signature``: lower-case hex HMAC-SHA256)
+and puts the delivery time in the body itself, as the top-level
+``webhookTimestamp`` member (unix milliseconds). Since the body is signed, the
+timestamp is signed too; it is read only after the signature has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+
+from ..errors import MalformedBody
+from ..keys import Secret
+from ..request import WebhookRequest
+from ..verifiers._base import (
+    ReplayMode,
+    Verification,
+    check_freshness,
+    check_tolerance,
+    parse_timestamp,
+)
+from ..verifiers.hmac import HmacVerifier
+
+__all__ = ["LINEAR_TOLERANCE", "LinearVerifier"]
+
+HEADER = "Linear-Signature"
+TIMESTAMP_FIELD = "webhookTimestamp"
+# Linear's SDK refuses a webhookTimestamp more than one minute away from its
+# clock, in either direction (packages/sdk/src/webhooks/client.ts).
+LINEAR_TOLERANCE = 60.0
+# Linear puts webhookTimestamp near the end of the top-level object, followed
+# by a few short members (webhookId). When the text after it is no longer than
+# this, only that tail is parsed; otherwise the whole body is, which costs as
+# much as hashing it several times over.
+_MAX_TAIL = 64 * 1024
+_KEY = b'"' + TIMESTAMP_FIELD.encode("ascii") + b'"'
+
+
+def _timestamp_text(body: bytes) -> str:
+    """Return the top-level ``webhookTimestamp`` of a JSON object body, as text.
+
+    The fast path finds the last ``"webhookTimestamp"`` key and parses only the
+    text from there to the end, as the members of one object: that succeeds
+    only when the key sits at the top level and nothing but the object's
+    closing brace follows, and it keeps JSON's last-member-wins rule. Anything
+    else falls back to parsing the whole body.
+
+    Raises:
+        MalformedBody: not a JSON object, or no integer ``webhookTimestamp``.
+    """
+    value: object = None
+    found = False
+    start = body.rfind(_KEY)
+    if start > 0 and len(body) - start <= _MAX_TAIL:
+        backslashes = 0
+        while backslashes < start and body[start - 1 - backslashes] == 0x5C:  # no copy
+            backslashes += 1
+        if backslashes % 2 == 0:  # an unescaped quote: the key starts here
+            try:
+                members = json.loads("{" + body[start:].decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                members = None
+            if isinstance(members, dict) and TIMESTAMP_FIELD in members:
+                value, found = members[TIMESTAMP_FIELD], True
+    if not found:
+        try:
+            document = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise MalformedBody("the Linear body is not valid UTF-8 JSON") from None
+        if not isinstance(document, dict) or TIMESTAMP_FIELD not in document:
+            raise MalformedBody(
+                f"the Linear body has no top-level {TIMESTAMP_FIELD}; Linear signs the "
+                "delivery time there"
+            )
+        value = document[TIMESTAMP_FIELD]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedBody(f"{TIMESTAMP_FIELD} in the Linear body is not whole milliseconds")
+    return str(value)
+
+
+class LinearVerifier:
+    """Verify a Linear webhook: the body's HMAC, then the timestamp inside it.
+
+    Args:
+        secret / secrets: the webhook's signing secret(s), oldest first.
+        tolerance: how old ``webhookTimestamp`` may be, in seconds (default 60,
+            as Linear's SDK); ``None`` turns the check off.
+        future_tolerance: how far ahead it may be (default 60, as the SDK;
+            ``None``: the same as ``tolerance``).
+
+    Raises:
+        ConfigurationError: no secret, or a negative tolerance.
+    """
+
+    __slots__ = ("_inner", "future_tolerance", "tolerance")
+
+    _inner: HmacVerifier
+    tolerance: float | None
+    future_tolerance: float | None
+
+    def __init__(
+        self,
+        *,
+        secret: Secret | str | bytes | None = None,
+        secrets: Iterable[Secret | str | bytes] | None = None,
+        tolerance: float | None = LINEAR_TOLERANCE,
+        future_tolerance: float | None = LINEAR_TOLERANCE,
+    ) -> None:
+        inner = HmacVerifier(
+            secret=secret,
+            secrets=secrets,
+            header=HEADER,
+            encoding="hex_lower",
+            scheme="linear-hmac-sha256",
+        )
+        set_ = object.__setattr__
+        set_(self, "_inner", inner)
+        tolerance = check_tolerance(tolerance, "tolerance", "presets.linear")
+        future = check_tolerance(future_tolerance, "future_tolerance", "presets.linear")
+        set_(self, "tolerance", tolerance)
+        set_(self, "future_tolerance", tolerance if future is None else future)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("LinearVerifier is immutable; build a new one")
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return self._inner.secrets
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return (HEADER,)
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return "content"  # Linear signs no delivery id (Linear-Delivery is unsigned)
+
+    @property
+    def replay_window(self) -> float | None:
+        if self.tolerance is None:
+            return None
+        return self.tolerance + (self.future_tolerance or 0.0)
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """Verify the signature, then hold ``webhookTimestamp`` to the window.
+
+        Returns:
+            the :class:`Verification`, with the body's timestamp in seconds.
+
+        Raises:
+            VerificationError: a missing or wrong signature
+            (``signature_mismatch``, ...), a body without a valid
+            ``webhookTimestamp`` (``malformed_body``/``malformed_timestamp``)
+            or one outside the window (``timestamp_too_old``/``_in_future``).
+        """
+        if now is None:
+            now = request.received_at
+        verification = self._inner.verify(request, now)
+        stamp = parse_timestamp(_timestamp_text(request.body), "unix_ms", TIMESTAMP_FIELD)
+        check_freshness(stamp, now, self.tolerance, self.future_tolerance, TIMESTAMP_FIELD)
+        return verification._replace(timestamp=stamp)
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """Sign ``body`` as Linear does; it must already hold its ``webhookTimestamp``.
+
+        Raises:
+            MalformedBody: the body has no top-level integer ``webhookTimestamp``
+                (a body this verifier could never accept).
+            NoValidKey: no secret is valid at ``now``.
+        """
+        _timestamp_text(body)
+        return self._inner.sign(body, time.time() if now is None else now)
+
+    def __repr__(self) -> str:
+        return f"LinearVerifier(tolerance={self.tolerance!r}, secrets=<{len(self.secrets)} hidden>)"

@@ -1,0 +1,108 @@
+"""Mollie next-gen webhooks: ``X-Mollie-Signature: sha256=<hex>`` over the body.
+
+Mollie's PHP SDK (``src/Webhooks/SignatureValidator.php``) is lenient in two
+ways that real deployments rely on, so this verifier is too: the ``sha256=``
+prefix is optional, and several signature values are accepted, in repeated
+header fields or comma-joined in one (as a proxy folds them, RFC 9110 §5.3),
+any of which may match any configured secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from ..errors import MalformedHeader, MissingHeader
+from ..keys import Secret
+from ..request import WebhookRequest
+from ..verifiers._base import MAX_SIGNATURES, ReplayMode, Verification
+from ..verifiers.hmac import HmacVerifier
+
+__all__ = ["MollieVerifier"]
+
+HEADER: Final = "X-Mollie-Signature"
+PREFIX: Final = "sha256="
+
+
+class MollieVerifier:
+    """Verify ``X-Mollie-Signature`` (HMAC-SHA256 of the raw body, lower-case hex).
+
+    Args:
+        secret / secrets: the webhook's signing secret(s), oldest first.
+
+    Raises:
+        ConfigurationError: no secret.
+    """
+
+    __slots__ = ("_inner",)
+
+    _inner: HmacVerifier
+
+    def __init__(
+        self,
+        *,
+        secret: Secret | str | bytes | None = None,
+        secrets: Iterable[Secret | str | bytes] | None = None,
+    ) -> None:
+        object.__setattr__(
+            self,
+            "_inner",
+            HmacVerifier(
+                secret=secret,
+                secrets=secrets,
+                header=HEADER,
+                encoding="hex_lower",
+                prefix=PREFIX,
+                delimiter=",",
+                scheme="mollie-hmac-sha256",
+            ),
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("MollieVerifier is immutable; build a new one")
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return self._inner.secrets
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return (HEADER,)
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return "content"
+
+    @property
+    def replay_window(self) -> float | None:
+        return None
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """Verify any of the signatures sent against any configured secret.
+
+        Raises:
+            VerificationError: no signature header, too many signatures, or
+            none that matches.
+        """
+        values = request.headers.get_all(HEADER)
+        if not values:
+            raise MissingHeader(f"the {HEADER} header is missing", header=HEADER)
+        items = [item.strip() for value in values for item in value.split(",")]
+        if len(items) > MAX_SIGNATURES:
+            raise MalformedHeader(f"the {HEADER} header has too many signatures", header=HEADER)
+        canonical = ",".join(item if item.startswith(PREFIX) else PREFIX + item for item in items)
+        if len(values) == 1 and canonical == values[0]:
+            return self._inner.verify(request, now)
+        others = [(k, v) for k, v in request.headers.raw_items() if k.lower() != HEADER.lower()]
+        return self._inner.verify(request.replace(headers=[*others, (HEADER, canonical)]), now)
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """Return ``X-Mollie-Signature: sha256=<hex>`` for ``body``.
+
+        Raises:
+            NoValidKey: no secret is valid at ``now``.
+        """
+        return self._inner.sign(body, now)
+
+    def __repr__(self) -> str:
+        return f"MollieVerifier(secrets=<{len(self.secrets)} hidden>)"
