@@ -148,7 +148,7 @@ class MemoryReplayStore:
         self._done: OrderedDict[str, float] = OrderedDict()
         # in flight: key -> (lease expiry, ttl to keep it for once committed)
         self._in_flight: dict[str, tuple[float, float]] = {}
-        self._warned_at = 0.0
+        self._warned_at: float | None = None
 
     def __len__(self) -> int:
         with self._lock:
@@ -191,7 +191,7 @@ class MemoryReplayStore:
             raise ReplayStoreUnavailable(
                 "every slot of the memory replay store is in flight (raise max_keys=...)"
             )
-        if dropped and now - self._warned_at > 60:
+        if dropped and (self._warned_at is None or now - self._warned_at > 60):
             self._warned_at = now
             logger.warning(
                 "memory replay store is full: dropped the oldest processed delivery keys; "
