@@ -93,6 +93,19 @@ class TestWebhookRequest:
         assert other != request and request.replace() == request
         assert "1 bytes" in repr(request)
 
+    @pytest.mark.parametrize(
+        "url",
+        ["https://x.test/" + chr(0xDC80), "https://x.test/" + chr(0xD800), b"https://x.test/"],
+    )
+    def test_url_must_be_encodable_text(self, url: object) -> None:
+        with pytest.raises(InvalidRequest, match="url"):
+            WebhookRequest(url=url)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("method", ["", "PO ST", "GET\r\n", 5])
+    def test_method_must_be_a_token(self, method: object) -> None:
+        with pytest.raises(InvalidRequest, match="method"):
+            WebhookRequest(method=method)  # type: ignore[arg-type]
+
     def test_received_at_defaults_to_now_and_is_checked(self) -> None:
         assert WebhookRequest().received_at > 1_600_000_000
         with pytest.raises(InvalidRequest):

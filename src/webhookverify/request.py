@@ -204,8 +204,17 @@ class WebhookRequest:
                 "e.g. request.get_data() in Flask, request.body in Django, await request.body() "
                 "in Starlette/FastAPI)"
             )
-        if not isinstance(method, str) or not method:
-            raise InvalidRequest("method must be a non-empty str")
+        if not isinstance(method, str) or not _FIELD_NAME.fullmatch(method):
+            raise InvalidRequest("method must be an HTTP method token such as 'POST'")
+        if not isinstance(url, str):
+            raise InvalidRequest("url must be a str")
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest(
+                "url has characters that are not valid Unicode (lone surrogates); pass the URL "
+                "as the sender wrote it, percent-encoded"
+            ) from None
         if received_at is None:
             received_at = time.time()
         elif isinstance(received_at, bool) or not isinstance(received_at, int | float):
