@@ -298,7 +298,8 @@ def check_against_model(stores: list[Any], ops: list[tuple[str, int, int]]) -> N
     marks it done unless another worker's reservation holds it; release drops
     an in-flight reservation unless it is another worker's; neither touches
     a done key. A worker settling a key it did not reserve acts on whatever
-    reservation is in flight. (With one memory store every worker is the same
+    reservation is in flight; a worker refused because another holds its key
+    stays refused for that key. (With one memory store every worker is the same
     store, so no reservation is ever another worker's.)
     """
     state: dict[str, int | str] = {}  # key -> reservation number | "done"
@@ -313,6 +314,10 @@ def check_against_model(stores: list[Any], ops: list[tuple[str, int, int]]) -> N
             continue
         mine = held[who].pop(key, None)
         ours = current != "done" and (mine is None or mine == current)
+        if mine is not None and current not in (None, "done", mine):
+            # refused: another worker holds the key now; the worker keeps its
+            # lost token, so a second try is refused too
+            held[who][key] = mine
         if action == "commit":
             store.commit(key)
             if current is None or ours:
@@ -483,7 +488,7 @@ def test_seconds_become_milliseconds_of_at_least_one(
     redis_url: str, redis_prefix: str, redis_client: Any
 ) -> None:
     with redis_store_class()(redis_url, prefix=redis_prefix) as store:
-        assert store.reserve("tiny", 0, 0.0001) is NEW
+        assert store.reserve("tiny", 0.0001, 0.0001) is NEW
         assert 0 <= redis_client.pttl(redis_prefix + "tiny") <= 1 or not redis_client.exists(
             redis_prefix + "tiny"
         )

@@ -23,19 +23,25 @@ call retried after a dropped connection cannot reserve twice.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import math
 import secrets
 import threading
-import types
-from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
-from .replay import NO_TIMESTAMP_TTL, ReserveResult
+from .replay import (
+    MAX_EXPIRY,
+    NO_TIMESTAMP_TTL,
+    ReserveResult,
+    check_expiry,
+    held_by_me,
+    hold,
+    let_go,
+    new_store_id,
+    warn_lost_lease,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -65,13 +71,6 @@ DEFAULT_CONNECT_TIMEOUT = 1.0
 DEFAULT_RETRIES = 1
 # Pause before a retry: long enough to reconnect, short against a request.
 _RETRY_BACKOFF = 0.01
-# Redis refuses expiries that overflow its clock, and no sender retries a
-# delivery for years: a ttl or lease above ten years is a mistake.
-MAX_EXPIRY = 10 * 365 * 24 * 3600.0
-# Reservations one code path holds open at once. A request holds one; more
-# means commit/release was skipped, and the oldest are forgotten (their keys
-# still expire in Redis after the lease).
-_MAX_HELD = 1024
 
 _SCHEMES = ("redis", "rediss", "unix")
 
@@ -120,26 +119,9 @@ return 1
 """)
 _RESERVED = {0: ReserveResult.NEW, 1: ReserveResult.IN_FLIGHT, 2: ReserveResult.DONE}
 
-# (store, key) -> (token, ttl ms) of the reservations the current code path
-# made and has not settled. A contextvar follows that path: the same thread
-# for sync code, the same task and the tasks it starts under asyncio.
-_HELD: ContextVar[Mapping[tuple[int, str], tuple[str, int]]] = ContextVar(
-    "webhookverify_redis_reservations", default=types.MappingProxyType({})
-)
-_store_ids = itertools.count()
-
 
 def _milliseconds(seconds: float, name: str) -> int:
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-        or not 0 <= seconds <= MAX_EXPIRY  # also refuses NaN
-    ):
-        raise ConfigurationError(
-            f"RedisReplayStore.reserve({name}=...) must be a number of seconds "
-            f"between 0 and {MAX_EXPIRY:.0f}"
-        )
-    return max(1, round(seconds * 1000))
+    return max(1, round(check_expiry(seconds, name, "RedisReplayStore") * 1000))
 
 
 def _check_timeout(value: float, name: str) -> float:
@@ -304,7 +286,7 @@ class RedisReplayStore:
         self._built: Any = None
         self._built_async: dict[Any, Any] = {}  # event loop -> its client
         self._lock = threading.Lock()
-        self._id = next(_store_ids)
+        self._id = new_store_id()
         from redis.exceptions import NoScriptError, RedisError
 
         self._noscript = NoScriptError
@@ -519,32 +501,21 @@ class RedisReplayStore:
                 f"check that RedisReplayStore({self._setting}...) points to a Redis server"
             )
         if result is ReserveResult.NEW:
-            held = dict(_HELD.get())
-            held.pop((self._id, key), None)  # a newer reservation goes last
-            held[(self._id, key)] = (token, ttl_ms)
-            for old in list(held)[: len(held) - _MAX_HELD]:
-                del held[old]
-            _HELD.set(held)
+            hold(self._id, key, token, ttl_ms)
         return result
 
     def _recall(self, key: str) -> tuple[str, int]:
         # Without a reservation of ours, act on whichever is in flight; a key
         # already gone is then remembered as long as any scheme needs.
-        fallback = ("", round(NO_TIMESTAMP_TTL * 1000))
-        return _HELD.get().get((self._id, key), fallback)
+        mine = held_by_me(self._id, key)
+        if mine is None:
+            return "", round(NO_TIMESTAMP_TTL * 1000)
+        return mine[0], int(mine[1])
 
     def _settled(self, key: str, code: Any, action: str) -> None:
         if code != -1:
-            held = _HELD.get()
-            if (self._id, key) in held:
-                _HELD.set({k: v for k, v in held.items() if k != (self._id, key)})
+            let_go(self._id, key)
         else:
             # Keep the lost token: a later commit or release from here must not
             # fall back to acting on the other worker's reservation.
-            logger.warning(
-                "a delivery key's lease ended before its %s and another worker has reserved it "
-                "since; that reservation was left alone (raise the receiver's lease= above the "
-                "longest a delivery takes)",
-                action,
-                extra={"webhookverify": {"key": key, "action": action}},
-            )
+            warn_lost_lease(key, action)

@@ -17,12 +17,16 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import itertools
 import logging
+import math
 import threading
 import time
+import types
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
 from .verifiers._base import ReplayMode, Verification
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_MAX_KEYS",
+    "MAX_EXPIRY",
     "NO_TIMESTAMP_TTL",
     "AsyncReplayStore",
     "MemoryReplayStore",
@@ -55,6 +60,9 @@ DEFAULT_LEASE = 60.0
 NO_TIMESTAMP_TTL = 24 * 3600.0
 # The memory store's bound: at ~200 bytes a key, 100k keys is ~20 MB.
 DEFAULT_MAX_KEYS = 100_000
+# No sender retries a delivery for years, and Redis refuses expiries that
+# overflow its clock: a ttl or lease above ten years is a mistake.
+MAX_EXPIRY = 10 * 365 * 24 * 3600.0
 
 
 class ReserveResult(enum.Enum):
@@ -121,6 +129,80 @@ def replay_key(handler: str, verification: Verification, mode: ReplayMode) -> st
     return f"webhookverify:{name}:content:{verification.content_digest().hex()}"
 
 
+# -- which reservations the running code holds -------------------------------------
+
+# (store id, key) -> (token, ttl) of the reservations the current code path made
+# and has not settled. A contextvar follows that path: the same thread for sync
+# code, the same task (and the tasks it starts) under asyncio. A worker whose
+# lease ran out, and whose key another worker reserved since, thus cannot
+# commit or release that newer reservation.
+_HELD: ContextVar[Mapping[tuple[int, str], tuple[str, float]]] = ContextVar(
+    "webhookverify_reservations", default=types.MappingProxyType({})
+)
+# Reservations one code path holds at once. A request holds one; more means
+# commit/release was skipped, and the oldest are forgotten (their keys still
+# expire after the lease).
+_MAX_HELD = 1024
+_store_ids = itertools.count()
+
+
+def new_store_id() -> int:
+    """A process-unique id for a store, to key its reservations in the context."""
+    return next(_store_ids)
+
+
+def hold(store: int, key: str, token: str, ttl: float) -> None:
+    """Remember that the running code holds ``key`` in ``store`` under ``token``."""
+    held = dict(_HELD.get())
+    held.pop((store, key), None)  # a newer reservation goes last
+    held[(store, key)] = (token, ttl)
+    for old in list(held)[: len(held) - _MAX_HELD]:
+        del held[old]
+    _HELD.set(held)
+
+
+def held_by_me(store: int, key: str) -> tuple[str, float] | None:
+    """The ``(token, ttl)`` the running code holds ``key`` under, if any."""
+    return _HELD.get().get((store, key))
+
+
+def let_go(store: int, key: str) -> None:
+    """Forget the running code's reservation of ``key`` (it was settled)."""
+    held = _HELD.get()
+    if (store, key) in held:
+        _HELD.set({k: v for k, v in held.items() if k != (store, key)})
+
+
+def warn_lost_lease(key: str, action: str) -> None:
+    logger.warning(
+        "a delivery key's lease ended before its %s and another worker has reserved it "
+        "since; that reservation was left alone (raise the receiver's lease= above the "
+        "longest a delivery takes)",
+        action,
+        extra={"webhookverify": {"key": key, "action": action}},
+    )
+
+
+def check_expiry(seconds: float, name: str, owner: str = "MemoryReplayStore") -> float:
+    """Validate a ttl or lease: a finite number of seconds above zero.
+
+    Raises:
+        ConfigurationError: anything else (a NaN lease would make every
+            reservation expire at once and switch replay protection off).
+    """
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or not 0 < seconds <= MAX_EXPIRY
+    ):
+        raise ConfigurationError(
+            f"{owner}.reserve({name}=...) must be a number of seconds above 0 and at most "
+            f"{MAX_EXPIRY:.0f}"
+        )
+    return float(seconds)
+
+
 class MemoryReplayStore:
     """A bounded, thread-safe replay store for one process.
 
@@ -132,8 +214,11 @@ class MemoryReplayStore:
             :class:`ReplayStoreUnavailable` (the receiver answers 503).
         clock: a monotonic clock, injectable for tests.
 
-    It also offers the async methods, which do not block: every operation is
-    a dictionary update under a lock.
+    Ownership works as in :class:`RedisReplayStore`: a reservation carries a
+    token that the reserving code path keeps (see :func:`hold`), so a worker
+    whose lease ran out cannot commit or release another worker's newer
+    reservation of the same key. It also offers the async methods, which do
+    not block: every operation is a dictionary update under a lock.
     """
 
     def __init__(
@@ -144,24 +229,22 @@ class MemoryReplayStore:
         self.max_keys = max_keys
         self._clock = clock
         self._lock = threading.Lock()
+        self._id = new_store_id()
+        self._tokens = itertools.count()
         # done: key -> expiry, in commit order (oldest first)
         self._done: OrderedDict[str, float] = OrderedDict()
-        # in flight: key -> (lease expiry, ttl to keep it for once committed)
-        self._in_flight: dict[str, tuple[float, float]] = {}
+        # in flight: key -> (lease expiry, ttl once committed, token), in
+        # reservation order, which is lease order when every lease is the same
+        self._in_flight: OrderedDict[str, tuple[float, float, str]] = OrderedDict()
         self._warned_at: float | None = None
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._done) + len(self._in_flight)
 
-    def _expire(self, now: float) -> None:
-        while self._done:
-            key, expires = next(iter(self._done.items()))
-            if expires > now:
-                break
-            del self._done[key]
-
     def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+        ttl = check_expiry(ttl, "ttl")
+        lease = check_expiry(lease, "lease")
         now = self._clock()
         with self._lock:
             expires = self._done.get(key)
@@ -176,13 +259,18 @@ class MemoryReplayStore:
                 del self._in_flight[key]
             if len(self._done) + len(self._in_flight) >= self.max_keys:
                 self._make_room(now)
-            self._in_flight[key] = (now + lease, ttl)
-            return ReserveResult.NEW
+            token = f"{self._id}:{next(self._tokens)}"
+            self._in_flight[key] = (now + lease, ttl, token)
+        hold(self._id, key, token, ttl)
+        return ReserveResult.NEW
 
     def _make_room(self, now: float) -> None:
-        self._expire(now)
-        for key in [k for k, (until, _) in self._in_flight.items() if until <= now]:
-            del self._in_flight[key]
+        _drop_expired(self._done, now, lambda expires: expires)
+        _drop_expired(self._in_flight, now, lambda entry: entry[0])
+        if len(self._done) + len(self._in_flight) >= self.max_keys:
+            # leases of different lengths: an expired one may sit behind a live one
+            for key in [k for k, entry in self._in_flight.items() if entry[0] <= now]:
+                del self._in_flight[key]
         dropped = 0
         while self._done and len(self._done) + len(self._in_flight) >= self.max_keys:
             self._done.popitem(last=False)
@@ -199,21 +287,45 @@ class MemoryReplayStore:
                 extra={"webhookverify": {"dropped": dropped, "max_keys": self.max_keys}},
             )
 
+    def _mine(self, key: str, action: str) -> tuple[tuple[str, float] | None, bool]:
+        """Whose reservation is ``key``: ``(what I hold, may I act)``; under the lock."""
+        mine = held_by_me(self._id, key)
+        current = self._in_flight.get(key)
+        if mine is not None and current is not None and current[2] != mine[0]:
+            warn_lost_lease(key, action)
+            return mine, False
+        return mine, True
+
     def commit(self, key: str) -> None:
         now = self._clock()
         with self._lock:
-            held = self._in_flight.pop(key, None)
-            ttl = held[1] if held is not None else NO_TIMESTAMP_TTL
-            self._done.pop(key, None)
+            mine, allowed = self._mine(key, "commit")
+            if not allowed:
+                return
+            current = self._in_flight.pop(key, None)
+            if current is not None:
+                ttl = current[1]
+            elif key in self._done:
+                let_go(self._id, key)
+                return  # already done: a repeated commit changes nothing
+            else:
+                # the lease ran out and nobody reserved it since: the delivery
+                # was processed, so remember it as done
+                ttl = mine[1] if mine is not None else NO_TIMESTAMP_TTL
             # Done keys stay in commit order. With one ttl per store that is
             # expiry order too; with several, a key that expired behind a
             # younger one lingers until it is looked up or room is needed,
             # and both of those check its expiry.
             self._done[key] = now + ttl
+        let_go(self._id, key)
 
     def release(self, key: str) -> None:
         with self._lock:
-            self._in_flight.pop(key, None)
+            _, allowed = self._mine(key, "release")
+            if allowed:
+                self._in_flight.pop(key, None)
+        if allowed:
+            let_go(self._id, key)
 
     async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
         return self.reserve(key, ttl, lease)
@@ -223,6 +335,18 @@ class MemoryReplayStore:
 
     async def arelease(self, key: str) -> None:
         self.release(key)
+
+
+_V = TypeVar("_V")
+
+
+def _drop_expired(entries: OrderedDict[str, _V], now: float, expiry: Callable[[_V], float]) -> None:
+    """Drop entries from the front while they have expired (they are kept oldest first)."""
+    while entries:
+        key, value = next(iter(entries.items()))
+        if expiry(value) > now:
+            return
+        del entries[key]
 
 
 def __getattr__(name: str) -> Any:
