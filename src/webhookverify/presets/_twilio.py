@@ -126,12 +126,19 @@ def _form_tail(request: WebhookRequest) -> bytes:
             "the body is not form data, and the URL has no bodySHA256 parameter (Twilio signs "
             "JSON bodies through bodySHA256; check public_url=)"
         ) from None
-    fields: dict[str, set[str]] = {}
+    fields: dict[str, list[str]] = {}
     for name, value in pairs:
-        fields.setdefault(name, set()).add(value)
-    return "".join(
-        name + value for name in sorted(fields) for value in sorted(fields[name])
-    ).encode("utf-8")
+        fields.setdefault(name, []).append(value)
+    out: list[str] = []
+    for name in sorted(fields):
+        previous = None
+        # Duplicates are dropped after sorting rather than through a set, so
+        # that a large value (a long SMS body) is compared, never hashed.
+        for value in sorted(fields[name]):
+            if value != previous:
+                out += (name, value)
+                previous = value
+    return "".join(out).encode("utf-8")
 
 
 class TwilioVerifier:
