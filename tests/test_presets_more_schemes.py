@@ -642,7 +642,18 @@ def test_netlify_unsigned_token_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "token",
-    ["a.b", "a.b.c.d", "..", "e30.e30.", "W10.e30." + "A" * 43, "e30=.e30.AAAA", "x" * 5000],
+    [
+        "a.b",
+        "a.b.c.d",
+        "..",
+        "e30.e30.",
+        "W10.e30." + "A" * 43,
+        "e30=.e30.AAAA",
+        "e30.e30+.AAAA",
+        "e30.e30/.AAAA",
+        "e30.e30 .AAAA",
+        "x" * 5000,
+    ],
 )
 def test_netlify_malformed_tokens(token: str) -> None:
     with pytest.raises(VerificationError) as info:

@@ -55,8 +55,13 @@ class MandrillMessage:
 
     signs = SIGNS
 
+    url: str | None
+
     def __init__(self, url: str | None = None) -> None:
-        self.url = check_webhook_url(url, "presets.mandrill")
+        object.__setattr__(self, "url", check_webhook_url(url, "presets.mandrill"))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("MandrillMessage is immutable; build a new one")
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
         fields: dict[str, str] = {}
