@@ -17,10 +17,13 @@ import pytest
 
 from webhookverify import (
     ConfigurationError,
+    Handler,
+    HandlerRegistry,
     HmacVerifier,
     Secret,
     TokenVerifier,
     VerificationError,
+    Verifier,
     WebhookRequest,
     presets,
 )
@@ -401,3 +404,25 @@ def test_errors_and_repr_never_carry_the_secret(name: str) -> None:
     signed = sign_request(verifier, b"a=1&b=2", now=NOW, url=URL)
     for header in verifier.required_headers:
         assert signed.headers[header] not in text
+
+
+def test_all_popular_presets_in_one_registry_route_each_sender() -> None:
+    # One handler per preset, each with its own key: every signed request is
+    # matched by its own handler and no other, the way a real endpoint serves them.
+    verifiers: dict[str, Verifier] = {
+        "github": presets.github(secret="k-github"),
+        "gitlab": presets.gitlab(secret="k-gitlab"),
+        "tiki": presets.tiki(secret="k-tiki"),
+        "stripe": presets.stripe(secret="whsec_k-stripe"),
+        "slack": presets.slack(secret="k-slack"),
+        "shopify": presets.shopify(secret="k-shopify"),
+        "twitch": presets.twitch(secret="k-twitch-0123"),
+        "square": presets.square(secret="k-square"),
+        "hubspot": presets.hubspot(secret="k-hubspot", versions=("v1", "v2", "v3")),
+        "twilio": presets.twilio(secret="k-twilio"),
+    }
+    registry = HandlerRegistry([Handler(name, v) for name, v in verifiers.items()], strict=True)
+    for name, verifier in verifiers.items():
+        request = sign_request(verifier, b"a=1&b=2", now=NOW, url=URL)
+        match = registry.verify(request, now=NOW)
+        assert match.handler.name == name

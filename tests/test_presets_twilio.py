@@ -350,3 +350,13 @@ def test_immutable_and_repr_hides_keys() -> None:
     assert "shared-key-value" not in repr(verifier)
     with pytest.raises(AttributeError):
         verifier.public_url = "https://x.test/"
+
+
+def test_get_request_signs_the_url_alone() -> None:
+    # Twilio can call a webhook with GET: the fields are in the signed query
+    url = "https://h.test/voice?CallSid=CA1&From=%2B1415"
+    signature = RequestValidator("k").compute_signature(url, {})
+    request = WebhookRequest(method="GET", url=url, headers={"X-Twilio-Signature": signature})
+    presets.twilio(secret="k").verify(request)
+    with pytest.raises(VerificationError):
+        presets.twilio(secret="k").verify(request.replace(url=url.replace("CA1", "CA2")))

@@ -73,6 +73,18 @@ def github(
     and octokit/webhooks-methods.js ``src/node/verify.ts``; cross-checked
     against the docs' and octokit's test vectors (no GitHub SDK for Python is
     installed).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        legacy_sha1: verify ``X-Hub-Signature`` (HMAC-SHA1) instead.
+
+    Returns:
+        An ``HmacVerifier`` for the chosen header.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
     """
     if legacy_sha1:
         return HmacVerifier(
@@ -114,6 +126,17 @@ def gitlab(
     (https://docs.gitlab.com/user/project/integrations/webhooks/);
     cross-checked against self-generated vectors only (there is nothing more
     to a token than the comparison).
+
+    Args:
+        secret: the token, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+
+    Returns:
+        A ``TokenVerifier`` reading ``X-Gitlab-Token``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
     """
     return TokenVerifier(secret=secret, secrets=secrets, header="X-Gitlab-Token")
 
@@ -150,8 +173,20 @@ def tiki(
     "Webhooks" documentation page; cross-checked against self-generated
     vectors, there being no Tiki SDK to test against.
 
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        verification: ``"hmac"`` (hex) or ``"base64 hmac"``, as in Tiki.
+        algorithm: ``sha256`` (default), ``sha1``, ``sha224``, ``sha384`` or
+            ``sha512``.
+        header: the signature header the caller sends.
+
+    Returns:
+        An ``HmacVerifier`` over the raw body.
+
     Raises:
-        ConfigurationError: an unknown ``verification`` or ``algorithm``.
+        ConfigurationError: an unknown ``verification`` or ``algorithm``, an
+            empty ``header``, or a missing or empty secret.
     """
     encodings: dict[str, Encoding] = {"hmac": "hex_lower", "base64 hmac": "base64"}
     if verification not in encodings:
@@ -198,6 +233,20 @@ def stripe(
     Source: Stripe docs "Verify webhook signatures manually"
     (https://docs.stripe.com/webhooks#verify-manually) and stripe-python
     ``stripe/_webhook.py`` (``WebhookSignature.verify_header``).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` reading ``Stripe-Signature``.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
     """
     return HmacVerifier(
         secret=secret,
@@ -232,6 +281,21 @@ def slack(
     Source: Slack docs "Verifying requests from Slack"
     (https://docs.slack.dev/authentication/verifying-requests-from-slack/) and
     slackapi/python-slack-sdk ``slack_sdk/signature/__init__.py``.
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` reading ``X-Slack-Signature`` and
+        ``X-Slack-Request-Timestamp``.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
     """
     return HmacVerifier(
         secret=secret,
@@ -270,6 +334,18 @@ def shopify(
     (https://shopify.dev/docs/apps/build/webhooks/subscribe/https) and
     Shopify/shopify-app-js ``lib/webhooks/validate.ts``; cross-checked
     against self-generated vectors (no Shopify SDK for Python is installed).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        header: the signature header to read.
+
+    Returns:
+        An ``HmacVerifier`` over the raw body.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
     """
     return HmacVerifier(secret=secret, secrets=secrets, header=header, encoding="base64")
 
@@ -297,6 +373,21 @@ def twitch(
     message" (https://dev.twitch.tv/docs/eventsub/handling-webhook-events/)
     and twitchdev/eventsub-webhooks-node-sample ``index.js``; cross-checked
     against self-generated vectors (no Twitch SDK is installed).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` whose ``Verification.delivery_id`` is the
+        message id.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
     """
     return HmacVerifier(
         secret=secret,
@@ -336,8 +427,17 @@ def square(
     square/square-python-sdk ``square/utilities/webhooks_helper.py``;
     cross-checked against that SDK's test vectors (the SDK is not installed).
 
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        notification_url: the subscription's URL as configured at Square.
+
+    Returns:
+        An ``HmacVerifier`` over the URL and the raw body.
+
     Raises:
-        ConfigurationError: ``notification_url`` is not an absolute http(s) URL.
+        ConfigurationError: a missing or empty secret, or a
+            ``notification_url`` that is not an absolute http(s) URL.
     """
     if notification_url is not None:
         check_absolute_url(notification_url, "presets.square(notification_url=...)")
@@ -384,8 +484,22 @@ def hubspot(
     HubSpot/hubspot-api-python ``hubspot/utils/signature.py``; cross-checked
     against the docs' and that SDK's test vectors (the SDK is not installed).
 
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        versions: the signature versions accepted, a tuple drawn from
+            ``"v1"``, ``"v2"`` and ``"v3"``.
+        tolerance: seconds a v3 timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        A ``HubSpotVerifier``; ``Verification.scheme`` names the version
+        that passed (``hubspot-v3``, ...).
+
     Raises:
-        ConfigurationError: ``versions`` empty or naming an unknown version.
+        ConfigurationError: a missing or empty secret, ``versions`` empty or
+            naming an unknown version, or a bad tolerance.
     """
     return HubSpotVerifier(
         secret=secret,
@@ -420,9 +534,10 @@ def twilio(
     is tried as received and with its port removed (or the default port
     added). SHA-256: Twilio uses it only with a SharedKey whose Webhook
     Setting names HMAC_SHA256, announced by
-    ``X-Twilio-Webhooks-Signature-Settings``; that header is unsigned, so it
-    selects only within ``shared_key_algorithms`` (default ``("sha256",)``),
-    and never the Auth Token path's SHA-1 key.
+    ``X-Twilio-Webhooks-Signature-Settings``. That header is unsigned, so it
+    only switches to the SharedKey secrets and picks an algorithm within
+    ``shared_key_algorithms`` (default ``("sha256",)``); a request never
+    brings the Auth Token and SHA-256 together, nor any other algorithm.
 
     The URL must be what Twilio called: behind a proxy set ``public_url=``
     (else each request's own URL is used). Twilio signs no timestamp: replays
@@ -436,9 +551,22 @@ def twilio(
     webhooks with shared keys"
     (https://www.twilio.com/docs/usage/webhooks/webhook-shared-keys).
 
+    Args:
+        secret: the Auth Token, as text or bytes, or a ``Secret``.
+        secrets: several Auth Tokens, oldest first (not with ``secret``).
+        public_url: the URL Twilio calls, exactly, query included.
+        shared_key: a SharedKey secret, for Webhook Settings that sign with one.
+        shared_keys: several, oldest first (not with ``shared_key``).
+        shared_key_algorithms: what a SharedKey request may use: ``"sha256"``
+            and/or ``"sha1"``.
+
+    Returns:
+        A ``TwilioVerifier``; ``Verification.scheme`` is ``hmac-sha1`` or
+        ``hmac-sha256``.
+
     Raises:
-        ConfigurationError: no key, an unknown algorithm, or a ``public_url``
-            that is not an absolute http(s) URL.
+        ConfigurationError: no key at all, an empty key, an unknown
+            algorithm, or a ``public_url`` that is not an absolute http(s) URL.
     """
     return TwilioVerifier(
         secret=secret,
