@@ -18,7 +18,7 @@ from typing import Literal
 from ..errors import ConfigurationError
 from ..keys import Secret
 from ..verifiers import HmacVerifier, KeyValueHeader, TokenVerifier
-from ..verifiers._base import DEFAULT_TOLERANCE, Encoding
+from ..verifiers._base import DEFAULT_TOLERANCE, Encoding, check_tolerance
 from ..verifiers.hmac import ALGORITHMS
 from ._hubspot import HUBSPOT_TOLERANCE, HubSpotVerifier, HubSpotVersion
 from ._square import SquareMessage, check_absolute_url
@@ -45,6 +45,16 @@ STRIPE_TOLERANCE = 300.0
 SLACK_TOLERANCE = 300.0
 # Twitch: "reject messages whose timestamp is more than 10 minutes old".
 TWITCH_TOLERANCE = 600.0
+
+
+def _windows(
+    owner: str, tolerance: float | None, future_tolerance: float | None
+) -> tuple[float | None, float | None]:
+    """Check both tolerances here, so that a mistake names the preset's own setting."""
+    return (
+        check_tolerance(tolerance, "tolerance", owner),
+        check_tolerance(future_tolerance, "future_tolerance", owner),
+    )
 
 
 def github(
@@ -248,6 +258,7 @@ def stripe(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
+    tolerance, future_tolerance = _windows("presets.stripe", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -297,6 +308,7 @@ def slack(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
+    tolerance, future_tolerance = _windows("presets.slack", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -389,6 +401,7 @@ def twitch(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
+    tolerance, future_tolerance = _windows("presets.twitch", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -501,6 +514,7 @@ def hubspot(
         ConfigurationError: a missing or empty secret, ``versions`` empty or
             naming an unknown version, or a bad tolerance.
     """
+    tolerance, future_tolerance = _windows("presets.hubspot", tolerance, future_tolerance)
     return HubSpotVerifier(
         secret=secret,
         secrets=secrets,
