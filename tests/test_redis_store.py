@@ -300,10 +300,13 @@ def check_against_model(stores: list[Any], ops: list[tuple[str, int, int]]) -> N
     a done key. A worker settling a key it did not reserve acts on whatever
     reservation is in flight; a worker refused because another holds its key
     stays refused for that key. (With one memory store every worker is the same
-    store, so no reservation is ever another worker's.)
+    store in the same context, so no reservation is ever another worker's.)
     """
     state: dict[str, int | str] = {}  # key -> reservation number | "done"
-    held: list[dict[str, int]] = [{} for _ in stores]
+    # one store object used by both workers is one holder: its reservations
+    # live in the code path's context, which both workers share here
+    shared: dict[str, int] = {}
+    held: list[dict[str, int]] = [shared if stores.count(store) > 1 else {} for store in stores]
     for number, (action, who, k) in enumerate(ops):
         key, store, current = f"k{k}", stores[who], state.get(f"k{k}")
         if action == "reserve":
