@@ -42,6 +42,7 @@ def mac(key: bytes, message: bytes, algorithm: str = "sha256") -> bytes:
 class TestBox(VerifierContract):
     signs_timestamp = True
     tolerance = 600.0
+    future_tolerance = 300.0
 
     def make(self, keys: list[Any]) -> Any:
         return presets.box(secrets=keys)

@@ -272,6 +272,7 @@ def test_shopify_events_header() -> None:
 class TestTwitch(VerifierContract):
     signs_timestamp = True
     tolerance = 600.0
+    future_tolerance = 300.0
 
     def make(self, keys: list[Any]) -> HmacVerifier:
         return presets.twitch(secrets=keys)
