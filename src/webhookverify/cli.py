@@ -119,8 +119,8 @@ def _verifier_for(args: argparse.Namespace) -> Any:
         raise _Fail("sign needs --config and --handler, or --preset", "see webhookverify sign -h")
     from . import presets
 
-    if args.preset not in presets.__all__:
-        raise _Fail(f"unknown preset {args.preset!r}", f"use one of: {', '.join(presets.__all__)}")
+    if args.preset not in presets.PRESETS:
+        raise _Fail(f"unknown preset {args.preset!r}", f"use one of: {', '.join(presets.PRESETS)}")
     options: dict[str, Any] = {}
     if args.secret:
         options["secret"] = args.secret

@@ -171,8 +171,8 @@ def _factory(preset: object, kind: object) -> Callable[..., Any]:
     if preset is not None:
         from . import presets
 
-        if not isinstance(preset, str) or preset.startswith("_") or preset not in presets.__all__:
-            known = ", ".join(sorted(presets.__all__))
+        if not isinstance(preset, str) or preset not in presets.PRESETS:
+            known = ", ".join(presets.PRESETS)
             raise ConfigurationError(f"unknown preset {preset!r}; known presets: {known}")
         factory: Callable[..., Any] = getattr(presets, preset)
         return factory

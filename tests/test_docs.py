@@ -1,0 +1,54 @@
+"""The documentation says what the code does."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from webhookverify import presets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_presets_page_is_generated_from_the_code() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_presets_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_quick_start_is_two_single_command_bash_blocks() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Quick start\n(.*?)(?=^## )", text, re.S | re.M)
+    assert match, "README.md needs a '## Quick start' section"
+    section = match.group(1)
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.S)
+    assert [lang for lang, _ in blocks] == ["bash", "bash"]
+    commands = [body.strip() for _, body in blocks]
+    assert all(len(c.splitlines()) == 1 for c in commands)
+    assert commands == ["python3 tasks.py demo", "python3 tasks.py test"]
+    first_section = re.search(r"^## .*$", text, re.M)
+    assert first_section is not None
+    assert first_section.group(0) == "## Quick start", "the README opens with its quick start"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "python3 tasks.py test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_local_links_in_docs_exist() -> None:
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_changelog_names_every_preset() -> None:
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    missing = [name for name in presets.PRESETS if f"presets.{name}" not in text]
+    assert missing == []
