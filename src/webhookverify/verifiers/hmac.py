@@ -6,40 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac as _hmac
-import time
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import (
-    ConfigurationError,
-    MalformedHeader,
-    MalformedSignature,
-    MissingHeader,
-    NoValidKey,
-    SignatureMismatch,
-    UnsupportedSignatureVersion,
-)
+from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ..keys import Secret, to_secrets
-from ..request import WebhookRequest
 from ._base import (
     DEFAULT_TOLERANCE,
     MAX_SIGNATURES,
     Encoding,
     MessageBuilder,
-    MessageTemplate,
-    ReplayMode,
     TimestampFormat,
-    Verification,
-    check_encoding,
-    check_freshness,
-    check_tolerance,
-    decode_signature,
-    encode_signature,
-    format_timestamp,
-    parse_timestamp,
-    single_header,
 )
+from ._keyring import KeyEntry, newest_valid, valid_keys
+from ._scheme import SignatureScheme, split_signatures
 
 __all__ = ["ALGORITHMS", "HmacVerifier", "KeyValueHeader"]
 
@@ -133,7 +113,7 @@ class KeyValueHeader:
         return self.separator.join(pairs)
 
 
-class HmacVerifier:
+class HmacVerifier(SignatureScheme[_PreparedKey]):
     """Verify an HMAC signature over the raw body or a signed-message template.
 
     Args:
@@ -163,51 +143,12 @@ class HmacVerifier:
         ConfigurationError: for any inconsistent setting, at construction.
     """
 
-    __slots__ = (
-        "_body_only",
-        "_digest_size",
-        "_has_windows",
-        "_key_ids",
-        "_keys",
-        "_message",
-        "_signs_id",
-        "_timestamp_source",
-        "algorithm",
-        "delimiter",
-        "encoding",
-        "future_tolerance",
-        "header",
-        "header_format",
-        "id_header",
-        "prefix",
-        "scheme",
-        "secrets",
-        "timestamp_format",
-        "timestamp_header",
-        "tolerance",
-    )
+    __slots__ = ("header_format", "secrets")
+
+    _kind = "digest"
 
     secrets: tuple[Secret, ...]
-    header: str
-    algorithm: str
-    encoding: Encoding
-    prefix: str
-    delimiter: str | None
     header_format: KeyValueHeader | None
-    timestamp_header: str | None
-    id_header: str | None
-    timestamp_format: TimestampFormat
-    tolerance: float | None
-    future_tolerance: float | None
-    scheme: str
-    _message: MessageBuilder
-    _signs_id: bool
-    _body_only: bool
-    _timestamp_source: str | None
-    _digest_size: int
-    _has_windows: bool
-    _key_ids: tuple[str, ...]
-    _keys: tuple[_PreparedKey, ...]
 
     def __init__(
         self,
@@ -229,235 +170,86 @@ class HmacVerifier:
         scheme: str | None = None,
     ) -> None:
         owner = "HmacVerifier"
-        set_ = object.__setattr__
-        set_(self, "secrets", to_secrets(secret, secrets, owner=owner))
-        if not isinstance(header, str) or not header:
-            raise ConfigurationError(f"{owner}(header=...) must name the signature header")
+        keys = to_secrets(secret, secrets, owner=owner)
         if algorithm not in ALGORITHMS:
             raise ConfigurationError(
                 f"{owner}(algorithm={algorithm!r}) is not supported; use one of "
                 f"{', '.join(sorted(ALGORITHMS))}"
             )
-        if timestamp_format not in ("unix", "unix_ms", "rfc3339"):
+        if delimiter is not None and header_format is not None:
             raise ConfigurationError(
-                f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
+                f"{owner}(delimiter=...) cannot be combined with header_format; the "
+                "KeyValueHeader says how the header splits"
             )
-        if delimiter is not None and (not delimiter or header_format is not None):
-            raise ConfigurationError(
-                f"{owner}(delimiter=...) must be non-empty and cannot be combined with "
-                "header_format"
-            )
-        message: MessageBuilder = (
-            MessageTemplate(template) if isinstance(template, str) else template
-        )
-        if not callable(message) or not isinstance(getattr(message, "signs", None), frozenset):
-            raise ConfigurationError(
-                f"{owner}(template=...) must be a template string or a MessageBuilder"
-            )
-        timestamp_source: str | None = timestamp_header
+        timestamp_source = timestamp_header
         if header_format is not None and header_format.timestamp_key is not None:
             if timestamp_header is not None:
                 raise ConfigurationError(
                     f"{owner}: the timestamp comes from header_format; drop timestamp_header"
                 )
             timestamp_source = header
-        if "timestamp" in message.signs and timestamp_source is None:
-            raise ConfigurationError(
-                f"{owner}: the template signs {{timestamp}}; set timestamp_header=..."
-            )
-        if timestamp_source is not None and "timestamp" not in message.signs:
-            raise ConfigurationError(
-                f"{owner}: a timestamp is read but the template does not sign it, so it "
-                "proves nothing; add {timestamp} to template=..."
-            )
-        if "id" in message.signs and id_header is None:
-            raise ConfigurationError(f"{owner}: the template signs {{id}}; set id_header=...")
-        set_(self, "header", header)
-        set_(self, "algorithm", algorithm)
-        set_(self, "encoding", check_encoding(encoding, owner))
-        set_(self, "prefix", prefix)
-        set_(self, "delimiter", delimiter)
-        set_(self, "header_format", header_format)
-        set_(self, "_message", message)
-        set_(self, "_signs_id", "id" in message.signs)
-        set_(
-            self, "_body_only", isinstance(message, MessageTemplate) and message.source == "{body}"
+        self._configure(
+            owner,
+            header=header,
+            encoding=encoding,
+            prefix=prefix,
+            delimiter=delimiter,
+            template=template,
+            timestamp_header=timestamp_header,
+            id_header=id_header,
+            timestamp_format=timestamp_format,
+            tolerance=tolerance,
+            future_tolerance=future_tolerance,
+            scheme=scheme or f"hmac-{algorithm}",
+            timestamp_source=timestamp_source,
+            plain_header=header_format is None,
         )
-        set_(self, "timestamp_header", timestamp_header)
-        set_(self, "_timestamp_source", timestamp_source)
-        set_(self, "id_header", id_header)
-        set_(self, "timestamp_format", timestamp_format)
-        tolerance = check_tolerance(tolerance, "tolerance", owner)
-        set_(self, "tolerance", tolerance)
-        future = check_tolerance(future_tolerance, "future_tolerance", owner)
-        set_(self, "future_tolerance", tolerance if future is None else future)
-        set_(self, "scheme", scheme or f"hmac-{algorithm}")
-        set_(self, "_digest_size", hashlib.new(algorithm).digest_size)
-        set_(self, "_keys", tuple(_PreparedKey(s.value, algorithm) for s in self.secrets))
-        set_(
-            self,
-            "_has_windows",
-            any(s.not_before is not None or s.not_after is not None for s in self.secrets),
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "header_format", header_format)
+        object.__setattr__(self, "secrets", keys)
+        self._set_keys(
+            [
+                KeyEntry(_PreparedKey(s.value, algorithm), s.key_id or f"secret[{i}]", s)
+                for i, s in enumerate(keys)
+            ],
+            frozenset({hashlib.new(algorithm).digest_size}),
         )
-        set_(
-            self, "_key_ids", tuple(s.key_id or f"secret[{i}]" for i, s in enumerate(self.secrets))
-        )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("HmacVerifier is immutable; build a new one")
-
-    # -- what the registry and the receiver read -----------------------------------
-
-    @property
-    def required_headers(self) -> tuple[str, ...]:
-        names = [self.header]
-        for extra in (self.timestamp_header, self.id_header):
-            if extra is not None and extra not in names:
-                names.append(extra)
-        names.extend(h for h in getattr(self._message, "headers", ()) if h not in names)
-        return tuple(names)
-
-    @property
-    def replay_default(self) -> ReplayMode:
-        return "id" if "id" in self._message.signs else "content"
-
-    @property
-    def replay_window(self) -> float | None:
-        """Seconds a replayed delivery could still pass the timestamp check, if signed."""
-        if self._timestamp_source is None or self.tolerance is None:
-            return None
-        return self.tolerance + (self.future_tolerance or 0.0)
 
     # -- verification --------------------------------------------------------------
 
-    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
-        """Verify ``request``; return what was proved or raise a ``VerificationError``."""
-        if now is None:
-            now = request.received_at
-        header = self.header
-        raw = single_header(request, header)
-        values: dict[str, str] = {}
-        candidates: Sequence[str]
-        if self.header_format is not None:
-            candidates, stamp = self.header_format.parse(raw, header)
-            if stamp is not None:
-                values["timestamp"] = stamp
-            elif self._timestamp_source == header:
-                raise MissingHeader(f"the {header} header has no timestamp entry", header=header)
-        elif self.delimiter is not None:
-            candidates = [text.strip() for text in raw.split(self.delimiter)]
-        else:
-            candidates = (raw,)
+    def _parse_header(self, raw: str, values: dict[str, str]) -> Sequence[str]:
+        header_format, header = self.header_format, self.header
+        if header_format is None:  # not called then: the header is a plain list
+            return split_signatures(raw, header, self.delimiter)
+        candidates, stamp = header_format.parse(raw, header)
+        if stamp is not None:
+            values["timestamp"] = stamp
+        elif self._timestamp_source == header:
+            raise MissingHeader(f"the {header} header has no timestamp entry", header=header)
         if len(candidates) > MAX_SIGNATURES:
             raise MalformedHeader(f"the {header} header has too many signatures", header=header)
-        timestamp: float | None = None
-        source = self._timestamp_source
-        if source is not None:
-            if self.timestamp_header is not None:
-                values["timestamp"] = single_header(request, self.timestamp_header)
-            timestamp = parse_timestamp(values["timestamp"], self.timestamp_format, source)
-            check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
-        if self.id_header is not None:
-            values["id"] = single_header(request, self.id_header)
+        return candidates
 
+    def _match(self, now: float, candidates: Sequence[str], parts: tuple[bytes, ...]) -> str:
         signatures = self._decode(candidates)
-        parts = (request.body,) if self._body_only else tuple(self._message(request, values))
-        has_windows = self._has_windows
-        for index, key in enumerate(self._keys):
-            if has_windows and not self.secrets[index].is_valid_at(now):
-                continue
+        compare = _hmac.compare_digest
+        # self._keys_at(now), inlined: this is the hot path
+        for key, key_id, _ in valid_keys(self._keys, now) if self._has_windows else self._keys:
             expected = key.mac(parts)
             for signature in signatures:
-                if _hmac.compare_digest(expected, signature):
-                    return Verification(
-                        self.scheme,
-                        self._key_ids[index],
-                        timestamp,
-                        values.get("id") if self._signs_id else None,
-                        parts,
-                    )
-        if has_windows and not any(s.is_valid_at(now) for s in self.secrets):
-            raise NoValidKey()
-        raise SignatureMismatch(f"the signature in {header} does not match", header=header)
-
-    def _decode(self, candidates: Sequence[str]) -> list[bytes]:
-        prefix = self.prefix
-        size = self._digest_size
-        signatures: list[bytes] = []
-        malformed = 0
-        for text in candidates:
-            if prefix:
-                if not text.startswith(prefix):
-                    continue
-                text = text[len(prefix) :]
-            try:
-                decoded = decode_signature(text, self.encoding, self.header)
-            except MalformedSignature:
-                malformed += 1
-                continue
-            if len(decoded) == size:
-                signatures.append(decoded)
-            else:
-                malformed += 1  # a truncated or padded tag never verifies
-        if not signatures:
-            if malformed:
-                raise MalformedSignature(
-                    f"the signature in {self.header} is not a valid {self.encoding} "
-                    f"{self.algorithm} digest (check encoding= and algorithm=)",
-                    header=self.header,
-                )
-            raise UnsupportedSignatureVersion(
-                f"the {self.header} header has no signature"
-                + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
-                header=self.header,
-            )
-        return signatures
+                if compare(expected, signature):
+                    return key_id
+        raise self._mismatch()
 
     # -- the sender's side ---------------------------------------------------------
 
-    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
-        """Sign ``body`` as a sender would; return the headers to send.
+    def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
+        return newest_valid(self._keys, now).key.mac
 
-        Args:
-            body: the raw body.
-            now: unix seconds for the timestamp (default: the clock).
-            parts: ``timestamp=``, ``id=``, ``method=`` and ``url=`` to use
-                instead of the defaults; any other name is sent as a header of
-                that name (for templates with ``{header:Name}``).
-
-        Raises:
-            NoValidKey: no secret is valid at ``now``.
-        """
-        if now is None:
-            now = time.time()
-        headers: dict[str, str] = {}
-        values: dict[str, str] = {}
-        if self._timestamp_source is not None:
-            values["timestamp"] = parts.pop("timestamp", "") or format_timestamp(
-                now, self.timestamp_format
-            )
-            if self.timestamp_header is not None:
-                headers[self.timestamp_header] = values["timestamp"]
-        if self.id_header is not None:
-            values["id"] = parts.pop("id", "") or f"msg_{uuid.uuid4().hex}"
-            headers[self.id_header] = values["id"]
-        method = parts.pop("method", "POST")
-        url = parts.pop("url", "")
-        extra = dict(parts)
-        headers.update(extra)
-        request = WebhookRequest(
-            method=method, url=url, headers=headers, body=body, received_at=now
-        )
-        valid = [i for i, s in enumerate(self.secrets) if s.is_valid_at(now)]
-        if not valid:
-            raise NoValidKey()
-        mac = self._keys[valid[-1]].mac(self._message(request, values))
-        signature = self.prefix + encode_signature(mac, self.encoding)
-        if self.header_format is not None:
-            headers[self.header] = self.header_format.render(signature, values.get("timestamp"))
-        else:
-            headers[self.header] = signature
-        return headers
+    def _render(self, signature: str, values: dict[str, str]) -> str:
+        if self.header_format is None:
+            return signature
+        return self.header_format.render(signature, values.get("timestamp"))
 
     def __repr__(self) -> str:
         return (

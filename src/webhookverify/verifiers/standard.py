@@ -36,6 +36,7 @@ from ..errors import (
 from ..keys import Secret
 from ..request import WebhookRequest
 from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_tolerance
+from ._scheme import SchemeOptions
 from .hmac import HmacVerifier
 
 if TYPE_CHECKING:
@@ -90,13 +91,15 @@ class StandardWebhooksVerifier:
 
     ``v1`` is checked by an :class:`HmacVerifier` and ``v1a`` by a
     :class:`PublicKeyVerifier` (which loads ``cryptography`` only when a
-    public key is configured).
+    public key is configured). With both, the headers are read, the
+    timestamp is checked and the signed message is built once per request.
 
     Raises:
         ConfigurationError: no key at all, or any bad setting, at construction.
     """
 
     __slots__ = (
+        "_either",
         "_v1",
         "_v1a",
         "future_tolerance",
@@ -116,6 +119,7 @@ class StandardWebhooksVerifier:
     future_tolerance: float | None
     scheme: str
     _v1: HmacVerifier | None
+    _either: HmacVerifier | PublicKeyVerifier  # _v1, else _v1a
     _v1a: PublicKeyVerifier | None
 
     def __init__(
@@ -146,6 +150,18 @@ class StandardWebhooksVerifier:
         timestamp_header = f"{header_prefix}timestamp"
         id_header = f"{header_prefix}id"
         has_v1a = public_key is not None or public_keys is not None or private_key is not None
+        # Standard Webhooks §Signature scheme: both versions sign the same
+        # message and send a space-separated list in the same header.
+        options: SchemeOptions = {
+            "header": signature_header,
+            "encoding": "base64",
+            "delimiter": " ",
+            "template": SIGNED_MESSAGE,
+            "timestamp_header": timestamp_header,
+            "id_header": id_header,
+            "tolerance": tolerance,
+            "future_tolerance": future,
+        }
         v1: HmacVerifier | None = None
         if secret is not None or secrets is not None:
             if secrets is not None and not isinstance(secrets, str | bytes | Secret):
@@ -153,17 +169,10 @@ class StandardWebhooksVerifier:
             v1 = HmacVerifier(
                 secret=None if secret is None else _v1_secret(secret),
                 secrets=secrets,
-                header=signature_header,
                 algorithm="sha256",
-                encoding="base64",
                 prefix="v1,",
-                delimiter=" ",
-                template=SIGNED_MESSAGE,
-                timestamp_header=timestamp_header,
-                id_header=id_header,
-                tolerance=tolerance,
-                future_tolerance=future,
                 scheme=f"{scheme}-v1",
+                **options,
             )
         elif not has_v1a:
             raise ConfigurationError(
@@ -180,16 +189,9 @@ class StandardWebhooksVerifier:
                 public_key=public_key,
                 public_keys=public_keys,
                 private_key=private_key,
-                header=signature_header,
-                encoding="base64",
                 prefix="v1a,",
-                delimiter=" ",
-                template=SIGNED_MESSAGE,
-                timestamp_header=timestamp_header,
-                id_header=id_header,
-                tolerance=tolerance,
-                future_tolerance=future,
                 scheme=f"{scheme}-v1a",
+                **options,
             )
         set_(self, "header_prefix", header_prefix)
         set_(self, "signature_header", signature_header)
@@ -200,6 +202,10 @@ class StandardWebhooksVerifier:
         set_(self, "scheme", scheme)
         set_(self, "_v1", v1)
         set_(self, "_v1a", v1a)
+        either = v1 if v1 is not None else v1a
+        if either is None:  # unreachable: a key was required above
+            raise ConfigurationError(f"{owner} needs a key")
+        set_(self, "_either", either)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("StandardWebhooksVerifier is immutable; build a new one")
@@ -211,20 +217,22 @@ class StandardWebhooksVerifier:
         """The signature versions this verifier accepts (``v1``, ``v1a``)."""
         return tuple(v for v, inner in (("v1", self._v1), ("v1a", self._v1a)) if inner)
 
+    # Both versions read the same headers and the same timestamp: either answers.
+
     @property
     def required_headers(self) -> tuple[str, ...]:
-        return (self.signature_header, self.timestamp_header, self.id_header)
+        """``webhook-signature``, ``webhook-timestamp``, ``webhook-id`` (with the prefix)."""
+        return self._either.required_headers
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "id"  # webhook-id is signed and stays the same across retries
+        """``id``: ``webhook-id`` is signed and stays the same across retries."""
+        return self._either.replay_default
 
     @property
     def replay_window(self) -> float | None:
         """Seconds a replayed delivery could still pass the timestamp check."""
-        if self.tolerance is None:
-            return None
-        return self.tolerance + (self.future_tolerance or 0.0)
+        return self._either.replay_window
 
     # -- verification --------------------------------------------------------------
 
@@ -253,17 +261,17 @@ class StandardWebhooksVerifier:
             now = request.received_at
         v1, v1a = self._v1, self._v1a
         if v1 is None or v1a is None:
-            only = v1 if v1 is not None else v1a
-            if only is None:  # unreachable: construction requires a key
-                raise NoValidKey()
-            return only.verify(request, now)
-        # Both versions: headers and timestamp fail the same way for both, so
-        # those errors come straight from the first; a missing version or a
-        # non-matching entry lets the other version try.
+            return self._either.verify(request, now)
+        # Both versions read the same headers and sign the same message: read
+        # them once (their errors are the answer for both), then let each
+        # version check its own entries. A missing version or a non-matching
+        # entry lets the other version try.
+        candidates, parts, timestamp, delivery_id = v1._read(request, now)
         failure: VerificationError | None = None
         for inner in (v1, v1a):
             try:
-                return inner.verify(request, now)
+                key_id = inner._match(now, candidates, parts)
+                return Verification(inner.scheme, key_id, timestamp, delivery_id, parts)
             except UnsupportedSignatureVersion as exc:
                 failure = failure or exc
             except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:

@@ -1,0 +1,354 @@
+"""Loading public and private keys for :class:`PublicKeyVerifier`, once, at
+configuration time.
+
+Keys come as ``cryptography`` objects, PEM, DER (as bytes, base64 or hex),
+raw Ed25519 bytes, or Standard Webhooks ``whpk_``/``whsk_`` text; whatever
+the form, a key that cannot serve the pinned algorithm is a
+:class:`~webhookverify.ConfigurationError` here, never a surprise at request
+time.
+
+With :mod:`.asymmetric`, this is the only module of webhookverify that
+imports ``cryptography``; both are loaded only when a public-key verifier is
+built. :mod:`.asymmetric` re-exports the public names.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Literal, TypeAlias
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from ..errors import ConfigurationError
+from ..keys import Secret
+from ._keyring import KeyEntry
+
+# The public names (these loaders, ALGORITHMS, MIN_RSA_BITS and the key types)
+# are exported by .asymmetric; load_keys serves it alone.
+__all__ = ["load_keys", "load_private_key", "load_public_key"]
+
+Algorithm = Literal["ed25519", "ecdsa-p256-sha256", "rsa-pkcs1v15-sha256", "rsa-pss-sha256"]
+PublicKeyObject: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+PrivateKeyObject: TypeAlias = (
+    ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+)
+KeyMaterial: TypeAlias = str | bytes | bytearray | Secret | PublicKeyObject
+PublicKeyInput: TypeAlias = KeyMaterial | tuple[str, KeyMaterial]
+PrivateKeyInput: TypeAlias = str | bytes | bytearray | Secret | PrivateKeyObject
+
+# The algorithms a configuration may name; a request never chooses one.
+ALGORITHMS: tuple[Algorithm, ...] = (
+    "ed25519",
+    "ecdsa-p256-sha256",
+    "rsa-pkcs1v15-sha256",
+    "rsa-pss-sha256",
+)
+# NIST SP 800-131A Rev. 2 has disallowed RSA signatures with keys under 2048
+# bits since 2013; a smaller key is a configuration mistake, not a choice.
+MIN_RSA_BITS = 2048
+# RFC 8032 §5.1.5: an Ed25519 public key or seed is 32 bytes.
+_ED25519_KEY_BYTES = 32
+# A PEM or base64 key longer than this is not a key we could load (an RSA-8192
+# SPKI is ~1.4 kB in base64); refuse before handing it to a parser.
+_MAX_KEY_TEXT = 16_384
+
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+# Everything a parser below raises for input that is not a key of that kind.
+_UNREADABLE = (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm, binascii.Error)
+
+
+def _b64decode(text: str) -> bytes:
+    """Standard or URL-safe base64, padding optional; ValueError otherwise."""
+    padded = text + "=" * (-len(text) % 4)
+    if "-" in text or "_" in text:
+        padded = padded.replace("-", "+").replace("_", "/")
+    return binascii.a2b_base64(padded, strict_mode=True)
+
+
+def _material(value: object, what: str, owner: str) -> bytes | str:
+    """Split key material into raw bytes or text, refusing anything else."""
+    if isinstance(value, Secret):
+        value = value.value
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value)
+        if len(raw) > _MAX_KEY_TEXT:
+            raise ConfigurationError(f"{owner}({what}=...) is too long to be a key")
+        return raw
+    if isinstance(value, str):
+        if len(value) > _MAX_KEY_TEXT:
+            raise ConfigurationError(f"{owner}({what}=...) is too long to be a key")
+        return value
+    raise ConfigurationError(
+        f"{owner}({what}=...) must be PEM or base64/hex text, bytes, a Secret or a "
+        f"cryptography key, not {type(value).__name__}"
+    )
+
+
+def _parse(
+    material: bytes | str,
+    algorithm: Algorithm,
+    *,
+    raw: Callable[[bytes], object],
+    der: Callable[[bytes], object],
+    pem: Callable[[bytes], object],
+    tag: str,
+    tagged: Callable[[bytes], object],
+    failure: str,
+) -> object:
+    """Read key material in every form a key of one kind comes in.
+
+    Args:
+        material: what :func:`_material` returned.
+        algorithm: for Ed25519, 32 bytes are the raw key (or seed).
+        raw / der / pem: the parsers of raw Ed25519 bytes, DER and PEM.
+        tag / tagged: the Standard Webhooks prefix (``whpk_``, ``whsk_``) and
+            the parser of the base64 bytes after it.
+        failure: the message of the error when nothing reads it.
+
+    Returns:
+        The key object, not yet checked against ``algorithm``.
+
+    Raises:
+        ConfigurationError: no form reads it.
+    """
+    try:
+        if isinstance(material, bytes):
+            if algorithm == "ed25519" and len(material) == _ED25519_KEY_BYTES:
+                return raw(material)
+            if material[:1] == b"\x30":  # a DER SEQUENCE
+                return der(material)
+            material = material.decode("ascii")
+        text = material.strip()
+        if text.startswith("-----BEGIN"):
+            return pem(text.encode("ascii"))
+        if text.startswith(tag):
+            return tagged(_b64decode(text[len(tag) :]))
+        decoded = bytes.fromhex(text) if _HEX.fullmatch(text) else _b64decode(text)
+        if algorithm == "ed25519" and len(decoded) == _ED25519_KEY_BYTES:
+            return raw(decoded)
+        return der(decoded)
+    except _UNREADABLE:
+        raise ConfigurationError(failure) from None
+
+
+def _check_public(key: object, algorithm: Algorithm, what: str, owner: str) -> PublicKeyObject:
+    if algorithm == "ed25519":
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            return key
+        expected = "an Ed25519 key"
+    elif algorithm == "ecdsa-p256-sha256":
+        if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+            return key
+        expected = "an EC key on P-256 (secp256r1)"
+    else:
+        if isinstance(key, rsa.RSAPublicKey):
+            if key.key_size < MIN_RSA_BITS:
+                raise ConfigurationError(
+                    f"{owner}({what}=...) is a {key.key_size}-bit RSA key; at least "
+                    f"{MIN_RSA_BITS} bits are required"
+                )
+            return key
+        expected = "an RSA key"
+    raise ConfigurationError(
+        f"{owner}({what}=...) is not {expected}, which algorithm={algorithm!r} needs"
+    )
+
+
+def _whpk(decoded: bytes) -> ed25519.Ed25519PublicKey:
+    if len(decoded) != _ED25519_KEY_BYTES:
+        raise ValueError("whpk_ keys hold 32 bytes")
+    return ed25519.Ed25519PublicKey.from_public_bytes(decoded)
+
+
+def load_public_key(
+    value: KeyMaterial, algorithm: Algorithm, *, what: str = "public_key", owner: str = "PublicKey"
+) -> PublicKeyObject:
+    """Load one public key for ``algorithm``, once, at configuration time.
+
+    Args:
+        value: a ``cryptography`` public key; PEM (SubjectPublicKeyInfo); DER
+            as bytes, base64 or hex; for Ed25519 also the raw 32-byte key as
+            bytes, hex or base64, or a Standard Webhooks ``whpk_<base64>``
+            key. A :class:`~webhookverify.Secret` holding any of these works
+            too (its id and validity window are read by the verifier).
+        algorithm: one of :data:`ALGORITHMS`.
+        what / owner: name the setting in error messages.
+
+    Returns:
+        The key, checked to suit ``algorithm``.
+
+    Raises:
+        ConfigurationError: unreadable, of the wrong type or curve for
+            ``algorithm``, or an RSA key under :data:`MIN_RSA_BITS` bits.
+    """
+    if isinstance(value, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        return _check_public(value, algorithm, what, owner)
+    key = _parse(
+        _material(value, what, owner),
+        algorithm,
+        raw=ed25519.Ed25519PublicKey.from_public_bytes,
+        der=serialization.load_der_public_key,
+        pem=serialization.load_pem_public_key,
+        tag="whpk_",
+        tagged=_whpk,
+        failure=f"{owner}({what}=...) could not be read as a public key; give PEM "
+        "(-----BEGIN PUBLIC KEY-----), base64 or hex DER, or for Ed25519 the raw "
+        "32-byte key in hex or base64",
+    )
+    return _check_public(key, algorithm, what, owner)
+
+
+def _check_private(key: object, algorithm: Algorithm, owner: str) -> PrivateKeyObject:
+    public = getattr(key, "public_key", None)
+    if not isinstance(
+        key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    ) or not callable(public):
+        raise ConfigurationError(f"{owner}(private_key=...) is not a private key")
+    _check_public(key.public_key(), algorithm, "private_key", owner)
+    return key
+
+
+def _whsk(decoded: bytes) -> ed25519.Ed25519PrivateKey:
+    if len(decoded) != 2 * _ED25519_KEY_BYTES:
+        raise ValueError("whsk_ keys hold a 32-byte seed and a 32-byte public key")
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(decoded[:_ED25519_KEY_BYTES])
+    if key.public_key().public_bytes_raw() != decoded[_ED25519_KEY_BYTES:]:
+        raise ValueError("the whsk_ public half does not match its seed")
+    return key
+
+
+def load_private_key(
+    value: PrivateKeyInput, algorithm: Algorithm, *, owner: str = "PrivateKey"
+) -> PrivateKeyObject:
+    """Load a private key for signing (tests, the CLI, a sender).
+
+    Args:
+        value: a ``cryptography`` private key; unencrypted PEM (PKCS#8, or
+            the traditional ``EC``/``RSA PRIVATE KEY`` forms); PKCS#8 DER as
+            bytes, base64 or hex; for Ed25519 also the raw 32-byte seed as
+            bytes, hex or base64, or a Standard Webhooks ``whsk_<base64>`` key
+            (seed then public key).
+        algorithm: one of :data:`ALGORITHMS`.
+        owner: names the verifier in error messages.
+
+    Returns:
+        The key, checked to suit ``algorithm``.
+
+    Raises:
+        ConfigurationError: unreadable, encrypted, or unsuited to ``algorithm``.
+    """
+    if isinstance(
+        value, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    ):
+        return _check_private(value, algorithm, owner)
+    if isinstance(value, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise ConfigurationError(
+            f"{owner}(private_key=...) is a public key, not a private key; give the key "
+            "pair's private half (or leave private_key unset to only verify)"
+        )
+    key = _parse(
+        _material(value, "private_key", owner),
+        algorithm,
+        raw=ed25519.Ed25519PrivateKey.from_private_bytes,
+        der=partial(serialization.load_der_private_key, password=None),
+        pem=partial(serialization.load_pem_private_key, password=None),
+        tag="whsk_",
+        tagged=_whsk,
+        failure=f"{owner}(private_key=...) could not be read as an unencrypted private key; "
+        "give PEM, base64 or hex PKCS#8 DER, or for Ed25519 the 32-byte seed or a "
+        "whsk_ key",
+    )
+    return _check_private(key, algorithm, owner)
+
+
+def _spki(key: PublicKeyObject) -> bytes:
+    """The DER SubjectPublicKeyInfo of ``key``: one spelling per key, to match halves."""
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_keys(
+    public_key: PublicKeyInput | None,
+    public_keys: Iterable[PublicKeyInput] | None,
+    private_key: PrivateKeyInput | None,
+    algorithm: Algorithm,
+    *,
+    owner: str,
+) -> tuple[
+    list[KeyEntry[PublicKeyObject]], PrivateKeyObject | None, KeyEntry[PublicKeyObject] | None
+]:
+    """Load a verifier's ``public_key=`` or ``public_keys=`` and ``private_key=``.
+
+    A key given as a ``(key_id, key)`` pair takes that id; a key wrapped in a
+    :class:`~webhookverify.Secret` takes its id and validity window; any
+    other is ``key[N]``, its position. With a private key and no public key,
+    the private key's public half is ``key[0]``.
+
+    Returns:
+        The public keys, oldest first; the private key; and the last public
+        key that is its public half (the one signing is bound by), or ``None``.
+
+    Raises:
+        ConfigurationError: no public key at all, both settings, a single
+            key given as the list, a malformed pair, a private key that is
+            not the half of any public key, or any key the loaders refuse.
+    """
+    keys = _public_keys(public_key, public_keys, algorithm, owner)
+    if private_key is None:
+        if not keys:
+            raise ConfigurationError(
+                f"{owner} needs a public key; set it with public_key= or public_keys="
+            )
+        return keys, None, None
+    private = load_private_key(private_key, algorithm, owner=owner)
+    own = _spki(private.public_key())
+    if not keys:
+        keys = [KeyEntry(private.public_key(), "key[0]")]
+    matches = [k for k in keys if _spki(k.key) == own]
+    if not matches:
+        raise ConfigurationError(
+            f"{owner}(private_key=...) does not belong to any of the public keys; "
+            "check that both come from the same key pair"
+        )
+    return keys, private, matches[-1]
+
+
+def _public_keys(
+    public_key: PublicKeyInput | None,
+    public_keys: Iterable[PublicKeyInput] | None,
+    algorithm: Algorithm,
+    owner: str,
+) -> list[KeyEntry[PublicKeyObject]]:
+    if public_key is not None and public_keys is not None:
+        raise ConfigurationError(f"{owner} takes public_key= or public_keys=, not both")
+    items: list[PublicKeyInput]
+    if public_key is not None:
+        items = [public_key]
+    elif public_keys is None:
+        items = []
+    elif isinstance(public_keys, str | bytes | bytearray | Secret | tuple):
+        raise ConfigurationError(f"{owner}(public_keys=...) takes a list; use public_key= for one")
+    else:
+        items = list(public_keys)
+    out: list[KeyEntry[PublicKeyObject]] = []
+    for index, item in enumerate(items):
+        key_id: str | None = None
+        if isinstance(item, tuple):
+            if len(item) != 2 or not isinstance(item[0], str) or not item[0]:
+                raise ConfigurationError(
+                    f"{owner}: a public key given as a pair must be (key_id, key)"
+                )
+            key_id, item = item
+        what = "public_key" if public_key is not None else f"public_keys[{index}]"
+        key = load_public_key(item, algorithm, what=what, owner=owner)
+        window = item if isinstance(item, Secret) else None
+        if key_id is None and window is not None:
+            key_id = window.key_id
+        out.append(KeyEntry(key, key_id or f"key[{index}]", window))
+    return out
