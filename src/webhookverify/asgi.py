@@ -1,0 +1,512 @@
+"""ASGI adapters (ASGI 3, HTTP spec 2.x): an endpoint app and a middleware.
+
+:class:`WebhookApp` is a whole webhook endpoint::
+
+    app = WebhookApp(receiver)                    # uvicorn module:app
+
+:class:`WebhookMiddleware` verifies requests to the webhook path(s) before
+your app sees them::
+
+    app.add_middleware(WebhookMiddleware, receiver=receiver, path="/webhooks")
+
+Both read the body once from ``http.request`` messages, bounded by
+``max_body_size`` (a Content-Length over the limit is refused before
+reading; a body without one is streamed up to the limit), build the
+:class:`~webhookverify.WebhookRequest` and run :meth:`Receiver.areceive
+<webhookverify.Receiver.areceive>`: async listeners are awaited, sync ones run
+in a worker thread, and with ``Receiver(time_budget=...)`` slow listeners
+finish in the background after a 202. A client that disconnects mid-body
+(``http.disconnect``) gets nothing dispatched and no response: there is no one
+left to answer. Refusals are short fixed texts (400, 405 with ``Allow``, 413);
+an unexpected error inside the adapter answers 500, so the sender retries, and
+is logged.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from ._http import (
+    DEFAULT_MAX_BODY_SIZE,
+    DELIVERY_KEY,
+    INTERNAL_ERROR,
+    AdapterOptions,
+    BodyBuffer,
+    PathSet,
+    ProxyHeaders,
+    Refused,
+    Reply,
+    build_request,
+    forwarded_origin,
+    log_refused,
+    parse_content_length,
+    parse_headers,
+    parse_methods,
+    quote_path,
+    request_url,
+    whole_body,
+)
+from .errors import ConfigurationError
+from .events import RECEIVED
+from .request import WebhookRequest
+
+if TYPE_CHECKING:
+    from .receiver import Delivery, Outcome, Receiver
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "DELIVERY_KEY",
+    "ASGIApp",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "WebhookApp",
+    "WebhookMiddleware",
+    "get_delivery",
+]
+
+logger = logging.getLogger("webhookverify")
+
+Scope: TypeAlias = MutableMapping[str, Any]
+Message: TypeAlias = MutableMapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
+ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Response extensions that send something other than http.response.start and
+# http.response.body: a middleware that buffers the wrapped app's response
+# cannot relay them, so the wrapped app is not offered them.
+_UNRELAYABLE_EXTENSIONS = frozenset(
+    {
+        "http.response.pathsend",
+        "http.response.zerocopysend",
+        "http.response.early_hint",
+        "http.response.trailers",
+    }
+)
+
+
+def get_delivery(scope: Scope) -> Delivery | None:
+    """The verified :class:`~webhookverify.Delivery` a middleware put in ``scope["state"]``.
+
+    Starlette and FastAPI users may also write
+    ``request.scope["state"]["webhookverify.delivery"]``.
+    """
+    state = scope.get("state")
+    delivery: Delivery | None = state.get(DELIVERY_KEY) if state is not None else None
+    return delivery
+
+
+# -- reading a request -----------------------------------------------------------------
+
+
+def _path(scope: Scope) -> str:
+    """The request path as sent: ``raw_path`` when the server gives it (the
+    bytes received), else ``root_path + path`` re-quoted."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return quote_path(raw.partition(b"?")[0], decoded=False)
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and not path.startswith(root):
+        path = root + path
+    return quote_path(path.encode("utf-8", "surrogateescape"), decoded=True)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path within the app, as Starlette routes it (``path`` minus ``root_path``)."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
+
+
+async def _read_body(receive: Receive, length: int | None, limit: int) -> bytes | None:
+    """The whole body, or ``None`` when the client disconnected first."""
+    message = await receive()
+    if message.get("type") == "http.request" and not message.get("more_body", False):
+        return whole_body(message.get("body", b""), length, limit)  # one message: the usual case
+    buffer = BodyBuffer(limit, length)
+    while True:
+        kind = message.get("type")
+        if kind == "http.request":
+            buffer.add(message.get("body", b""))
+            if not message.get("more_body", False):
+                return buffer.finish()
+        elif kind == "http.disconnect":
+            return None
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} while reading the body")
+        message = await receive()
+
+
+async def _read_request(
+    options: AdapterOptions, scope: Scope, receive: Receive, received_at: float
+) -> WebhookRequest | None:
+    """Build the request (``None`` on disconnect), or raise :class:`Refused`."""
+    method: str = scope.get("method", "GET")
+    options.check_method(method)
+    headers = parse_headers(scope.get("headers", ()))
+    length = parse_content_length(headers.get_all("content-length"), options.max_body_size)
+    client = scope.get("client")
+    peer: str | None = client[0] if client else None
+    origin = forwarded_origin(options, peer, headers)
+    query: bytes = scope.get("query_string", b"")
+    url = request_url(
+        options,
+        scheme=scope.get("scheme", "http"),
+        hosts=headers.get_all("host"),
+        server=scope.get("server"),
+        path=_path(scope),
+        query=query.decode("latin-1"),
+        origin=origin,
+    )
+    body = await _read_body(receive, length, options.max_body_size)
+    if body is None:
+        logger.info(
+            "the client disconnected mid-body; nothing dispatched",
+            extra={"webhookverify": {"reason": "client_disconnected", "remote_addr": peer}},
+        )
+        return None
+    return build_request(method, url, headers, body, received_at, origin.remote_addr)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded(headers: tuple[tuple[str, str], ...], length: int) -> tuple[tuple[bytes, bytes], ...]:
+    # The receiver answers from a few fixed header sets and bodies: encode each once.
+    encoded = tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+    return (*encoded, (b"content-length", b"%d" % length))
+
+
+class _Responder:
+    """Writes one response, remembering whether it started."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def reply(self, reply: Reply | Outcome) -> None:
+        """Write a :class:`Reply` or the receiver's :class:`~webhookverify.Outcome`."""
+        body = reply.body
+        await self.raw(reply.status, _encoded(reply.headers, len(body)), body)
+
+    async def raw(self, status: int, headers: Iterable[Any], body: bytes) -> None:
+        self.started = True
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _check_receiver(owner: str, receiver: object) -> None:
+    bus = getattr(receiver, "bus", None)
+    if not callable(getattr(receiver, "areceive", None)) or not callable(
+        getattr(bus, "bind", None)
+    ):
+        raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+
+
+class WebhookApp:
+    """An ASGI app that is a whole webhook endpoint.
+
+    Answers ``lifespan`` (startup and shutdown complete at once) and closes
+    websockets, so it can be served on its own.
+
+    Args:
+        receiver: the :class:`~webhookverify.Receiver` that decides.
+        max_body_size: the largest body accepted, in bytes (default 1 MiB).
+        methods: the methods accepted (default ``("POST",)``); others get 405.
+        public_url: the base URL senders use, such as
+            ``"https://hooks.example.com"``: the request's path and query are
+            appended to it. Needed behind a proxy by schemes that sign the
+            URL (Twilio, Square, HubSpot, Trello); pins the host as well.
+        trusted_proxies: proxies whose ``X-Forwarded-For/-Proto/-Host`` (or
+            ``Forwarded``) headers are believed, by address or network
+            (``["10.0.0.0/8", "127.0.0.1"]``; ``"unix"`` for a Unix socket).
+            Empty by default: forwarded headers are then ignored.
+        proxy_headers: ``"x-forwarded"`` (default) or ``"forwarded"`` (RFC 7239).
+
+    Raises:
+        ConfigurationError: a setting is wrong, at construction.
+    """
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        methods: Iterable[str] = ("POST",),
+        public_url: str | None = None,
+        trusted_proxies: Iterable[Any] = (),
+        proxy_headers: ProxyHeaders = "x-forwarded",
+    ) -> None:
+        _check_receiver("WebhookApp", receiver)
+        self.receiver = receiver
+        self.options = AdapterOptions.build(
+            "WebhookApp",
+            max_body_size=max_body_size,
+            methods=methods,
+            public_url=public_url,
+            trusted_proxies=trusted_proxies,
+            proxy_headers=proxy_headers,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received_at = time.time()
+        responder = _Responder(send)
+        try:
+            try:
+                request = await _read_request(self.options, scope, receive, received_at)
+            except Refused as refused:
+                log_refused(refused, (scope.get("client") or (None,))[0])
+                await responder.reply(refused.reply)
+                return
+            if request is None:
+                return
+            await responder.reply(await self.receiver.areceive(request))
+        except Exception:
+            logger.exception("the ASGI webhook endpoint failed; answering 500 for a retry")
+            if not responder.started:
+                await responder.reply(INTERNAL_ERROR)
+
+    def __repr__(self) -> str:
+        return f"asgi.WebhookApp({self.receiver!r})"
+
+
+# -- the middleware --------------------------------------------------------------------
+
+
+class _AppFailed(Exception):
+    """The wrapped app answered 5xx: the delivery was not processed."""
+
+
+@dataclass(slots=True)
+class _Capture:
+    """The wrapped app's response, buffered until the receiver has decided."""
+
+    status: int | None = None
+    headers: list[Any] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    complete: bool = False
+
+    async def send(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind == "http.response.start" and self.status is None:
+            self.status = int(message["status"])
+            self.headers = list(message.get("headers", ()))
+        elif kind == "http.response.body" and self.status is not None and not self.complete:
+            body = message.get("body", b"")
+            if body:
+                self.chunks.append(bytes(body))
+            self.complete = not message.get("more_body", False)
+        else:
+            raise RuntimeError(f"the wrapped ASGI app sent {kind!r} out of order")
+
+
+@dataclass(slots=True)
+class _Context:
+    owner: WebhookMiddleware
+    scope: Scope
+    receive: Receive
+    request: WebhookRequest
+    response: _Capture | None = None
+
+
+_CURRENT: contextvars.ContextVar[_Context] = contextvars.ContextVar("webhookverify_asgi")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body once, then the server's own messages
+    (``http.disconnect`` ...), as Starlette's middlewares do."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class WebhookMiddleware:
+    """Verify webhook requests before an ASGI app sees them.
+
+    Requests to ``path`` (or any of ``paths``; exact matches on the path
+    within the app, ``path`` minus ``root_path``) are read and run through
+    the receiver; other paths, ``lifespan`` and ``websocket`` scopes go to
+    ``app`` untouched, and so do ``passthrough_methods`` on the webhook paths
+    (for a provider's ``GET`` handshake; no delivery is set for those).
+
+    A verified, new delivery is handed to ``app`` **as a listener of
+    ``webhook.received``**: the middleware binds one async listener to
+    ``receiver.bus`` at construction, which calls ``app`` with a ``receive``
+    that replays the exact body bytes once, then passes the server's later
+    messages through, and with the :class:`~webhookverify.Delivery` at
+    ``scope["state"]["webhookverify.delivery"]`` (see :func:`get_delivery`; the
+    scope and its ``state`` are copies, the caller's dicts are not changed).
+    So the delivery key is committed only once ``app`` has finished: if
+    ``app`` raises or answers 5xx, the key is released and the sender gets a
+    5xx and retries, and the retry is processed rather than taken for a
+    replay. The app's response is buffered and sent once the key is
+    committed; a 4xx from the app counts as processed. With
+    ``Receiver(time_budget=...)``, an app still running at the budget gets
+    the sender a 202; its response is then discarded, and its failure
+    releases the key for the retry.
+
+    What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
+    400/405/413), which the middleware answers itself; duplicates of a
+    processed delivery, acknowledged with the receiver's 200 without calling
+    ``app`` again; and requests whose client disconnected mid-body.
+
+    Args:
+        app: the ASGI app to protect.
+        receiver: the :class:`~webhookverify.Receiver` that decides.
+        path / paths: the webhook path, or several (default ``"/webhooks"``).
+        passthrough_methods: methods that reach ``app`` unverified on the
+            webhook paths (default none: they get 405).
+        max_body_size, methods, public_url, trusted_proxies, proxy_headers:
+            as for :class:`WebhookApp`.
+
+    Raises:
+        ConfigurationError: a setting is wrong, at construction.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        receiver: Receiver,
+        *,
+        path: str | None = None,
+        paths: Iterable[str] | None = None,
+        passthrough_methods: Iterable[str] = (),
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        methods: Iterable[str] = ("POST",),
+        public_url: str | None = None,
+        trusted_proxies: Iterable[Any] = (),
+        proxy_headers: ProxyHeaders = "x-forwarded",
+    ) -> None:
+        if not callable(app):
+            raise ConfigurationError("WebhookMiddleware(app=...) must be an ASGI app")
+        _check_receiver("WebhookMiddleware", receiver)
+        self.app = app
+        self.receiver = receiver
+        self.paths = PathSet("WebhookMiddleware", path, paths)
+        self.options = AdapterOptions.build(
+            "WebhookMiddleware",
+            max_body_size=max_body_size,
+            methods=methods,
+            public_url=public_url,
+            trusted_proxies=trusted_proxies,
+            proxy_headers=proxy_headers,
+        )
+        passthrough = parse_methods("WebhookMiddleware", "passthrough_methods", passthrough_methods)
+        if set(passthrough) & self.options.methods:
+            raise ConfigurationError(
+                "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
+                "through unverified (passthrough_methods=...)"
+            )
+        self.passthrough_methods = frozenset(passthrough)
+        receiver.bus.bind(RECEIVED, self._dispatch)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or _route_path(scope) not in self.paths
+            or scope.get("method") in self.passthrough_methods
+        ):
+            await self.app(scope, receive, send)
+            return
+        received_at = time.time()
+        responder = _Responder(send)
+        try:
+            try:
+                request = await _read_request(self.options, scope, receive, received_at)
+            except Refused as refused:
+                log_refused(refused, (scope.get("client") or (None,))[0])
+                await responder.reply(refused.reply)
+                return
+            if request is None:
+                return
+            context = _Context(self, scope, receive, request)
+            token = _CURRENT.set(context)
+            try:
+                outcome = await self.receiver.areceive(request)
+            finally:
+                _CURRENT.reset(token)
+            response = context.response
+            if (
+                response is not None
+                and response.status is not None
+                and (
+                    outcome.reason == "accepted"
+                    or (outcome.reason == "listener_failed" and response.status >= 500)
+                )
+            ):
+                await responder.raw(response.status, response.headers, b"".join(response.chunks))
+                return
+            if outcome.reason == "accepted":
+                logger.error(
+                    "a delivery was accepted but the wrapped app was not called; was the "
+                    "middleware's listener unbound from receiver.bus?"
+                )
+            await responder.reply(outcome)
+        except Exception:
+            logger.exception("the ASGI webhook middleware failed; answering 500 for a retry")
+            if not responder.started:
+                await responder.reply(INTERNAL_ERROR)
+
+    async def _dispatch(self, delivery: Delivery) -> None:
+        """The listener: run the wrapped app for this middleware's own request."""
+        context = _CURRENT.get(None)
+        if context is None or context.owner is not self or context.request is not delivery.request:
+            return
+        scope = dict(context.scope)
+        scope["state"] = {**(context.scope.get("state") or {}), DELIVERY_KEY: delivery}
+        extensions = scope.get("extensions")
+        if extensions:
+            scope["extensions"] = {
+                k: v for k, v in extensions.items() if k not in _UNRELAYABLE_EXTENSIONS
+            }
+        capture = _Capture()
+        await self.app(scope, _replay(delivery.request.body, context.receive), capture.send)
+        if capture.status is None or not capture.complete:
+            raise RuntimeError("the wrapped ASGI app returned without a complete response")
+        context.response = capture
+        if capture.status >= 500:
+            raise _AppFailed(
+                f"the wrapped app answered {capture.status}; the delivery key is released so "
+                "the sender's retry is processed"
+            )
+
+    def __repr__(self) -> str:
+        return f"asgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"

@@ -1,0 +1,477 @@
+"""WSGI adapters (PEP 3333): an endpoint app and a middleware.
+
+:class:`WebhookApp` is a whole webhook endpoint::
+
+    application = WebhookApp(receiver)            # gunicorn module:application
+
+:class:`WebhookMiddleware` verifies requests to the webhook path(s) before
+your app sees them::
+
+    app.wsgi_app = WebhookMiddleware(app.wsgi_app, receiver, path="/webhooks")
+
+Both read the body once, bounded by ``max_body_size`` (a Content-Length over
+the limit is refused before reading, 413), build the
+:class:`~webhookverify.WebhookRequest` (method, URL, headers, raw body, when it
+arrived, who sent it) and run :meth:`Receiver.receive
+<webhookverify.Receiver.receive>`. What the receiver decides is written back
+as is. A request the adapter cannot take is answered with a short fixed text:
+400 (invalid or ambiguous Content-Length, a body shorter than announced, a
+malformed header or Host), 405 (with ``Allow``), 411 (a chunked body on a
+server that does not mark its input as terminated, see below), 413. An
+unexpected error inside the adapter answers 500, so the sender retries, and is
+logged.
+
+A body without Content-Length is read up to the limit when the server sets
+``wsgi.input_terminated`` (gunicorn, waitress and werkzeug do); otherwise the
+stream's end cannot be told apart from a client that went away, so a request
+with ``Transfer-Encoding`` is refused with 411, and one with neither header
+has an empty body (RFC 9112 §6.3).
+
+WSGI servers fold a repeated header into one comma-separated value (CGI), so
+:class:`~webhookverify.Headers` sees one value per name under WSGI.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._http import (
+    BAD_REQUEST,
+    DEFAULT_MAX_BODY_SIZE,
+    DELIVERY_KEY,
+    INTERNAL_ERROR,
+    LENGTH_REQUIRED,
+    READ_CHUNK_SIZE,
+    AdapterOptions,
+    BodyBuffer,
+    PathSet,
+    ProxyHeaders,
+    Refused,
+    Reply,
+    build_request,
+    forwarded_origin,
+    joined_headers,
+    log_refused,
+    parse_content_length,
+    parse_methods,
+    quote_path,
+    request_url,
+    status_line,
+)
+from .errors import ConfigurationError
+from .events import RECEIVED
+from .request import Headers, WebhookRequest
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from .receiver import Delivery, Receiver
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "DELIVERY_KEY",
+    "WebhookApp",
+    "WebhookMiddleware",
+    "get_delivery",
+]
+
+logger = logging.getLogger("webhookverify")
+
+_CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+
+
+def get_delivery(environ: WSGIEnvironment) -> Delivery | None:
+    """The verified :class:`~webhookverify.Delivery` a middleware put in ``environ``."""
+    delivery: Delivery | None = environ.get(DELIVERY_KEY)
+    return delivery
+
+
+# -- reading a request -----------------------------------------------------------------
+
+
+# environ key -> header name, or "" for keys that are not headers. Servers
+# use the same keys on every request; the bound only stops a flood of
+# distinct header names from growing it.
+_ENVIRON_NAMES: dict[str, str] = {}
+_MAX_ENVIRON_NAMES = 1024
+
+
+def _environ_name(key: str) -> str:
+    if key.startswith("HTTP_"):
+        if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            return ""  # CGI puts these without the prefix
+        return key[5:].replace("_", "-").title()  # HTTP_X_HUB_SIGNATURE_256 -> X-Hub-Signature-256
+    return _CGI_HEADERS.get(key, "")
+
+
+def _headers(environ: WSGIEnvironment) -> Headers:
+    names: list[str] = []
+    values: list[str] = []
+    cache = _ENVIRON_NAMES
+    for key, value in environ.items():
+        name = cache.get(key)
+        if name is None:
+            name = _environ_name(key) if isinstance(key, str) else ""
+            if len(cache) < _MAX_ENVIRON_NAMES:
+                cache[key] = name
+        # CONTENT_TYPE and CONTENT_LENGTH may be empty for "absent" (PEP 3333)
+        if name and (value or key not in _CGI_HEADERS):
+            names.append(name)
+            values.append(value)
+    if not names:
+        return Headers()
+    try:
+        return joined_headers(" ".join(names), "\n".join(values), len(names))
+    except TypeError:  # a value that is not a str: not from a PEP 3333 server
+        raise Refused(BAD_REQUEST, "malformed_header") from None
+
+
+def _path(environ: WSGIEnvironment) -> str:
+    """The request path as sent: the server's raw URI when it agrees with
+    ``SCRIPT_NAME + PATH_INFO``, else those re-quoted (PEP 3333 "URL
+    Reconstruction", from their latin-1 bytes)."""
+    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    try:
+        raw_decoded = decoded.encode("latin-1")
+    except UnicodeEncodeError:
+        raise Refused(BAD_REQUEST, "malformed_path") from None
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if isinstance(raw_uri, str) and raw_uri.startswith("/"):
+        raw_path = raw_uri.partition("?")[0]
+        if "%" not in raw_path:  # nothing was unquoted: the usual case
+            if raw_path == decoded:
+                return quote_path(raw_decoded, decoded=False)
+        elif urllib.parse.unquote_to_bytes(raw_path) == raw_decoded and raw_path.isascii():
+            return quote_path(raw_path.encode("ascii"), decoded=False)
+    return quote_path(raw_decoded, decoded=True)
+
+
+def _server(environ: WSGIEnvironment) -> tuple[str, int | None]:
+    port = environ.get("SERVER_PORT", "")
+    return (
+        environ.get("SERVER_NAME") or "localhost",
+        int(port) if isinstance(port, str) and port.isascii() and port.isdigit() else None,
+    )
+
+
+def _read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes:
+    if length is None:
+        if not environ.get("wsgi.input_terminated"):
+            if environ.get("HTTP_TRANSFER_ENCODING"):
+                raise Refused(LENGTH_REQUIRED, "length_required")
+            return b""  # RFC 9112 §6.3: neither header, no body
+        remaining = limit + 1  # read to the end, never more than one byte past the limit
+    else:
+        remaining = length
+    buffer = BodyBuffer(limit, length)
+    stream = environ["wsgi.input"]
+    while remaining > 0:
+        try:
+            chunk = stream.read(min(remaining, READ_CHUNK_SIZE))
+        except Exception as exc:  # noqa: BLE001 - the server's stream: a client gone, a bad chunk
+            logger.info("the request body could not be read: %r", exc)
+            raise Refused(BAD_REQUEST, "unreadable_body") from None
+        if not chunk:
+            break
+        buffer.add(chunk)
+        remaining -= len(chunk)
+    return buffer.finish()
+
+
+def _read_request(
+    options: AdapterOptions, environ: WSGIEnvironment, method: str, received_at: float
+) -> WebhookRequest:
+    """Build the request, or raise :class:`Refused` with what to answer."""
+    options.check_method(method)
+    length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
+    headers = _headers(environ)
+    peer = environ.get("REMOTE_ADDR") or None
+    origin = forwarded_origin(options, peer, headers)
+    url = request_url(
+        options,
+        scheme=environ.get("wsgi.url_scheme", "http"),
+        hosts=headers.get_all("host"),
+        server=_server(environ),
+        path=_path(environ),
+        query=environ.get("QUERY_STRING", ""),
+        origin=origin,
+    )
+    body = _read_body(environ, length, options.max_body_size)
+    return build_request(method, url, headers, body, received_at, origin.remote_addr)
+
+
+def _write(reply: Reply, start_response: StartResponse) -> list[bytes]:
+    start_response(
+        status_line(reply.status), [*reply.headers, ("Content-Length", str(len(reply.body)))]
+    )
+    return [reply.body]
+
+
+def _check_receiver(owner: str, receiver: object) -> None:
+    bus = getattr(receiver, "bus", None)
+    if not callable(getattr(receiver, "receive", None)) or not callable(getattr(bus, "bind", None)):
+        raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+
+
+class WebhookApp:
+    """A WSGI app that is a whole webhook endpoint.
+
+    Args:
+        receiver: the :class:`~webhookverify.Receiver` that decides.
+        max_body_size: the largest body accepted, in bytes (default 1 MiB).
+        methods: the methods accepted (default ``("POST",)``); others get 405.
+        public_url: the base URL senders use, such as
+            ``"https://hooks.example.com"``: the request's path and query are
+            appended to it. Needed behind a proxy by schemes that sign the
+            URL (Twilio, Square, HubSpot, Trello); pins the host as well.
+        trusted_proxies: proxies whose ``X-Forwarded-For/-Proto/-Host`` (or
+            ``Forwarded``) headers are believed, by address or network
+            (``["10.0.0.0/8", "127.0.0.1"]``; ``"unix"`` for a Unix socket).
+            Empty by default: forwarded headers are then ignored.
+        proxy_headers: ``"x-forwarded"`` (default) or ``"forwarded"`` (RFC
+            7239): which headers the trusted proxies set. Only one kind is
+            read, so a client cannot smuggle the other past a proxy that
+            does not strip it.
+
+    Raises:
+        ConfigurationError: a setting is wrong, at construction.
+    """
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        methods: Iterable[str] = ("POST",),
+        public_url: str | None = None,
+        trusted_proxies: Iterable[Any] = (),
+        proxy_headers: ProxyHeaders = "x-forwarded",
+    ) -> None:
+        _check_receiver("WebhookApp", receiver)
+        self.receiver = receiver
+        self.options = AdapterOptions.build(
+            "WebhookApp",
+            max_body_size=max_body_size,
+            methods=methods,
+            public_url=public_url,
+            trusted_proxies=trusted_proxies,
+            proxy_headers=proxy_headers,
+        )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        received_at = time.time()
+        try:
+            method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+            try:
+                request = _read_request(self.options, environ, method, received_at)
+            except Refused as refused:
+                log_refused(refused, environ.get("REMOTE_ADDR"))
+                return _write(refused.reply, start_response)
+            outcome = self.receiver.receive(request)
+            reply = Reply(outcome.status, outcome.headers, outcome.body)
+        except Exception:
+            logger.exception(
+                "the WSGI webhook endpoint failed; answering 500 so the sender retries"
+            )
+            reply = INTERNAL_ERROR
+        return _write(reply, start_response)
+
+    def __repr__(self) -> str:
+        return f"wsgi.WebhookApp({self.receiver!r})"
+
+
+# -- the middleware --------------------------------------------------------------------
+
+
+class _AppFailed(Exception):
+    """The wrapped app answered 5xx: the delivery was not processed."""
+
+
+@dataclass(slots=True)
+class _Response:
+    status: int
+    status_line: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(slots=True)
+class _Context:
+    owner: WebhookMiddleware
+    environ: WSGIEnvironment
+    request: WebhookRequest
+    response: _Response | None = None
+
+
+_CURRENT: contextvars.ContextVar[_Context] = contextvars.ContextVar("webhookverify_wsgi")
+
+
+def _call_app(app: WSGIApplication, environ: WSGIEnvironment) -> _Response:
+    """Run a WSGI app to completion and keep its whole response."""
+    started: list[Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        # Nothing is sent before the app finishes, so a second call (with
+        # exc_info, as PEP 3333 allows for an error page) replaces the first.
+        started[:] = [status, list(headers)]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        for chunk in result:
+            chunks.append(chunk)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if not started:
+        raise RuntimeError("the wrapped WSGI app returned without calling start_response")
+    line, headers = started
+    return _Response(int(line.split(" ", 1)[0]), line, headers, b"".join(chunks))
+
+
+class WebhookMiddleware:
+    """Verify webhook requests before a WSGI app sees them.
+
+    Requests to ``path`` (or any of ``paths``; exact matches on
+    ``PATH_INFO``) are read and run through the receiver; other paths go to
+    ``app`` untouched, and so do ``passthrough_methods`` on the webhook paths
+    (for a provider's ``GET`` handshake, such as Meta's ``hub.challenge``;
+    no delivery is set for those).
+
+    A verified, new delivery is handed to ``app`` **as a listener of
+    ``webhook.received``**: the middleware binds one listener to
+    ``receiver.bus`` at construction, which calls ``app`` with the exact body
+    bytes in a fresh ``wsgi.input`` (and a matching ``CONTENT_LENGTH``) and the
+    :class:`~webhookverify.Delivery` at ``environ["webhookverify.delivery"]``
+    (see :func:`get_delivery`). So the delivery key is committed only once
+    ``app`` has finished: if ``app`` raises or answers 5xx, the key is released
+    and the sender gets a 5xx and retries, and the retry is processed rather
+    than taken for a replay. Nothing a sender delivered is lost because the
+    app failed. The app's response (buffered) is what the sender gets; a 4xx
+    from the app counts as processed.
+
+    What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
+    400/405/411/413), which the middleware answers itself; and duplicates of
+    a processed delivery, which are acknowledged (the receiver's 200, empty
+    body) without calling ``app`` again.
+
+    Args:
+        app: the WSGI app to protect.
+        receiver: the :class:`~webhookverify.Receiver` that decides.
+        path / paths: the webhook path, or several (default ``"/webhooks"``).
+        passthrough_methods: methods that reach ``app`` unverified on the
+            webhook paths (default none: they get 405).
+        max_body_size, methods, public_url, trusted_proxies, proxy_headers:
+            as for :class:`WebhookApp`.
+
+    Raises:
+        ConfigurationError: a setting is wrong, at construction.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        receiver: Receiver,
+        *,
+        path: str | None = None,
+        paths: Iterable[str] | None = None,
+        passthrough_methods: Iterable[str] = (),
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        methods: Iterable[str] = ("POST",),
+        public_url: str | None = None,
+        trusted_proxies: Iterable[Any] = (),
+        proxy_headers: ProxyHeaders = "x-forwarded",
+    ) -> None:
+        if not callable(app):
+            raise ConfigurationError("WebhookMiddleware(app=...) must be a WSGI app")
+        _check_receiver("WebhookMiddleware", receiver)
+        self.app = app
+        self.receiver = receiver
+        self.paths = PathSet("WebhookMiddleware", path, paths)
+        self.options = AdapterOptions.build(
+            "WebhookMiddleware",
+            max_body_size=max_body_size,
+            methods=methods,
+            public_url=public_url,
+            trusted_proxies=trusted_proxies,
+            proxy_headers=proxy_headers,
+        )
+        passthrough = parse_methods("WebhookMiddleware", "passthrough_methods", passthrough_methods)
+        if set(passthrough) & self.options.methods:
+            raise ConfigurationError(
+                "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
+                "through unverified (passthrough_methods=...)"
+            )
+        self.passthrough_methods = frozenset(passthrough)
+        receiver.bus.bind(RECEIVED, self._dispatch)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "") not in self.paths:
+            return self.app(environ, start_response)
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        if method in self.passthrough_methods:
+            return self.app(environ, start_response)
+        received_at = time.time()
+        try:
+            try:
+                request = _read_request(self.options, environ, method, received_at)
+            except Refused as refused:
+                log_refused(refused, environ.get("REMOTE_ADDR"))
+                return _write(refused.reply, start_response)
+            context = _Context(self, environ, request)
+            token = _CURRENT.set(context)
+            try:
+                outcome = self.receiver.receive(request)
+            finally:
+                _CURRENT.reset(token)
+            response = context.response
+            if response is not None and (
+                outcome.reason == "accepted"
+                or (outcome.reason == "listener_failed" and response.status >= 500)
+            ):
+                start_response(response.status_line, response.headers)
+                return [response.body]
+            if outcome.reason == "accepted":
+                logger.error(
+                    "a delivery was accepted but the wrapped app was not called; was the "
+                    "middleware's listener unbound from receiver.bus?"
+                )
+            reply = Reply(outcome.status, outcome.headers, outcome.body)
+        except Exception:
+            logger.exception(
+                "the WSGI webhook middleware failed; answering 500 so the sender retries"
+            )
+            reply = INTERNAL_ERROR
+        return _write(reply, start_response)
+
+    def _dispatch(self, delivery: Delivery) -> None:
+        """The listener: run the wrapped app for this middleware's own request."""
+        context = _CURRENT.get(None)
+        if context is None or context.owner is not self or context.request is not delivery.request:
+            return
+        environ = context.environ
+        body = delivery.request.body
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input_terminated"] = True
+        environ[DELIVERY_KEY] = delivery
+        context.response = response = _call_app(self.app, environ)
+        if response.status >= 500:
+            raise _AppFailed(
+                f"the wrapped app answered {response.status}; the delivery key is released so "
+                "the sender's retry is processed"
+            )
+
+    def __repr__(self) -> str:
+        return f"wsgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"
