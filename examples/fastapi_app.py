@@ -1,0 +1,41 @@
+"""Receive GitHub webhooks in FastAPI.
+
+    GITHUB_WEBHOOK_SECRET=... uvicorn --app-dir examples fastapi_app:app
+
+The middleware verifies every POST to /webhooks/github before FastAPI sees
+it; the endpoint runs only for a verified, new delivery. If the endpoint
+fails (an exception or a 5xx), the sender gets a 5xx and its retry is
+processed.
+"""
+
+import os
+
+from fastapi import FastAPI, HTTPException, Request
+
+from webhookverify import Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify.asgi import WebhookMiddleware, get_delivery
+
+# GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
+github = HmacVerifier(
+    secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"),
+    header="X-Hub-Signature-256",
+    prefix="sha256=",
+    encoding="hex_lower",
+)
+receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
+
+app = FastAPI()
+app.add_middleware(WebhookMiddleware, receiver=receiver, path="/webhooks/github")
+
+
+@app.post("/webhooks/github")
+async def github_webhook(request: Request) -> dict[str, object]:
+    delivery = get_delivery(request.scope)  # verified: who sent it, exact body
+    if delivery is None:  # reached without the middleware: refuse, never trust
+        raise HTTPException(401, "not verified")
+    payload = delivery.json()
+    return {
+        "event": request.headers.get("x-github-event"),
+        "user": delivery.user,
+        "action": payload.get("action"),
+    }

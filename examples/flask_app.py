@@ -1,0 +1,40 @@
+"""Receive GitHub webhooks in Flask.
+
+    GITHUB_WEBHOOK_SECRET=... flask --app examples/flask_app.py run
+
+The middleware verifies every POST to /webhooks/github before Flask sees it;
+the view runs only for a verified, new delivery. If the view fails (an
+exception or a 5xx), the sender gets a 5xx and its retry is processed.
+"""
+
+import os
+
+from flask import Flask, request
+
+from webhookverify import Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify.wsgi import WebhookMiddleware, get_delivery
+
+# GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
+github = HmacVerifier(
+    secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"),
+    header="X-Hub-Signature-256",
+    prefix="sha256=",
+    encoding="hex_lower",
+)
+receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
+
+app = Flask(__name__)
+app.wsgi_app = WebhookMiddleware(app.wsgi_app, receiver, path="/webhooks/github")
+
+
+@app.post("/webhooks/github")
+def github_webhook() -> tuple[dict[str, object], int]:
+    delivery = get_delivery(request.environ)  # verified: who sent it, exact body
+    if delivery is None:  # reached without the middleware: refuse, never trust
+        return {"error": "not verified"}, 401
+    payload = delivery.json()
+    return {
+        "event": request.headers.get("X-GitHub-Event"),
+        "user": delivery.user,
+        "action": payload.get("action"),
+    }, 200

@@ -1,0 +1,113 @@
+"""The examples receive a signed delivery end to end: Flask through its test
+client, FastAPI through httpx's ASGI transport, Django under a real gunicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+
+from test_servers import free_port, running
+from webhookverify import HmacVerifier
+from webhookverify.testing import sign_request
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+SECRET = "example-test-secret"
+PAYLOAD = b'{"action": "opened", "number": 7}'
+GITHUB = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "f6b1c1e0"}
+EXPECTED = {"event": "pull_request", "user": "ci-bot", "action": "opened"}
+
+
+def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Import an example file afresh, with the test secret in its environment."""
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", SECRET)
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def github_verifier() -> HmacVerifier:
+    """What GitHub does on its side, configured independently of the examples."""
+    return HmacVerifier(
+        secret=SECRET, header="X-Hub-Signature-256", prefix="sha256=", encoding="hex_lower"
+    )
+
+
+def github_headers(body: bytes) -> dict[str, str]:
+    request = sign_request(github_verifier(), body, headers=GITHUB)
+    headers = dict(request.headers.items())
+    assert headers["X-Hub-Signature-256"].startswith("sha256=")
+    return headers
+
+
+def test_flask_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load("flask_app", monkeypatch)
+    client = module.app.test_client()
+    headers = github_headers(PAYLOAD)
+    response = client.post("/webhooks/github", data=PAYLOAD, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json() == EXPECTED
+    duplicate = client.post("/webhooks/github", data=PAYLOAD, headers=headers)
+    assert (duplicate.status_code, duplicate.data) == (200, b"")
+    tampered = client.post("/webhooks/github", data=PAYLOAD + b" ", headers=headers)
+    assert tampered.status_code == 401
+    assert client.get("/webhooks/github").status_code == 405
+
+
+def test_fastapi_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = load("fastapi_app", monkeypatch)
+
+    async def main() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=module.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            headers = github_headers(PAYLOAD)
+            return [
+                await client.post("/webhooks/github", content=PAYLOAD, headers=headers),
+                await client.post("/webhooks/github", content=PAYLOAD, headers=headers),
+                await client.post("/webhooks/github", content=b"{}", headers=headers),
+                await client.get("/webhooks/github"),
+            ]
+
+    first, duplicate, tampered, get = asyncio.run(main())
+    assert first.status_code == 200
+    assert first.json() == EXPECTED
+    assert (duplicate.status_code, duplicate.content) == (200, b"")
+    assert tampered.status_code == 401
+    assert get.status_code == 405
+
+
+@pytest.fixture(scope="module")
+def django_server() -> Iterator[str]:
+    port = free_port()
+    project = EXAMPLES / "django_project"
+    argv = [
+        sys.executable, "-m", "gunicorn", "hooksite.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning",
+    ]  # fmt: skip
+    env = {"GITHUB_WEBHOOK_SECRET": SECRET, "DJANGO_SETTINGS_MODULE": "hooksite.settings"}
+    with running("django under gunicorn", argv, port, cwd=project, env=env):
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.server
+def test_django_example_under_gunicorn(django_server: str) -> None:
+    with httpx.Client(base_url=django_server, timeout=10) as client:
+        headers = github_headers(PAYLOAD)
+        response = client.post("/webhooks/github", content=PAYLOAD, headers=headers)
+        assert response.status_code == 200, response.text
+        assert json.loads(response.content) == EXPECTED
+        duplicate = client.post("/webhooks/github", content=PAYLOAD, headers=headers)
+        assert (duplicate.status_code, duplicate.content) == (200, b"")
+        tampered = client.post("/webhooks/github", content=b'{"action": "closed"}', headers=headers)
+        assert tampered.status_code == 401
+        # a route the middleware does not guard is Django's as usual
+        assert client.get("/elsewhere").status_code == 404
