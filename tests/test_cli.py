@@ -143,3 +143,72 @@ def test_console_script_entry_point(config: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "2 handler(s)" in result.stdout
+
+
+def test_demo_runs_a_real_receiver_and_every_answer_is_as_promised() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "webhookverify.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "12 of 12 deliveries answered as promised" in out
+    assert "the application saw 3 deliveries, each exactly once" in out
+    for row in ("body tampered in transit         401", "the same push replayed           200"):
+        assert row in out
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_prints_each_verified_delivery(tmp_path: Path) -> None:
+    import http.client
+    import re
+
+    from webhookverify import HmacVerifier
+
+    config = tmp_path / "webhooks.toml"
+    config.write_text("[webhooks]\nmax_body_size = 4096\n" + CONFIG)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "webhookverify.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/webhooks", banner)
+        assert match, banner
+        port = int(match.group(1))
+        body = b'{"event":"served"}'
+        signer = HmacVerifier(secret="short", header="Webhook-Signature", encoding="base64")
+
+        def post(payload: bytes, headers: dict[str, str]) -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.request("POST", "/webhooks", body=payload, headers=headers)
+                return connection.getresponse().status
+            finally:
+                connection.close()
+
+        assert post(body, signer.sign(body)) == 200
+        line = process.stdout.readline()
+        assert '"handler": "tiki"' in line
+        assert '"user": "admin"' in line
+        assert post(body + b" ", signer.sign(body)) == 401
+        big = b"x" * 5000
+        assert post(big, signer.sign(big)) == 413
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -214,13 +214,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
+    from .config import load_config
+    from .demo import make_wsgi_server
     from .events import EventBus
     from .receiver import Delivery, Receiver
     from .wsgi import WebhookApp
 
     registry = _registry(args.config)
+    table = load_config(args.config)
     bus = EventBus()
 
     def show(delivery: Delivery) -> None:
@@ -235,17 +236,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     bus.bind("webhook.received", show)
-    app = WebhookApp(Receiver(registry, bus), public_url=args.public_url)
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *items: Any) -> None:
-            logging.getLogger("webhookverify.serve").info(format, *items)
-
+    options: dict[str, Any] = {"public_url": args.public_url or table.get("public_url")}
+    if "max_body_size" in table:
+        options["max_body_size"] = table["max_body_size"]
     try:
-        server = make_server(args.host, args.port, app, handler_class=Quiet)
+        app = WebhookApp(Receiver(registry, bus), **options)
+    except ConfigurationError as exc:
+        raise _Fail(
+            f"{args.config}: {exc}", "check [webhooks] max_body_size and public_url"
+        ) from None
+    try:
+        server = make_wsgi_server(app, args.host, args.port)
     except OSError as exc:
         raise _Fail(
-            f"cannot listen on {args.host}:{args.port}: {exc.strerror}", "check --host/--port"
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror}", "check --host and --port"
         ) from None
     _out(f"listening on http://{args.host}:{server.server_port}{args.path} (Ctrl-C stops)")
     sys.stdout.flush()
@@ -323,6 +327,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="a receiver on loopback taking signed, tampered and replayed deliveries"
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument("--verbose", action="store_true", help="also show the library's log")
     demo.set_defaults(run=_run_demo)
     return parser
 
@@ -330,7 +335,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(quiet=args.quiet)
+    return run_demo(quiet=args.quiet, verbose=args.verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .events import EventBus
 from .receiver import Delivery, Receiver, Rejection
 from .registry import Handler, HandlerRegistry
 from .replay import MemoryReplayStore
 
-__all__ = ["run_demo"]
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+__all__ = ["make_wsgi_server", "run_demo"]
 
 # Small enough to show a 413 without sending much.
 _DEMO_MAX_BODY = 64 * 1024
@@ -89,20 +93,35 @@ def _post(
         connection.close()
 
 
-def run_demo(*, quiet: bool = False) -> int:
-    """Run the demo; return 0 when every delivery got the promised answer."""
+def make_wsgi_server(app: Any, host: str, port: int) -> WSGIServer:
+    """A standard-library WSGI server whose access log goes to logging, not stderr."""
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+    class Handler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            logging.getLogger("webhookverify.serve").info(format, *args)
+
+    return make_server(host, port, app, handler_class=Handler)
+
+
+def run_demo(*, quiet: bool = False, verbose: bool = False) -> int:
+    """Run the demo; return 0 when every delivery got the promised answer.
+
+    Args:
+        quiet: print only the summary line.
+        verbose: also show the library's log records (refusals, the failing
+            listener's traceback) as they happen.
+    """
     from .wsgi import WebhookApp
 
     demo = _Demo()
     app = WebhookApp(demo.receiver, max_body_size=_DEMO_MAX_BODY)
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    library_log = logging.getLogger("webhookverify")
+    level = library_log.level
+    if not verbose:
+        # the table shows each refusal's reasons; the records would repeat them
+        library_log.setLevel(logging.CRITICAL)
+    server = make_wsgi_server(app, "127.0.0.1", 0)
     port = int(server.server_port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -161,6 +180,7 @@ def run_demo(*, quiet: bool = False) -> int:
     finally:
         server.shutdown()
         server.server_close()
+        library_log.setLevel(level)
 
     failures = [row for row in rows if not row.ok]
     if not quiet:
