@@ -64,11 +64,8 @@ def __getattr__(name: str) -> object:
     globals()[name] = value
     return value
 
+
 __all__ = [
-    "RedisReplayStore",
-    "MemoryReplayStore",
-    "StandardWebhooksVerifier",
-    "PublicKeyVerifier",
     "AccessDisabled",
     "AmbiguousMatch",
     "BodyTooLarge",
@@ -87,6 +84,7 @@ __all__ = [
     "MalformedSignature",
     "MalformedTimestamp",
     "Match",
+    "MemoryReplayStore",
     "MessageBuilder",
     "MessageTemplate",
     "MissingHeader",
@@ -94,11 +92,14 @@ __all__ = [
     "NoValidKey",
     "Outcome",
     "PayloadError",
+    "PublicKeyVerifier",
     "Receiver",
+    "RedisReplayStore",
     "Rejection",
     "ReplayStoreUnavailable",
     "Secret",
     "SignatureMismatch",
+    "StandardWebhooksVerifier",
     "TimestampInFuture",
     "TimestampTooOld",
     "TokenVerifier",
