@@ -34,6 +34,21 @@ class TestHeaders:
         with pytest.raises(InvalidRequest, match="field name"):
             Headers({name: "v"})
 
+    def test_from_joined(self) -> None:
+        headers = Headers.from_joined("X-A x-a Host", "1\n2\nexample.test", 3)
+        assert headers == Headers([("X-A", "1"), ("x-a", "2"), ("Host", "example.test")])
+        assert headers.get_all("x-A") == ("1", "2")
+        assert len(Headers.from_joined("", "", 0)) == 0
+        for names, values, count in (
+            ("X-A", "1\n2", 1),  # more values than names
+            ("X-A X-B", "1", 2),  # fewer
+            ("X-A  X-B", "1\n2", 2),  # an empty name
+            ("X:A", "1", 1),
+            ("X-A", "\x00", 1),
+        ):
+            with pytest.raises(InvalidRequest):
+                Headers.from_joined(names, values, count)
+
     def test_not_pairs(self) -> None:
         with pytest.raises(InvalidRequest, match="pairs"):
             Headers([("a", "b", "c")])  # type: ignore[list-item]

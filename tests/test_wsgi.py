@@ -26,7 +26,6 @@ from webhookverify import (
     Receiver,
     TokenVerifier,
     WebhookRequest,
-    _http,
 )
 from webhookverify._http import DEFAULT_MAX_BODY_SIZE, Refused, parse_content_length, parse_headers
 from webhookverify.replay import MemoryReplayStore, ReserveResult
@@ -909,9 +908,11 @@ def test_property_adapter_headers_are_what_headers_builds(
 
 
 def test_header_caches_are_bounded() -> None:
-    for i in range(_http._MAX_SHAPES + 50):
+    from webhookverify import request as request_module
+
+    for i in range(request_module._MAX_SHAPES + 50):
         parse_headers([(f"X-Unique-{i}", "v")])
-    assert len(_http._shapes) <= _http._MAX_SHAPES
+    assert len(request_module._shapes) <= request_module._MAX_SHAPES
     receiver, recorder = build()
     app = WebhookApp(receiver)
     for i in range(50):

@@ -595,38 +595,6 @@ def build_request(
 # RFC 9110 §5.1 and §5.5, over every field at once: names joined by a space
 # (never part of a token) and values joined by LF (never part of a value);
 # the separators are counted so that no field can hide one of them.
-_NAMES = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: [!#$%&'*+\-.^_`|~0-9A-Za-z]+)*")
-_VALUES = re.compile(r"[\t\x20-\x7e\x80-\xff]*(?:\n[\t\x20-\x7e\x80-\xff]*)*")
-
-
-# How many distinct header-name sequences are remembered. A sender sends the
-# same headers in the same order on every delivery, so a few shapes cover
-# the traffic; past the bound, new shapes are checked but not remembered.
-_MAX_SHAPES = 256
-
-
-class _Shape(NamedTuple):
-    names: tuple[str, ...]
-    keys: tuple[str, ...]  # lower-cased
-    unique: bool  # no name repeats
-
-
-_shapes: dict[str, _Shape] = {}
-
-
-def _shape(joined_names: str, count: int) -> _Shape | None:
-    """The checked names of one header sequence (``None``: not valid field names)."""
-    shape = _shapes.get(joined_names)
-    if shape is None:
-        if not _NAMES.fullmatch(joined_names) or joined_names.count(" ") != count - 1:
-            return None
-        keys = joined_names.lower().split(" ")
-        shape = _Shape(tuple(joined_names.split(" ")), tuple(keys), len(set(keys)) == count)
-        if len(_shapes) < _MAX_SHAPES:
-            _shapes[joined_names] = shape
-    return shape
-
-
 def parse_headers(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> Headers:
     """:class:`Headers` from the raw pairs a server gives (ASGI bytes, WSGI latin-1 str).
 
@@ -660,29 +628,10 @@ def joined_headers(joined_names: str, joined_values: str, count: int) -> Headers
     Raises:
         Refused: 400 for a name or value HTTP does not allow (control characters).
     """
-    shape = _shape(joined_names, count)
-    if (
-        shape is None
-        or not _VALUES.fullmatch(joined_values)
-        or joined_values.count("\n") != count - 1
-    ):
-        raise Refused(BAD_REQUEST, "malformed_header")
-    values = joined_values.split("\n")
-    index: dict[str, tuple[str, ...]]
-    # both lists have `count` items: checked above
-    if shape.unique:
-        index = dict(zip(shape.keys, zip(values)))  # noqa: B905 - key -> (value,)
-    else:
-        index = {}
-        for key, value in zip(shape.keys, values):  # noqa: B905
-            found = index.get(key)
-            index[key] = (value,) if found is None else (*found, value)
-    # Headers has no constructor for fields already checked; this builds what
-    # Headers.__init__ builds (the equivalence is a property test).
-    headers = Headers.__new__(Headers)
-    headers._fields = tuple(zip(shape.names, values))  # noqa: B905
-    headers._index = index
-    return headers
+    try:
+        return Headers.from_joined(joined_names, joined_values, count)
+    except InvalidRequest:
+        raise Refused(BAD_REQUEST, "malformed_header") from None
 
 
 class PathSet:
