@@ -48,7 +48,7 @@ class EventBus:
         self._table: dict[str, tuple[_Entry, ...]] = {}
         # flattened listener lists per event, for the table in force; a new
         # table comes with a new, empty cache
-        self._plans: dict[str, tuple[Listener, ...]] = {}
+        self._plans: dict[str, tuple[tuple[Listener, bool], ...]] = {}
         self._lock = threading.Lock()
         self._sequence = itertools.count()
 
@@ -123,8 +123,8 @@ class EventBus:
 
     # -- triggering ----------------------------------------------------------------
 
-    def _plan(self, event: str) -> tuple[Listener, ...]:
-        """Flatten the chain into the callables to run, in order (cached)."""
+    def _plan(self, event: str) -> tuple[tuple[Listener, bool], ...]:
+        """Flatten the chain into ``(callable, is async)`` to run, in order (cached)."""
         plans = self._plans
         cached = plans.get(event)
         if cached is not None:
@@ -140,7 +140,7 @@ class EventBus:
                     plan.append(target)
 
         walk(event)
-        flat = tuple(plan)
+        flat = tuple((listener, _is_async(listener)) for listener in plan)
         if self._table is table:
             plans[event] = flat
         return flat
@@ -155,7 +155,7 @@ class EventBus:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        for listener in self._plan(event):
+        for listener, _ in self._plan(event):
             try:
                 result = listener(payload)
                 if inspect.isawaitable(result):
@@ -177,9 +177,9 @@ class EventBus:
         import asyncio  # only where an async API is called
 
         errors: list[Exception] = []
-        for listener in self._plan(event):
+        for listener, is_async in self._plan(event):
             try:
-                if _is_async(listener):
+                if is_async:
                     await listener(payload)  # type: ignore[misc]
                 else:
                     result = await asyncio.to_thread(listener, payload)

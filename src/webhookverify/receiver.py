@@ -23,8 +23,8 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import (
     AccessDisabled,
@@ -65,9 +65,8 @@ _BODIES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A verified delivery: the payload of ``webhook.received``.
+class Delivery(NamedTuple):
+    """A verified delivery: the payload of ``webhook.received`` (immutable).
 
     Attributes:
         handler: the :class:`Handler` that verified it.
@@ -166,8 +165,7 @@ class Rejection:
     error: BaseException | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What to answer: status, headers and body, and the delivery if one was verified.
 
     ``reason`` is a code for logs and tests (never sent); ``pending`` is set
@@ -179,8 +177,14 @@ class Outcome:
     body: bytes = b""
     delivery: Delivery | None = None
     reason: str = ""
-    rejection: Rejection | None = field(default=None, repr=False, compare=False)
-    pending: Awaitable[BaseException | None] | None = field(default=None, repr=False, compare=False)
+    rejection: Rejection | None = None
+    pending: Awaitable[BaseException | None] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(status={self.status!r}, reason={self.reason!r}, "
+            f"body={self.body!r}, delivery={self.delivery!r})"
+        )
 
 
 class Receiver:
@@ -427,8 +431,6 @@ class Receiver:
         seconds keep running in the background and the answer is 202; their
         key is committed or released when they finish.
         """
-        import asyncio
-
         match = self._match(request, now)
         if isinstance(match, Outcome):
             await self._anotify(REJECTED, match.rejection)
@@ -449,22 +451,10 @@ class Receiver:
                 else:
                     await self._anotify(DUPLICATE, delivery)
                 return early
-
-        async def dispatch() -> BaseException | None:
-            try:
-                await self.bus.atrigger(RECEIVED, delivery)
-            except Exception as exc:  # noqa: BLE001 - reported, the key released
-                await self._asettle(key, exc)
-                return exc
-            except BaseException:
-                await asyncio.shield(self._asettle(key, KeyboardInterrupt()))
-                raise
-            await self._asettle(key, None)
-            return None
-
         if self.time_budget is None:
-            return self._dispatched(delivery, await dispatch())
-        task = asyncio.ensure_future(dispatch())
+            return self._dispatched(delivery, await self._adispatch(delivery, key))
+        asyncio = _asyncio()
+        task = asyncio.ensure_future(self._adispatch(delivery, key))
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
             return self._dispatched(delivery, task.result())
@@ -476,17 +466,29 @@ class Receiver:
         )
         return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
 
-    async def _store_call(self, name: str, *args: Any) -> Any:
-        import asyncio
+    async def _adispatch(self, delivery: Delivery, key: str | None) -> BaseException | None:
+        """Fire ``webhook.received``, then settle the key; return the failure, if any."""
+        try:
+            await self.bus.atrigger(RECEIVED, delivery)
+        except Exception as exc:  # noqa: BLE001 - reported, the key released
+            if key is not None:
+                await self._asettle(key, exc)
+            return exc
+        except BaseException:
+            if key is not None:
+                await _asyncio().shield(self._asettle(key, KeyboardInterrupt()))
+            raise
+        if key is not None:
+            await self._asettle(key, None)
+        return None
 
+    async def _store_call(self, name: str, *args: Any) -> Any:
         method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
         if method is not None:
             return await method(*args)
-        return await asyncio.to_thread(getattr(self.replay_store, name), *args)
+        return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
-    async def _asettle(self, key: str | None, failure: BaseException | None) -> None:
-        if key is None:
-            return
+    async def _asettle(self, key: str, failure: BaseException | None) -> None:
         try:
             await self._store_call("commit" if failure is None else "release", key)
         except Exception:
@@ -503,6 +505,13 @@ class Receiver:
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
+
+
+def _asyncio() -> Any:
+    """asyncio, imported the first time an async path runs (not at import)."""
+    import asyncio
+
+    return asyncio
 
 
 # Tasks finishing after a 202: kept referenced until done, so they are not
