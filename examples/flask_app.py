@@ -11,16 +11,11 @@ import os
 
 from flask import Flask, request
 
-from webhookverify import Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify import Handler, HandlerRegistry, Receiver, presets
 from webhookverify.wsgi import WebhookMiddleware, get_delivery
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
-github = HmacVerifier(
-    secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"),
-    header="X-Hub-Signature-256",
-    prefix="sha256=",
-    encoding="hex_lower",
-)
+github = presets.github(secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"))
 receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
 
 app = Flask(__name__)

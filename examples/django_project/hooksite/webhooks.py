@@ -2,13 +2,8 @@
 
 from django.conf import settings
 
-from webhookverify import Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify import Handler, HandlerRegistry, Receiver, presets
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
-github = HmacVerifier(
-    secret=settings.GITHUB_WEBHOOK_SECRET,
-    header="X-Hub-Signature-256",
-    prefix="sha256=",
-    encoding="hex_lower",
-)
+github = presets.github(secret=settings.GITHUB_WEBHOOK_SECRET)
 receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
