@@ -1,0 +1,36 @@
+"""Importing webhookverify loads no server, framework, redis, cryptography or asyncio."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("asyncio", "cryptography", "redis", "flask", "django", "starlette", "uvicorn", "gunicorn")
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout.split()
+
+
+def test_core_imports_are_light() -> None:
+    modules = "webhookverify, webhookverify.presets, webhookverify.config, webhookverify.replay"
+    assert loaded_after(f"import {modules}, webhookverify.wsgi, webhookverify.asgi") == []
+
+
+def test_hmac_verification_stays_light() -> None:
+    code = """
+from webhookverify import presets
+from webhookverify.testing import sign_request
+verifier = presets.github(secret="s")
+verifier.verify(sign_request(verifier, b"{}"))
+"""
+    assert loaded_after(code) == []
+
+
+def test_public_key_verification_loads_cryptography_when_used() -> None:
+    code = "import webhookverify\nwebhookverify.PublicKeyVerifier"
+    assert loaded_after(code) == ["cryptography"]
