@@ -1,13 +1,7 @@
 """Verifiers: one small class per signing strategy."""
 
-from ._base import (
-    DEFAULT_TOLERANCE,
-    MessageBuilder,
-    MessageTemplate,
-    Verification,
-    Verifier,
-    constant_time_equal,
-)
+from ._base import DEFAULT_TOLERANCE, Verification, Verifier, constant_time_equal
+from ._template import MessageBuilder, MessageTemplate
 from .hmac import HmacVerifier, KeyValueHeader
 from .token import TokenVerifier
 

@@ -1,5 +1,6 @@
 """What every verifier shares: the result type, the protocol, and the helpers
-for headers, signatures, timestamps and signed-message templates.
+for configuration checks, headers, signatures and timestamps (signed-message
+templates are in :mod:`._template`).
 
 Constant-time comparison lives in :func:`constant_time_equal` and nowhere else.
 """
@@ -13,7 +14,7 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 from ..errors import (
@@ -25,25 +26,29 @@ from ..errors import (
     MissingHeader,
     TimestampInFuture,
     TimestampTooOld,
+    VerificationError,
 )
 from ..request import WebhookRequest
 
 __all__ = [
     "DEFAULT_TOLERANCE",
     "MAX_SIGNATURES",
-    "MessageBuilder",
-    "MessageTemplate",
+    "MAX_TIMESTAMP_DIGITS",
     "ReplayMode",
     "TimestampFormat",
     "Verification",
     "Verifier",
     "check_freshness",
+    "check_name",
     "check_tolerance",
     "constant_time_equal",
     "decode_signature",
     "encode_signature",
     "format_timestamp",
+    "header_fault",
     "parse_timestamp",
+    "replay_window",
+    "signature_encoder",
     "single_header",
 ]
 
@@ -55,7 +60,7 @@ DEFAULT_TOLERANCE = 300.0
 # more than a handful; a header with more is refused before any hashing.
 MAX_SIGNATURES = 16
 # Unix seconds fit in 11 digits until the year 5138; milliseconds in 14.
-_MAX_TIMESTAMP_DIGITS = 14
+MAX_TIMESTAMP_DIGITS = 14
 
 Encoding = Literal["hex", "hex_lower", "base64", "base64url"]
 TimestampFormat = Literal["unix", "unix_ms", "rfc3339"]
@@ -137,6 +142,42 @@ def check_tolerance(value: float | None, name: str, owner: str) -> float | None:
     return float(value)
 
 
+# RFC 9110 §5.1: a field name is a token; Headers refuses any other name, so a
+# verifier configured with one could never find its header.
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_name(
+    value: object, setting: str, owner: str, *, optional: bool = True, field: bool = True
+) -> None:
+    """Validate a header name (an RFC 9110 token) or, ``field=False``, a non-empty label.
+
+    Raises:
+        ConfigurationError: naming ``setting``.
+    """
+    if value is None and optional:
+        return
+    what = "a header name" if field else "a non-empty str"
+    if not isinstance(value, str) or not value or (field and not _FIELD_NAME.fullmatch(value)):
+        raise ConfigurationError(
+            f"{owner}({setting}=...) must be {what}" + (" or None" if optional else "")
+        )
+
+
+def replay_window(tolerance: float | None, future_tolerance: float | None) -> float | None:
+    """Seconds a replayed delivery could still pass a timestamp check.
+
+    Args:
+        tolerance: how old a signed timestamp may be; ``None``: not checked
+            (or no timestamp is signed), so a replay never ages out.
+        future_tolerance: how far ahead it may be; ``None`` adds nothing (a
+            replay was signed in the past).
+    """
+    if tolerance is None:
+        return None
+    return tolerance + (future_tolerance or 0.0)
+
+
 # -- headers -----------------------------------------------------------------------
 
 
@@ -148,19 +189,28 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MalformedHeader: empty.
     """
     values = request.headers._index.get(name.lower(), ())
-    if len(values) != 1:
-        if not values:
-            raise MissingHeader(f"the {name} header is missing", header=name)
-        raise DuplicateHeader(f"the {name} header appears more than once", header=name)
-    value = values[0]
-    if not value:
-        raise MalformedHeader(f"the {name} header is empty", header=name)
-    return value
+    if len(values) != 1 or not values[0]:
+        raise header_fault(name, values)
+    return values[0]
+
+
+def header_fault(name: str, values: Sequence[str]) -> VerificationError:
+    """The error for a header whose values are not exactly one non-empty text.
+
+    For callers that look a header up themselves (by its lower-cased name in
+    ``request.headers._index``, as :func:`single_header` does) on a hot path.
+    """
+    if not values:
+        return MissingHeader(f"the {name} header is missing", header=name)
+    if len(values) > 1:
+        return DuplicateHeader(f"the {name} header appears more than once", header=name)
+    return MalformedHeader(f"the {name} header is empty", header=name)
 
 
 # -- signatures --------------------------------------------------------------------
 
 _URLSAFE_TO_STD = str.maketrans("-_", "+/")
+_STD_TO_URLSAFE = str.maketrans({"+": "-", "/": "_", "=": None})
 
 
 def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
@@ -198,14 +248,38 @@ def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
         ) from None
 
 
+def _base64(raw: bytes) -> str:
+    return binascii.b2a_base64(raw, newline=False).decode("ascii")
+
+
+def _base64url(raw: bytes) -> str:
+    return binascii.b2a_base64(raw, newline=False).decode("ascii").translate(_STD_TO_URLSAFE)
+
+
+_ENCODERS: dict[str, Callable[[bytes], str]] = {
+    "hex": bytes.hex,
+    "hex_lower": bytes.hex,
+    "base64": _base64,
+    "base64url": _base64url,
+}
+
+
+def signature_encoder(encoding: Encoding) -> Callable[[bytes], str]:
+    """The function that writes a signature in ``encoding``, canonically.
+
+    Canonical: lower-case hex; base64 with its padding; base64url without.
+    :func:`decode_signature` reads that text back to the same bytes, so a
+    received text *equal* to the canonical text of a digest is a valid
+    encoding of that digest: a verifier may compare texts first and decode
+    only when they differ (``hex`` after lower-casing the received text, the
+    one other spelling it accepts; base64url with padding is decoded).
+    """
+    return _ENCODERS[encoding]
+
+
 def encode_signature(raw: bytes, encoding: Encoding) -> str:
-    """Encode a signature the way :func:`decode_signature` reads it."""
-    if encoding in ("hex", "hex_lower"):
-        return raw.hex()
-    text = binascii.b2a_base64(raw, newline=False).decode("ascii")
-    if encoding == "base64url":
-        return text.replace("+", "-").replace("/", "_").rstrip("=")
-    return text
+    """Encode a signature the way :func:`decode_signature` reads it (canonically)."""
+    return _ENCODERS[encoding](raw)
 
 
 def check_encoding(encoding: str, owner: str) -> Encoding:
@@ -260,7 +334,7 @@ def parse_timestamp(text: str, fmt: TimestampFormat, header: str) -> float:
         raise MalformedTimestamp(
             f"the timestamp in {header} is not an RFC 3339 date-time", header=header
         )
-    if not (0 < len(text) <= _MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()):
+    if not (0 < len(text) <= MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()):
         raise MalformedTimestamp(
             f"the timestamp in {header} is not a whole number of "
             f"{'milliseconds' if fmt == 'unix_ms' else 'seconds'}",
@@ -301,111 +375,3 @@ def check_freshness(
             "(future_tolerance=...); check both clocks",
             header=header,
         )
-
-
-# -- signed messages ---------------------------------------------------------------
-
-_PART_NAMES = frozenset({"id", "timestamp", "method", "url", "body"})
-_TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-class MessageBuilder(Protocol):
-    """Builds the signed message of a request, as parts to hash in order.
-
-    ``signs`` names the values the message covers among ``id`` and
-    ``timestamp``: a verifier only trusts a delivery id or a timestamp that
-    the message really signs. ``values`` holds them as received (text).
-    """
-
-    @property
-    def signs(self) -> frozenset[str]: ...
-
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]: ...
-
-
-class MessageTemplate:
-    """A signed-message template such as ``"v0:{timestamp}:{body}"``.
-
-    Fields: ``{body}`` (the raw body bytes), ``{timestamp}`` and ``{id}`` (the
-    configured headers' text as received), ``{method}``, ``{url}``, and
-    ``{header:Name}`` for any other header. ``{{`` and ``}}`` are literal
-    braces. The body is never copied: it is hashed as its own part.
-
-    Raises:
-        ConfigurationError: an unknown field or an unbalanced brace.
-    """
-
-    __slots__ = ("_items", "_only_body", "headers", "signs", "source")
-
-    def __init__(self, source: str) -> None:
-        if not isinstance(source, str) or not source:
-            raise ConfigurationError("a message template must be a non-empty str")
-        items: list[tuple[str, str]] = []  # ("lit", text) | ("part", name) | ("header", name)
-        headers: list[str] = []
-        pos = 0
-        for match in _TEMPLATE_FIELD.finditer(source):
-            if match.start() > pos:
-                items.append(("lit", source[pos : match.start()]))
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                items.append(("lit", token[0]))
-            elif match.group(1) is None:
-                raise ConfigurationError(
-                    f"template {source!r} has an unbalanced brace; write {{{{ or }}}} for a "
-                    "literal one"
-                )
-            else:
-                name = match.group(1)
-                if name.startswith("header:") and len(name) > len("header:"):
-                    headers.append(name[len("header:") :])
-                    items.append(("header", name[len("header:") :]))
-                elif name in _PART_NAMES:
-                    items.append(("part", name))
-                else:
-                    raise ConfigurationError(
-                        f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
-                        "{id}, {method}, {url} or {header:Name}"
-                    )
-            pos = match.end()
-        if pos < len(source):
-            items.append(("lit", source[pos:]))
-        self.source = source
-        self._items = tuple(items)
-        self._only_body = self._items == (("part", "body"),)
-        self.headers = tuple(headers)
-        self.signs = frozenset(n for k, n in items if k == "part" and n in ("id", "timestamp"))
-
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
-        if self._only_body:
-            return (request.body,)
-        out: list[bytes] = []
-        buf: list[bytes] = []
-        for kind, name in self._items:
-            if kind == "lit":
-                buf.append(name.encode("utf-8"))
-            elif kind == "header":
-                buf.append(single_header(request, name).encode("latin-1"))
-            elif name == "body":
-                if buf:
-                    out.append(b"".join(buf))
-                    buf = []
-                out.append(request.body)
-            elif name == "method":
-                buf.append(request.method.encode("ascii", "replace"))
-            elif name == "url":
-                buf.append(request.url.encode("utf-8"))
-            else:
-                # Header text is latin-1 by HTTP's definition: these are the bytes sent.
-                buf.append(values[name].encode("latin-1"))
-        if buf:
-            out.append(b"".join(buf))
-        return tuple(out)
-
-    def __repr__(self) -> str:
-        return f"MessageTemplate({self.source!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MessageTemplate) and other.source == self.source
-
-    def __hash__(self) -> int:
-        return hash(self.source)

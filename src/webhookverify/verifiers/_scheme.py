@@ -4,8 +4,8 @@ but the cryptography.
 Both check a signature carried in one header (perhaps a list of them) over a
 signed message built from the request, with an optional signed timestamp and
 delivery id read from their own headers, against keys listed oldest first
-(see :mod:`._keyring`). Only two steps differ: how a decoded candidate is
-checked against a key, and how a message is signed. :class:`SignatureScheme`
+(see :mod:`._keyring`). Only two steps differ: how the candidates are checked
+against the keys, and how a message is signed. :class:`SignatureScheme`
 holds the rest once: the configuration checks, what the registry reads,
 reading a request, decoding candidates, and building what a sender sends.
 
@@ -21,32 +21,38 @@ from typing import ClassVar, Generic, Required, TypedDict, TypeVar
 
 from ..errors import (
     ConfigurationError,
+    MalformedBody,
     MalformedHeader,
     MalformedSignature,
+    MissingHeader,
     SignatureMismatch,
     UnsupportedSignatureVersion,
+    VerificationError,
 )
 from ..request import WebhookRequest
 from ._base import (
     MAX_SIGNATURES,
     Encoding,
-    MessageBuilder,
-    MessageTemplate,
     ReplayMode,
     TimestampFormat,
     Verification,
     check_encoding,
     check_freshness,
+    check_name,
     check_tolerance,
     decode_signature,
     encode_signature,
     format_timestamp,
+    header_fault,
     parse_timestamp,
-    single_header,
+    replay_window,
 )
+from ._headers import MAX_ENTRIES, KeyValueHeader
 from ._keyring import KeyEntry, has_windows, valid_keys
+from ._plan import Matcher, Plan, make_plan
+from ._template import MessageBuilder, MessageTemplate, check_message
 
-__all__ = ["SchemeOptions", "SignatureScheme", "split_signatures"]
+__all__ = ["Matcher", "SchemeOptions", "SignatureScheme"]
 
 K = TypeVar("K")
 
@@ -72,38 +78,26 @@ class SchemeOptions(TypedDict, total=False):
     future_tolerance: float | None
 
 
-def split_signatures(raw: str, header: str, delimiter: str | None) -> Sequence[str]:
-    """Split a signature header into its candidates, each stripped of spaces.
-
-    Raises:
-        MalformedHeader: more than :data:`MAX_SIGNATURES` candidates, refused
-            before any of them is decoded or hashed.
-    """
-    if delimiter is None:
-        return (raw,)
-    candidates = [text.strip() for text in raw.split(delimiter)]
-    if len(candidates) > MAX_SIGNATURES:
-        raise MalformedHeader(f"the {header} header has too many signatures", header=header)
-    return candidates
-
-
 class SignatureScheme(Generic[K]):
     """The base of a verifier that differs from the others only in its cryptography.
 
-    A subclass calls :meth:`_configure` and :meth:`_set_keys` from its
-    ``__init__`` and provides :meth:`_match` and :meth:`_signer`. A verifier
-    holding several schemes configured with the same :class:`SchemeOptions`
-    may call :meth:`_read` once and :meth:`_match` on each.
+    A subclass calls :meth:`_configure`, then :meth:`_set_keys` from its
+    ``__init__``, and provides :meth:`_signer` and either :meth:`_match` or,
+    to check candidates with a function prepared once per configuration,
+    :meth:`_matcher`. :meth:`verify` reads a request in one pass, driven by
+    the plan made at construction, and hands the matcher the candidates and
+    the signed message. A verifier of several schemes read from the same
+    headers (Standard Webhooks ``v1`` and ``v1a``) is a scheme whose
+    ``_match`` asks each of them.
     """
 
     __slots__ = (
-        "_body_only",
+        "_checker",
         "_has_windows",
         "_keys",
         "_lengths",
         "_message",
-        "_plain",
-        "_plain_header",
+        "_plan",
         "_signs_id",
         "_timestamp_source",
         "algorithm",
@@ -111,6 +105,7 @@ class SignatureScheme(Generic[K]):
         "encoding",
         "future_tolerance",
         "header",
+        "header_format",
         "id_header",
         "prefix",
         "scheme",
@@ -127,6 +122,7 @@ class SignatureScheme(Generic[K]):
     encoding: Encoding
     prefix: str
     delimiter: str | None
+    header_format: KeyValueHeader | None
     timestamp_header: str | None
     id_header: str | None
     timestamp_format: TimestampFormat
@@ -136,9 +132,8 @@ class SignatureScheme(Generic[K]):
     _message: MessageBuilder
     _timestamp_source: str | None
     _signs_id: bool
-    _body_only: bool
-    _plain: bool
-    _plain_header: bool
+    _plan: Plan
+    _checker: Matcher  # the plan's: what checks the candidates
     _keys: tuple[KeyEntry[K], ...]
     _has_windows: bool
     _lengths: frozenset[int]
@@ -158,60 +153,96 @@ class SignatureScheme(Generic[K]):
         tolerance: float | None,
         future_tolerance: float | None,
         scheme: str,
-        timestamp_source: str | None,
-        plain_header: bool = True,
+        header_format: KeyValueHeader | None = None,
     ) -> None:
         """Check and set the settings every scheme has (see :class:`SchemeOptions`).
 
         Args:
-            owner: the class name, for error messages.
-            timestamp_source: where the signed timestamp is read: the
-                ``timestamp_header``, the signature header itself, or ``None``.
-            plain_header: the header value is the signature list itself;
-                ``False``: the subclass parses it (:meth:`_parse_header`).
+            owner: how the caller spelled the verifier (``HmacVerifier``,
+                ``presets.stripe``), for error messages.
+            header_format: the signature header is ``key=value`` entries; the
+                timestamp is read from there when it has a ``timestamp_key``.
 
         Raises:
             ConfigurationError: naming the setting to check.
         """
-        if not isinstance(header, str) or not header:
-            raise ConfigurationError(f"{owner}(header=...) must name the signature header")
+        check_name(header, "header", owner, optional=False)
+        check_name(timestamp_header, "timestamp_header", owner)
+        check_name(id_header, "id_header", owner)
+        check_name(scheme, "scheme", owner, optional=False, field=False)
         if not isinstance(prefix, str):
             raise ConfigurationError(f"{owner}(prefix=...) must be a str")
         if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
             raise ConfigurationError(f"{owner}(delimiter=...) must be a non-empty str or None")
+        if header_format is not None and not isinstance(header_format, KeyValueHeader):
+            raise ConfigurationError(f"{owner}(header_format=...) must be a KeyValueHeader")
+        if delimiter is not None and header_format is not None:
+            raise ConfigurationError(
+                f"{owner}(delimiter=...) cannot be combined with header_format; the "
+                "KeyValueHeader says how the header splits"
+            )
+        timestamp_source = timestamp_header
+        if header_format is not None and header_format.timestamp_key is not None:
+            if timestamp_header is not None:
+                raise ConfigurationError(
+                    f"{owner}: the timestamp comes from header_format; drop timestamp_header"
+                )
+            timestamp_source = header
         if timestamp_format not in ("unix", "unix_ms", "rfc3339"):
             raise ConfigurationError(
                 f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
             )
-        message = MessageTemplate(template) if isinstance(template, str) else template
-        _check_message(message, timestamp_source, id_header, owner)
+        message = check_message(
+            MessageTemplate(template) if isinstance(template, str) else template,
+            timestamp_source,
+            id_header,
+            owner,
+        )
         tolerance = check_tolerance(tolerance, "tolerance", owner)
         future = check_tolerance(future_tolerance, "future_tolerance", owner)
-        body_only = isinstance(message, MessageTemplate) and message.source == "{body}"
-        plain = body_only and plain_header and delimiter is None
+        future = tolerance if future is None else future
         set_ = object.__setattr__
         set_(self, "header", header)
         set_(self, "encoding", check_encoding(encoding, owner))
         set_(self, "prefix", prefix)
         set_(self, "delimiter", delimiter)
+        set_(self, "header_format", header_format)
         set_(self, "timestamp_header", timestamp_header)
         set_(self, "id_header", id_header)
         set_(self, "timestamp_format", timestamp_format)
         set_(self, "tolerance", tolerance)
-        set_(self, "future_tolerance", tolerance if future is None else future)
+        set_(self, "future_tolerance", future)
         set_(self, "scheme", scheme)
         set_(self, "_message", message)
         set_(self, "_timestamp_source", timestamp_source)
         set_(self, "_signs_id", "id" in message.signs)
-        set_(self, "_body_only", body_only)
-        set_(self, "_plain_header", plain_header)
-        set_(self, "_plain", plain and timestamp_source is None and id_header is None)
 
     def _set_keys(self, keys: Sequence[KeyEntry[K]], lengths: frozenset[int]) -> None:
-        """Set the keys, oldest first, and the decoded lengths their signatures have."""
-        object.__setattr__(self, "_keys", tuple(keys))
-        object.__setattr__(self, "_has_windows", has_windows(keys))
-        object.__setattr__(self, "_lengths", lengths)
+        """Set the keys, oldest first, and the decoded lengths their signatures have.
+
+        Called last: the plan :meth:`verify` follows is made here, with the
+        subclass's :meth:`_matcher`.
+        """
+        set_ = object.__setattr__
+        set_(self, "_keys", tuple(keys))
+        set_(self, "_has_windows", has_windows(keys))
+        set_(self, "_lengths", lengths)
+        checker = self._matcher()
+        set_(self, "_checker", checker)
+        plan = make_plan(
+            header=self.header,
+            header_format=self.header_format,
+            delimiter=self.delimiter,
+            timestamp_source=self._timestamp_source,
+            timestamp_header=self.timestamp_header,
+            timestamp_format=self.timestamp_format,
+            tolerance=self.tolerance,
+            future_tolerance=self.future_tolerance,
+            id_header=self.id_header,
+            message=self._message,
+            match=checker,
+        )
+        set_(self, "_plan", plan)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
@@ -236,9 +267,9 @@ class SignatureScheme(Generic[K]):
     @property
     def replay_window(self) -> float | None:
         """Seconds a replayed delivery could still pass the timestamp check, if signed."""
-        if self._timestamp_source is None or self.tolerance is None:
+        if self._timestamp_source is None:
             return None
-        return self.tolerance + (self.future_tolerance or 0.0)
+        return replay_window(self.tolerance, self.future_tolerance)
 
     # -- verification --------------------------------------------------------------
 
@@ -257,66 +288,182 @@ class SignatureScheme(Generic[K]):
         Raises:
             MissingHeader, DuplicateHeader, MalformedHeader: a header is absent,
                 repeated or empty, or lists too many signatures.
-                MalformedTimestamp, TimestampTooOld, TimestampInFuture: the
-                signed timestamp. UnsupportedSignatureVersion: no signature
-                carries ``prefix``. MalformedSignature: none decodes to a
-                plausible one. NoValidKey: no key is valid at ``now``.
-                SignatureMismatch: no key verifies any signature.
+            MalformedTimestamp, TimestampTooOld, TimestampInFuture: the
+                signed timestamp.
+            MalformedBody: a ``MessageBuilder`` could not build the message.
+            UnsupportedSignatureVersion: no signature carries ``prefix``.
+            MalformedSignature: none decodes to a plausible one.
+            NoValidKey: no key is valid at ``now``.
+            SignatureMismatch: no key verifies any signature.
         """
+        # One pass, in the order errors are reported: the signature header, the
+        # timestamp, the id, the message; then the cryptography (match). This is
+        # the hot path of every HMAC and public-key scheme: choices are locals
+        # from the plan, and each header is one lookup in the index Headers
+        # keeps by lower-cased name.
         if now is None:
             now = request.received_at
-        if self._plain:
-            # One signature over the body alone, nothing else signed: the common case.
-            parts: tuple[bytes, ...] = (request.body,)
-            key_id = self._match(now, (single_header(request, self.header),), parts)
-            return Verification(self.scheme, key_id, None, None, parts)
-        candidates, parts, timestamp, delivery_id = self._read(request, now)
-        key_id = self._match(now, candidates, parts)
-        return Verification(self.scheme, key_id, timestamp, delivery_id, parts)
+        (
+            header_key,
+            separator,
+            signature_key,
+            timestamp_key,
+            delimiter,
+            stamp_from,
+            stamp_key,
+            stamp_digits,
+            past,
+            future,
+            id_key,
+            signs_id,
+            lead,
+            trail,
+            head,
+            head_values,
+            match,
+        ) = self._plan
+        index = request.headers._index
+        try:
+            found = index[header_key]
+            (raw,) = found
+        except (KeyError, ValueError):  # absent or repeated
+            raise header_fault(self.header, index.get(header_key, ())) from None
+        if not raw:
+            raise header_fault(self.header, found)
+        stamp: str | None = None
+        candidates: Sequence[str] = found
+        if separator is not None:
+            # key=value entries (KeyValueHeader): the signatures and one timestamp
+            entries = raw.split(separator)
+            if len(entries) > MAX_ENTRIES:
+                raise MalformedHeader(
+                    f"the {self.header} header has too many entries", header=self.header
+                )
+            candidates = []
+            for entry in entries:
+                key, eq, value = entry.strip().partition("=")
+                if not eq:
+                    raise MalformedHeader(
+                        f"the {self.header} header has an entry without '='", header=self.header
+                    )
+                if key == signature_key:
+                    candidates.append(value)
+                elif key == timestamp_key:
+                    if stamp is not None:
+                        raise MalformedHeader(
+                            f"the {self.header} header has more than one timestamp",
+                            header=self.header,
+                        )
+                    stamp = value
+            if stamp is None and timestamp_key is not None:
+                raise MissingHeader(
+                    f"the {self.header} header has no timestamp entry", header=self.header
+                )
+            if len(candidates) > MAX_SIGNATURES:
+                raise MalformedHeader(
+                    f"the {self.header} header has too many signatures", header=self.header
+                )
+        elif delimiter is not None:
+            candidates = [text.strip() for text in raw.split(delimiter)]
+            if len(candidates) > MAX_SIGNATURES:
+                raise MalformedHeader(
+                    f"the {self.header} header has too many signatures", header=self.header
+                )
+        timestamp: float | None = None
+        if stamp_from is not None:
+            if stamp_key is not None:
+                try:
+                    (stamp,) = index[stamp_key]
+                except (KeyError, ValueError):
+                    raise header_fault(stamp_from, index.get(stamp_key, ())) from None
+                if not stamp:
+                    raise header_fault(stamp_from, (stamp,))
+            elif stamp is None:  # not reached: the entry is required above
+                raise MissingHeader(f"the {stamp_from} header has no timestamp", header=stamp_from)
+            # parse_timestamp's own test for unix seconds, made without a call:
+            # header text is latin-1, where only 0-9 are decimal (isascii and isdigit)
+            if len(stamp) <= stamp_digits and stamp.isdecimal():
+                timestamp = float(stamp)
+            else:
+                timestamp = parse_timestamp(stamp, self.timestamp_format, stamp_from)
+            if timestamp < now - past or timestamp > now + future:
+                check_freshness(timestamp, now, self.tolerance, self.future_tolerance, stamp_from)
+        ident: str | None = None
+        if id_key is not None:
+            try:
+                (ident,) = index[id_key]
+            except (KeyError, ValueError):
+                raise header_fault(str(self.id_header), index.get(id_key, ())) from None
+            if not ident:
+                raise header_fault(str(self.id_header), (ident,))
+        # The signed message: latin-1 header text back to the bytes received
+        # (MessageTemplate._head); the body is its own part, never copied.
+        parts: tuple[bytes, ...]
+        if lead is not None and stamp is not None:
+            parts = ((lead + stamp + trail).encode("latin-1"), request.body)
+        elif head is None:
+            parts = self._build(request, stamp, ident)
+        elif head:
+            parts = ((head % (stamp, ident)[head_values]).encode("latin-1"), request.body)
+        else:
+            parts = (request.body,)
+        return match(now, candidates, parts, timestamp, ident if signs_id else None)
 
-    def _read(
-        self, request: WebhookRequest, now: float
-    ) -> tuple[Sequence[str], tuple[bytes, ...], float | None, str | None]:
-        """Read what the signature covers, before any key is used.
-
-        Returns:
-            The candidate signatures (text), the signed message parts, the
-            signed timestamp (held to the tolerance) and the signed delivery id.
+    def _build(
+        self, request: WebhookRequest, stamp: str | None, ident: str | None
+    ) -> tuple[bytes, ...]:
+        """The signed message from a builder no template compiles (a user's included).
 
         Raises:
-            The header and timestamp errors of :meth:`verify`.
+            MalformedBody: the builder raised anything but a VerificationError
+                (chained as the cause), or returned a part that is not
+                ``bytes``: a builder's failure on a request refuses that
+                request, it never escapes ``verify``.
+            VerificationError: as the builder raised it.
         """
         values: dict[str, str] = {}
-        raw = single_header(request, self.header)
-        if not self._plain_header:
-            candidates = self._parse_header(raw, values)
-        elif self.delimiter is None:
-            candidates = (raw,)
-        else:
-            candidates = split_signatures(raw, self.header, self.delimiter)
-        timestamp: float | None = None
-        source = self._timestamp_source
-        if source is not None:
-            if self.timestamp_header is not None:
-                values["timestamp"] = single_header(request, self.timestamp_header)
-            timestamp = parse_timestamp(values["timestamp"], self.timestamp_format, source)
-            check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
-        if self.id_header is not None:
-            values["id"] = single_header(request, self.id_header)
-        parts = (request.body,) if self._body_only else tuple(self._message(request, values))
-        return candidates, parts, timestamp, values.get("id") if self._signs_id else None
+        if stamp is not None:
+            values["timestamp"] = stamp
+        if ident is not None:
+            values["id"] = ident
+        try:
+            parts = tuple(self._message(request, values))
+        except VerificationError:
+            raise
+        except Exception as exc:
+            raise MalformedBody(
+                f"the message {self.header} signs could not be built from this request "
+                f"({type(exc).__name__} in template=...)",
+                header=self.header,
+            ) from exc
+        for part in parts:
+            if not isinstance(part, bytes):
+                raise MalformedBody(
+                    f"the message {self.header} signs is not bytes: template=... returned a "
+                    f"{type(part).__name__} part",
+                    header=self.header,
+                )
+        return parts
 
-    def _parse_header(self, raw: str, values: dict[str, str]) -> Sequence[str]:
-        """The candidates in a signature header that is not a plain list, and the
-        signed values it carries (into ``values``); for ``plain_header=False``.
+    def _matcher(self) -> Matcher:
+        """What checks the candidates; called once, when the keys are set.
+
+        The default is :meth:`_match`; a subclass may return a function
+        prepared for its configuration instead.
         """
-        raise NotImplementedError
+        return self._match
 
-    def _match(self, now: float, candidates: Sequence[str], parts: tuple[bytes, ...]) -> str:
-        """Return the id of the first key valid at ``now`` that verifies a candidate.
+    def _match(
+        self,
+        now: float,
+        candidates: Sequence[str],
+        parts: tuple[bytes, ...],
+        timestamp: float | None,
+        delivery_id: str | None,
+    ) -> Verification:
+        """Check the candidates against the message with the keys valid at ``now``.
 
-        Raises:
-            The signature and key errors of :meth:`verify`.
+        See :class:`Matcher`.
         """
         raise NotImplementedError
 
@@ -412,39 +559,12 @@ class SignatureScheme(Generic[K]):
             method=method, url=url, headers=headers, body=body, received_at=now
         )
         signature = encode_signature(signer(self._message(request, values)), self.encoding)
-        headers[self.header] = self._render(self.prefix + signature, values)
+        signature = self.prefix + signature
+        if self.header_format is not None:
+            signature = self.header_format.render(signature, values.get("timestamp"))
+        headers[self.header] = signature
         return headers
 
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
         """What signs a message, given as its parts, at ``now``; raises as :meth:`sign`."""
         raise NotImplementedError
-
-    def _render(self, signature: str, values: dict[str, str]) -> str:
-        """The signature header's value (a subclass may add signed values to it)."""
-        return signature
-
-
-def _check_message(
-    message: MessageBuilder, timestamp_source: str | None, id_header: str | None, owner: str
-) -> None:
-    """A timestamp or id is read exactly when the message signs it.
-
-    Raises:
-        ConfigurationError: not a message builder; a signed value with no
-            header to read it from; a timestamp read but not signed.
-    """
-    if not callable(message) or not isinstance(getattr(message, "signs", None), frozenset):
-        raise ConfigurationError(
-            f"{owner}(template=...) must be a template string or a MessageBuilder"
-        )
-    if "timestamp" in message.signs and timestamp_source is None:
-        raise ConfigurationError(
-            f"{owner}: the template signs {{timestamp}}; set timestamp_header=..."
-        )
-    if timestamp_source is not None and "timestamp" not in message.signs:
-        raise ConfigurationError(
-            f"{owner}: a timestamp is read but the template does not sign it, so it "
-            "proves nothing; add {timestamp} to template=..."
-        )
-    if "id" in message.signs and id_header is None:
-        raise ConfigurationError(f"{owner}: the template signs {{id}}; set id_header=...")

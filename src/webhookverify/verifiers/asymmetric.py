@@ -30,8 +30,8 @@ from ..errors import ConfigurationError, NoValidKey
 from ._base import (
     DEFAULT_TOLERANCE,
     Encoding,
-    MessageBuilder,
     TimestampFormat,
+    Verification,
 )
 from ._keyring import KeyEntry
 from ._pubkeys import (
@@ -48,6 +48,7 @@ from ._pubkeys import (
     load_public_key,
 )
 from ._scheme import SignatureScheme
+from ._template import MessageBuilder
 
 # Key loading and its types are defined in _pubkeys and public from here.
 __all__ = [
@@ -113,7 +114,10 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         salt_length: RSA-PSS only: the salt length the sender uses, in bytes
             (default 32, the SHA-256 digest length), or ``"auto"`` to accept
             any salt length (signing then uses 32).
-        scheme: the name reported in :attr:`Verification.scheme`.
+        scheme: the name reported in :attr:`Verification.scheme` (default:
+            the algorithm).
+        owner: how configuration errors name this verifier (default
+            ``PublicKeyVerifier``); presets pass their own name.
 
     What is accepted: exactly what ``cryptography`` (OpenSSL) accepts for the
     pinned algorithm. In Project Wycheproof's terms, every ``valid`` case,
@@ -170,8 +174,10 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         signature_format: SignatureFormat | None = None,
         salt_length: int | Literal["auto"] | None = None,
         scheme: str | None = None,
+        owner: str = "PublicKeyVerifier",
     ) -> None:
-        owner = "PublicKeyVerifier"
+        if not isinstance(owner, str) or not owner:
+            raise ConfigurationError("PublicKeyVerifier(owner=...) must be a non-empty str")
         set_ = object.__setattr__
         if algorithm not in ALGORITHMS:
             raise ConfigurationError(
@@ -206,8 +212,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
             timestamp_format=timestamp_format,
             tolerance=tolerance,
             future_tolerance=future_tolerance,
-            scheme=scheme or algorithm,
-            timestamp_source=timestamp_header,
+            scheme=algorithm if scheme is None else scheme,
         )
 
         keys, private, signing_key = load_keys(
@@ -272,7 +277,14 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
 
     # -- verification --------------------------------------------------------------
 
-    def _match(self, now: float, candidates: Sequence[str], parts: tuple[bytes, ...]) -> str:
+    def _match(
+        self,
+        now: float,
+        candidates: Sequence[str],
+        parts: tuple[bytes, ...],
+        timestamp: float | None,
+        delivery_id: str | None,
+    ) -> Verification:
         signatures = self._decode(candidates)
         if self.signature_format == "raw":
             # IEEE P1363 r‖s, each a 32-byte big-endian scalar, to the DER form
@@ -300,7 +312,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                     entry.key.verify(signature, data, *args)  # type: ignore[arg-type]
                 except (InvalidSignature, ValueError, TypeError):
                     continue
-                return entry.key_id
+                return Verification(self.scheme, entry.key_id, timestamp, delivery_id, parts)
         raise self._mismatch()
 
     # -- the sender's side ---------------------------------------------------------

@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ConfigurationError,
@@ -36,7 +36,7 @@ from ..errors import (
 from ..keys import Secret
 from ..request import WebhookRequest
 from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_tolerance
-from ._scheme import SchemeOptions
+from ._scheme import SchemeOptions, SignatureScheme
 from .hmac import HmacVerifier
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class StandardWebhooksVerifier:
             300, as the specification's libraries use); ``None`` turns it off.
         future_tolerance: how far ahead it may be (default: same as tolerance).
         scheme: reported as ``<scheme>-v1`` or ``<scheme>-v1a``.
+        owner: how configuration errors name this verifier (default
+            ``StandardWebhooksVerifier``); presets pass their own name.
 
     A request passes when one entry of a configured version verifies with one
     configured key. Unknown versions are skipped; a header with more than
@@ -119,8 +121,9 @@ class StandardWebhooksVerifier:
     future_tolerance: float | None
     scheme: str
     _v1: HmacVerifier | None
-    _either: HmacVerifier | PublicKeyVerifier  # _v1, else _v1a
     _v1a: PublicKeyVerifier | None
+    # what verifies: _v1 or _v1a alone, or both through _EitherVersion
+    _either: SignatureScheme[Any]
 
     def __init__(
         self,
@@ -134,8 +137,10 @@ class StandardWebhooksVerifier:
         tolerance: float | None = DEFAULT_TOLERANCE,
         future_tolerance: float | None = None,
         scheme: str = "standard-webhooks",
+        owner: str = "StandardWebhooksVerifier",
     ) -> None:
-        owner = "StandardWebhooksVerifier"
+        if not isinstance(owner, str) or not owner:
+            raise ConfigurationError("StandardWebhooksVerifier(owner=...) must be a non-empty str")
         set_ = object.__setattr__
         if not isinstance(header_prefix, str) or not _HEADER_PREFIX.fullmatch(header_prefix):
             raise ConfigurationError(
@@ -172,6 +177,7 @@ class StandardWebhooksVerifier:
                 algorithm="sha256",
                 prefix="v1,",
                 scheme=f"{scheme}-v1",
+                owner=owner,
                 **options,
             )
         elif not has_v1a:
@@ -191,6 +197,7 @@ class StandardWebhooksVerifier:
                 private_key=private_key,
                 prefix="v1a,",
                 scheme=f"{scheme}-v1a",
+                owner=owner,
                 **options,
             )
         set_(self, "header_prefix", header_prefix)
@@ -202,8 +209,14 @@ class StandardWebhooksVerifier:
         set_(self, "scheme", scheme)
         set_(self, "_v1", v1)
         set_(self, "_v1a", v1a)
-        either = v1 if v1 is not None else v1a
-        if either is None:  # unreachable: a key was required above
+        either: SignatureScheme[Any]
+        if v1 is not None and v1a is not None:
+            either = _EitherVersion(v1, v1a, options, scheme=scheme, owner=owner)
+        elif v1 is not None:
+            either = v1
+        elif v1a is not None:
+            either = v1a
+        else:  # unreachable: a key was required above
             raise ConfigurationError(f"{owner} needs a key")
         set_(self, "_either", either)
 
@@ -257,32 +270,7 @@ class StandardWebhooksVerifier:
                 NoValidKey: no key valid at ``now``. SignatureMismatch: no
                 entry verifies.
         """
-        if now is None:
-            now = request.received_at
-        v1, v1a = self._v1, self._v1a
-        if v1 is None or v1a is None:
-            return self._either.verify(request, now)
-        # Both versions read the same headers and sign the same message: read
-        # them once (their errors are the answer for both), then let each
-        # version check its own entries. A missing version or a non-matching
-        # entry lets the other version try.
-        candidates, parts, timestamp, delivery_id = v1._read(request, now)
-        failure: VerificationError | None = None
-        for inner in (v1, v1a):
-            try:
-                key_id = inner._match(now, candidates, parts)
-                return Verification(inner.scheme, key_id, timestamp, delivery_id, parts)
-            except UnsupportedSignatureVersion as exc:
-                failure = failure or exc
-            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
-                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
-                    failure = exc
-        if failure is None or isinstance(failure, UnsupportedSignatureVersion):
-            raise UnsupportedSignatureVersion(
-                f"the {self.signature_header} header has no v1 or v1a signature",
-                header=self.signature_header,
-            )
-        raise failure
+        return self._either.verify(request, now)
 
     # -- the sender's side ---------------------------------------------------------
 
@@ -339,3 +327,72 @@ class StandardWebhooksVerifier:
             f"StandardWebhooksVerifier(header_prefix={self.header_prefix!r}, "
             f"versions={self.versions!r}, secrets=<{secrets} hidden>, public_keys={keys!r})"
         )
+
+
+class _EitherVersion(SignatureScheme[object]):
+    """``v1`` and ``v1a`` checked on one request.
+
+    Both versions read the same headers and sign the same message: this
+    scheme, configured with their shared :class:`SchemeOptions`, reads them
+    once (their errors are the answer for both), then lets each version
+    check the entries of its own prefix. A version with no entry, or none
+    that verifies, lets the other try; when neither passes, the most telling
+    failure is raised (a mismatch or a malformed entry over a missing one).
+    """
+
+    __slots__ = ("_versions",)
+
+    _versions: tuple[HmacVerifier, PublicKeyVerifier]
+
+    def __init__(
+        self,
+        v1: HmacVerifier,
+        v1a: PublicKeyVerifier,
+        options: SchemeOptions,
+        *,
+        scheme: str,
+        owner: str,
+    ) -> None:
+        self._configure(
+            owner,
+            header=options["header"],
+            encoding=options.get("encoding", "base64"),
+            prefix="",
+            delimiter=options.get("delimiter"),
+            template=options.get("template", SIGNED_MESSAGE),
+            timestamp_header=options.get("timestamp_header"),
+            id_header=options.get("id_header"),
+            timestamp_format=options.get("timestamp_format", "unix"),
+            tolerance=options.get("tolerance", DEFAULT_TOLERANCE),
+            future_tolerance=options.get("future_tolerance"),
+            scheme=scheme,
+        )
+        object.__setattr__(self, "_versions", (v1, v1a))
+        self._set_keys((), frozenset())  # the versions hold the keys
+
+    def _match(
+        self,
+        now: float,
+        candidates: Sequence[str],
+        parts: tuple[bytes, ...],
+        timestamp: float | None,
+        delivery_id: str | None,
+    ) -> Verification:
+        failure: VerificationError | None = None
+        for inner in self._versions:
+            try:
+                return inner._checker(now, candidates, parts, timestamp, delivery_id)
+            except UnsupportedSignatureVersion as exc:
+                failure = failure or exc
+            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
+                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
+                    failure = exc
+        if failure is None or isinstance(failure, UnsupportedSignatureVersion):
+            raise UnsupportedSignatureVersion(
+                f"the {self.header} header has no v1 or v1a signature", header=self.header
+            )
+        raise failure
+
+    def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
+        # StandardWebhooksVerifier.sign asks each version; nothing signs as both
+        raise ConfigurationError("sign with StandardWebhooksVerifier.sign()")
