@@ -19,8 +19,8 @@ from ..verifiers._base import (
     ReplayMode,
     Verification,
     check_freshness,
-    check_tolerance,
     parse_timestamp,
+    replay_window,
 )
 from ..verifiers.hmac import HmacVerifier
 
@@ -95,11 +95,9 @@ class LinearVerifier:
         ConfigurationError: no secret, or a negative tolerance.
     """
 
-    __slots__ = ("_inner", "future_tolerance", "tolerance")
+    __slots__ = ("_inner",)
 
     _inner: HmacVerifier
-    tolerance: float | None
-    future_tolerance: float | None
 
     def __init__(
         self,
@@ -109,19 +107,20 @@ class LinearVerifier:
         tolerance: float | None = LINEAR_TOLERANCE,
         future_tolerance: float | None = LINEAR_TOLERANCE,
     ) -> None:
+        # The HMAC covers the body alone; the window, which the inner verifier
+        # checks and keeps (future_tolerance None: the same as tolerance), is
+        # applied here to the timestamp found in the body once it is verified.
         inner = HmacVerifier(
             secret=secret,
             secrets=secrets,
             header=HEADER,
             encoding="hex_lower",
+            tolerance=tolerance,
+            future_tolerance=future_tolerance,
             scheme="linear-hmac-sha256",
+            owner="presets.linear",
         )
-        set_ = object.__setattr__
-        set_(self, "_inner", inner)
-        tolerance = check_tolerance(tolerance, "tolerance", "presets.linear")
-        future = check_tolerance(future_tolerance, "future_tolerance", "presets.linear")
-        set_(self, "tolerance", tolerance)
-        set_(self, "future_tolerance", tolerance if future is None else future)
+        object.__setattr__(self, "_inner", inner)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("LinearVerifier is immutable; build a new one")
@@ -131,18 +130,28 @@ class LinearVerifier:
         return self._inner.secrets
 
     @property
+    def tolerance(self) -> float | None:
+        """Seconds ``webhookTimestamp`` may lie in the past; ``None``: unchecked."""
+        return self._inner.tolerance
+
+    @property
+    def future_tolerance(self) -> float | None:
+        """Seconds ``webhookTimestamp`` may lie ahead of this clock."""
+        return self._inner.future_tolerance
+
+    @property
     def required_headers(self) -> tuple[str, ...]:
-        return (HEADER,)
+        return self._inner.required_headers
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "content"  # Linear signs no delivery id (Linear-Delivery is unsigned)
+        # content: Linear signs no delivery id (Linear-Delivery is unsigned)
+        return self._inner.replay_default
 
     @property
     def replay_window(self) -> float | None:
-        if self.tolerance is None:
-            return None
-        return self.tolerance + (self.future_tolerance or 0.0)
+        """Seconds a replayed delivery could still pass the timestamp check."""
+        return replay_window(self.tolerance, self.future_tolerance)
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify the signature, then hold ``webhookTimestamp`` to the window.

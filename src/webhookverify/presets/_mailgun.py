@@ -152,6 +152,7 @@ class MailgunVerifier:
                     tolerance=tolerance,
                     future_tolerance=future_tolerance,
                     scheme="mailgun-hmac-sha256",
+                    owner="presets.mailgun",
                 ),
             )
 
@@ -173,13 +174,19 @@ class MailgunVerifier:
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "id"  # the token is signed and unique per delivery
+        return self._inner.replay_default  # id: the token is signed and unique per delivery
 
     @property
     def replay_window(self) -> float | None:
         return self._inner.replay_window
 
-    def _signed_values(self, request: WebhookRequest) -> list[tuple[str, str]]:
+    def _signed_values(self, request: WebhookRequest) -> dict[str, str]:
+        """The signature fields Mailgun posted in the body, as checked text.
+
+        Raises:
+            MalformedHeader: a Content-Type that is not JSON or form data.
+            MalformedBody: an unreadable body, or a field missing or malformed.
+        """
         content_type = single_header(request, CONTENT_TYPE)
         media = content_type.partition(";")[0].strip().lower()
         if media == "application/json":
@@ -196,7 +203,7 @@ class MailgunVerifier:
         for name in _FIELDS[:3]:
             if name not in fields:
                 raise MalformedBody(f"the Mailgun body has no signature field {name}")
-        return [(f"signature.{name}", _text(fields, name)) for name in _FIELDS if name in fields]
+        return {name: _text(fields, name) for name in _FIELDS if name in fields}
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify the signature Mailgun posted in the body.
@@ -212,13 +219,19 @@ class MailgunVerifier:
         if now is None:
             now = request.received_at
         values = self._signed_values(request)
-        signed = WebhookRequest(headers=values, body=b"", received_at=request.received_at)
+        stamp, token = values["timestamp"], values["token"]
+        # the signed message: timestamp + token (both printable ASCII, checked above)
+        message = ((stamp + token).encode("ascii"),)
         try:
-            return self._inner.verify(signed, now)
+            return self._inner.verify_message(
+                values["signature"], message, now, timestamp=stamp, delivery_id=token
+            )
         except (SignatureMismatch, MalformedSignature):
-            if values[-1][0] != "signature.parent-signature":
+            if "parent-signature" not in values:
                 raise
-        return self._parent.verify(signed, now)
+        return self._parent.verify_message(
+            values["parent-signature"], message, now, timestamp=stamp, delivery_id=token
+        )
 
     def signed_body(
         self, event_data: object, now: float | None = None, *, token: str | None = None

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from ..errors import MalformedHeader, MissingHeader
+from ..errors import MissingHeader
 from ..keys import Secret
 from ..request import WebhookRequest
-from ..verifiers._base import MAX_SIGNATURES, ReplayMode, Verification
+from ..verifiers._base import ReplayMode, Verification
 from ..verifiers.hmac import HmacVerifier
 
 __all__ = ["MollieVerifier"]
@@ -53,8 +53,8 @@ class MollieVerifier:
                 header=HEADER,
                 encoding="hex_lower",
                 prefix=PREFIX,
-                delimiter=",",
                 scheme="mollie-hmac-sha256",
+                owner="presets.mollie",
             ),
         )
 
@@ -67,15 +67,15 @@ class MollieVerifier:
 
     @property
     def required_headers(self) -> tuple[str, ...]:
-        return (HEADER,)
+        return self._inner.required_headers
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "content"
+        return self._inner.replay_default  # content: the body alone is signed
 
     @property
     def replay_window(self) -> float | None:
-        return None
+        return self._inner.replay_window  # None: no timestamp is signed
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify any of the signatures sent against any configured secret.
@@ -87,14 +87,15 @@ class MollieVerifier:
         values = request.headers.get_all(HEADER)
         if not values:
             raise MissingHeader(f"the {HEADER} header is missing", header=HEADER)
-        items = [item.strip() for value in values for item in value.split(",")]
-        if len(items) > MAX_SIGNATURES:
-            raise MalformedHeader(f"the {HEADER} header has too many signatures", header=HEADER)
-        canonical = ",".join(item if item.startswith(PREFIX) else PREFIX + item for item in items)
-        if len(values) == 1 and canonical == values[0]:
-            return self._inner.verify(request, now)
-        others = [(k, v) for k, v in request.headers.raw_items() if k.lower() != HEADER.lower()]
-        return self._inner.verify(request.replace(headers=[*others, (HEADER, canonical)]), now)
+        # Every value of every field, the sha256= prefix optional (as the SDK reads them).
+        candidates = [
+            item if item.startswith(PREFIX) else PREFIX + item
+            for value in values
+            for item in (entry.strip() for entry in value.split(","))
+        ]
+        return self._inner.verify_message(
+            candidates, (request.body,), request.received_at if now is None else now
+        )
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return ``X-Mollie-Signature: sha256=<hex>`` for ``body``.

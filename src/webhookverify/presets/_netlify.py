@@ -108,6 +108,7 @@ class NetlifyVerifier:
                 header=_SIGNATURE_SEGMENT,
                 encoding="base64url",
                 scheme="netlify-jws-hs256",
+                owner="presets.netlify",
             ),
         )
 
@@ -124,11 +125,11 @@ class NetlifyVerifier:
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "content"  # no id and no timestamp are signed
+        return self._inner.replay_default  # content: no id and no timestamp are signed
 
     @property
     def replay_window(self) -> float | None:
-        return None
+        return self._inner.replay_window  # None: nothing bounds a replay in time
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify the JWS, then its claims against the body.
@@ -161,13 +162,8 @@ class NetlifyVerifier:
                 header=HEADER,
             )
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-        jws = WebhookRequest(
-            headers={_SIGNATURE_SEGMENT: segments[2]},
-            body=signing_input,
-            received_at=request.received_at,
-        )
         try:
-            verification = self._inner.verify(jws, now)
+            verification = self._inner.verify_message(segments[2], (signing_input,), now)
         except MalformedSignature:
             raise MalformedSignature(
                 f"the JWS signature in {HEADER} is not base64url HMAC-SHA256", header=HEADER

@@ -50,7 +50,7 @@ TWITCH_TOLERANCE = 600.0
 def _windows(
     owner: str, tolerance: float | None, future_tolerance: float | None
 ) -> tuple[float | None, float | None]:
-    """Check both tolerances here, so that a mistake names the preset's own setting."""
+    """Check both tolerances for a verifier that cannot name the preset itself."""
     return (
         check_tolerance(tolerance, "tolerance", owner),
         check_tolerance(future_tolerance, "future_tolerance", owner),
@@ -104,6 +104,7 @@ def github(
             algorithm="sha1",
             encoding="hex_lower",
             prefix="sha1=",
+            owner="presets.github",
         )
     return HmacVerifier(
         secret=secret,
@@ -111,6 +112,7 @@ def github(
         header="X-Hub-Signature-256",
         encoding="hex_lower",
         prefix="sha256=",
+        owner="presets.github",
     )
 
 
@@ -214,6 +216,7 @@ def tiki(
         header=header,
         algorithm=algorithm,
         encoding=encodings[verification],
+        owner="presets.tiki",
     )
 
 
@@ -258,7 +261,6 @@ def stripe(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
-    tolerance, future_tolerance = _windows("presets.stripe", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -268,6 +270,7 @@ def stripe(
         encoding="hex_lower",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        owner="presets.stripe",
     )
 
 
@@ -308,7 +311,6 @@ def slack(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
-    tolerance, future_tolerance = _windows("presets.slack", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -319,6 +321,7 @@ def slack(
         timestamp_header="X-Slack-Request-Timestamp",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        owner="presets.slack",
     )
 
 
@@ -359,7 +362,9 @@ def shopify(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return HmacVerifier(secret=secret, secrets=secrets, header=header, encoding="base64")
+    return HmacVerifier(
+        secret=secret, secrets=secrets, header=header, encoding="base64", owner="presets.shopify"
+    )
 
 
 def twitch(
@@ -401,7 +406,6 @@ def twitch(
         ConfigurationError: a missing or empty secret, or a negative or
             non-numeric tolerance.
     """
-    tolerance, future_tolerance = _windows("presets.twitch", tolerance, future_tolerance)
     return HmacVerifier(
         secret=secret,
         secrets=secrets,
@@ -414,6 +418,7 @@ def twitch(
         timestamp_format="rfc3339",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        owner="presets.twitch",
     )
 
 
@@ -460,6 +465,7 @@ def square(
         header="x-square-hmacsha256-signature",
         encoding="base64",
         template=SquareMessage(notification_url),
+        owner="presets.square",
     )
 
 
