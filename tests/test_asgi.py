@@ -24,6 +24,7 @@ from webhookverify import (
     TokenVerifier,
     WebhookRequest,
 )
+from webhookverify._http import Refused
 from webhookverify.asgi import WebhookApp, WebhookMiddleware, get_delivery
 from webhookverify.replay import MemoryReplayStore, ReserveResult
 from webhookverify.testing import call_asgi, make_scope, run_asgi, sign_request
@@ -417,6 +418,81 @@ def test_public_url_and_trusted_proxies() -> None:
     assert recorder.deliveries[-1].request.remote_addr == "198.51.100.7"
 
 
+def test_remembered_paths_and_hosts_give_the_same_urls_and_stay_bounded() -> None:
+    """The adapter remembers quoted paths and valid Host values between
+    requests; what it remembers never changes an answer, and is bounded in
+    count and in length."""
+    from webhookverify import _http, asgi
+
+    receiver, recorder = build()
+    app = WebhookApp(receiver)
+    for attempt in range(2):  # the second time through the caches
+        escaped = url_signed(f"https://hooks.example.test/webhooks/%7Euser?attempt={attempt}")
+        assert send(app, escaped).status == 200
+        assert recorder.deliveries[-1].request.url == escaped.url
+        bad_host = make_scope(escaped)
+        bad_host["headers"] = [h for h in bad_host["headers"] if h[0] != b"host"]
+        bad_host["headers"].append((b"host", b"evil.example/path"))
+        assert run_asgi(app, bad_host, escaped.body).status == 400
+    long_path = "/" + "p" * (_http.MAX_CACHED_LENGTH + 1)
+    long_host = "h" * (_http.MAX_CACHED_LENGTH + 1) + ".example"
+    request = url_signed(f"https://{long_host}{long_path}")
+    assert send(app, request).status == 200
+    assert recorder.deliveries[-1].request.url == request.url
+    assert long_host not in _http._VALID_HOSTS
+    assert long_path.encode() not in asgi._RAW_PATHS
+    for i in range(asgi._MAX_RAW_PATHS + 20):
+        asgi._path({"raw_path": b"/flood/%d" % i})
+        _http.request_url(
+            app.options,
+            scheme="http",
+            hosts=(f"flood-{i}.example",),
+            server=None,
+            path="/",
+            query="",
+            origin=None,
+        )
+    assert len(asgi._RAW_PATHS) <= asgi._MAX_RAW_PATHS
+    assert len(_http._VALID_HOSTS) <= _http._MAX_VALID_HOSTS
+    assert len(_http._quoted_paths) <= _http._MAX_QUOTED_PATHS
+    # past the bounds, new paths and hosts are still quoted and checked
+    assert asgi._path({"raw_path": b"/after/the/flood/%7E"}) == "/after/the/flood/%7E"
+    with pytest.raises(Refused):
+        _http.request_url(
+            app.options,
+            scheme="http",
+            hosts=("a b",),
+            server=None,
+            path="/",
+            query="",
+            origin=None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (iter([(b"host", b"x.test"), (b"x-a", b"1")]), None),  # any iterable, as ASGI allows
+        (iter([]), None),
+        ([], None),
+        ([(b"host", b"x.test", b"extra")], 400),
+        ([(b"host",)], 400),
+        ([(b"host", "x.test")], 400),  # bytes and str mixed
+        ([(b"x-a", b"1"), (b"host", b"x.test", b"extra")], 400),
+        (5, 400),
+    ],
+)
+def test_header_pairs_the_adapter_takes_and_refuses(headers: Any, status: int | None) -> None:
+    from webhookverify._http import parse_headers
+
+    if status is None:
+        parse_headers(headers)
+    else:
+        with pytest.raises(Refused) as info:
+            parse_headers(headers)
+        assert info.value.reply.status == status
+
+
 # -- configuration -----------------------------------------------------------------------
 
 
@@ -430,6 +506,7 @@ def test_configuration_is_checked_at_construction() -> None:
         {"max_body_size": 0},
         {"methods": "POST"},
         {"public_url": "https://h.example/?q"},
+        {"public_url": "https://h.example/" + chr(0xDC80)},
         {"trusted_proxies": ["proxy.internal"]},
         {"proxy_headers": "both"},
     ):

@@ -409,3 +409,66 @@ def test_chained_tiki_event_name() -> None:
     Receiver(HandlerRegistry([handler]), bus).receive(sign_request(handler.verifier))
     assert got == ["admin"]
     assert json.dumps(got) == '["admin"]'
+
+
+class TouchedStore:
+    """A replay store that records every call, sync and async."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+        self.calls.append("reserve")
+        return ReserveResult.NEW
+
+    def commit(self, key: str) -> None:
+        self.calls.append("commit")
+
+    def release(self, key: str) -> None:
+        self.calls.append("release")
+
+    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+        return self.reserve(key, ttl, lease)
+
+    async def acommit(self, key: str) -> None:
+        self.commit(key)
+
+    async def arelease(self, key: str) -> None:
+        self.release(key)
+
+
+@pytest.mark.parametrize("mode", ["off", "content"])
+def test_replay_off_never_touches_the_store_and_dispatches_every_time(mode: Any) -> None:
+    handler = Handler("a", tiki_verifier("s"), replay=mode)
+    store = TouchedStore()
+    bus = EventBus()
+    recorder = Recorder()
+    bus.bind("webhook.received", recorder)
+    receiver = Receiver(HandlerRegistry([handler]), bus, replay_store=store)
+    request = sign_request(handler.verifier, b"{}")
+    outcomes = [receiver.receive(request), asyncio.run(receiver.areceive(request))]
+    assert [o.status for o in outcomes] == [200, 200]
+    assert [o.delivery.replay_key is None for o in outcomes if o.delivery] == [mode == "off"] * 2
+    assert len(recorder.deliveries) == 2
+    if mode == "off":
+        assert store.calls == []
+    else:  # the store said "new" both times: reserved and committed twice
+        assert store.calls == ["reserve", "commit"] * 2
+
+
+def test_outcomes_and_deliveries_are_the_named_tuples_they_claim() -> None:
+    handler = Handler("a", tiki_verifier("s"), user="bot", replay="off")
+    receiver = Receiver(HandlerRegistry([handler]), success_status=204)
+    outcome = asyncio.run(receiver.areceive(sign_request(handler.verifier, b'{"a": 1}')))
+    assert outcome == (
+        204,
+        (("Content-Type", "text/plain; charset=utf-8"),),
+        b"",
+        outcome.delivery,
+        "accepted",
+        None,
+        None,
+    )
+    delivery = outcome.delivery
+    assert delivery is not None and delivery.user == "bot" and delivery.json() == {"a": 1}
+    assert delivery._fields == ("handler", "request", "verification", "replay_key")

@@ -155,6 +155,76 @@ def test_add_remove_replace_while_serving() -> None:
     assert registry.get("zzz") is None
 
 
+class Counted:
+    """A verifier that counts its calls and requires ``headers``."""
+
+    def __init__(self, *headers: str) -> None:
+        self.inner = HmacVerifier(secret="s", header=headers[0])
+        self.required_headers = headers
+        self.calls = 0
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        self.calls += 1
+        return self.inner.verify(request, now)
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        return {
+            **self.inner.sign(body, now, **parts),
+            **dict.fromkeys(self.required_headers[1:], "1"),
+        }
+
+
+def test_one_handler_is_a_candidate_only_with_all_its_headers() -> None:
+    """A registry of one enabled handler (an endpoint per sender) is the usual
+    configuration: it must pre-filter exactly as a larger registry does."""
+    verifier = Counted("X-Sig", "X-Timestamp")
+    lone = Handler("lone", verifier)
+    registries = [
+        HandlerRegistry([lone]),
+        HandlerRegistry([hmac_handler("off", "s", enabled=False), lone]),
+        HandlerRegistry([lone, hmac_handler("other", "s", header="X-Other")]),
+    ]
+    request = sign_request(verifier, b"{}")
+    without_timestamp = request.replace(
+        headers={k: v for k, v in request.headers.items() if k != "X-Timestamp"}
+    )
+    for registry in registries:
+        assert registry.candidates(request) == [lone]
+        assert registry.verify(request).handler is lone
+        assert registry.candidates(without_timestamp) == []
+        with pytest.raises(NoHandlerMatched) as info:
+            registry.verify(without_timestamp)
+        assert ("lone", "missing_header") in info.value.attempts
+    assert verifier.calls == len(registries)  # never called without its headers
+
+
+def test_the_single_handler_shortcut_follows_every_change() -> None:
+    a = hmac_handler("a", "sa", header="X-A")
+    b = hmac_handler("b", "sb", header="X-B")
+    registry = HandlerRegistry([a])
+    request_b = sign_request(b.verifier)
+    with pytest.raises(NoHandlerMatched):
+        registry.verify(request_b)
+    registry.add(b)
+    assert registry.verify(request_b).handler is b
+    registry.remove("a")
+    assert registry.verify(request_b).handler is b
+    registry.replace(Handler("b", b.verifier, enabled=False))
+    with pytest.raises(NoHandlerMatched):
+        registry.verify(request_b)
+
+
+def test_match_is_an_immutable_named_pair() -> None:
+    handler = hmac_handler("a", "s")
+    match = HandlerRegistry([handler]).verify(sign_request(handler.verifier))
+    found, verification = match
+    assert found is match.handler is handler
+    assert verification is match.verification
+    assert verification.scheme == "hmac-sha256"
+    with pytest.raises(AttributeError):
+        match.handler = handler  # type: ignore[misc]
+
+
 def test_broken_user_verifier_is_a_failed_check_not_a_crash(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from webhookverify import Headers, InvalidRequest, MalformedBody, WebhookRequest
+from webhookverify.request import _checked_request
 
 
 class TestHeaders:
@@ -133,3 +136,149 @@ class TestWebhookRequest:
         for bad in (b"\xff=1", b"a=%FF", b"novalue"):
             with pytest.raises(MalformedBody):
                 WebhookRequest(body=bad).form()
+
+
+# -- the fast paths adapters take: each must build exactly what the general path builds --
+
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+class TestHeadersFastPaths:
+    def test_from_joined_takes_latin1_name_bytes(self) -> None:
+        from_bytes = Headers.from_joined(b"X-A x-a Host", "1\n\xe9\nexample.test", 3)
+        from_text = Headers.from_joined("X-A x-a Host", "1\n\xe9\nexample.test", 3)
+        assert (
+            from_bytes
+            == from_text
+            == Headers([("X-A", "1"), ("x-a", "\xe9"), ("Host", "example.test")])
+        )
+        assert from_bytes.raw_items() == from_text.raw_items()
+        assert list(from_bytes) == ["X-A", "Host"]
+        with pytest.raises(InvalidRequest):
+            Headers.from_joined(b"X-\xe9", "1", 1)  # a name is a token: ASCII only
+
+    def test_a_remembered_shape_still_checks_the_count(self) -> None:
+        Headers.from_joined("A-Shape B-Shape", "1\n2", 2)  # remembered
+        with pytest.raises(InvalidRequest):
+            Headers.from_joined("A-Shape B-Shape", "1\n2\n3", 3)
+        with pytest.raises(InvalidRequest):
+            Headers.from_joined("A-Shape B-Shape", "1", 1)
+
+    @pytest.mark.parametrize(
+        "value",
+        ["tab\there", "\x80\x9f obs-text", "nbsp\xa0", "soft\xadhyphen", "\xff", "", " "],
+    )
+    def test_values_outside_printable_ascii_take_the_full_check(self, value: str) -> None:
+        assert Headers({"X-V": value, "Y": "plain"}).get("x-v") == value
+
+    @given(
+        st.lists(
+            st.text(
+                alphabet=st.characters(min_codepoint=0, max_codepoint=0x17F),
+                max_size=12,
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    def test_property_values_accepted_exactly_as_rfc_9110_allows(self, values: list[str]) -> None:
+        pairs = [(f"X-{i}", value) for i, value in enumerate(values)]
+        allowed = all(_HEADER_VALUE.fullmatch(value) for value in values)
+        try:
+            headers = Headers(pairs)
+        except InvalidRequest:
+            assert not allowed
+        else:
+            assert allowed
+            assert headers.raw_items() == tuple(pairs)
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.from_regex(r"[A-Za-z0-9-]{1,8}", fullmatch=True), st.text("abc", max_size=3)
+            ),
+            min_size=1,
+            max_size=80,  # past the compiled index builders (64 fields)
+        )
+    )
+    def test_property_index_is_every_value_by_lower_cased_name(
+        self, pairs: list[tuple[str, str]]
+    ) -> None:
+        expected: dict[str, tuple[str, ...]] = {}
+        for name, value in pairs:
+            expected[name.lower()] = (*expected.get(name.lower(), ()), value)
+        for headers in (
+            Headers(pairs),
+            Headers.from_joined(
+                " ".join(n for n, _ in pairs), "\n".join(v for _, v in pairs), len(pairs)
+            ),
+        ):
+            assert headers._index == expected
+            assert headers.raw_items() == tuple(pairs)
+            assert len(headers) == len(expected)
+
+    def test_copy_hash_and_repr_keep_the_fields_as_received(self) -> None:
+        headers = Headers([("X-A", "1"), ("x-a", "2")])
+        copy = Headers(headers)
+        assert copy == headers and hash(copy) == hash(headers)
+        assert copy.raw_items() == (("X-A", "1"), ("x-a", "2"))
+        assert repr(headers) == "Headers([('X-A', '1'), ('x-a', '2')])"
+        assert hash(Headers()) == hash(Headers([]))
+
+
+class TestWebhookRequestChecks:
+    @pytest.mark.parametrize(
+        ("method", "stored"),
+        [("POST", "POST"), ("patch", "PATCH"), ("PropFind", "PROPFIND"), ("M-SEARCH", "M-SEARCH")],
+    )
+    def test_methods_standard_or_not_are_upper_cased(self, method: str, stored: str) -> None:
+        assert WebhookRequest(method=method).method == stored
+
+    def test_method_str_subclass_is_checked_and_stored_as_str(self) -> None:
+        class Method(str):
+            pass
+
+        request = WebhookRequest(method=Method("post"))
+        assert request.method == "POST" and type(request.method) is str
+        with pytest.raises(InvalidRequest, match="method"):
+            WebhookRequest(method=Method("PO ST"))
+
+    def test_received_at_is_stored_as_float(self) -> None:
+        class Seconds(float):
+            pass
+
+        assert type(WebhookRequest(received_at=7).received_at) is float
+        assert type(WebhookRequest(received_at=Seconds(7.5)).received_at) is float
+        with pytest.raises(InvalidRequest, match="received_at"):
+            WebhookRequest(received_at=True)
+
+    def test_non_ascii_url_is_kept(self) -> None:
+        assert WebhookRequest(url="https://x.test/é").url == "https://x.test/é"
+
+
+class TestCheckedRequest:
+    """What adapters build once they have checked the method and the headers."""
+
+    HEADERS = Headers({"Host": "x.test", "X-Sig": "abc"})
+
+    def test_same_request_as_the_constructor(self) -> None:
+        parts = ("POST", "https://x.test/hook?a=1", self.HEADERS, b"{}", 1700000000.5, "10.0.0.1")
+        built = _checked_request(*parts)
+        assert type(built) is WebhookRequest
+        assert built == WebhookRequest(*parts)
+        assert built.headers is self.HEADERS
+        with pytest.raises(AttributeError):
+            built.body = b"x"  # type: ignore[misc]
+
+    def test_anything_else_takes_the_constructor_and_its_checks(self) -> None:
+        copied = _checked_request(
+            "POST", "https://x.test/", self.HEADERS, bytearray(b"ab"), 1.0, None
+        )
+        assert type(copied.body) is bytes and copied.body == b"ab"
+        assert _checked_request("POST", "https://x.test/é", self.HEADERS, b"", 1.0, None).url == (
+            "https://x.test/é"
+        )
+        with pytest.raises(InvalidRequest, match="url"):
+            _checked_request("POST", "https://x.test/" + chr(0xDC80), self.HEADERS, b"", 1.0, None)
+        with pytest.raises(InvalidRequest, match="raw bytes"):
+            _checked_request("POST", "https://x.test/", self.HEADERS, {"a": 1}, 1.0, None)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ move bytes between their server and these helpers.
 
 from __future__ import annotations
 
-import functools
 import http
 import ipaddress
 import logging
@@ -17,10 +16,10 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 from .errors import ConfigurationError, InvalidRequest
-from .request import Headers, WebhookRequest
+from .request import Headers, WebhookRequest, _checked_request
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -250,6 +249,8 @@ class AdapterOptions:
     trusted: tuple[_Network, ...]
     trust_unix: bool
     proxy_headers: ProxyHeaders
+    # any proxy trusted at all: without one, forwarded headers are never read
+    trusts_proxies: bool = False
 
     @classmethod
     def build(
@@ -290,12 +291,17 @@ class AdapterOptions:
             trusted=networks,
             trust_unix=trust_unix,
             proxy_headers=proxy_headers,  # type: ignore[arg-type]
+            trusts_proxies=bool(networks) or trust_unix,
         )
 
     def check_method(self, method: str) -> None:
         """Raises: Refused: 405 (with ``Allow``) for a method not configured."""
         if method not in self.methods:
-            raise Refused(method_not_allowed(self.allow), "method_not_allowed")
+            raise self.method_refused()
+
+    def method_refused(self) -> Refused:
+        """The refusal of a method not configured: 405, with ``Allow``."""
+        return Refused(method_not_allowed(self.allow), "method_not_allowed")
 
     def is_trusted(self, address: _Address | None) -> bool:
         if address is None:
@@ -331,6 +337,13 @@ def _parse_public_url(owner: str, public_url: str | None) -> str | None:
     parts = urllib.parse.urlsplit(public_url)
     if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
         raise ConfigurationError(problem)
+    try:
+        public_url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"{owner}(public_url=...) has characters that are not valid Unicode (lone "
+            "surrogates); write it as senders do, percent-encoded"
+        ) from None
     if parts.query or parts.fragment or "?" in public_url or "#" in public_url:
         raise ConfigurationError(
             f"{owner}(public_url=...) is a base URL: the request's path and query are "
@@ -374,9 +387,15 @@ def _parse_trusted(
 # -- URLs and client addresses ---------------------------------------------------------
 
 
-# Webhook endpoints see a handful of distinct paths; quoting each once is enough.
-# Bounded, so that a client sending many distinct paths only churns the cache.
-@functools.lru_cache(maxsize=1024)
+# What the adapters remember between requests (quoted paths, Host values
+# found valid) is bounded in count and in length: webhook paths and host names
+# are short and few, and a client sending many long distinct ones must not
+# fill memory. Past either bound a value is simply checked again per request.
+MAX_CACHED_LENGTH = 256
+_MAX_QUOTED_PATHS = 1024
+_quoted_paths: dict[tuple[bytes, bool], str] = {}
+
+
 def quote_path(raw: bytes, *, decoded: bool) -> str:
     """A request path fit for a URL.
 
@@ -387,7 +406,13 @@ def quote_path(raw: bytes, *, decoded: bool) -> str:
         decoded: ``True`` when ``raw`` had its %-escapes decoded, so that a
             literal ``%`` must be escaped again.
     """
-    return urllib.parse.quote_from_bytes(raw, _PATH_SAFE_DECODED if decoded else _PATH_SAFE)
+    key = (raw, decoded)
+    quoted = _quoted_paths.get(key)
+    if quoted is None:
+        quoted = urllib.parse.quote_from_bytes(raw, _PATH_SAFE_DECODED if decoded else _PATH_SAFE)
+        if len(raw) <= MAX_CACHED_LENGTH and len(_quoted_paths) < _MAX_QUOTED_PATHS:
+            _quoted_paths[key] = quoted
+    return quoted
 
 
 def _address(text: str | None) -> _Address | None:
@@ -485,7 +510,7 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
     append after a trusted proxy). Values that are not a valid scheme or host
     are ignored.
     """
-    if not (options.trusted or options.trust_unix) or not options.is_trusted(_address(peer)):
+    if not options.trusts_proxies or not options.is_trusted(_address(peer)):
         return Origin(None, None, peer)
     scheme: str | None
     host: str | None
@@ -526,6 +551,12 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
     return Origin(scheme, host, client)
 
 
+# Host header values already found valid: a server answers to a handful of
+# names, so the regex runs about once per name (bounded as quoted paths are).
+_VALID_HOSTS: set[str] = set()
+_MAX_VALID_HOSTS = 256
+
+
 def request_url(
     options: AdapterOptions,
     *,
@@ -534,7 +565,7 @@ def request_url(
     server: tuple[str, int | None] | None,
     path: str,
     query: str,
-    origin: Origin,
+    origin: Origin | None,
 ) -> str:
     """The URL the sender used, for schemes that sign it.
 
@@ -548,21 +579,30 @@ def request_url(
         server: the server's ``(name, port)``, for requests without a Host.
         path: the full path, already quoted (:func:`quote_path`).
         query: the raw query string.
+        origin: what trusted proxies said (:func:`forwarded_origin`), or
+            ``None`` when no proxy is trusted.
 
     Raises:
         Refused: 400 for more than one Host, or one that is not a host.
     """
-    if len(hosts) > 1:
+    if len(hosts) == 1:
+        host = hosts[0]
+        if host not in _VALID_HOSTS:
+            if host and not _HOST.fullmatch(host):
+                raise Refused(BAD_REQUEST, "malformed_host")
+            if len(host) <= MAX_CACHED_LENGTH and len(_VALID_HOSTS) < _MAX_VALID_HOSTS:
+                _VALID_HOSTS.add(host)
+    elif hosts:
         # RFC 9112 §3.2: a request with more than one Host is answered 400.
         raise Refused(BAD_REQUEST, "duplicate_host")
-    host = hosts[0] if hosts else ""
-    if host and not _HOST.fullmatch(host):
-        raise Refused(BAD_REQUEST, "malformed_host")
+    else:
+        host = ""
     tail = f"{path}?{query}" if query else path
     if options.public_url is not None:
         return options.public_url + tail
-    scheme = origin.scheme or scheme
-    host = origin.host or host
+    if origin is not None:
+        scheme = origin.scheme or scheme
+        host = origin.host or host
     if not host:
         name, port = server if server is not None else ("localhost", None)
         if ":" in name and not name.startswith("["):
@@ -581,13 +621,14 @@ def build_request(
     received_at: float,
     remote_addr: str | None,
 ) -> WebhookRequest:
-    """The :class:`WebhookRequest`.
+    """The :class:`WebhookRequest` of an adapter that checked ``method`` and
+    ``headers`` (see :func:`~webhookverify.request._checked_request`).
 
     Raises:
         Refused: 400 when the request cannot be taken as is.
     """
     try:
-        return WebhookRequest(method, url, headers, body, received_at, remote_addr)
+        return _checked_request(method, url, headers, body, received_at, remote_addr)
     except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_request") from None
 
@@ -600,26 +641,35 @@ def parse_headers(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes
 
     Every field is checked as :class:`Headers` checks it, in one pass over
     all names and one over all values, then the object is built without
-    checking each field again: this runs on every request.
+    checking each field again: this runs on every request. ASGI names are
+    looked up as the bytes received, so they are decoded once per distinct
+    sequence of names rather than once per request.
 
     Raises:
-        Refused: 400 for a name or value HTTP does not allow (control characters).
+        Refused: 400 for a name or value HTTP does not allow (control
+            characters), or pairs that are not pairs of bytes or of str.
     """
     try:
-        items = list(pairs)
-        if not items:
-            return Headers()
-        raw_names, raw_values = zip(*items, strict=True)
+        items: list[Any] = pairs if type(pairs) is list else list(pairs)  # ASGI: any iterable
+    except TypeError:
+        raise Refused(BAD_REQUEST, "malformed_header") from None
+    if not items:
+        return Headers()
+    try:
+        names, values = zip(*items, strict=True)
+    except (TypeError, ValueError):  # items that are not pairs
+        raise Refused(BAD_REQUEST, "malformed_header") from None
+    try:
         try:
             # HTTP/1.1 header bytes are latin-1 by definition (RFC 9110 §5.5)
-            joined_names = b" ".join(raw_names).decode("latin-1")
-            joined_values = b"\n".join(raw_values).decode("latin-1")
+            joined_names: str | bytes = b" ".join(names)
+            joined_values = b"\n".join(values).decode("latin-1")
         except TypeError:  # WSGI: native strings, latin-1 already (PEP 3333)
-            joined_names = " ".join(raw_names)
-            joined_values = "\n".join(raw_values)
-    except (TypeError, ValueError):
+            joined_names = " ".join(names)
+            joined_values = "\n".join(values)
+        return Headers.from_joined(joined_names, joined_values, len(names))
+    except (TypeError, InvalidRequest):
         raise Refused(BAD_REQUEST, "malformed_header") from None
-    return joined_headers(joined_names, joined_values, len(items))
 
 
 def joined_headers(joined_names: str, joined_values: str, count: int) -> Headers:

@@ -33,16 +33,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._http import (
+    BAD_REQUEST,
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
     INTERNAL_ERROR,
+    MAX_CACHED_LENGTH,
     AdapterOptions,
     BodyBuffer,
     PathSet,
     ProxyHeaders,
     Refused,
     Reply,
-    build_request,
     forwarded_origin,
     log_refused,
     parse_content_length,
@@ -52,9 +53,9 @@ from ._http import (
     request_url,
     whole_body,
 )
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidRequest
 from .events import RECEIVED
-from .request import WebhookRequest
+from .request import WebhookRequest, _checked_request
 
 if TYPE_CHECKING:
     from .receiver import Delivery, Outcome, Receiver
@@ -107,12 +108,23 @@ def get_delivery(scope: Scope) -> Delivery | None:
 # -- reading a request -----------------------------------------------------------------
 
 
+# raw_path bytes -> the path quoted for the URL, looked up before anything
+# else is done with the path; bounded as quote_path's own cache is.
+_RAW_PATHS: dict[bytes, str] = {}
+_MAX_RAW_PATHS = 1024
+
+
 def _path(scope: Scope) -> str:
     """The request path as sent: ``raw_path`` when the server gives it (the
     bytes received), else ``root_path + path`` re-quoted."""
     raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
-        return quote_path(raw.partition(b"?")[0], decoded=False)
+        quoted = _RAW_PATHS.get(raw)
+        if quoted is None:
+            quoted = quote_path(raw.partition(b"?")[0], decoded=False)
+            if len(raw) <= MAX_CACHED_LENGTH and len(_RAW_PATHS) < _MAX_RAW_PATHS:
+                _RAW_PATHS[raw] = quoted
+        return quoted
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     if root and not path.startswith(root):
@@ -129,11 +141,10 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
-async def _read_body(receive: Receive, length: int | None, limit: int) -> bytes | None:
-    """The whole body, or ``None`` when the client disconnected first."""
-    message = await receive()
-    if message.get("type") == "http.request" and not message.get("more_body", False):
-        return whole_body(message.get("body", b""), length, limit)  # one message: the usual case
+async def _read_body(
+    message: Message, receive: Receive, length: int | None, limit: int
+) -> bytes | None:
+    """The whole body from ``message`` on, or ``None`` when the client disconnected first."""
     buffer = BodyBuffer(limit, length)
     while True:
         kind = message.get("type")
@@ -151,32 +162,51 @@ async def _read_body(receive: Receive, length: int | None, limit: int) -> bytes 
 async def _read_request(
     options: AdapterOptions, scope: Scope, receive: Receive, received_at: float
 ) -> WebhookRequest | None:
-    """Build the request (``None`` on disconnect), or raise :class:`Refused`."""
+    """Build the request (``None`` on disconnect), or raise :class:`Refused`.
+
+    Everything is decided from the scope before the first ``receive``: a
+    wrong method, a malformed header or Host, or a Content-Length over the
+    limit is refused without reading the body.
+    """
     method: str = scope.get("method", "GET")
-    options.check_method(method)
+    if method not in options.methods:
+        raise options.method_refused()
     headers = parse_headers(scope.get("headers", ()))
-    length = parse_content_length(headers.get_all("content-length"), options.max_body_size)
+    index = headers._index
+    limit = options.max_body_size
+    length = parse_content_length(index.get("content-length", ()), limit)
     client = scope.get("client")
     peer: str | None = client[0] if client else None
-    origin = forwarded_origin(options, peer, headers)
+    origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
     query: bytes = scope.get("query_string", b"")
     url = request_url(
         options,
         scheme=scope.get("scheme", "http"),
-        hosts=headers.get_all("host"),
+        hosts=index.get("host", ()),
         server=scope.get("server"),
         path=_path(scope),
-        query=query.decode("latin-1"),
+        query=query.decode("latin-1") if query else "",
         origin=origin,
     )
-    body = await _read_body(receive, length, options.max_body_size)
-    if body is None:
-        logger.info(
-            "the client disconnected mid-body; nothing dispatched",
-            extra={"webhookverify": {"reason": "client_disconnected", "remote_addr": peer}},
-        )
-        return None
-    return build_request(method, url, headers, body, received_at, origin.remote_addr)
+    message = await receive()
+    if message.get("type") == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")  # one message: the usual case
+        if len(body) != length:
+            body = whole_body(body, length, limit)
+    else:
+        streamed = await _read_body(message, receive, length, limit)
+        if streamed is None:
+            logger.info(
+                "the client disconnected mid-body; nothing dispatched",
+                extra={"webhookverify": {"reason": "client_disconnected", "remote_addr": peer}},
+            )
+            return None
+        body = streamed
+    remote_addr = peer if origin is None else origin.remote_addr
+    try:
+        return _checked_request(method, url, headers, body, received_at, remote_addr)
+    except InvalidRequest:
+        raise Refused(BAD_REQUEST, "malformed_request") from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -186,34 +216,32 @@ def _encoded(headers: tuple[tuple[str, str], ...], length: int) -> tuple[tuple[b
     return (*encoded, (b"content-length", b"%d" % length))
 
 
-class _Responder:
-    """Writes one response, remembering whether it started."""
-
-    __slots__ = ("send", "started")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.started = False
-
-    async def reply(self, reply: Reply | Outcome) -> None:
-        """Write a :class:`Reply` or the receiver's :class:`~webhookverify.Outcome`."""
-        body = reply.body
-        await self.raw(reply.status, _encoded(reply.headers, len(body)), body)
-
-    async def raw(self, status: int, headers: Iterable[Any], body: bytes) -> None:
-        self.started = True
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
-        await self.send({"type": "http.response.body", "body": body})
+async def _respond(send: Send, status: int, headers: Iterable[Any], body: bytes) -> None:
+    """Write one response: its start, then its whole body."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+async def _reply(send: Send, reply: Reply | Outcome) -> None:
+    """Write a :class:`Reply` or the receiver's :class:`~webhookverify.Outcome`."""
+    body = reply.body
+    await _respond(send, reply.status, _encoded(reply.headers, len(body)), body)
+
+
+async def _other_scope(scope: Scope, receive: Receive, send: Send) -> None:
+    """``lifespan`` (startup and shutdown complete at once); a ``websocket`` is closed."""
+    kind = scope["type"]
+    if kind == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif kind == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1008})
 
 
 def _check_receiver(owner: str, receiver: object) -> None:
@@ -270,32 +298,30 @@ class WebhookApp:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await _lifespan(receive, send)
-        elif kind == "websocket":
-            await receive()
-            await send({"type": "websocket.close", "code": 1008})
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await _other_scope(scope, receive, send)
+            return
         received_at = time.time()
-        responder = _Responder(send)
+        started = False  # once a response has begun, an error cannot replace it
         try:
             try:
                 request = await _read_request(self.options, scope, receive, received_at)
             except Refused as refused:
                 log_refused(refused, (scope.get("client") or (None,))[0])
-                await responder.reply(refused.reply)
-                return
-            if request is None:
-                return
-            await responder.reply(await self.receiver.areceive(request))
+                reply: Reply | Outcome = refused.reply
+            else:
+                if request is None:
+                    return
+                reply = await self.receiver.areceive(request)
+            body = reply.body
+            headers = _encoded(reply.headers, len(body))
+            started = True
+            await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
         except Exception:
             logger.exception("the ASGI webhook endpoint failed; answering 500 for a retry")
-            if not responder.started:
-                await responder.reply(INTERNAL_ERROR)
+            if not started:
+                await _reply(send, INTERNAL_ERROR)
 
     def __repr__(self) -> str:
         return f"asgi.WebhookApp({self.receiver!r})"
@@ -447,13 +473,14 @@ class WebhookMiddleware:
             await self.app(scope, receive, send)
             return
         received_at = time.time()
-        responder = _Responder(send)
+        started = False  # once a response has begun, an error cannot replace it
         try:
             try:
                 request = await _read_request(self.options, scope, receive, received_at)
             except Refused as refused:
                 log_refused(refused, (scope.get("client") or (None,))[0])
-                await responder.reply(refused.reply)
+                started = True
+                await _reply(send, refused.reply)
                 return
             if request is None:
                 return
@@ -472,18 +499,20 @@ class WebhookMiddleware:
                     or (outcome.reason == "listener_failed" and response.status >= 500)
                 )
             ):
-                await responder.raw(response.status, response.headers, b"".join(response.chunks))
+                started = True
+                await _respond(send, response.status, response.headers, b"".join(response.chunks))
                 return
             if outcome.reason == "accepted":
                 logger.error(
                     "a delivery was accepted but the wrapped app was not called; was the "
                     "middleware's listener unbound from receiver.bus?"
                 )
-            await responder.reply(outcome)
+            started = True
+            await _reply(send, outcome)
         except Exception:
             logger.exception("the ASGI webhook middleware failed; answering 500 for a retry")
-            if not responder.started:
-                await responder.reply(INTERNAL_ERROR)
+            if not started:
+                await _reply(send, INTERNAL_ERROR)
 
     async def _dispatch(self, delivery: Delivery) -> None:
         """The listener: run the wrapped app for this middleware's own request."""

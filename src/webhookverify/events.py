@@ -174,18 +174,23 @@ class EventBus:
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
-        import asyncio  # only where an async API is called
-
-        errors: list[Exception] = []
-        for listener, is_async in self._plan(event):
+        plan = self._plans.get(event)
+        if plan is None:
+            plan = self._plan(event)
+        errors: list[Exception] | None = None
+        for listener, is_async in plan:
             try:
                 if is_async:
                     await listener(payload)  # type: ignore[misc]
                 else:
+                    import asyncio  # only where a sync listener needs a thread
+
                     result = await asyncio.to_thread(listener, payload)
                     if inspect.isawaitable(result):
                         await result
             except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+                if errors is None:
+                    errors = []
                 errors.append(exc)
         if errors:
             raise ExceptionGroup(f"{len(errors)} listener(s) of {event!r} failed", errors)

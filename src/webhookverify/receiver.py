@@ -245,26 +245,27 @@ class Receiver:
 
     # -- the steps shared by receive and areceive ----------------------------------
 
-    def _match(self, request: WebhookRequest, now: float | None) -> Match | Outcome:
-        try:
-            return self.registry.verify(request, now)
-        except AccessDisabled as exc:
+    def _refusal(self, request: WebhookRequest, exc: VerificationError) -> Outcome:
+        """The outcome of a request the registry refused (401, or 403 when switched off)."""
+        if isinstance(exc, AccessDisabled):
             return self._reject(request, 403, exc.reason, error=exc)
-        except NoHandlerMatched as exc:
+        if isinstance(exc, NoHandlerMatched):
             return self._reject(request, 401, exc.reason, attempts=exc.attempts, error=exc)
-        except AmbiguousMatch as exc:
+        if isinstance(exc, AmbiguousMatch):
             logger.error(
                 "two handlers verified one request (HandlerRegistry strict=True): %s",
                 exc,
                 extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
             )
-            return self._reject(request, 401, exc.reason, error=exc)
-        except VerificationError as exc:  # a user's registry subclass
-            return self._reject(request, 401, exc.reason, error=exc)
+        return self._reject(request, 401, exc.reason, error=exc)  # or a user's registry subclass
 
     def _key(self, match: Match) -> tuple[str | None, float]:
-        handler = match.handler
-        key = replay_key(handler.name, match.verification, handler.replay_mode)
+        """The replay key of a verified delivery (``None``: not guarded) and its TTL."""
+        handler, verification = match
+        mode = handler.replay_mode
+        if mode == "off":
+            return None, 0.0
+        key = replay_key(handler.name, verification, mode)
         window = getattr(handler.verifier, "replay_window", None)
         ttl = window if isinstance(window, int | float) and window > 0 else NO_TIMESTAMP_TTL
         if handler.replay_ttl is not None:
@@ -307,13 +308,9 @@ class Receiver:
                     "delivery dispatched",
                     extra={"webhookverify": self._fields(delivery, reason="accepted")},
                 )
-            return Outcome(
-                self.success_status,
-                _TEXT,
-                _BODIES.get(self.success_status, b""),
-                delivery,
-                "accepted",
-            )
+            status = self.success_status
+            body = _BODIES.get(status, b"")
+            return _new(Outcome, (status, _TEXT, body, delivery, "accepted", None, None))
         logger.error(
             "a listener of webhook.received failed; answering 500 so the sender retries",
             exc_info=failure,
@@ -372,12 +369,14 @@ class Receiver:
 
     def receive(self, request: WebhookRequest, now: float | None = None) -> Outcome:
         """Run the pipeline for ``request``; return the :class:`Outcome` to write."""
-        match = self._match(request, now)
-        if isinstance(match, Outcome):
-            self._notify(REJECTED, match.rejection)
-            return match
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            refused = self._refusal(request, exc)
+            self._notify(REJECTED, refused.rejection)
+            return refused
         key, ttl = self._key(match)
-        delivery = Delivery(match.handler, request, match.verification, key)
+        delivery = _new(Delivery, (match.handler, request, match.verification, key))
         if key is not None:
             try:
                 state: ReserveResult | BaseException = self.replay_store.reserve(
@@ -431,12 +430,14 @@ class Receiver:
         seconds keep running in the background and the answer is 202; their
         key is committed or released when they finish.
         """
-        match = self._match(request, now)
-        if isinstance(match, Outcome):
-            await self._anotify(REJECTED, match.rejection)
-            return match
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            refused = self._refusal(request, exc)
+            await self._anotify(REJECTED, refused.rejection)
+            return refused
         key, ttl = self._key(match)
-        delivery = Delivery(match.handler, request, match.verification, key)
+        delivery = _new(Delivery, (match.handler, request, match.verification, key))
         if key is not None:
             try:
                 state: ReserveResult | BaseException = await self._store_call(
@@ -505,6 +506,11 @@ class Receiver:
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
+
+
+# Delivery(...) and Outcome(...) without their Python-level __new__, for the
+# ones built on every request: every field in order, defaults included.
+_new = tuple.__new__
 
 
 def _asyncio() -> Any:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeAlias
 
 from .errors import (
     AccessDisabled,
@@ -117,12 +118,20 @@ class Handler:
         return "off" if mode == "off" else "content"
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The handler that verified a request, and what it proved."""
+class Match(NamedTuple):
+    """The handler that verified a request, and what it proved (immutable).
+
+    A named tuple, as :class:`~webhookverify.Verification` is: one is built
+    for every request that passes.
+    """
 
     handler: Handler
     verification: Verification
+
+
+# (position in the registry, handler, the other required headers, lower-cased)
+_Entry: TypeAlias = tuple[int, Handler, frozenset[str]]
+_EMPTY: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,25 +139,69 @@ class _Snapshot:
     """An immutable view of the registry, swapped in whole on every change."""
 
     handlers: tuple[Handler, ...]
-    # lower-cased first required header -> (position, handler, other required headers)
-    index: dict[str, tuple[tuple[int, Handler, tuple[str, ...]], ...]] = field(default_factory=dict)
+    # lower-cased first required header -> the handlers that require it, as
+    # a dict (to look up a request's headers) and as items (to walk it)
+    index: dict[str, tuple[_Entry, ...]] = field(default_factory=dict)
+    firsts: tuple[tuple[str, tuple[_Entry, ...]], ...] = ()
     # enabled handlers that require no header at all: always candidates
-    always: tuple[tuple[int, Handler, tuple[str, ...]], ...] = ()
+    always: tuple[_Entry, ...] = ()
+    # when exactly one handler is enabled and requires headers (an endpoint
+    # per sender, the usual configuration): its first header and its entry
+    single: tuple[str, tuple[_Entry]] | None = None
 
     @classmethod
     def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
-        index: dict[str, list[tuple[int, Handler, tuple[str, ...]]]] = {}
-        always: list[tuple[int, Handler, tuple[str, ...]]] = []
+        index: dict[str, list[_Entry]] = {}
+        always: list[_Entry] = []
         for position, handler in enumerate(handlers):
             if not handler.enabled:
                 continue
             required = tuple(h.lower() for h in handler.verifier.required_headers)
-            entry = (position, handler, required[1:])
+            entry = (position, handler, frozenset(required[1:]) if required[1:] else _EMPTY)
             if required:
                 index.setdefault(required[0], []).append(entry)
             else:
                 always.append(entry)
-        return cls(handlers, {k: tuple(v) for k, v in index.items()}, tuple(always))
+        frozen = {k: tuple(v) for k, v in index.items()}
+        firsts = tuple(frozen.items())
+        single = None
+        if not always and len(firsts) == 1 and len(firsts[0][1]) == 1:
+            single = (firsts[0][0], (firsts[0][1][0],))
+        return cls(handlers, frozen, firsts, tuple(always), single)
+
+    def candidates(self, present: dict[str, Any]) -> Sequence[_Entry]:
+        """The entries whose required headers are all in ``present``, in registry order.
+
+        ``present`` is a request's header index (lower-cased names). The
+        smaller of the two is walked: the registry's first headers when it
+        has few (the usual case), the request's headers when it has many.
+        """
+        if self.single is not None:
+            first, only = self.single
+            if first in present and (not only[0][2] or present.keys() >= only[0][2]):
+                return only
+            return ()
+        found = list(self.always)
+        if len(self.firsts) <= len(present):
+            for name, entries in self.firsts:
+                if name in present:
+                    found.extend(entries)
+        else:
+            index = self.index
+            for name in present:
+                required_first = index.get(name)
+                if required_first:
+                    found.extend(required_first)
+        if len(found) > 1:
+            found = [e for e in found if not e[2] or present.keys() >= e[2]]
+            found.sort(key=_position)
+        elif found and found[0][2] and not present.keys() >= found[0][2]:
+            return []
+        return found
+
+
+def _position(entry: _Entry) -> int:
+    return entry[0]
 
 
 class HandlerRegistry:
@@ -242,22 +295,7 @@ class HandlerRegistry:
 
     def candidates(self, request: WebhookRequest) -> list[Handler]:
         """The enabled handlers whose required headers are all present, in order."""
-        return [entry[1] for entry in self._candidates(self._snapshot, request)]
-
-    @staticmethod
-    def _candidates(
-        snapshot: _Snapshot, request: WebhookRequest
-    ) -> list[tuple[int, Handler, tuple[str, ...]]]:
-        present = request.headers._index  # lower-cased names, as the index keys are
-        found = list(snapshot.always)
-        index = snapshot.index
-        for name in present:
-            entries = index.get(name)
-            if entries:
-                found.extend(e for e in entries if all(h in present for h in e[2]))
-        if len(found) > 1:
-            found.sort(key=lambda e: e[0])
-        return found
+        return [entry[1] for entry in self._snapshot.candidates(request.headers._index)]
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """Return the first enabled handler that verifies ``request``.
@@ -274,7 +312,7 @@ class HandlerRegistry:
         attempts: list[tuple[str, str]] = []
         errors: list[VerificationError] = []
         found: Match | None = None
-        for _, handler, _ in self._candidates(snapshot, request):
+        for _, handler, _ in snapshot.candidates(request.headers._index):
             try:
                 verification = handler.verifier.verify(request, now)
             except VerificationError as exc:
@@ -299,7 +337,7 @@ class HandlerRegistry:
                     "the request",
                     handler=handler.name,
                 )
-            found = Match(handler, verification)
+            found = _new_match(Match, (handler, verification))
             if not self.strict:
                 return found
         if found is not None:
@@ -308,3 +346,6 @@ class HandlerRegistry:
             skipped = [h.name for h in snapshot.handlers if h.enabled][:_MAX_SKIPPED_LISTED]
             attempts = [(name, "missing_header") for name in skipped]
         raise NoHandlerMatched(attempts=attempts, errors=errors)
+
+
+_new_match = tuple.__new__  # Match(...) without its Python-level __new__, on the hot path

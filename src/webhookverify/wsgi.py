@@ -193,7 +193,7 @@ def _read_request(
     length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = _headers(environ)
     peer = environ.get("REMOTE_ADDR") or None
-    origin = forwarded_origin(options, peer, headers)
+    origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
     url = request_url(
         options,
         scheme=environ.get("wsgi.url_scheme", "http"),
@@ -204,7 +204,8 @@ def _read_request(
         origin=origin,
     )
     body = _read_body(environ, length, options.max_body_size)
-    return build_request(method, url, headers, body, received_at, origin.remote_addr)
+    remote_addr = peer if origin is None else origin.remote_addr
+    return build_request(method, url, headers, body, received_at, remote_addr)
 
 
 def _write(reply: Reply, start_response: StartResponse) -> list[bytes]:
