@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 import pytest
@@ -251,6 +253,20 @@ class TestWebhookRequestChecks:
         assert type(WebhookRequest(received_at=Seconds(7.5)).received_at) is float
         with pytest.raises(InvalidRequest, match="received_at"):
             WebhookRequest(received_at=True)
+
+    def test_pickle_and_copy(self) -> None:
+        request = WebhookRequest(
+            "POST", "https://x.test/", [("X-A", "1"), ("x-a", "2")], b"{}", 5.0, "10.0.0.1"
+        )
+        for copied in (
+            pickle.loads(pickle.dumps(request)),
+            copy.copy(request),
+            copy.deepcopy(request),
+        ):
+            assert copied == request and copied is not request
+            assert copied.headers.raw_items() == (("X-A", "1"), ("x-a", "2"))
+            with pytest.raises(AttributeError):
+                copied.url = "https://y.test/"  # type: ignore[misc]
 
     def test_non_ascii_url_is_kept(self) -> None:
         assert WebhookRequest(url="https://x.test/é").url == "https://x.test/é"

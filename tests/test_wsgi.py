@@ -921,3 +921,95 @@ def test_header_caches_are_bounded() -> None:
 
     assert len(wsgi._ENVIRON_NAMES) <= wsgi._MAX_ENVIRON_NAMES
     assert len(recorder.deliveries) == 50
+
+
+# -- what the adapter remembers between requests never changes an answer --------------
+
+
+environ_headers = st.dictionaries(
+    st.sampled_from(
+        ["HTTP_HOST", "HTTP_X_A", "HTTP_X_B_C", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_USER_AGENT"]
+    ),
+    st.text(alphabet="ab 1/", max_size=4),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=environ_headers, second=environ_headers, extra=st.booleans())
+def test_property_headers_read_by_a_remembered_plan_are_the_environs(
+    first: dict[str, str], second: dict[str, str], extra: bool
+) -> None:
+    """Environs with the same keys share a plan: each must still give its own
+    values, and an empty CONTENT_TYPE or CONTENT_LENGTH is still absent."""
+    from webhookverify import wsgi
+
+    def expected(environ: dict[str, Any]) -> list[tuple[str, str]]:
+        found = []
+        for key, value in environ.items():
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                if value:
+                    found.append((key.replace("_", "-").title(), value))
+            elif key.startswith("HTTP_"):
+                found.append((key[5:].replace("_", "-").title(), value))
+        return found
+
+    for values in (first, {key: second.get(key, "x") for key in first}):
+        environ: dict[str, Any] = {"REQUEST_METHOD": "POST", **values}
+        if extra:
+            environ["wsgi.url_scheme"] = "http"
+        assert wsgi._headers(environ).raw_items() == tuple(expected(environ))
+
+
+def test_environ_plans_and_paths_are_bounded_and_refuse_what_they_should() -> None:
+    from webhookverify import _http, wsgi
+
+    receiver, recorder = build()
+    app = WebhookApp(receiver)
+    for attempt in range(2):  # the second time through the remembered plan and path
+        request = signed(b"%d" % attempt)
+        assert run_wsgi(app, make_environ(request)).status == 200
+        assert run_wsgi(app, make_environ(request, HTTP_X_NOTE="nul\x00")).status == 400
+        broken = make_environ(request)
+        broken["HTTP_X_NOTE"] = b"bytes"  # not a PEP 3333 native string
+        assert run_wsgi(app, broken).status == 400
+    for i in range(wsgi._MAX_PLANS + 20):
+        wsgi._headers({f"HTTP_X_FLOOD_{i}": "1"})
+        wsgi._path({"PATH_INFO": f"/flood/{i}"})
+    assert len(wsgi._PLANS) <= wsgi._MAX_PLANS
+    assert len(wsgi._PATHS) <= wsgi._MAX_PATHS
+    long_name = "HTTP_X_" + "L" * wsgi._MAX_PLANNED_NAMES
+    assert wsgi._headers({long_name: "v"}).get("x-" + "l" * wsgi._MAX_PLANNED_NAMES) == "v"
+    assert not any(long_name in keys for keys in wsgi._PLANS)
+    long_path = "/" + "p" * (_http.MAX_CACHED_LENGTH + 1)
+    assert wsgi._path({"PATH_INFO": long_path}) == long_path
+    assert ("", long_path, None) not in wsgi._PATHS
+    with pytest.raises(Refused):
+        wsgi._path({"PATH_INFO": "/caf\u20ac"})  # not latin-1: no server sends it
+    assert len(recorder.deliveries) == 2
+
+
+@pytest.mark.parametrize("step", [1, 7, 1024, 1 << 30])
+def test_a_body_read_in_one_piece_or_many_is_the_same(step: int) -> None:
+    receiver, recorder = build()
+    body = bytes(range(256)) * 4
+    request = signed(body)
+    environ = make_environ(request)
+    environ["wsgi.input"] = Stream(body, step=step)
+    assert run_wsgi(WebhookApp(receiver), environ).status == 200
+    assert recorder.deliveries[0].request.body == body
+    assert type(recorder.deliveries[0].request.body) is bytes
+
+
+def test_an_environ_without_any_header_is_read_as_no_headers() -> None:
+    """An HTTP/1.0 request may carry no header at all, not even Host."""
+    from webhookverify import wsgi
+
+    assert len(wsgi._headers({"REQUEST_METHOD": "POST", "SERVER_NAME": "a.test"})) == 0
+    receiver, recorder = build()
+    environ = make_environ(signed())
+    for key in [k for k in environ if k.startswith(("HTTP_", "CONTENT_"))]:
+        del environ[key]
+    response = run_wsgi(WebhookApp(receiver), environ)
+    assert response.status == 401  # nothing to verify it with: refused, not a crash
+    assert recorder.deliveries == []

@@ -154,11 +154,14 @@ class EventBus:
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
+        plan = self._plans.get(event)
+        if plan is None:
+            plan = self._plan(event)
         errors: list[Exception] = []
-        for listener, _ in self._plan(event):
+        for listener, _ in plan:
             try:
                 result = listener(payload)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     _run_awaitable(result)
             except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
                 errors.append(exc)

@@ -323,6 +323,13 @@ class WebhookRequest:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"WebhookRequest is immutable; cannot delete {name!r}")
 
+    def __reduce__(self) -> tuple[type[WebhookRequest], tuple[Any, ...]]:
+        # pickle and copy rebuild through the constructor: assignment is refused
+        return (
+            WebhookRequest,
+            (self.method, self.url, self.headers, self.body, self.received_at, self.remote_addr),
+        )
+
     def replace(self, **changes: Any) -> WebhookRequest:
         """Return a copy with some fields changed (``url=``, ``headers=``, ...)."""
         fields: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}

@@ -36,11 +36,12 @@ from __future__ import annotations
 import contextvars
 import io
 import logging
+import operator
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._http import (
     BAD_REQUEST,
@@ -48,6 +49,7 @@ from ._http import (
     DELIVERY_KEY,
     INTERNAL_ERROR,
     LENGTH_REQUIRED,
+    MAX_CACHED_LENGTH,
     READ_CHUNK_SIZE,
     AdapterOptions,
     BodyBuffer,
@@ -111,38 +113,126 @@ def _environ_name(key: str) -> str:
     return _CGI_HEADERS.get(key, "")
 
 
-def _headers(environ: WSGIEnvironment) -> Headers:
-    names: list[str] = []
-    values: list[str] = []
+class _EnvironPlan(NamedTuple):
+    """Where the headers are in environs that have one sequence of keys."""
+
+    keys: tuple[str, ...]  # the keys that carry a header, in environ order
+    joined_names: str  # their header names, joined by spaces
+    values: Callable[[WSGIEnvironment], tuple[Any, ...]]  # their values, in that order
+    cgi: tuple[int, ...]  # where CONTENT_TYPE and CONTENT_LENGTH are (empty means absent)
+
+
+# A server builds its environ with the same keys in the same order for every
+# request carrying the same headers, so the keys (all of them, as one tuple)
+# name a plan that finds the headers without walking the environ. Bounded in
+# count, and only environs with at most this much header-name text are
+# remembered, so that a flood of distinct or long header names cannot grow it.
+_PLANS: dict[tuple[str, ...], _EnvironPlan] = {}
+_MAX_PLANS = 256
+_MAX_PLANNED_NAMES = 4096
+
+
+def _plan(keys: tuple[Any, ...]) -> _EnvironPlan:
+    """The plan for environs with these keys, in this order."""
     cache = _ENVIRON_NAMES
-    for key, value in environ.items():
+    found: list[str] = []
+    names: list[str] = []
+    for key in keys:
         name = cache.get(key)
         if name is None:
             name = _environ_name(key) if isinstance(key, str) else ""
             if len(cache) < _MAX_ENVIRON_NAMES:
                 cache[key] = name
-        # CONTENT_TYPE and CONTENT_LENGTH may be empty for "absent" (PEP 3333)
+        if name:
+            found.append(key)
+            names.append(name)
+    getter: Callable[[WSGIEnvironment], tuple[Any, ...]]
+    if len(found) > 1:
+        getter = operator.itemgetter(*found)
+    elif found:
+        only = found[0]
+        getter = lambda environ: (environ[only],)  # noqa: E731 - itemgetter of one is no tuple
+    else:
+        getter = lambda environ: ()  # noqa: E731
+    cgi = tuple(i for i, key in enumerate(found) if key in _CGI_HEADERS)
+    return _EnvironPlan(tuple(found), " ".join(names), getter, cgi)
+
+
+def _headers(environ: WSGIEnvironment) -> Headers:
+    """The request's headers: ``HTTP_*`` keys, ``CONTENT_TYPE`` and ``CONTENT_LENGTH``.
+
+    Raises:
+        Refused: 400 for a name or value HTTP does not allow, or a value that
+            is not a str.
+    """
+    keys = tuple(environ)
+    plan = _PLANS.get(keys)
+    if plan is None:
+        plan = _plan(keys)
+        if len(plan.joined_names) <= _MAX_PLANNED_NAMES and len(_PLANS) < _MAX_PLANS:
+            _PLANS[keys] = plan
+    if not plan.keys:
+        return Headers()
+    values = plan.values(environ)
+    for i in plan.cgi:
+        if not values[i]:  # CONTENT_TYPE or CONTENT_LENGTH empty: "absent" (PEP 3333)
+            return _walk(environ)
+    return _joined(plan.joined_names, values)
+
+
+def _walk(environ: WSGIEnvironment) -> Headers:
+    """The headers found key by key, leaving out an empty CONTENT_TYPE or CONTENT_LENGTH."""
+    names: list[str] = []
+    values: list[str] = []
+    for key, value in environ.items():
+        name = _ENVIRON_NAMES.get(key)
+        if name is None:
+            name = _environ_name(key) if isinstance(key, str) else ""
         if name and (value or key not in _CGI_HEADERS):
             names.append(name)
             values.append(value)
-    if not names:
-        return Headers()
+    return _joined(" ".join(names), values) if names else Headers()
+
+
+def _joined(joined_names: str, values: Sequence[Any]) -> Headers:
     try:
-        return joined_headers(" ".join(names), "\n".join(values), len(names))
+        return joined_headers(joined_names, "\n".join(values), len(values))
     except TypeError:  # a value that is not a str: not from a PEP 3333 server
         raise Refused(BAD_REQUEST, "malformed_header") from None
+
+
+# (SCRIPT_NAME, PATH_INFO, raw URI) -> the path for the URL; bounded as the
+# other per-request caches are (_http.MAX_CACHED_LENGTH).
+_PATHS: dict[tuple[str, str, str | None], str] = {}
+_MAX_PATHS = 1024
 
 
 def _path(environ: WSGIEnvironment) -> str:
     """The request path as sent: the server's raw URI when it agrees with
     ``SCRIPT_NAME + PATH_INFO``, else those re-quoted (PEP 3333 "URL
-    Reconstruction", from their latin-1 bytes)."""
-    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    Reconstruction", from their latin-1 bytes).
+
+    Raises:
+        Refused: 400 for a path that is not latin-1 text, as PEP 3333 requires.
+    """
+    script: str = environ.get("SCRIPT_NAME", "")
+    info: str = environ.get("PATH_INFO", "")
+    raw_uri: str | None = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    key = (script, info, raw_uri)
+    path = _PATHS.get(key)
+    if path is None:
+        path = _quoted_path(script + info, raw_uri)
+        size = len(script) + len(info) + (len(raw_uri) if isinstance(raw_uri, str) else 0)
+        if size <= MAX_CACHED_LENGTH and len(_PATHS) < _MAX_PATHS:
+            _PATHS[key] = path
+    return path
+
+
+def _quoted_path(decoded: str, raw_uri: object) -> str:
     try:
         raw_decoded = decoded.encode("latin-1")
     except UnicodeEncodeError:
         raise Refused(BAD_REQUEST, "malformed_path") from None
-    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if isinstance(raw_uri, str) and raw_uri.startswith("/"):
         raw_path = raw_uri.partition("?")[0]
         if "%" not in raw_path:  # nothing was unquoted: the usual case
@@ -170,19 +260,23 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> byte
         remaining = limit + 1  # read to the end, never more than one byte past the limit
     else:
         remaining = length
-    buffer = BodyBuffer(limit, length)
     stream = environ["wsgi.input"]
+    buffer: BodyBuffer | None = None
     while remaining > 0:
         try:
             chunk = stream.read(min(remaining, READ_CHUNK_SIZE))
         except Exception as exc:  # noqa: BLE001 - the server's stream: a client gone, a bad chunk
             logger.info("the request body could not be read: %r", exc)
             raise Refused(BAD_REQUEST, "unreadable_body") from None
+        if buffer is None:
+            if len(chunk) == length:  # the whole body in one read: the usual case
+                return bytes(chunk)
+            buffer = BodyBuffer(limit, length)
         if not chunk:
             break
         buffer.add(chunk)
         remaining -= len(chunk)
-    return buffer.finish()
+    return (buffer or BodyBuffer(limit, length)).finish()
 
 
 def _read_request(
@@ -194,11 +288,12 @@ def _read_request(
     headers = _headers(environ)
     peer = environ.get("REMOTE_ADDR") or None
     origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
+    hosts = headers._index.get("host", ())
     url = request_url(
         options,
         scheme=environ.get("wsgi.url_scheme", "http"),
-        hosts=headers.get_all("host"),
-        server=_server(environ),
+        hosts=hosts,
+        server=None if hosts and hosts[0] else _server(environ),  # needed only without a Host
         path=_path(environ),
         query=environ.get("QUERY_STRING", ""),
         origin=origin,
