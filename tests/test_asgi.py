@@ -418,55 +418,61 @@ def test_public_url_and_trusted_proxies() -> None:
     assert recorder.deliveries[-1].request.remote_addr == "198.51.100.7"
 
 
-def test_remembered_paths_and_hosts_give_the_same_urls_and_stay_bounded() -> None:
-    """The adapter remembers quoted paths and valid Host values between
+def test_remembered_urls_and_hosts_give_the_same_answers_and_stay_bounded() -> None:
+    """The adapter remembers URLs, quoted paths and valid Host values between
     requests; what it remembers never changes an answer, and is bounded in
     count and in length."""
-    from webhookverify import _http, asgi
+    from webhookverify import _http
 
     receiver, recorder = build()
     app = WebhookApp(receiver)
     for attempt in range(2):  # the second time through the caches
-        escaped = url_signed(f"https://hooks.example.test/webhooks/%7Euser?attempt={attempt}")
+
+        def signed_for(url: str, attempt: int = attempt) -> WebhookRequest:
+            return sign_request(url_verifier(), b'{"attempt": %d}' % attempt, url=url)
+
+        escaped = signed_for("https://hooks.example.test/webhooks/%7Euser?attempt=1")
         assert send(app, escaped).status == 200
         assert recorder.deliveries[-1].request.url == escaped.url
+        # the same Host and path, but the scheme or the query differ: other URLs
+        for other in (
+            "http://hooks.example.test/webhooks/%7Euser?attempt=1",
+            "https://hooks.example.test/webhooks/%7Euser?attempt=2",
+        ):
+            assert send(app, signed_for(other)).status == 200
+            assert recorder.deliveries[-1].request.url == other
+        # without raw_path, the path is re-quoted: "%7E" is sent as "~"
+        requoted = signed_for("https://hooks.example.test/webhooks/%7Euser?attempt=3")
+        assert send(app, requoted, raw_path=False).status == 401
         bad_host = make_scope(escaped)
         bad_host["headers"] = [h for h in bad_host["headers"] if h[0] != b"host"]
         bad_host["headers"].append((b"host", b"evil.example/path"))
         assert run_asgi(app, bad_host, escaped.body).status == 400
+        # public_url: the configured base wins whatever Host was sent
+        pinned = WebhookApp(receiver, public_url="https://hooks.example.test")
+        internal = signed_for("https://hooks.example.test/webhooks/in?pinned=1")
+        scope = make_scope(internal, url="http://app.internal:8000/webhooks/in?pinned=1")
+        assert run_asgi(pinned, scope, internal.body).status == 200
+        assert recorder.deliveries[-1].request.url == internal.url
     long_path = "/" + "p" * (_http.MAX_CACHED_LENGTH + 1)
     long_host = "h" * (_http.MAX_CACHED_LENGTH + 1) + ".example"
     request = url_signed(f"https://{long_host}{long_path}")
     assert send(app, request).status == 200
     assert recorder.deliveries[-1].request.url == request.url
     assert long_host not in _http._VALID_HOSTS
-    assert long_path.encode() not in asgi._RAW_PATHS
-    for i in range(asgi._MAX_RAW_PATHS + 20):
-        asgi._path({"raw_path": b"/flood/%d" % i})
-        _http.request_url(
-            app.options,
-            scheme="http",
-            hosts=(f"flood-{i}.example",),
-            server=None,
-            path="/",
-            query="",
-            origin=None,
-        )
-    assert len(asgi._RAW_PATHS) <= asgi._MAX_RAW_PATHS
+    assert request.url not in app.options.urls.values()
+    for i in range(_http._MAX_URLS + 20):  # refused (unsigned), but their URLs were built
+        flood = WebhookRequest("POST", f"https://flood-{i}.example/flood/{i}", {}, b"")
+        assert send(app, flood).status == 401
+    assert len(app.options.urls) <= _http._MAX_URLS
     assert len(_http._VALID_HOSTS) <= _http._MAX_VALID_HOSTS
     assert len(_http._quoted_paths) <= _http._MAX_QUOTED_PATHS
     # past the bounds, new paths and hosts are still quoted and checked
-    assert asgi._path({"raw_path": b"/after/the/flood/%7E"}) == "/after/the/flood/%7E"
-    with pytest.raises(Refused):
-        _http.request_url(
-            app.options,
-            scheme="http",
-            hosts=("a b",),
-            server=None,
-            path="/",
-            query="",
-            origin=None,
-        )
+    after = url_signed("https://after.example/the/flood/%7E")
+    assert send(app, after).status == 200
+    assert recorder.deliveries[-1].request.url == after.url
+    bad_host["headers"][-1] = (b"host", b"a b")
+    assert run_asgi(app, bad_host, escaped.body).status == 400
 
 
 @pytest.mark.parametrize(

@@ -973,20 +973,36 @@ def test_environ_plans_and_paths_are_bounded_and_refuse_what_they_should() -> No
         broken = make_environ(request)
         broken["HTTP_X_NOTE"] = b"bytes"  # not a PEP 3333 native string
         assert run_wsgi(app, broken).status == 400
-    for i in range(wsgi._MAX_PLANS + 20):
+    for i in range(max(wsgi._MAX_PLANS, _http._MAX_URLS) + 20):
         wsgi._headers({f"HTTP_X_FLOOD_{i}": "1"})
-        wsgi._path({"PATH_INFO": f"/flood/{i}"})
+        flood = WebhookRequest("POST", f"https://flood-{i}.example/flood/{i}", {}, b"")
+        assert run_wsgi(app, make_environ(flood)).status == 401  # its URL was built
     assert len(wsgi._PLANS) <= wsgi._MAX_PLANS
-    assert len(wsgi._PATHS) <= wsgi._MAX_PATHS
+    assert len(app.options.urls) <= _http._MAX_URLS
     long_name = "HTTP_X_" + "L" * wsgi._MAX_PLANNED_NAMES
     assert wsgi._headers({long_name: "v"}).get("x-" + "l" * wsgi._MAX_PLANNED_NAMES) == "v"
     assert not any(long_name in keys for keys in wsgi._PLANS)
     long_path = "/" + "p" * (_http.MAX_CACHED_LENGTH + 1)
     assert wsgi._path({"PATH_INFO": long_path}) == long_path
-    assert ("", long_path, None) not in wsgi._PATHS
     with pytest.raises(Refused):
         wsgi._path({"PATH_INFO": "/caf\u20ac"})  # not latin-1: no server sends it
     assert len(recorder.deliveries) == 2
+    # the same Host and path under another SCRIPT_NAME, query or scheme: other URLs
+    base = url_signed("https://hooks.example.test/webhooks/in?n=1")
+    for url, extra in (
+        ("https://hooks.example.test/webhooks/in?n=1", {}),
+        ("https://hooks.example.test/webhooks/in?n=2", {}),
+        ("http://hooks.example.test/webhooks/in?n=1", {}),
+        ("https://hooks.example.test/api/webhooks/in?n=1", {"SCRIPT_NAME": "/api"}),
+    ):
+        request = url_signed(url)
+        environ = make_environ(request, **extra)
+        if extra:
+            environ["PATH_INFO"] = "/webhooks/in"
+            environ["RAW_URI"] = "/api/webhooks/in?n=1"
+        assert run_wsgi(app, environ).status == 200, url
+        assert recorder.deliveries[-1].request.url == url
+    assert base.url == recorder.deliveries[-4].request.url
 
 
 @pytest.mark.parametrize("step", [1, 7, 1024, 1 << 30])

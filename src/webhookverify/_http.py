@@ -15,7 +15,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeAlias
 
 from .errors import ConfigurationError, InvalidRequest
@@ -251,6 +251,17 @@ class AdapterOptions:
     proxy_headers: ProxyHeaders
     # any proxy trusted at all: without one, forwarded headers are never read
     trusts_proxies: bool = False
+    # the URLs built for requests, by what they were built from: an adapter
+    # keys a URL by every value that went into it (see remember_url)
+    urls: dict[tuple[str | bytes, ...], str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def remember_url(self, key: tuple[str | bytes, ...], url: str) -> None:
+        """Keep ``url`` for requests whose URL is built from ``key``, within bounds."""
+        size = len(url) + sum(len(part) for part in key)
+        if size <= 2 * MAX_CACHED_LENGTH and len(self.urls) < _MAX_URLS:
+            self.urls[key] = url
 
     @classmethod
     def build(
@@ -393,6 +404,7 @@ def _parse_trusted(
 # fill memory. Past either bound a value is simply checked again per request.
 MAX_CACHED_LENGTH = 256
 _MAX_QUOTED_PATHS = 1024
+_MAX_URLS = 1024
 _quoted_paths: dict[tuple[bytes, bool], str] = {}
 
 

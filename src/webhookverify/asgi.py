@@ -37,7 +37,6 @@ from ._http import (
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
     INTERNAL_ERROR,
-    MAX_CACHED_LENGTH,
     AdapterOptions,
     BodyBuffer,
     PathSet,
@@ -108,23 +107,12 @@ def get_delivery(scope: Scope) -> Delivery | None:
 # -- reading a request -----------------------------------------------------------------
 
 
-# raw_path bytes -> the path quoted for the URL, looked up before anything
-# else is done with the path; bounded as quote_path's own cache is.
-_RAW_PATHS: dict[bytes, str] = {}
-_MAX_RAW_PATHS = 1024
-
-
 def _path(scope: Scope) -> str:
     """The request path as sent: ``raw_path`` when the server gives it (the
     bytes received), else ``root_path + path`` re-quoted."""
     raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
-        quoted = _RAW_PATHS.get(raw)
-        if quoted is None:
-            quoted = quote_path(raw.partition(b"?")[0], decoded=False)
-            if len(raw) <= MAX_CACHED_LENGTH and len(_RAW_PATHS) < _MAX_RAW_PATHS:
-                _RAW_PATHS[raw] = quoted
-        return quoted
+        return quote_path(raw.partition(b"?")[0], decoded=False)
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     if root and not path.startswith(root):
@@ -178,16 +166,29 @@ async def _read_request(
     client = scope.get("client")
     peer: str | None = client[0] if client else None
     origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
+    scheme = scope.get("scheme", "http")
+    hosts = index.get("host", ())
+    raw_path = scope.get("raw_path")
     query: bytes = scope.get("query_string", b"")
-    url = request_url(
-        options,
-        scheme=scope.get("scheme", "http"),
-        hosts=index.get("host", ()),
-        server=scope.get("server"),
-        path=_path(scope),
-        query=query.decode("latin-1") if query else "",
-        origin=origin,
-    )
+    # The URL of a request with one Host and a raw_path, behind no trusted
+    # proxy (the usual request), depends on nothing else than these four: it
+    # is built once per distinct four.
+    key = None
+    if origin is None and len(hosts) == 1 and hosts[0] and type(raw_path) is bytes and raw_path:
+        key = (scheme, hosts[0], raw_path, query)
+    url = options.urls.get(key) if key is not None else None
+    if url is None:
+        url = request_url(
+            options,
+            scheme=scheme,
+            hosts=hosts,
+            server=scope.get("server"),
+            path=_path(scope),
+            query=query.decode("latin-1") if query else "",
+            origin=origin,
+        )
+        if key is not None:
+            options.remember_url(key, url)
     message = await receive()
     if message.get("type") == "http.request" and not message.get("more_body", False):
         body: bytes = message.get("body", b"")  # one message: the usual case

@@ -49,7 +49,6 @@ from ._http import (
     DELIVERY_KEY,
     INTERNAL_ERROR,
     LENGTH_REQUIRED,
-    MAX_CACHED_LENGTH,
     READ_CHUNK_SIZE,
     AdapterOptions,
     BodyBuffer,
@@ -201,12 +200,6 @@ def _joined(joined_names: str, values: Sequence[Any]) -> Headers:
         raise Refused(BAD_REQUEST, "malformed_header") from None
 
 
-# (SCRIPT_NAME, PATH_INFO, raw URI) -> the path for the URL; bounded as the
-# other per-request caches are (_http.MAX_CACHED_LENGTH).
-_PATHS: dict[tuple[str, str, str | None], str] = {}
-_MAX_PATHS = 1024
-
-
 def _path(environ: WSGIEnvironment) -> str:
     """The request path as sent: the server's raw URI when it agrees with
     ``SCRIPT_NAME + PATH_INFO``, else those re-quoted (PEP 3333 "URL
@@ -215,17 +208,8 @@ def _path(environ: WSGIEnvironment) -> str:
     Raises:
         Refused: 400 for a path that is not latin-1 text, as PEP 3333 requires.
     """
-    script: str = environ.get("SCRIPT_NAME", "")
-    info: str = environ.get("PATH_INFO", "")
-    raw_uri: str | None = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    key = (script, info, raw_uri)
-    path = _PATHS.get(key)
-    if path is None:
-        path = _quoted_path(script + info, raw_uri)
-        size = len(script) + len(info) + (len(raw_uri) if isinstance(raw_uri, str) else 0)
-        if size <= MAX_CACHED_LENGTH and len(_PATHS) < _MAX_PATHS:
-            _PATHS[key] = path
-    return path
+    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return _quoted_path(decoded, environ.get("RAW_URI") or environ.get("REQUEST_URI"))
 
 
 def _quoted_path(decoded: str, raw_uri: object) -> str:
@@ -288,16 +272,30 @@ def _read_request(
     headers = _headers(environ)
     peer = environ.get("REMOTE_ADDR") or None
     origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
+    scheme = environ.get("wsgi.url_scheme", "http")
     hosts = headers._index.get("host", ())
-    url = request_url(
-        options,
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        hosts=hosts,
-        server=None if hosts and hosts[0] else _server(environ),  # needed only without a Host
-        path=_path(environ),
-        query=environ.get("QUERY_STRING", ""),
-        origin=origin,
-    )
+    query = environ.get("QUERY_STRING", "")
+    # The URL of a request with one Host, behind no trusted proxy (the usual
+    # request), depends on nothing else than these: it is built once per
+    # distinct set of them.
+    key = None
+    if origin is None and len(hosts) == 1 and hosts[0]:
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        script, info = environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")
+        key = (scheme, hosts[0], script, info, raw_uri, query)
+    url = options.urls.get(key) if key is not None else None
+    if url is None:
+        url = request_url(
+            options,
+            scheme=scheme,
+            hosts=hosts,
+            server=None if hosts and hosts[0] else _server(environ),  # needed only without a Host
+            path=_path(environ),
+            query=query,
+            origin=origin,
+        )
+        if key is not None:
+            options.remember_url(key, url)
     body = _read_body(environ, length, options.max_body_size)
     remote_addr = peer if origin is None else origin.remote_addr
     return build_request(method, url, headers, body, received_at, remote_addr)
