@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, NoReturn, TypeAlias, TypeVar, Union, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, NoReturn, TypeVar, Union, overload
 
 from .errors import InvalidRequest, MalformedBody
 
@@ -53,33 +53,10 @@ _VALUES = re.compile(r"[\t\x20-\x7e\x80-\xff]*(?:\n[\t\x20-\x7e\x80-\xff]*)*")
 _MAX_SHAPES = 256
 
 
-_IndexBuilder: TypeAlias = Callable[[tuple[str, ...], list[str]], dict[str, tuple[str, ...]]]
-
-
 class _Shape(NamedTuple):
     names: tuple[str, ...]
     keys: tuple[str, ...]  # lower-cased
     unique: bool  # no name repeats
-    build: _IndexBuilder | None  # the index builder, for unique names
-
-
-# The index of fields whose names do not repeat, {keys[0]: (values[0],), ...},
-# is built by one dict display per field count, compiled once: about twice as
-# fast as dict(zip(keys, zip(values))), which builds two iterators and a pair
-# per field. Only integers go into the compiled text, never anything received.
-# Senders send a few to a few dozen fields; past this many, dict(zip(...)).
-_MAX_COMPILED_FIELDS = 64
-_builders: dict[int, _IndexBuilder] = {}
-
-
-def _builder(count: int) -> _IndexBuilder | None:
-    if not 0 < count <= _MAX_COMPILED_FIELDS:
-        return None
-    build = _builders.get(count)
-    if build is None:
-        items = ", ".join(f"k[{i}]: (v[{i}],)" for i in range(count))
-        build = _builders[count] = eval(f"lambda k, v: {{{items}}}")  # noqa: S307 - integers only
-    return build
 
 
 # joined names (str, or latin-1 bytes as ASGI servers give them) -> checked shape
@@ -96,7 +73,7 @@ def _shape(joined_names: str | bytes, count: int) -> _Shape | None:
         names = text.split(" ")
         keys = text.lower().split(" ")
         unique = len(set(keys)) == count
-        shape = _Shape(tuple(names), tuple(keys), unique, _builder(count) if unique else None)
+        shape = _Shape(tuple(names), tuple(keys), unique)
         if len(_shapes) < _MAX_SHAPES:
             _shapes[joined_names] = shape
     elif len(shape.names) != count:
@@ -183,9 +160,7 @@ class Headers(Mapping[str, str]):
         headers = cls.__new__(cls)
         headers._names = shape.names
         headers._values = values
-        if shape.build is not None:
-            headers._index = shape.build(shape.keys, values)
-        elif shape.unique:
+        if shape.unique:
             headers._index = dict(zip(shape.keys, zip(values)))  # noqa: B905 - equal lengths
         else:
             index: dict[str, tuple[str, ...]] = {}
