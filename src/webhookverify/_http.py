@@ -684,18 +684,6 @@ def parse_headers(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes
         raise Refused(BAD_REQUEST, "malformed_header") from None
 
 
-def joined_headers(joined_names: str, joined_values: str, count: int) -> Headers:
-    """:class:`Headers` from ``count`` names joined by spaces and values joined by LF.
-
-    Raises:
-        Refused: 400 for a name or value HTTP does not allow (control characters).
-    """
-    try:
-        return Headers.from_joined(joined_names, joined_values, count)
-    except InvalidRequest:
-        raise Refused(BAD_REQUEST, "malformed_header") from None
-
-
 class PathSet:
     """The webhook paths a middleware answers for: exact matches, no patterns."""
 

@@ -58,7 +58,6 @@ from ._http import (
     Reply,
     build_request,
     forwarded_origin,
-    joined_headers,
     log_refused,
     parse_content_length,
     parse_methods,
@@ -66,7 +65,7 @@ from ._http import (
     request_url,
     status_line,
 )
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidRequest
 from .events import RECEIVED
 from .request import Headers, WebhookRequest
 
@@ -195,8 +194,8 @@ def _walk(environ: WSGIEnvironment) -> Headers:
 
 def _joined(joined_names: str, values: Sequence[Any]) -> Headers:
     try:
-        return joined_headers(joined_names, "\n".join(values), len(values))
-    except TypeError:  # a value that is not a str: not from a PEP 3333 server
+        return Headers.from_joined(joined_names, "\n".join(values), len(values))
+    except (InvalidRequest, TypeError):  # TypeError: a value that is not a str (PEP 3333)
         raise Refused(BAD_REQUEST, "malformed_header") from None
 
 
