@@ -709,3 +709,30 @@ class PathSet:
 
     def __contains__(self, path: object) -> bool:
         return path in self.paths
+
+
+def middleware_settings(
+    path: str | None,
+    paths: Iterable[str] | None,
+    passthrough_methods: Iterable[str],
+    **options: Any,
+) -> tuple[PathSet, AdapterOptions, frozenset[str]]:
+    """Check a ``WebhookMiddleware``'s settings, the same for WSGI and ASGI.
+
+    Returns:
+        the webhook paths, the adapter options, and the passthrough methods.
+
+    Raises:
+        ConfigurationError: a setting is wrong, or a method is both verified
+            and passed through.
+    """
+    owner = "WebhookMiddleware"
+    found = PathSet(owner, path, paths)
+    adapter = AdapterOptions.build(owner, **options)
+    passthrough = parse_methods(owner, "passthrough_methods", passthrough_methods)
+    if set(passthrough) & adapter.methods:
+        raise ConfigurationError(
+            "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
+            "through unverified (passthrough_methods=...)"
+        )
+    return found, adapter, frozenset(passthrough)

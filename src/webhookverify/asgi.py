@@ -39,15 +39,14 @@ from ._http import (
     INTERNAL_ERROR,
     AdapterOptions,
     BodyBuffer,
-    PathSet,
     ProxyHeaders,
     Refused,
     Reply,
     forwarded_origin,
     log_refused,
+    middleware_settings,
     parse_content_length,
     parse_headers,
-    parse_methods,
     quote_path,
     request_url,
     whole_body,
@@ -447,22 +446,16 @@ class WebhookMiddleware:
         _check_receiver("WebhookMiddleware", receiver)
         self.app = app
         self.receiver = receiver
-        self.paths = PathSet("WebhookMiddleware", path, paths)
-        self.options = AdapterOptions.build(
-            "WebhookMiddleware",
+        self.paths, self.options, self.passthrough_methods = middleware_settings(
+            path,
+            paths,
+            passthrough_methods,
             max_body_size=max_body_size,
             methods=methods,
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
         )
-        passthrough = parse_methods("WebhookMiddleware", "passthrough_methods", passthrough_methods)
-        if set(passthrough) & self.options.methods:
-            raise ConfigurationError(
-                "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
-                "through unverified (passthrough_methods=...)"
-            )
-        self.passthrough_methods = frozenset(passthrough)
         receiver.bus.bind(RECEIVED, self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -52,15 +52,14 @@ from ._http import (
     READ_CHUNK_SIZE,
     AdapterOptions,
     BodyBuffer,
-    PathSet,
     ProxyHeaders,
     Refused,
     Reply,
     build_request,
     forwarded_origin,
     log_refused,
+    middleware_settings,
     parse_content_length,
-    parse_methods,
     quote_path,
     request_url,
     status_line,
@@ -491,22 +490,16 @@ class WebhookMiddleware:
         _check_receiver("WebhookMiddleware", receiver)
         self.app = app
         self.receiver = receiver
-        self.paths = PathSet("WebhookMiddleware", path, paths)
-        self.options = AdapterOptions.build(
-            "WebhookMiddleware",
+        self.paths, self.options, self.passthrough_methods = middleware_settings(
+            path,
+            paths,
+            passthrough_methods,
             max_body_size=max_body_size,
             methods=methods,
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
         )
-        passthrough = parse_methods("WebhookMiddleware", "passthrough_methods", passthrough_methods)
-        if set(passthrough) & self.options.methods:
-            raise ConfigurationError(
-                "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
-                "through unverified (passthrough_methods=...)"
-            )
-        self.passthrough_methods = frozenset(passthrough)
         receiver.bus.bind(RECEIVED, self._dispatch)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
