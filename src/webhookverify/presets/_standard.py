@@ -155,14 +155,7 @@ def clerk(
         tolerance: seconds a timestamp may be old (default 300, Svix's).
         future_tolerance: seconds it may be ahead (default 300).
     """
-    return StandardWebhooksVerifier(
-        secret=secret,
-        secrets=secrets,
-        header_prefix="svix-",
-        tolerance=tolerance,
-        future_tolerance=future_tolerance,
-        scheme="clerk",
-    )
+    return _through_svix("clerk", secret, secrets, tolerance, future_tolerance)
 
 
 def resend(
@@ -188,14 +181,7 @@ def resend(
         tolerance: seconds a timestamp may be old (default 300, Svix's).
         future_tolerance: seconds it may be ahead (default 300).
     """
-    return StandardWebhooksVerifier(
-        secret=secret,
-        secrets=secrets,
-        header_prefix="svix-",
-        tolerance=tolerance,
-        future_tolerance=future_tolerance,
-        scheme="resend",
-    )
+    return _through_svix("resend", secret, secrets, tolerance, future_tolerance)
 
 
 def gitlab_signing(
@@ -330,4 +316,22 @@ def sendgrid(
         tolerance=tolerance,
         future_tolerance=future_tolerance,
         scheme="sendgrid-ecdsa",
+    )
+
+
+def _through_svix(
+    scheme: str,
+    secret: SecretInput | None,
+    secrets: Iterable[SecretInput] | None,
+    tolerance: float | None,
+    future_tolerance: float | None,
+) -> StandardWebhooksVerifier:
+    """A sender that delivers through Svix with ``v1`` secrets: ``svix-`` headers."""
+    return StandardWebhooksVerifier(
+        secret=secret,
+        secrets=secrets,
+        header_prefix="svix-",
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+        scheme=scheme,
     )
