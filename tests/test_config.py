@@ -220,6 +220,20 @@ def test_a_variable_written_as_the_secret_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("$GitHubSecret", "GitHubSecret"),
+        ("%AppData_Key%", "AppData_Key"),
+        ("{{ .Values.key }}", "key"),
+    ],
+)
+def test_the_refusal_names_the_variable_referred_to(value: str, name: str) -> None:
+    with pytest.raises(ConfigurationError, match="looks like an environment variable") as info:
+        _load({**GITHUB, "secret": value}, allow_inline_secrets=True)
+    assert f'write secret = "env:{name}"' in _one_line(info)
+
+
+@pytest.mark.parametrize(
     "value",
     [
         "test_secret",  # lower case: a test key, not a variable's name

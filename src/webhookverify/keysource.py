@@ -53,14 +53,15 @@ def variable_name(text: str) -> str | None:
     (upper case, an underscore after the first letter) is a variable's name.
 
     Returns:
-        The variable's name (``"NAME"`` for a placeholder that names none in
-        upper case), or ``None`` when ``text`` does not look like a variable.
+        The variable's name (in a placeholder, its last upper-case name if
+        any), or ``None`` when ``text`` does not look like a variable.
     """
     if _UPPER_NAME.fullmatch(text):
         return text
     if _REFERENCE.fullmatch(text):
-        upper = [n for n in _IDENTIFIER.findall(text.removeprefix("$env:")) if n.isupper()]
-        return upper[-1] if upper else "NAME"
+        names: list[str] = _IDENTIFIER.findall(text.removeprefix("$env:"))
+        upper = [n for n in names if n.isupper()]
+        return (upper or names or ["NAME"])[-1]
     return None
 
 
