@@ -9,6 +9,9 @@ import pytest
 from webhookverify.cli import main
 
 CONFIG = """
+[webhooks]
+allow_inline_secrets = true
+
 [[webhooks.handlers]]
 name = "tiki"
 verifier = "hmac"
@@ -42,11 +45,13 @@ def test_check_reports_handlers_and_warnings(
     assert "secret[0] is 5 bytes" in out
     assert "a token proves less than a signature" in out
     assert "short" not in out.replace("secret[0] is 5 bytes", "")
+    assert out.count("warning: secret is written in the file (allow_inline_secrets)") == 2
 
 
 def test_check_bad_config_is_two_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
+        "[webhooks]\nallow_inline_secrets = true\n"
         "[[webhooks.handlers]]\nname='x'\nverifier='hmac'\nheader='S'\nsecret='s'\nalgorithm='md5'\n"
     )
     assert main(["check", str(path)]) == 2
@@ -55,6 +60,111 @@ def test_check_bad_config_is_two_lines(tmp_path: Path, capsys: pytest.CaptureFix
     assert err[0].startswith("webhookverify: bad.toml: handlers[0] 'x':")
     assert "md5" in err[0]
     assert err[1].startswith("remedy:")
+
+
+def test_check_refuses_an_inline_secret_without_the_switch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "webhooks.toml"
+    path.write_text(CONFIG.replace("allow_inline_secrets = true", ""))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].startswith(
+        "webhookverify: webhooks.toml: handlers[0] 'tiki': secret is written in the configuration"
+    )
+    assert "allow_inline_secrets = true" in err[0]
+    assert err[1].startswith("remedy:")
+
+
+def test_check_refuses_a_variable_name_as_the_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "webhooks.toml"
+    path.write_text(CONFIG.replace('"short"', '"$TIKI_SECRET"'))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert "handlers[0] 'tiki': secret looks like an environment variable" in err[0]
+    assert 'write secret = "env:TIKI_SECRET"' in err[0]
+
+
+KEYS = """
+[[webhooks.handlers]]
+name = "tiki"
+verifier = "hmac"
+header = "Webhook-Signature"
+secrets = [
+    { value = "env:TIKI_2025", key_id = "2025", not_after = 1767225600 },
+    { value = "env:TIKI_2026", key_id = "2026", not_before = 1767225600 },
+]
+
+[[webhooks.handlers]]
+name = "gitlab"
+verifier = "token"
+header = "X-Gitlab-Token"
+secret = "env:GITLAB_TOKEN"
+"""
+KEY_ENV = {
+    "TIKI_2025": "a-key-of-at-least-16-bytes",
+    "TIKI_2026": "another-key-of-16-bytes",
+    "GITLAB_TOKEN": "a-long-enough-token-value",
+}
+
+
+def _check_keys(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    env: dict[str, str] = KEY_ENV,
+) -> str:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "webhooks.toml"
+    path.write_text(KEYS)
+    assert main(["check", str(path), *args]) == 0
+    out = capsys.readouterr().out
+    assert "written in the file" not in out
+    return out
+
+
+def test_check_warns_about_keys_outside_their_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _check_keys(tmp_path, capsys, monkeypatch, "--now", "1767225599")
+    assert "2026 is not valid before 2026-01-01 00:00:00 UTC (not_before)" in before
+    assert "2025 expired" not in before
+    after = _check_keys(tmp_path, capsys, monkeypatch, "--now", "1767225600")
+    assert "2025 expired at 2026-01-01 00:00:00 UTC (not_after)" in after
+    assert "2026 is not valid before" not in after
+    assert "no key is valid now" not in before + after
+
+
+def test_check_warns_when_no_key_is_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _check_keys(tmp_path, capsys, monkeypatch)  # the real clock: 2026 has begun
+    assert "2025 expired at 2026-01-01 00:00:00 UTC" in out
+    assert "no key is valid now" not in out
+    path = tmp_path / "webhooks.toml"
+    path.write_text(KEYS.replace(", not_before = 1767225600", ", not_after = 1767225600"))
+    assert main(["check", str(path), "--now", "1767225600"]) == 0
+    out = capsys.readouterr().out
+    assert "tiki: " in out
+    assert out.count("expired at 2026-01-01 00:00:00 UTC") == 2
+    assert "no key is valid now: this handler refuses every delivery" in out
+
+
+def test_check_warns_about_a_key_that_is_a_variable_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {**KEY_ENV, "GITLAB_TOKEN": "${GITLAB_WEBHOOK_TOKEN}"}  # an env file not expanded
+    out = _check_keys(tmp_path, capsys, monkeypatch, env=env)
+    lines = out.splitlines()
+    gitlab = lines.index(next(line for line in lines if line.startswith("  gitlab: ")))
+    assert "secret[0] looks like an environment variable's name or reference" in lines[gitlab + 1]
+    assert "GITLAB_WEBHOOK_TOKEN" not in out
 
 
 def test_sign_then_explain(
@@ -169,7 +279,7 @@ def test_serve_prints_each_verified_delivery(tmp_path: Path) -> None:
     from webhookverify import HmacVerifier
 
     config = tmp_path / "webhooks.toml"
-    config.write_text("[webhooks]\nmax_body_size = 4096\n" + CONFIG)
+    config.write_text(CONFIG.replace("[webhooks]\n", "[webhooks]\nmax_body_size = 4096\n", 1))
     process = subprocess.Popen(
         [
             sys.executable,

@@ -13,6 +13,7 @@ TOML = """
 [webhooks]
 enabled = true
 strict = false
+allow_inline_secrets = true
 
 [[webhooks.handlers]]
 name = "tiki"
@@ -86,6 +87,7 @@ def test_mapping_source_and_access_switch() -> None:
         {
             "webhooks": {
                 "enabled": False,
+                "allow_inline_secrets": True,
                 "handlers": [{"name": "a", "verifier": "token", "header": "T", "secret": "x"}],
             }
         }
@@ -120,7 +122,7 @@ def test_each_mistake_is_one_line_naming_the_handler(change: dict[str, Any], mat
         else:
             item[key] = value
     with pytest.raises(ConfigurationError, match=match) as info:
-        load_registry({"webhooks": {"handlers": [item]}}, environ={})
+        load_registry({"webhooks": {"allow_inline_secrets": True, "handlers": [item]}}, environ={})
     message = str(info.value)
     assert "\n" not in message
     assert "handlers[0]" in message
@@ -155,7 +157,7 @@ def test_missing_file() -> None:
 def test_duplicate_names() -> None:
     item = {"name": "a", "verifier": "token", "header": "T", "secret": "x"}
     with pytest.raises(ConfigurationError, match="unique"):
-        load_registry({"handlers": [item, dict(item)]})
+        load_registry({"allow_inline_secrets": True, "handlers": [item, dict(item)]})
 
 
 def test_build_handler_with_secret_objects() -> None:
@@ -165,9 +167,189 @@ def test_build_handler_with_secret_objects() -> None:
             "verifier": "hmac",
             "header": "S",
             "secret": {"value": "hex:6869", "key_id": "k"},
-        }
+        },
+        allow_inline_secrets=True,
     )
     secret = handler.verifier.secrets[0]  # type: ignore[attr-defined]
     assert isinstance(secret, Secret)
     assert secret.value == b"hi"
     assert secret.key_id == "k"
+
+
+# -- secrets that are variable names, and secrets written in the file -----------------
+
+GITHUB = {"name": "github", "preset": "github"}
+
+
+def _load(item: dict[str, Any], **top: Any) -> Any:
+    return load_registry({"webhooks": {**top, "handlers": [item]}}, environ={"OLD_KEY": "old"})
+
+
+def _one_line(info: pytest.ExceptionInfo[ConfigurationError]) -> str:
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("configuration: handlers[0] 'github': ")
+    return message
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("secret", "GITHUB_WEBHOOK_SECRET"),
+        ("secret", "$GITHUB_WEBHOOK_SECRET"),
+        ("secret", "${GITHUB_WEBHOOK_SECRET}"),
+        ("secret", "%GITHUB_WEBHOOK_SECRET%"),
+        ("secret", "$env:GITHUB_WEBHOOK_SECRET"),
+        ("secret", "${{ secrets.GITHUB_WEBHOOK_SECRET }}"),
+        ("secret", "{{ GITHUB_WEBHOOK_SECRET }}"),
+        ("secret", "base64:GITHUB_WEBHOOK_SECRET"),
+        ("secret", {"value": "$GITHUB_WEBHOOK_SECRET", "key_id": "2026"}),
+        ("secrets[1]", ["env:OLD_KEY", "${GITHUB_WEBHOOK_SECRET}"]),
+    ],
+)
+def test_a_variable_written_as_the_secret_is_refused(
+    setting: str, value: Any, allowed: bool
+) -> None:
+    key = setting.partition("[")[0]
+    with pytest.raises(ConfigurationError, match="looks like an environment variable") as info:
+        _load({**GITHUB, key: value}, **({"allow_inline_secrets": True} if allowed else {}))
+    message = _one_line(info)
+    assert f"{setting} looks like an environment variable, not a key" in message
+    assert f'write {setting} = "env:GITHUB_WEBHOOK_SECRET"' in message
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("$GitHubSecret", "GitHubSecret"),
+        ("%AppData_Key%", "AppData_Key"),
+        ("{{ .Values.key }}", "key"),
+    ],
+)
+def test_the_refusal_names_the_variable_referred_to(value: str, name: str) -> None:
+    with pytest.raises(ConfigurationError, match="looks like an environment variable") as info:
+        _load({**GITHUB, "secret": value}, allow_inline_secrets=True)
+    assert f'write secret = "env:{name}"' in _one_line(info)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "test_secret",  # lower case: a test key, not a variable's name
+        "Secret_Key_2026",
+        "ABCDEF0123456789ABCDEF",  # upper-case hex
+        "JBSWY3DPEHPK3PXPJBSWY3DP",  # base32
+        "$5ecret!",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "kq_Zp0Vd-8sTm3cXo9Lw2Q",
+    ],
+)
+def test_keys_that_merely_resemble_names_are_accepted_inline(value: str) -> None:
+    registry = _load({**GITHUB, "secret": value}, allow_inline_secrets=True)
+    assert registry.get("github") is not None
+
+
+def test_raw_takes_the_text_literally() -> None:
+    registry = _load(
+        {**GITHUB, "secrets": ["raw:GITHUB_WEBHOOK_SECRET", "raw:base64:c2VjcmV0"]},
+        allow_inline_secrets=True,
+    )
+    verifier = registry.get("github").verifier  # type: ignore[union-attr]
+    assert [s.value for s in verifier.secrets] == [b"GITHUB_WEBHOOK_SECRET", b"base64:c2VjcmV0"]
+    with pytest.raises(ConfigurationError, match="written in the configuration itself"):
+        _load({**GITHUB, "secret": "raw:GITHUB_WEBHOOK_SECRET"})
+    with pytest.raises(ConfigurationError, match="secret is empty"):
+        _load({**GITHUB, "secret": "raw:"}, allow_inline_secrets=True)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("secret", "a-real-key-of-enough-bytes"),
+        ("secret", "hex:6869"),
+        ("secret", "base64:c2VjcmV0"),
+        ("secret", {"value": "a-real-key-of-enough-bytes", "key_id": "2026"}),
+        ("secrets[1]", ["env:GITHUB_WEBHOOK_SECRET", "a-real-key-of-enough-bytes"]),
+    ],
+)
+def test_an_inline_secret_needs_allow_inline_secrets(setting: str, value: Any) -> None:
+    item = {**GITHUB, setting.partition("[")[0]: value}
+    environ = {"GITHUB_WEBHOOK_SECRET": "from-the-environment"}
+    with pytest.raises(ConfigurationError, match="written in the configuration itself") as info:
+        load_registry({"webhooks": {"handlers": [item]}}, environ=environ)
+    message = _one_line(info)
+    assert f"{setting} is written in the configuration itself" in message
+    assert f'{setting} = "env:NAME" or "file:PATH"' in message
+    assert "set allow_inline_secrets = true in [webhooks]" in message
+    registry = load_registry(
+        {"webhooks": {"allow_inline_secrets": True, "handlers": [item]}}, environ=environ
+    )
+    assert registry.get("github") is not None
+
+
+def test_an_inline_private_key_needs_allow_inline_secrets_and_a_public_key_does_not() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw().hex()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    item = {"name": "github", "verifier": "public_key", "algorithm": "ed25519", "header": "Sig"}
+    assert _load({**item, "public_key": "hex:" + public}).get("github") is not None
+    with pytest.raises(ConfigurationError, match="private_key is written in the configuration"):
+        _load({**item, "public_key": "hex:" + public, "private_key": private})
+
+
+def test_allow_inline_secrets_is_a_file_wide_switch() -> None:
+    with pytest.raises(ConfigurationError, match="allow_inline_secrets must be true or false"):
+        _load({**GITHUB, "secret": "k"}, allow_inline_secrets="yes")
+    with pytest.raises(ConfigurationError, match="belongs in \\[webhooks\\], not in a handler"):
+        _load({**GITHUB, "secret": "k", "allow_inline_secrets": True})
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["env:$GITHUB_WEBHOOK_SECRET", "env:${GITHUB_WEBHOOK_SECRET}", "env:%GITHUB_WEBHOOK_SECRET%"],
+)
+def test_env_takes_a_bare_name(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="takes the bare variable name") as info:
+        load_registry(
+            {"handlers": [{**GITHUB, "secret": value}]},
+            environ={"GITHUB_WEBHOOK_SECRET": "k", value[4:]: "k"},
+        )
+    assert 'write secret = "env:GITHUB_WEBHOOK_SECRET"' in _one_line(info)
+
+
+def test_a_file_path_is_not_expanded_and_says_so() -> None:
+    with pytest.raises(ConfigurationError, match="not expanded in a file: path"):
+        load_registry(
+            {"handlers": [{**GITHUB, "secret": "file:$CREDENTIALS_DIRECTORY/github"}]}, environ={}
+        )
+
+
+def test_a_variable_read_from_the_environment_is_taken_as_given() -> None:
+    """The environment's value is the key even when it looks like a name: check warns."""
+    registry = load_registry(
+        {"handlers": [{**GITHUB, "secret": "env:GITHUB_WEBHOOK_SECRET"}]},
+        environ={"GITHUB_WEBHOOK_SECRET": "${GITHUB_WEBHOOK_SECRET}"},
+    )
+    verifier = registry.get("github").verifier  # type: ignore[union-attr]
+    assert verifier.secrets[0].value == b"${GITHUB_WEBHOOK_SECRET}"
+
+
+def test_inline_secrets_lists_what_the_file_holds(config: Path) -> None:
+    from webhookverify.config import inline_secrets
+
+    assert inline_secrets(config) == [("stripe-like", "secret")]
+    mapping = {
+        "handlers": [
+            {"name": "a", "secrets": ["env:A", {"value": "hex:00"}, "file:/k"]},
+            {"name": "b", "public_key": "hex:00", "private_key": "raw:k", "secret": "env:B"},
+        ]
+    }
+    assert inline_secrets(mapping) == [("a", "secrets[1]"), ("b", "private_key")]

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import ConfigurationError, NoHandlerMatched, VerificationError, WebhookError
-from .keys import RECOMMENDED_SECRET_BYTES
-from .registry import Handler, HandlerRegistry
+from .registry import HandlerRegistry
 from .request import WebhookRequest
 
 __all__ = ["main"]
@@ -46,41 +45,24 @@ def _out(text: str = "") -> None:
 # -- check ---------------------------------------------------------------------------
 
 
-def _describe(handler: Handler) -> tuple[str, list[str]]:
-    verifier = handler.verifier
-    warnings: list[str] = []
-    secrets = getattr(verifier, "secrets", ())
-    for index, secret in enumerate(secrets):
-        value = getattr(secret, "value", b"")
-        if isinstance(value, bytes) and len(value) < RECOMMENDED_SECRET_BYTES:
-            label = getattr(secret, "key_id", None) or f"secret[{index}]"
-            warnings.append(
-                f"{label} is {len(value)} bytes; {RECOMMENDED_SECRET_BYTES} or more resist guessing"
-            )
-    if getattr(verifier, "algorithm", "") == "sha1":
-        warnings.append("signs with SHA-1: use it only where the sender requires it")
-    if getattr(verifier, "scheme", "") in ("token", "basic"):
-        warnings.append("a token proves less than a signature: it does not cover the body")
-    if getattr(verifier, "replay_window", 1) is None and handler.replay_mode == "content":
-        warnings.append("no signed timestamp: replays are caught for 24 h (replay_ttl=) only")
-    if handler.replay_mode == "off":
-        warnings.append("replay protection is off for this handler")
-    scheme = getattr(verifier, "scheme", type(verifier).__name__)
-    headers = ", ".join(verifier.required_headers) or "(none)"
-    state = "" if handler.enabled else " [disabled]"
-    line = (
-        f"{handler.name}{state}: {scheme}; headers {headers}; user {handler.user or '-'}; "
-        f"replay {handler.replay_mode}; keys {len(secrets) or '-'}"
-    )
-    return line, warnings
-
-
 def cmd_check(args: argparse.Namespace) -> int:
+    from .audit import describe_handler
+    from .config import inline_secrets
+
     registry = _registry(args.config)
+    now = time.time() if args.now is None else args.now
+    inline: dict[str, list[str]] = {}
+    for name, setting in inline_secrets(args.config):
+        inline.setdefault(name, []).append(setting)
     _out(f"{args.config}: {len(registry)} handler(s), access {'on' if registry.enabled else 'off'}")
     for handler in registry:
-        line, warnings = _describe(handler)
+        line, warnings = describe_handler(handler, now=now)
         _out(f"  {line}")
+        for setting in inline.get(handler.name, []):
+            _out(
+                f"    warning: {setting} is written in the file (allow_inline_secrets): "
+                "outside tests, read it with env:NAME or file:PATH"
+            )
         for warning in warnings:
             _out(f"    warning: {warning}")
     return 0
@@ -289,6 +271,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="load a configuration and report on each handler")
     check.add_argument("config", help="the TOML configuration file")
+    check.add_argument("--now", type=float, help="unix seconds to judge key windows at")
     check.set_defaults(run=cmd_check)
 
     sign = sub.add_parser("sign", help="sign a body as a sender would (for tests)")

@@ -24,12 +24,22 @@ A configuration lists handlers in the order they are tried::
 
 Every key of a handler other than ``name``, ``preset``/``verifier``,
 ``user``, ``enabled``, ``replay`` and ``replay_ttl`` is passed to the preset
-or verifier as a keyword option. Key material is never written in the file
-itself unless you choose to: ``env:NAME`` reads an environment variable and
-``file:PATH`` reads a file (trailing newline stripped). ``base64:`` and
-``hex:`` values are decoded to bytes; anything else (``whsec_...`` included)
-is passed as text, for the preset to interpret as its provider does (Stripe
-uses the whole ``whsec_`` string, Standard Webhooks decodes it).
+or verifier as a keyword option. Key material is read from outside the file:
+``env:NAME`` reads an environment variable and ``file:PATH`` reads a file
+(trailing newline stripped). A secret written in the file itself (a literal,
+``base64:``, ``hex:``, ``raw:``) is refused unless ``[webhooks]`` sets
+``allow_inline_secrets = true``, for tests and demos; public keys may always
+be written inline. ``base64:`` and ``hex:`` values are decoded to bytes;
+``raw:`` takes the rest as text, unchecked; anything else (``whsec_...``
+included) is passed as text, for the preset to interpret as its provider
+does (Stripe uses the whole ``whsec_`` string, Standard Webhooks decodes it).
+
+A value that looks like an environment variable rather than a key
+(``$NAME``, ``${NAME}``, ``$env:NAME``, ``%NAME%``, a template placeholder,
+or a bare ``UPPER_CASE_NAME`` with an underscore) is refused even where
+inline secrets are allowed: TOML expands nothing, so it would silently
+become the key. Write ``env:NAME``; ``raw:`` is the way to mean such text
+literally.
 
 Every mistake is a :class:`ConfigurationError` with one line naming where it
 is (``handlers[2] 'shop'``) and what to change.
@@ -44,13 +54,24 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
-from .keys import Secret, parse_secret
+from .keysource import is_inline, resolve_key_setting
 from .registry import Handler, HandlerRegistry
 
-__all__ = ["VERIFIER_KINDS", "build_handler", "load_config", "load_registry"]
+__all__ = [
+    "VERIFIER_KINDS",
+    "build_handler",
+    "inline_secrets",
+    "load_config",
+    "load_registry",
+]
 
 _HANDLER_KEYS = frozenset({"name", "preset", "verifier", "user", "enabled", "replay", "replay_ttl"})
+_TOP_KEYS = frozenset(
+    {"enabled", "strict", "handlers", "max_body_size", "public_url", "allow_inline_secrets"}
+)
 _SECRET_KEYS = ("secret", "secrets", "secondary_secret", "public_key", "public_keys", "private_key")
+# Public keys are not secret: writing one in the file needs no opt-in.
+_PUBLIC_KEYS = frozenset({"public_key", "public_keys"})
 VERIFIER_KINDS = ("hmac", "token", "standard_webhooks", "public_key")
 
 
@@ -98,7 +119,7 @@ def load_registry(
     table = load_config(source)
     where = table.pop("where")
     env = os.environ if environ is None else environ
-    unknown = set(table) - {"enabled", "strict", "handlers", "max_body_size", "public_url"}
+    unknown = set(table) - _TOP_KEYS
     if unknown:
         raise ConfigurationError(
             f"{where}: unknown setting(s) {', '.join(sorted(unknown))} in [webhooks]"
@@ -108,17 +129,13 @@ def load_registry(
         raise ConfigurationError(
             f"{where}: no handlers; add at least one [[webhooks.handlers]] table"
         )
-    handlers = []
-    for position, item in enumerate(items):
-        label = f"{where}: handlers[{position}]"
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(f"{label} must be a table")
-        if isinstance(item.get("name"), str):
-            label += f" {item['name']!r}"
-        handlers.append(build_handler(item, environ=env, label=label))
-    for flag in ("enabled", "strict"):
+    for flag in ("enabled", "strict", "allow_inline_secrets"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigurationError(f"{where}: [webhooks] {flag} must be true or false")
+    inline = table.get("allow_inline_secrets", False)
+    handlers = []
+    for label, item in _labelled(items, where):
+        handlers.append(build_handler(item, environ=env, label=label, allow_inline_secrets=inline))
     try:
         return HandlerRegistry(
             handlers, enabled=table.get("enabled", True), strict=table.get("strict", False)
@@ -127,14 +144,71 @@ def load_registry(
         raise ConfigurationError(f"{where}: {exc}") from None
 
 
+def inline_secrets(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The secrets a configuration writes in itself rather than reads.
+
+    Public keys are not counted. The configuration is not otherwise checked:
+    call :func:`load_registry` for that.
+
+    Returns:
+        ``(handler name, setting)`` pairs, such as ``("tiki", "secrets[1]")``,
+        in the order of the file.
+
+    Raises:
+        ConfigurationError: the file cannot be read or is not valid TOML.
+    """
+    table = load_config(source)
+    items = table.get("handlers", [])
+    found = []
+    for _, item in _labelled(items if isinstance(items, list) else [], table["where"]):
+        for key in _SECRET_KEYS:
+            if key in _PUBLIC_KEYS or key not in item:
+                continue
+            many = isinstance(item[key], list)
+            for index, value in enumerate(item[key] if many else [item[key]]):
+                if is_inline(value):
+                    found.append((str(item.get("name", "?")), f"{key}[{index}]" if many else key))
+    return found
+
+
+def _labelled(items: list[Any], where: str) -> list[tuple[str, Mapping[str, Any]]]:
+    out = []
+    for position, item in enumerate(items):
+        label = f"{where}: handlers[{position}]"
+        if not isinstance(item, Mapping):
+            raise ConfigurationError(f"{label} must be a table")
+        if isinstance(item.get("name"), str):
+            label += f" {item['name']!r}"
+        out.append((label, item))
+    return out
+
+
 def build_handler(
-    item: Mapping[str, Any], *, environ: Mapping[str, str] | None = None, label: str = "handler"
+    item: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    label: str = "handler",
+    allow_inline_secrets: bool = False,
 ) -> Handler:
-    """Build one :class:`Handler` from its table (see the module docstring)."""
+    """Build one :class:`Handler` from its table (see the module docstring).
+
+    Args:
+        item: the handler's table.
+        environ: where ``env:NAME`` secrets are looked up (default ``os.environ``).
+        label: how errors name the handler.
+        allow_inline_secrets: accept secrets written in ``item`` itself.
+
+    Raises:
+        ConfigurationError: one line naming the handler and the setting to fix.
+    """
     env = os.environ if environ is None else environ
     name = item.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f'{label}: needs a name = "..."')
+    if "allow_inline_secrets" in item:
+        raise ConfigurationError(
+            f"{label}: allow_inline_secrets belongs in [webhooks], not in a handler"
+        )
     preset, kind = item.get("preset"), item.get("verifier")
     if (preset is None) == (kind is None):
         raise ConfigurationError(
@@ -144,7 +218,12 @@ def build_handler(
     try:
         for key in _SECRET_KEYS:
             if key in options:
-                options[key] = _resolve_secret_field(options[key], env, key)
+                options[key] = resolve_key_setting(
+                    options[key],
+                    setting=key,
+                    environ=env,
+                    allow_inline=allow_inline_secrets or key in _PUBLIC_KEYS,
+                )
         factory = _factory(preset, kind)
         if kind == "hmac" and isinstance(options.get("header_format"), Mapping):
             from .verifiers import KeyValueHeader
@@ -195,57 +274,3 @@ def _factory(preset: object, kind: object) -> Callable[..., Any]:
     raise ConfigurationError(
         f"unknown verifier {kind!r}; use one of {', '.join(VERIFIER_KINDS)} or a preset"
     )
-
-
-def _resolve_secret_field(value: Any, environ: Mapping[str, str], key: str) -> Any:
-    if isinstance(value, list):
-        return [_resolve_one(v, environ, f"{key}[{i}]") for i, v in enumerate(value)]
-    return _resolve_one(value, environ, key)
-
-
-def _resolve_one(value: Any, environ: Mapping[str, str], key: str) -> Secret | str:
-    if isinstance(value, Mapping):
-        extra = set(value) - {"value", "key_id", "not_before", "not_after"}
-        if extra or "value" not in value:
-            raise ConfigurationError(
-                f"{key} takes value, key_id, not_before, not_after"
-                + (f"; not {', '.join(sorted(extra))}" if extra else "; value is missing")
-            )
-        text = _resolve_text(value["value"], environ, key)
-        options = {k: value[k] for k in ("key_id", "not_before", "not_after") if k in value}
-        if text.startswith(("base64:", "hex:")):
-            return parse_secret(text, **options)
-        return Secret(text, **options)
-    text = _resolve_text(value, environ, key)
-    if text.startswith(("base64:", "hex:")):
-        return parse_secret(text)
-    return text
-
-
-def _resolve_text(value: Any, environ: Mapping[str, str], key: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{key} must be a string (or env:NAME / file:PATH)")
-    if value.startswith("env:"):
-        name = value[len("env:") :]
-        found = environ.get(name)
-        if not found:
-            raise ConfigurationError(
-                f"{key} reads the environment variable {name}, which is not set or empty"
-            )
-        return found
-    if value.startswith("file:"):
-        path = Path(value[len("file:") :]).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"{key} reads {path}, which cannot be read ({exc.strerror})"
-            ) from None
-        except UnicodeDecodeError:
-            raise ConfigurationError(f"{key} reads {path}, which is not UTF-8 text") from None
-        if not text:
-            raise ConfigurationError(f"{key} reads {path}, which is empty")
-        return text
-    if not value:
-        raise ConfigurationError(f"{key} is empty; copy the secret from the sender's settings")
-    return value
