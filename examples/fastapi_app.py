@@ -10,10 +10,10 @@ processed.
 
 import os
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 
 from webhookverify import Handler, HandlerRegistry, Receiver, presets
-from webhookverify.asgi import WebhookMiddleware, get_delivery
+from webhookverify.asgi import WebhookMiddleware, require_delivery
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
 github = presets.github(secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"))
@@ -25,9 +25,9 @@ app.add_middleware(WebhookMiddleware, receiver=receiver, path="/webhooks/github"
 
 @app.post("/webhooks/github")
 async def github_webhook(request: Request) -> dict[str, object]:
-    delivery = get_delivery(request.scope)  # verified: who sent it, exact body
-    if delivery is None:  # reached without the middleware: refuse, never trust
-        raise HTTPException(401, "not verified")
+    # verified: who sent it, exact body; raises MissingDelivery (a 500) if the
+    # middleware does not guard this route, so the endpoint never runs unverified
+    delivery = require_delivery(request.scope)
     payload = delivery.json()
     return {
         "event": request.headers.get("x-github-event"),

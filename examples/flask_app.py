@@ -12,7 +12,7 @@ import os
 from flask import Flask, request
 
 from webhookverify import Handler, HandlerRegistry, Receiver, presets
-from webhookverify.wsgi import WebhookMiddleware, get_delivery
+from webhookverify.wsgi import WebhookMiddleware, require_delivery
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
 github = presets.github(secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"))
@@ -24,9 +24,9 @@ app.wsgi_app = WebhookMiddleware(app.wsgi_app, receiver, path="/webhooks/github"
 
 @app.post("/webhooks/github")
 def github_webhook() -> tuple[dict[str, object], int]:
-    delivery = get_delivery(request.environ)  # verified: who sent it, exact body
-    if delivery is None:  # reached without the middleware: refuse, never trust
-        return {"error": "not verified"}, 401
+    # verified: who sent it, exact body; raises MissingDelivery (a 500) if the
+    # middleware does not guard this route, so the view never runs unverified
+    delivery = require_delivery(request.environ)
     payload = delivery.json()
     return {
         "event": request.headers.get("X-GitHub-Event"),

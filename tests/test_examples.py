@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from test_servers import free_port, running
-from webhookverify import HmacVerifier
+from webhookverify import HmacVerifier, MissingDelivery
 from webhookverify.testing import sign_request
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -85,6 +85,30 @@ def test_fastapi_example(monkeypatch: pytest.MonkeyPatch) -> None:
     assert get.status_code == 405
 
 
+def test_example_views_refuse_to_run_without_the_middleware(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reached without the middleware (its path= not naming the route), a view
+    raises MissingDelivery instead of acting on an unverified request."""
+    headers = github_headers(PAYLOAD)
+    flask_module = load("flask_app", monkeypatch)
+    flask_module.app.wsgi_app = flask_module.app.wsgi_app.app  # take the middleware away
+    flask_module.app.testing = True  # let the view's error out, instead of a 500 page
+    with pytest.raises(MissingDelivery):
+        flask_module.app.test_client().post("/webhooks/github", data=PAYLOAD, headers=headers)
+
+    fastapi_module = load("fastapi_app", monkeypatch)
+    fastapi_module.app.user_middleware.clear()  # before the first request builds the stack
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=fastapi_module.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await client.post("/webhooks/github", content=PAYLOAD, headers=headers)
+
+    with pytest.raises(MissingDelivery):
+        asyncio.run(main())
+
+
 @pytest.fixture(scope="module")
 def django_server() -> Iterator[str]:
     port = free_port()
@@ -111,3 +135,6 @@ def test_django_example_under_gunicorn(django_server: str) -> None:
         assert tampered.status_code == 401
         # a route the middleware does not guard is Django's as usual
         assert client.get("/elsewhere").status_code == 404
+        # other spellings of the path are guarded too
+        for target in ("/webhooks/github/", "/WEBHOOKS/github", "/webhooks/%67ithub"):
+            assert client.post(target, content=b"{}", headers=headers).status_code == 401

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeAlias
 
+from ._paths import PathSet
 from .errors import ConfigurationError, InvalidRequest
 from .request import Headers, WebhookRequest, _checked_request
 
@@ -682,33 +683,6 @@ def parse_headers(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes
         return Headers.from_joined(joined_names, joined_values, len(names))
     except (TypeError, InvalidRequest):
         raise Refused(BAD_REQUEST, "malformed_header") from None
-
-
-class PathSet:
-    """The webhook paths a middleware answers for: exact matches, no patterns."""
-
-    __slots__ = ("paths",)
-
-    def __init__(self, owner: str, path: str | None, paths: Iterable[str] | None) -> None:
-        if path is not None and paths is not None:
-            raise ConfigurationError(f"{owner}: give path= or paths=, not both")
-        if paths is None:
-            items: list[str] = ["/webhooks" if path is None else path]
-        elif isinstance(paths, str | bytes):
-            raise ConfigurationError(f"{owner}(paths=...) takes a list such as ['/webhooks']")
-        else:
-            items = list(paths)
-        if not items:
-            raise ConfigurationError(f"{owner}(paths=...) must name at least one path")
-        for item in items:
-            if not isinstance(item, str) or not item.startswith("/") or "?" in item:
-                raise ConfigurationError(
-                    f"{owner}(path=...) must be an absolute path such as '/webhooks', not {item!r}"
-                )
-        self.paths = frozenset(items)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self.paths
 
 
 def middleware_settings(

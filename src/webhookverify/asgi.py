@@ -51,7 +51,8 @@ from ._http import (
     request_url,
     whole_body,
 )
-from .errors import ConfigurationError, InvalidRequest
+from ._paths import scope_paths
+from .errors import ConfigurationError, InvalidRequest, MissingDelivery
 from .events import RECEIVED
 from .request import WebhookRequest, _checked_request
 
@@ -69,6 +70,7 @@ __all__ = [
     "WebhookApp",
     "WebhookMiddleware",
     "get_delivery",
+    "require_delivery",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -103,6 +105,30 @@ def get_delivery(scope: Scope) -> Delivery | None:
     return delivery
 
 
+def require_delivery(scope: Scope) -> Delivery:
+    """The verified :class:`~webhookverify.Delivery` for a view that must not run without one.
+
+    Call it first in an endpoint that acts on webhooks (FastAPI and
+    Starlette: ``require_delivery(request.scope)``): if the request reached
+    it without passing through a :class:`WebhookMiddleware` that guards this
+    route, the endpoint stops here instead of acting on unverified input.
+
+    Args:
+        scope: the ASGI scope.
+
+    Returns:
+        the delivery the middleware verified.
+
+    Raises:
+        MissingDelivery: the request carries no verified delivery; mount
+            ``WebhookMiddleware`` with ``path=...`` matching this route.
+    """
+    delivery = get_delivery(scope)
+    if delivery is None:
+        raise MissingDelivery()
+    return delivery
+
+
 # -- reading a request -----------------------------------------------------------------
 
 
@@ -117,15 +143,6 @@ def _path(scope: Scope) -> str:
     if root and not path.startswith(root):
         path = root + path
     return quote_path(path.encode("utf-8", "surrogateescape"), decoded=True)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path within the app, as Starlette routes it (``path`` minus ``root_path``)."""
-    path: str = scope.get("path", "")
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        return path[len(root) :] or "/"
-    return path
 
 
 async def _read_body(
@@ -387,11 +404,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class WebhookMiddleware:
     """Verify webhook requests before an ASGI app sees them.
 
-    Requests to ``path`` (or any of ``paths``; exact matches on the path
-    within the app, ``path`` minus ``root_path``) are read and run through
-    the receiver; other paths, ``lifespan`` and ``websocket`` scopes go to
+    Requests to ``path`` (or any of ``paths``) are read and run through the
+    receiver; other paths, ``lifespan`` and ``websocket`` scopes go to
     ``app`` untouched, and so do ``passthrough_methods`` on the webhook paths
-    (for a provider's ``GET`` handshake; no delivery is set for those).
+    (for a provider's ``GET`` handshake; no delivery is set for those). A
+    request is on a webhook path when its path within the app (``path``
+    minus ``root_path``), or its whole path, names it in any spelling a
+    router may take for it: percent-encoded, with repeated or trailing
+    slashes, dot segments, or in another case. In the endpoint, call
+    :func:`require_delivery` so that a route the middleware does not guard
+    fails loudly instead of running unverified.
 
     A verified, new delivery is handed to ``app`` **as a listener of
     ``webhook.received``**: the middleware binds one async listener to
@@ -461,7 +483,7 @@ class WebhookMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or _route_path(scope) not in self.paths
+            or not self.paths.matches(*scope_paths(scope))
             or scope.get("method") in self.passthrough_methods
         ):
             await self.app(scope, receive, send)

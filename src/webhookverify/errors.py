@@ -26,6 +26,7 @@ __all__ = [
     "MalformedHeader",
     "MalformedSignature",
     "MalformedTimestamp",
+    "MissingDelivery",
     "MissingHeader",
     "NoHandlerMatched",
     "NoValidKey",
@@ -85,6 +86,22 @@ class VerificationError(WebhookError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reason={self.reason!r}, message={str(self)!r})"
+
+
+class MissingDelivery(VerificationError):
+    """A view that needs a verified delivery was reached without one.
+
+    Raised by ``wsgi.require_delivery`` and ``asgi.require_delivery``: no
+    ``WebhookMiddleware`` verified this request, because none guards the
+    route it reached (a different path, or no middleware at all). The view
+    must not act on such a request.
+    """
+
+    reason = "missing_delivery"
+    default_message = (
+        "this view needs a verified webhook delivery and the request has none; "
+        "mount WebhookMiddleware with path=... matching this route"
+    )
 
 
 class MissingHeader(VerificationError):

@@ -64,7 +64,8 @@ from ._http import (
     request_url,
     status_line,
 )
-from .errors import ConfigurationError, InvalidRequest
+from ._paths import environ_paths
+from .errors import ConfigurationError, InvalidRequest, MissingDelivery
 from .events import RECEIVED
 from .request import Headers, WebhookRequest
 
@@ -79,6 +80,7 @@ __all__ = [
     "WebhookApp",
     "WebhookMiddleware",
     "get_delivery",
+    "require_delivery",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -89,6 +91,30 @@ _CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Lengt
 def get_delivery(environ: WSGIEnvironment) -> Delivery | None:
     """The verified :class:`~webhookverify.Delivery` a middleware put in ``environ``."""
     delivery: Delivery | None = environ.get(DELIVERY_KEY)
+    return delivery
+
+
+def require_delivery(environ: WSGIEnvironment) -> Delivery:
+    """The verified :class:`~webhookverify.Delivery` for a view that must not run without one.
+
+    Call it first in a view that acts on webhooks: if the request reached the
+    view without passing through a :class:`WebhookMiddleware` that guards
+    this route, the view stops here instead of acting on unverified input.
+
+    Args:
+        environ: the WSGI environ (Flask ``request.environ``, Django
+            ``request.META``).
+
+    Returns:
+        the delivery the middleware verified.
+
+    Raises:
+        MissingDelivery: the request carries no verified delivery; mount
+            ``WebhookMiddleware`` with ``path=...`` matching this route.
+    """
+    delivery: Delivery | None = environ.get(DELIVERY_KEY)
+    if delivery is None:
+        raise MissingDelivery()
     return delivery
 
 
@@ -435,11 +461,16 @@ def _call_app(app: WSGIApplication, environ: WSGIEnvironment) -> _Response:
 class WebhookMiddleware:
     """Verify webhook requests before a WSGI app sees them.
 
-    Requests to ``path`` (or any of ``paths``; exact matches on
-    ``PATH_INFO``) are read and run through the receiver; other paths go to
-    ``app`` untouched, and so do ``passthrough_methods`` on the webhook paths
-    (for a provider's ``GET`` handshake, such as Meta's ``hub.challenge``;
-    no delivery is set for those).
+    Requests to ``path`` (or any of ``paths``) are read and run through the
+    receiver; other paths go to ``app`` untouched, and so do
+    ``passthrough_methods`` on the webhook paths (for a provider's ``GET``
+    handshake, such as Meta's ``hub.challenge``; no delivery is set for
+    those). A request is on a webhook path when its ``PATH_INFO``, or its
+    ``SCRIPT_NAME + PATH_INFO``, names it in any spelling a router may take
+    for it: percent-encoded (``/%2Fwebhooks``), with repeated or trailing
+    slashes, dot segments, or in another case. In the view, call
+    :func:`require_delivery` so that a route the middleware does not guard
+    fails loudly instead of running unverified.
 
     A verified, new delivery is handed to ``app`` **as a listener of
     ``webhook.received``**: the middleware binds one listener to
@@ -503,7 +534,7 @@ class WebhookMiddleware:
         receiver.bus.bind(RECEIVED, self._dispatch)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "") not in self.paths:
+        if not self.paths.matches(*environ_paths(environ)):
             return self.app(environ, start_response)
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if method in self.passthrough_methods:
