@@ -13,8 +13,12 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
    ``webhook.duplicate`` fires); in flight → 409 with ``Retry-After``; store
    unreachable → 503 with ``Retry-After`` (fail closed);
 4. ``webhook.received`` fires with the :class:`Delivery`: every listener
-   succeeded → the key is committed → 200; one raised → the key is released
-   → 500, so the sender's retry is processed and not taken for a replay.
+   succeeded → the key is committed → 200; one raised (or declined, with
+   :class:`~webhookverify.errors.DeliveryDeclined`) → the key is released
+   → 500, so the sender's retry is processed and not taken for a replay. A
+   commit or release that fails is retried before answering; a delivery
+   whose key could still not be committed is answered 200 with the reason
+   ``accepted_uncommitted`` (see docs/security.md, "Delivery semantics").
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._settle import asettle, declined_by, settle
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
@@ -150,26 +156,47 @@ def _check_depth(value: Any) -> None:
 class Rejection:
     """The payload of ``webhook.rejected``: a request that was not dispatched.
 
+    Fired by the receiver (401, 403, 409, 503) and by the WSGI and ASGI
+    adapters for a request they refuse before a :class:`WebhookRequest`
+    exists (400, 405, 411, 413, 431: a wrong method, a bad length, a body too
+    large, malformed or too many headers). Such a rejection has ``request``
+    set to ``None`` and says what was known: ``method``, ``path`` and
+    ``remote_addr``.
+
     Attributes:
-        request: the request as received.
+        request: the request as received, or ``None`` for an adapter's refusal.
         status: the HTTP status it was answered with.
-        reason: the overall reason code (``no_handler_matched``, ``in_flight``, ...).
+        reason: the overall reason code (``no_handler_matched``, ``in_flight``,
+            ``method_not_allowed``, ``body_too_large``, ...).
         attempts: ``(handler name, reason code)`` for every handler tried.
         error: the error behind the refusal, if any.
+        method: the request method, if known.
+        path: the path of the request's URL, percent-encoded as sent, if known.
+        remote_addr: the client's address, if known (for an adapter's
+            refusal, the connecting peer: a proxy's address behind a proxy).
     """
 
-    request: WebhookRequest
+    request: WebhookRequest | None
     status: int
     reason: str
     attempts: tuple[tuple[str, str], ...] = ()
     error: BaseException | None = None
+    method: str | None = None
+    path: str | None = None
+    remote_addr: str | None = None
 
 
 class Outcome(NamedTuple):
     """What to answer: status, headers and body, and the delivery if one was verified.
 
-    ``reason`` is a code for logs and tests (never sent); ``pending`` is set
-    when listeners were still running at a 202 (``Receiver.time_budget``).
+    ``reason`` is a code for logs and tests (never sent): ``accepted``;
+    ``accepted_uncommitted`` (dispatched and answered 2xx, but the replay
+    store failed to record it: its key stays in flight until the lease ends);
+    ``accepted_late`` (202, listeners still running); ``duplicate``;
+    ``listener_failed`` and ``declined`` (500, key released); or the
+    rejection's reason. ``pending`` is set when listeners were still running
+    at a 202 (``Receiver.time_budget``): it resolves to ``(failure or None,
+    whether the key was settled)``.
     """
 
     status: int
@@ -178,7 +205,7 @@ class Outcome(NamedTuple):
     delivery: Delivery | None = None
     reason: str = ""
     rejection: Rejection | None = None
-    pending: Awaitable[BaseException | None] | None = None
+    pending: Awaitable[tuple[BaseException | None, bool]] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -301,16 +328,35 @@ class Receiver:
             return self._reject(request, 409, "in_flight", delivery=delivery, retry=True)
         return None
 
-    def _dispatched(self, delivery: Delivery, failure: BaseException | None) -> Outcome:
+    def _dispatched(
+        self, delivery: Delivery, failure: BaseException | None, settled: bool = True
+    ) -> Outcome:
+        """The outcome of a dispatch: its listeners' failure, and whether the key
+        was committed or released (``settled``; a failure to do so is logged)."""
         if failure is None:
-            if logger.isEnabledFor(logging.INFO):
+            reason = "accepted" if settled else "accepted_uncommitted"
+            if settled and logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "delivery dispatched",
-                    extra={"webhookverify": self._fields(delivery, reason="accepted")},
+                    extra={"webhookverify": self._fields(delivery, reason=reason)},
                 )
             status = self.success_status
             body = _BODIES.get(status, b"")
-            return _new(Outcome, (status, _TEXT, body, delivery, "accepted", None, None))
+            return _new(Outcome, (status, _TEXT, body, delivery, reason, None, None))
+        declined = declined_by(failure)
+        if declined is not None:
+            logger.warning(
+                "the delivery was declined (%s); its key was released so the sender's retry "
+                "is processed",
+                declined,
+                extra={
+                    "webhookverify": {
+                        **self._fields(delivery, reason="declined"),
+                        "status": declined.status,
+                    }
+                },
+            )
+            return Outcome(500, _TEXT, _BODIES[500], delivery, "declined")
         logger.error(
             "a listener of webhook.received failed; answering 500 so the sender retries",
             exc_info=failure,
@@ -344,7 +390,10 @@ class Receiver:
                 },
             )
         headers = _TEXT + ((("Retry-After", str(self.retry_after)),) if retry else ())
-        rejection = Rejection(request, status, reason, attempts, error)
+        path = urllib.parse.urlsplit(request.url).path
+        rejection = Rejection(
+            request, status, reason, attempts, error, request.method, path, request.remote_addr
+        )
         return Outcome(status, headers, _BODIES[status], delivery, reason, rejection)
 
     def _notify(self, event: str, payload: object) -> None:
@@ -394,30 +443,25 @@ class Receiver:
         try:
             self.bus.trigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            self._settle(key, exc)
-            return self._dispatched(delivery, exc)
+            return self._dispatched(delivery, exc, self._settle(delivery, exc))
         except BaseException:
-            self._settle(key, KeyboardInterrupt())
+            self._settle(delivery, KeyboardInterrupt())
             raise
-        self._settle(key, None)
-        return self._dispatched(delivery, None)
+        return self._dispatched(delivery, None, self._settle(delivery, None))
 
-    def _settle(self, key: str | None, failure: BaseException | None) -> None:
+    def _settle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+        """Commit (no failure) or release the delivery's key, retried; whether it was done."""
+        key = delivery.replay_key
         if key is None:
-            return
-        try:
-            if failure is None:
-                self.replay_store.commit(key)
-            else:
-                self.replay_store.release(key)
-        except Exception:
-            logger.exception(
-                "replay store failed to %s a delivery key; %s",
-                "commit" if failure is None else "release",
-                "a replay of it may be dispatched again"
-                if failure is None
-                else "the sender's retry waits for the lease to end",
-            )
+            return True
+        store = self.replay_store
+        step = store.commit if failure is None else store.release
+        return settle(
+            lambda: step(key),
+            commit=failure is None,
+            lease=self.lease,
+            fields=self._fields(delivery, reason="settle"),
+        )
 
     # -- async ---------------------------------------------------------------------
 
@@ -453,12 +497,12 @@ class Receiver:
                     await self._anotify(DUPLICATE, delivery)
                 return early
         if self.time_budget is None:
-            return self._dispatched(delivery, await self._adispatch(delivery, key))
+            return self._dispatched(delivery, *await self._adispatch(delivery))
         asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery, key))
+        task = asyncio.ensure_future(self._adispatch(delivery))
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
-            return self._dispatched(delivery, task.result())
+            return self._dispatched(delivery, *task.result())
         _BACKGROUND.add(task)
         task.add_done_callback(_finished_late(delivery))
         logger.info(
@@ -467,21 +511,17 @@ class Receiver:
         )
         return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
 
-    async def _adispatch(self, delivery: Delivery, key: str | None) -> BaseException | None:
-        """Fire ``webhook.received``, then settle the key; return the failure, if any."""
+    async def _adispatch(self, delivery: Delivery) -> tuple[BaseException | None, bool]:
+        """Fire ``webhook.received``, then settle the key; return the failure, if
+        any, and whether the key was committed or released."""
         try:
             await self.bus.atrigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            if key is not None:
-                await self._asettle(key, exc)
-            return exc
+            return exc, await self._asettle(delivery, exc)
         except BaseException:
-            if key is not None:
-                await _asyncio().shield(self._asettle(key, KeyboardInterrupt()))
+            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
             raise
-        if key is not None:
-            await self._asettle(key, None)
-        return None
+        return None, await self._asettle(delivery, None)
 
     async def _store_call(self, name: str, *args: Any) -> Any:
         method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
@@ -489,14 +529,18 @@ class Receiver:
             return await method(*args)
         return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
-    async def _asettle(self, key: str, failure: BaseException | None) -> None:
-        try:
-            await self._store_call("commit" if failure is None else "release", key)
-        except Exception:
-            logger.exception(
-                "replay store failed to %s a delivery key",
-                "commit" if failure is None else "release",
-            )
+    async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
+        key = delivery.replay_key
+        if key is None:
+            return True
+        name = "commit" if failure is None else "release"
+        return await asettle(
+            lambda: self._store_call(name, key),
+            commit=failure is None,
+            lease=self.lease,
+            fields=self._fields(delivery, reason="settle"),
+        )
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
@@ -531,17 +575,20 @@ def _finished_late(delivery: Delivery) -> Callable[[Any], None]:
         if task.cancelled():
             logger.error("listeners cancelled after a 202 for %r", delivery)
             return
-        failure = task.exception() or task.result()
+        failure = task.exception() or task.result()[0]
         if failure is not None:
-            logger.error(
-                "a listener failed after the 202 was sent; the delivery key was released so a "
+            declined = declined_by(failure)
+            logger.log(
+                logging.ERROR if declined is None else logging.WARNING,
+                "a listener %s after the 202 was sent; the delivery key was released so a "
                 "redelivery is processed",
-                exc_info=failure,
+                "failed" if declined is None else f"declined ({declined})",
+                exc_info=failure if declined is None else None,
                 extra={
                     "webhookverify": {
                         "handler": delivery.handler.name,
                         "delivery_id": delivery.delivery_id,
-                        "reason": "listener_failed_late",
+                        "reason": "listener_failed_late" if declined is None else "declined_late",
                     }
                 },
             )
