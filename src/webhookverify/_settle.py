@@ -20,13 +20,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from .errors import DeliveryDeclined
 
 __all__ = ["SETTLE_ATTEMPTS", "SETTLE_PAUSE", "asettle", "declined_by", "settle"]
 
 logger = logging.getLogger("webhookverify")
+
+# Gives the structured log fields about the delivery, when something is logged.
+Fields: TypeAlias = Callable[[], Mapping[str, Any]]
 
 # Attempts in all at a commit or release before answering. Each one may wait
 # up to the store's own timeout (RedisReplayStore: 1 s, retried once by its
@@ -38,9 +41,7 @@ SETTLE_ATTEMPTS = 3
 SETTLE_PAUSE = 0.05
 
 
-def settle(
-    step: Callable[[], object], *, commit: bool, lease: float, fields: Mapping[str, Any]
-) -> bool:
+def settle(step: Callable[[], object], *, commit: bool, lease: float, fields: Fields) -> bool:
     """Run a store's ``commit`` or ``release`` of one key, retried on failure.
 
     Args:
@@ -48,7 +49,8 @@ def settle(
         commit: whether ``step`` commits (else it releases), for the log.
         lease: the receiver's lease, to say in the log how long the key stays
             in flight when every attempt failed.
-        fields: structured log fields about the delivery.
+        fields: gives the structured log fields about the delivery; called
+            only when something is logged.
 
     Returns:
         whether the step succeeded; when it did not, the failure is logged
@@ -75,7 +77,7 @@ async def asettle(
     *,
     commit: bool,
     lease: float,
-    fields: Mapping[str, Any],
+    fields: Fields,
 ) -> bool:
     """:func:`settle` for asyncio: the step is awaited, and so are the pauses."""
     import asyncio
@@ -111,9 +113,7 @@ def declined_by(failure: BaseException) -> DeliveryDeclined | None:
     return None
 
 
-def _retrying(
-    exc: Exception, attempt: int, pause: float, *, commit: bool, fields: Mapping[str, Any]
-) -> None:
+def _retrying(exc: Exception, attempt: int, pause: float, *, commit: bool, fields: Fields) -> None:
     logger.warning(
         "the replay store failed to %s a delivery key (attempt %d of %d, %s); retrying in %g s",
         "commit" if commit else "release",
@@ -121,11 +121,11 @@ def _retrying(
         SETTLE_ATTEMPTS,
         type(exc).__name__,
         pause,
-        extra={"webhookverify": {**fields, "attempt": attempt}},
+        extra={"webhookverify": {**fields(), "attempt": attempt}},
     )
 
 
-def _gave_up(exc: Exception, *, commit: bool, lease: float, fields: Mapping[str, Any]) -> None:
+def _gave_up(exc: Exception, *, commit: bool, lease: float, fields: Fields) -> None:
     if commit:
         logger.error(
             "the replay store failed to commit a processed delivery's key (%d attempts): the "
@@ -135,7 +135,7 @@ def _gave_up(exc: Exception, *, commit: bool, lease: float, fields: Mapping[str,
             SETTLE_ATTEMPTS,
             lease,
             exc_info=exc,
-            extra={"webhookverify": {**fields, "reason": "accepted_uncommitted"}},
+            extra={"webhookverify": {**fields(), "reason": "accepted_uncommitted"}},
         )
     else:
         logger.error(
@@ -145,5 +145,5 @@ def _gave_up(exc: Exception, *, commit: bool, lease: float, fields: Mapping[str,
             SETTLE_ATTEMPTS,
             lease,
             exc_info=exc,
-            extra={"webhookverify": {**fields, "reason": "release_failed"}},
+            extra={"webhookverify": {**fields(), "reason": "release_failed"}},
         )

@@ -460,7 +460,7 @@ class Receiver:
             lambda: step(key),
             commit=failure is None,
             lease=self.lease,
-            fields=self._fields(delivery, reason="settle"),
+            fields=lambda: self._fields(delivery, reason="settle"),
         )
 
     # -- async ---------------------------------------------------------------------
@@ -539,7 +539,7 @@ class Receiver:
             lambda: self._store_call(name, key),
             commit=failure is None,
             lease=self.lease,
-            fields=self._fields(delivery, reason="settle"),
+            fields=lambda: self._fields(delivery, reason="settle"),
         )
 
     async def _anotify(self, event: str, payload: object) -> None:
