@@ -253,11 +253,15 @@ async def _reply(send: Send, reply: Reply | Outcome, reason: str) -> None:
 async def _refuse(receiver: Receiver, refused: Refused, scope: Scope) -> Reply:
     """Log the adapter's refusal and fire ``webhook.rejected``; the reply to write."""
     client = scope.get("client")
+    try:
+        path: str | None = _path(scope)
+    except Exception:  # noqa: BLE001 - a scope whose path is not text: say nothing of it
+        path = None
     return await arefuse(
         receiver.bus,
         refused,
         method=scope.get("method"),
-        path=_path(scope),
+        path=path,
         remote_addr=client[0] if client else None,
     )
 

@@ -304,7 +304,7 @@ def _refuse(receiver: Receiver, refused: Refused, environ: WSGIEnvironment, meth
     """Log the adapter's refusal and fire ``webhook.rejected``; the reply to write."""
     try:
         path: str | None = _path(environ)
-    except Refused:  # a path that is not latin-1 text
+    except Exception:  # noqa: BLE001 - a path that is not latin-1 text, or not text at all
         path = None
     return refuse(
         receiver.bus, refused, method=method, path=path, remote_addr=environ.get("REMOTE_ADDR")
