@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 
 from ._http import Refused, Reply, log_refused
+from .delivery import Rejection
 from .events import REJECTED, EventBus
-from .receiver import Rejection
 
 __all__ = ["ACCEPTED", "NOT_PROCESSED", "app_answer_stands", "arefuse", "refuse"]
 
