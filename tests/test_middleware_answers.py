@@ -8,6 +8,7 @@ releases the key, so the sender's retry reaches the app again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -19,7 +20,14 @@ from typing import Any
 import pytest
 
 from webhookverify import EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver, asgi, wsgi
-from webhookverify.testing import make_environ, make_scope, run_asgi, run_wsgi, sign_request
+from webhookverify.testing import (
+    call_asgi,
+    make_environ,
+    make_scope,
+    run_asgi,
+    run_wsgi,
+    sign_request,
+)
 
 SECRET = "middleware-answers-secret"
 URL = "https://hooks.example.test/webhooks/in"
@@ -136,6 +144,42 @@ def test_a_2xx_from_the_app_commits_and_the_copy_does_not_run_it(status: int) ->
     assert first is not None and again is not None
     assert (first.status, again.status, again.body) == (status, 200, b"")
     assert (wsgi_app.calls, asgi_app.calls) == (1, 1)
+
+
+def test_asgi_app_declining_after_the_202_releases_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="webhookverify")
+    app = AsgiApp(422)
+    slow = Receiver(HandlerRegistry([Handler("svc", verifier())]), EventBus(), time_budget=0.01)
+
+    async def late(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.1)
+        await app(scope, receive, send)
+
+    middleware = asgi.WebhookMiddleware(late, slow, path="/webhooks/in")
+    request = signed()
+
+    async def main() -> list[int]:
+        statuses: list[int] = []
+        for _ in range(40):
+            response = await call_asgi(middleware, make_scope(request), request.body)
+            assert response is not None
+            statuses.append(response.status)
+            if len(statuses) > 1 and response.status != 409:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # let the second run finish
+        return statuses
+
+    statuses = asyncio.run(main())
+    # 202 at the budget, 409 while the app runs, then a new run of the app
+    # (202 again), never a duplicate's 200
+    assert statuses[0] == 202 and statuses[-1] == 202
+    assert set(statuses[1:-1]) == {409}
+    assert app.calls == 2
+    declined = [r for r in caplog.records if "declined" in r.getMessage()]
+    assert len(declined) == 2 and all(r.levelno == logging.WARNING for r in declined)
 
 
 def test_a_listener_may_decline_a_delivery_without_a_traceback(
