@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import webhookverify
 from webhookverify import EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver, asgi, wsgi
 from webhookverify.testing import (
     call_asgi,
@@ -32,7 +33,8 @@ from webhookverify.testing import (
 SECRET = "middleware-answers-secret"
 URL = "https://hooks.example.test/webhooks/in"
 NOT_PROCESSED = [(400, "Bad Request"), (403, "Forbidden"), (302, "Found"), (500, "Server Error")]
-SRC = Path(__file__).resolve().parent.parent / "src"
+# the webhookverify under test, for the Django subprocess
+SRC = Path(webhookverify.__file__).resolve().parent.parent
 
 
 def verifier() -> HmacVerifier:
