@@ -707,15 +707,17 @@ def test_app_failure_is_500_and_the_retry_reaches_the_app() -> None:
     assert len(inner.calls) == 2
 
 
-def test_app_5xx_is_sent_and_releases_the_key_4xx_commits() -> None:
+def test_app_5xx_and_4xx_are_sent_and_release_the_key_2xx_commits() -> None:
     middleware, inner, _ = wrapped(Inner(status=503, body=b"busy\n"), path="/webhooks/in")
     request = signed()
     response = send(middleware, request)
     assert (response.status, response.body) == (503, b"busy\n")
     inner.status = 400
-    assert send(middleware, request).status == 400
+    assert send(middleware, request).status == 400  # not processed: released
+    inner.status = 201
+    assert send(middleware, request).status == 201
     assert send(middleware, request).status == 200  # processed: a duplicate now
-    assert len(inner.calls) == 2
+    assert len(inner.calls) == 3
 
 
 def test_app_with_an_incomplete_response_is_a_failure() -> None:

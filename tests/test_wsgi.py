@@ -724,13 +724,15 @@ def test_app_5xx_releases_the_key_and_the_sender_gets_it() -> None:
     assert len(inner.calls) == 2
 
 
-def test_app_4xx_counts_as_processed() -> None:
+def test_app_4xx_releases_the_key_and_the_retry_reaches_the_app() -> None:
     inner = Inner(status="422 Unprocessable Entity", body=b"no\n")
     middleware, inner, _ = wrapped(inner, path="/webhooks/in")
     request = signed()
     assert run_wsgi(middleware, make_environ(request)).status == 422
-    assert run_wsgi(middleware, make_environ(request)).status == 200  # a duplicate now
-    assert len(inner.calls) == 1
+    inner.status = "200 OK"
+    assert run_wsgi(middleware, make_environ(request)).status == 200  # the retry ran the app
+    assert run_wsgi(middleware, make_environ(request)).body == b""  # a duplicate now
+    assert len(inner.calls) == 2
 
 
 def test_other_listeners_failing_releases_the_key_even_if_the_app_succeeded() -> None:

@@ -17,9 +17,11 @@ reading; a body without one is streamed up to the limit), build the
 in a worker thread, and with ``Receiver(time_budget=...)`` slow listeners
 finish in the background after a 202. A client that disconnects mid-body
 (``http.disconnect``) gets nothing dispatched and no response: there is no one
-left to answer. Refusals are short fixed texts (400, 405 with ``Allow``, 413);
-an unexpected error inside the adapter answers 500, so the sender retries, and
-is logged.
+left to answer. Refusals are short fixed texts (400, 405 with ``Allow``, 413),
+and each fires ``webhook.rejected`` (a :class:`~webhookverify.Rejection`
+without a request) on the receiver's bus; an unexpected error inside the
+adapter answers 500, so the sender retries, and is logged. A client gone
+before the answer is written is logged as such: nothing was answered.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ from ._http import (
     Refused,
     Reply,
     forwarded_origin,
-    log_refused,
     middleware_settings,
     parse_content_length,
     parse_headers,
@@ -52,7 +53,8 @@ from ._http import (
     whole_body,
 )
 from ._paths import scope_paths
-from .errors import ConfigurationError, InvalidRequest, MissingDelivery
+from ._replies import ACCEPTED, app_answer_stands, arefuse
+from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest, MissingDelivery
 from .events import RECEIVED
 from .request import WebhookRequest, _checked_request
 
@@ -233,16 +235,52 @@ def _encoded(headers: tuple[tuple[str, str], ...], length: int) -> tuple[tuple[b
     return (*encoded, (b"content-length", b"%d" % length))
 
 
-async def _respond(send: Send, status: int, headers: Iterable[Any], body: bytes) -> None:
-    """Write one response: its start, then its whole body."""
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _respond(
+    send: Send, status: int, headers: Iterable[Any], body: bytes, reason: str
+) -> None:
+    """Write one response: its start, then its whole body.
+
+    A ``send`` that fails is logged for what it is, never as an answer sent:
+    after the request was handled (as ``reason`` says) there is nothing else
+    to answer with.
+    """
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    except OSError as exc:  # ASGI HTTP 2.4: send() on a closed connection raises OSError
+        logger.warning(
+            "the client went away before the answer (%d, %s) was written; nothing was answered: %r",
+            status,
+            reason,
+            exc,
+            extra={"webhookverify": {"reason": "client_gone", "status": status, "outcome": reason}},
+        )
+    except Exception:
+        logger.exception(
+            "the server refused the answer (%d, %s); nothing more can be sent", status, reason
+        )
 
 
-async def _reply(send: Send, reply: Reply | Outcome) -> None:
+async def _reply(send: Send, reply: Reply | Outcome, reason: str) -> None:
     """Write a :class:`Reply` or the receiver's :class:`~webhookverify.Outcome`."""
     body = reply.body
-    await _respond(send, reply.status, _encoded(reply.headers, len(body)), body)
+    await _respond(send, reply.status, _encoded(reply.headers, len(body)), body, reason)
+
+
+async def _refuse(receiver: Receiver, refused: Refused, scope: Scope) -> Reply:
+    """Log the adapter's refusal and fire ``webhook.rejected``; the reply to write."""
+    client = scope.get("client")
+    try:
+        path: str | None = _path(scope)
+    except Exception:  # noqa: BLE001 - a scope whose path is not text: say nothing of it
+        path = None
+    return await arefuse(
+        receiver.bus,
+        refused,
+        method=scope.get("method"),
+        path=path,
+        remote_addr=client[0] if client else None,
+    )
 
 
 async def _other_scope(scope: Scope, receive: Receive, send: Send) -> None:
@@ -319,36 +357,28 @@ class WebhookApp:
             await _other_scope(scope, receive, send)
             return
         received_at = time.time()
-        started = False  # once a response has begun, an error cannot replace it
         try:
             try:
                 request = await _read_request(self.options, scope, receive, received_at)
             except Refused as refused:
-                log_refused(refused, (scope.get("client") or (None,))[0])
-                reply: Reply | Outcome = refused.reply
+                reply: Reply | Outcome = await _refuse(self.receiver, refused, scope)
+                reason = refused.reason
             else:
                 if request is None:
                     return
                 reply = await self.receiver.areceive(request)
-            body = reply.body
-            headers = _encoded(reply.headers, len(body))
-            started = True
-            await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+                reason = reply.reason
         except Exception:
             logger.exception("the ASGI webhook endpoint failed; answering 500 for a retry")
-            if not started:
-                await _reply(send, INTERNAL_ERROR)
+            reply, reason = INTERNAL_ERROR, "adapter_failed"
+        body = reply.body
+        await _respond(send, reply.status, _encoded(reply.headers, len(body)), body, reason)
 
     def __repr__(self) -> str:
         return f"asgi.WebhookApp({self.receiver!r})"
 
 
 # -- the middleware --------------------------------------------------------------------
-
-
-class _AppFailed(Exception):
-    """The wrapped app answered 5xx: the delivery was not processed."""
 
 
 @dataclass(slots=True)
@@ -422,17 +452,19 @@ class WebhookMiddleware:
     messages through, and with the :class:`~webhookverify.Delivery` at
     ``scope["state"]["webhookverify.delivery"]`` (see :func:`get_delivery`; the
     scope and its ``state`` are copies, the caller's dicts are not changed).
-    So the delivery key is committed only once ``app`` has finished: if
-    ``app`` raises or answers 5xx, the key is released and the sender gets a
-    5xx and retries, and the retry is processed rather than taken for a
-    replay. The app's response is buffered and sent once the key is
-    committed; a 4xx from the app counts as processed. With
-    ``Receiver(time_budget=...)``, an app still running at the budget gets
-    the sender a 202; its response is then discarded, and its failure
-    releases the key for the retry.
+    So the delivery key is committed only once ``app`` has answered 2xx. Any
+    other answer (a validation error, a 403, a redirect, a 5xx) declines the
+    delivery: the key is released, the status is logged at warning level, and
+    the sender gets the app's answer and retries, and the retry reaches
+    ``app`` again rather than being taken for a replay; so does a raise (the
+    sender gets 500). The app's response is buffered and sent once the key is
+    settled. With ``Receiver(time_budget=...)``, an app still running at the
+    budget gets the sender a 202; its response is then discarded, and a
+    failure or non-2xx releases the key for the retry.
 
     What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
-    400/405/413), which the middleware answers itself; duplicates of a
+    400/405/413/431, which fire ``webhook.rejected`` as well), which the
+    middleware answers itself; duplicates of a
     processed delivery, acknowledged with the receiver's 200 without calling
     ``app`` again; and requests whose client disconnected mid-body.
 
@@ -489,14 +521,11 @@ class WebhookMiddleware:
             await self.app(scope, receive, send)
             return
         received_at = time.time()
-        started = False  # once a response has begun, an error cannot replace it
         try:
             try:
                 request = await _read_request(self.options, scope, receive, received_at)
             except Refused as refused:
-                log_refused(refused, (scope.get("client") or (None,))[0])
-                started = True
-                await _reply(send, refused.reply)
+                await _reply(send, await _refuse(self.receiver, refused, scope), refused.reason)
                 return
             if request is None:
                 return
@@ -506,29 +535,26 @@ class WebhookMiddleware:
                 outcome = await self.receiver.areceive(request)
             finally:
                 _CURRENT.reset(token)
-            response = context.response
+            app = context.response
             if (
-                response is not None
-                and response.status is not None
-                and (
-                    outcome.reason == "accepted"
-                    or (outcome.reason == "listener_failed" and response.status >= 500)
-                )
+                app is not None
+                and app.status is not None
+                and app_answer_stands(outcome.reason, app.status)
             ):
-                started = True
-                await _respond(send, response.status, response.headers, b"".join(response.chunks))
+                body = b"".join(app.chunks)
+                await _respond(send, app.status, app.headers, body, outcome.reason)
                 return
-            if outcome.reason == "accepted":
+            if outcome.reason in ACCEPTED:
                 logger.error(
                     "a delivery was accepted but the wrapped app was not called; was the "
                     "middleware's listener unbound from receiver.bus?"
                 )
-            started = True
-            await _reply(send, outcome)
+            reply: Reply | Outcome = outcome
+            reason = outcome.reason
         except Exception:
             logger.exception("the ASGI webhook middleware failed; answering 500 for a retry")
-            if not started:
-                await _reply(send, INTERNAL_ERROR)
+            reply, reason = INTERNAL_ERROR, "adapter_failed"
+        await _reply(send, reply, reason)
 
     async def _dispatch(self, delivery: Delivery) -> None:
         """The listener: run the wrapped app for this middleware's own request."""
@@ -547,10 +573,12 @@ class WebhookMiddleware:
         if capture.status is None or not capture.complete:
             raise RuntimeError("the wrapped ASGI app returned without a complete response")
         context.response = capture
-        if capture.status >= 500:
-            raise _AppFailed(
-                f"the wrapped app answered {capture.status}; the delivery key is released so "
-                "the sender's retry is processed"
+        if not 200 <= capture.status < 300:
+            # Only a 2xx means the app processed the delivery: a 4xx committed
+            # would turn the sender's retry into an empty 200 that never
+            # reaches the app.
+            raise DeliveryDeclined(
+                f"the wrapped app answered {capture.status}", status=capture.status
             )
 
     def __repr__(self) -> str:

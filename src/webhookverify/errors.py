@@ -20,6 +20,7 @@ __all__ = [
     "AmbiguousMatch",
     "BodyTooLarge",
     "ConfigurationError",
+    "DeliveryDeclined",
     "DuplicateHeader",
     "InvalidRequest",
     "MalformedBody",
@@ -63,6 +64,27 @@ class PayloadError(WebhookError, ValueError):
 
 class ReplayStoreUnavailable(WebhookError):
     """The replay store could not be reached; the receiver fails closed (503)."""
+
+
+class DeliveryDeclined(WebhookError):
+    """A listener did not process a verified delivery, and did not crash either.
+
+    Raise it from a listener of ``webhook.received`` to have the sender retry
+    later: the receiver releases the delivery key (so the retry is processed,
+    not taken for a replay), answers 500, and logs the decline at warning
+    level, without a traceback. The middlewares raise it when the wrapped app
+    answers anything but 2xx, and then send the app's own answer.
+
+    Attributes:
+        reason: ``"declined"``.
+        status: the HTTP status the wrapped app answered, if there was one.
+    """
+
+    reason: ClassVar[str] = "declined"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class VerificationError(WebhookError):

@@ -13,32 +13,35 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
    ``webhook.duplicate`` fires); in flight → 409 with ``Retry-After``; store
    unreachable → 503 with ``Retry-After`` (fail closed);
 4. ``webhook.received`` fires with the :class:`Delivery`: every listener
-   succeeded → the key is committed → 200; one raised → the key is released
-   → 500, so the sender's retry is processed and not taken for a replay.
+   succeeded → the key is committed → 200; one raised (or declined, with
+   :class:`~webhookverify.errors.DeliveryDeclined`) → the key is released
+   → 500, so the sender's retry is processed and not taken for a replay. A
+   commit or release that fails is retried before answering; a delivery
+   whose key could still not be committed is answered 200 with the reason
+   ``accepted_uncommitted`` (see docs/security.md, "Delivery semantics").
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from ._settle import asettle, declined_by, settle
+from .delivery import Delivery, Outcome, Rejection
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
     ConfigurationError,
     NoHandlerMatched,
-    PayloadError,
     VerificationError,
 )
 from .events import DUPLICATE, RECEIVED, REJECTED, EventBus
-from .registry import Handler, HandlerRegistry, Match
+from .registry import HandlerRegistry, Match
 from .replay import DEFAULT_LEASE, NO_TIMESTAMP_TTL, MemoryReplayStore, ReserveResult, replay_key
 from .request import WebhookRequest
-from .verifiers._base import Verification
 
 if TYPE_CHECKING:
     from .replay import ReplayStore
@@ -47,9 +50,6 @@ __all__ = ["Delivery", "Outcome", "Receiver", "Rejection"]
 
 logger = logging.getLogger("webhookverify")
 
-# Webhook payloads are shallow (GitHub's deepest are under 10 levels); a body
-# nested deeper than this is an attack on the parser, not a delivery.
-MAX_JSON_DEPTH = 64
 # Senders retry a 409 or 503 after this many seconds at the soonest.
 DEFAULT_RETRY_AFTER = 30
 
@@ -63,128 +63,6 @@ _BODIES = {
     500: b"the delivery could not be processed; retry later\n",
     503: b"webhook receiver temporarily unavailable; retry later\n",
 }
-
-
-class Delivery(NamedTuple):
-    """A verified delivery: the payload of ``webhook.received`` (immutable).
-
-    Attributes:
-        handler: the :class:`Handler` that verified it.
-        user: that handler's user: who the delivery acts for.
-        request: the request, raw body included.
-        verification: what was proved (scheme, key id, timestamp, delivery id).
-        delivery_id: the signed delivery id, if the scheme signs one.
-        received_at: when the request arrived (unix seconds).
-        replay_key: the key the replay guard used, or ``None`` when it was off.
-    """
-
-    handler: Handler
-    request: WebhookRequest
-    verification: Verification
-    replay_key: str | None = None
-
-    @property
-    def user(self) -> str | None:
-        return self.handler.user
-
-    @property
-    def delivery_id(self) -> str | None:
-        return self.verification.delivery_id
-
-    @property
-    def received_at(self) -> float:
-        return self.request.received_at
-
-    @property
-    def body(self) -> bytes:
-        return self.request.body
-
-    def json(self) -> Any:
-        """Parse the raw body as JSON (UTF-8), strictly.
-
-        Raises:
-            PayloadError: not UTF-8, not JSON, ``NaN``/``Infinity``, or nested
-                deeper than ``MAX_JSON_DEPTH``.
-        """
-        try:
-            text = self.request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise PayloadError("the body is not UTF-8 text") from None
-        try:
-            value = json.loads(text, parse_constant=_refuse_constant)
-        except RecursionError:
-            raise PayloadError(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
-        except ValueError as exc:
-            raise PayloadError(f"the body is not valid JSON: {exc}") from None
-        _check_depth(value)
-        return value
-
-    def __repr__(self) -> str:
-        return (
-            f"Delivery(handler={self.handler.name!r}, user={self.user!r}, "
-            f"delivery_id={self.delivery_id!r}, scheme={self.verification.scheme!r}, "
-            f"body={len(self.request.body)} bytes)"
-        )
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _check_depth(value: Any) -> None:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > MAX_JSON_DEPTH:
-            raise PayloadError(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in children)
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """The payload of ``webhook.rejected``: a request that was not dispatched.
-
-    Attributes:
-        request: the request as received.
-        status: the HTTP status it was answered with.
-        reason: the overall reason code (``no_handler_matched``, ``in_flight``, ...).
-        attempts: ``(handler name, reason code)`` for every handler tried.
-        error: the error behind the refusal, if any.
-    """
-
-    request: WebhookRequest
-    status: int
-    reason: str
-    attempts: tuple[tuple[str, str], ...] = ()
-    error: BaseException | None = None
-
-
-class Outcome(NamedTuple):
-    """What to answer: status, headers and body, and the delivery if one was verified.
-
-    ``reason`` is a code for logs and tests (never sent); ``pending`` is set
-    when listeners were still running at a 202 (``Receiver.time_budget``).
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    delivery: Delivery | None = None
-    reason: str = ""
-    rejection: Rejection | None = None
-    pending: Awaitable[BaseException | None] | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"Outcome(status={self.status!r}, reason={self.reason!r}, "
-            f"body={self.body!r}, delivery={self.delivery!r})"
-        )
 
 
 class Receiver:
@@ -301,16 +179,35 @@ class Receiver:
             return self._reject(request, 409, "in_flight", delivery=delivery, retry=True)
         return None
 
-    def _dispatched(self, delivery: Delivery, failure: BaseException | None) -> Outcome:
+    def _dispatched(
+        self, delivery: Delivery, failure: BaseException | None, settled: bool = True
+    ) -> Outcome:
+        """The outcome of a dispatch: its listeners' failure, and whether the key
+        was committed or released (``settled``; a failure to do so is logged)."""
         if failure is None:
-            if logger.isEnabledFor(logging.INFO):
+            reason = "accepted" if settled else "accepted_uncommitted"
+            if settled and logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "delivery dispatched",
-                    extra={"webhookverify": self._fields(delivery, reason="accepted")},
+                    extra={"webhookverify": self._fields(delivery, reason=reason)},
                 )
             status = self.success_status
             body = _BODIES.get(status, b"")
-            return _new(Outcome, (status, _TEXT, body, delivery, "accepted", None, None))
+            return _new(Outcome, (status, _TEXT, body, delivery, reason, None, None))
+        declined = declined_by(failure)
+        if declined is not None:
+            logger.warning(
+                "the delivery was declined (%s); its key was released so the sender's retry "
+                "is processed",
+                declined,
+                extra={
+                    "webhookverify": {
+                        **self._fields(delivery, reason="declined"),
+                        "status": declined.status,
+                    }
+                },
+            )
+            return Outcome(500, _TEXT, _BODIES[500], delivery, "declined")
         logger.error(
             "a listener of webhook.received failed; answering 500 so the sender retries",
             exc_info=failure,
@@ -344,7 +241,10 @@ class Receiver:
                 },
             )
         headers = _TEXT + ((("Retry-After", str(self.retry_after)),) if retry else ())
-        rejection = Rejection(request, status, reason, attempts, error)
+        path = urllib.parse.urlsplit(request.url).path
+        rejection = Rejection(
+            request, status, reason, attempts, error, request.method, path, request.remote_addr
+        )
         return Outcome(status, headers, _BODIES[status], delivery, reason, rejection)
 
     def _notify(self, event: str, payload: object) -> None:
@@ -394,30 +294,25 @@ class Receiver:
         try:
             self.bus.trigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            self._settle(key, exc)
-            return self._dispatched(delivery, exc)
+            return self._dispatched(delivery, exc, self._settle(delivery, exc))
         except BaseException:
-            self._settle(key, KeyboardInterrupt())
+            self._settle(delivery, KeyboardInterrupt())
             raise
-        self._settle(key, None)
-        return self._dispatched(delivery, None)
+        return self._dispatched(delivery, None, self._settle(delivery, None))
 
-    def _settle(self, key: str | None, failure: BaseException | None) -> None:
+    def _settle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+        """Commit (no failure) or release the delivery's key, retried; whether it was done."""
+        key = delivery.replay_key
         if key is None:
-            return
-        try:
-            if failure is None:
-                self.replay_store.commit(key)
-            else:
-                self.replay_store.release(key)
-        except Exception:
-            logger.exception(
-                "replay store failed to %s a delivery key; %s",
-                "commit" if failure is None else "release",
-                "a replay of it may be dispatched again"
-                if failure is None
-                else "the sender's retry waits for the lease to end",
-            )
+            return True
+        store = self.replay_store
+        step = store.commit if failure is None else store.release
+        return settle(
+            lambda: step(key),
+            commit=failure is None,
+            lease=self.lease,
+            fields=lambda: self._fields(delivery, reason="settle"),
+        )
 
     # -- async ---------------------------------------------------------------------
 
@@ -453,12 +348,12 @@ class Receiver:
                     await self._anotify(DUPLICATE, delivery)
                 return early
         if self.time_budget is None:
-            return self._dispatched(delivery, await self._adispatch(delivery, key))
+            return self._dispatched(delivery, *await self._adispatch(delivery))
         asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery, key))
+        task = asyncio.ensure_future(self._adispatch(delivery))
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
-            return self._dispatched(delivery, task.result())
+            return self._dispatched(delivery, *task.result())
         _BACKGROUND.add(task)
         task.add_done_callback(_finished_late(delivery))
         logger.info(
@@ -467,21 +362,17 @@ class Receiver:
         )
         return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
 
-    async def _adispatch(self, delivery: Delivery, key: str | None) -> BaseException | None:
-        """Fire ``webhook.received``, then settle the key; return the failure, if any."""
+    async def _adispatch(self, delivery: Delivery) -> tuple[BaseException | None, bool]:
+        """Fire ``webhook.received``, then settle the key; return the failure, if
+        any, and whether the key was committed or released."""
         try:
             await self.bus.atrigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            if key is not None:
-                await self._asettle(key, exc)
-            return exc
+            return exc, await self._asettle(delivery, exc)
         except BaseException:
-            if key is not None:
-                await _asyncio().shield(self._asettle(key, KeyboardInterrupt()))
+            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
             raise
-        if key is not None:
-            await self._asettle(key, None)
-        return None
+        return None, await self._asettle(delivery, None)
 
     async def _store_call(self, name: str, *args: Any) -> Any:
         method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
@@ -489,14 +380,18 @@ class Receiver:
             return await method(*args)
         return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
-    async def _asettle(self, key: str, failure: BaseException | None) -> None:
-        try:
-            await self._store_call("commit" if failure is None else "release", key)
-        except Exception:
-            logger.exception(
-                "replay store failed to %s a delivery key",
-                "commit" if failure is None else "release",
-            )
+    async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
+        key = delivery.replay_key
+        if key is None:
+            return True
+        name = "commit" if failure is None else "release"
+        return await asettle(
+            lambda: self._store_call(name, key),
+            commit=failure is None,
+            lease=self.lease,
+            fields=lambda: self._fields(delivery, reason="settle"),
+        )
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
@@ -531,17 +426,20 @@ def _finished_late(delivery: Delivery) -> Callable[[Any], None]:
         if task.cancelled():
             logger.error("listeners cancelled after a 202 for %r", delivery)
             return
-        failure = task.exception() or task.result()
+        failure = task.exception() or task.result()[0]
         if failure is not None:
-            logger.error(
-                "a listener failed after the 202 was sent; the delivery key was released so a "
+            declined = declined_by(failure)
+            logger.log(
+                logging.ERROR if declined is None else logging.WARNING,
+                "a listener %s after the 202 was sent; the delivery key was released so a "
                 "redelivery is processed",
-                exc_info=failure,
+                "failed" if declined is None else f"declined ({declined})",
+                exc_info=failure if declined is None else None,
                 extra={
                     "webhookverify": {
                         "handler": delivery.handler.name,
                         "delivery_id": delivery.delivery_id,
-                        "reason": "listener_failed_late",
+                        "reason": "listener_failed_late" if declined is None else "declined_late",
                     }
                 },
             )

@@ -84,7 +84,9 @@ class ReplayStore(Protocol):
     key that is neither in flight nor done. A reserved key expires after
     ``lease`` seconds unless committed; a committed key expires ``ttl``
     seconds after the commit. Any method may raise
-    :class:`~webhookverify.ReplayStoreUnavailable`.
+    :class:`~webhookverify.ReplayStoreUnavailable`. The receiver calls
+    ``commit`` or ``release`` again when it raised (a few times, within the
+    request), so both must be idempotent.
     """
 
     def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult: ...

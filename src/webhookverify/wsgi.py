@@ -17,9 +17,10 @@ arrived, who sent it) and run :meth:`Receiver.receive
 as is. A request the adapter cannot take is answered with a short fixed text:
 400 (invalid or ambiguous Content-Length, a body shorter than announced, a
 malformed header or Host), 405 (with ``Allow``), 411 (a chunked body on a
-server that does not mark its input as terminated, see below), 413. An
-unexpected error inside the adapter answers 500, so the sender retries, and is
-logged.
+server that does not mark its input as terminated, see below), 413; each
+also fires ``webhook.rejected`` (a :class:`~webhookverify.Rejection` without
+a request) on the receiver's bus. An unexpected error inside the adapter
+answers 500, so the sender retries, and is logged.
 
 A body without Content-Length is read up to the limit when the server sets
 ``wsgi.input_terminated`` (gunicorn, waitress and werkzeug do); otherwise the
@@ -57,7 +58,6 @@ from ._http import (
     Reply,
     build_request,
     forwarded_origin,
-    log_refused,
     middleware_settings,
     parse_content_length,
     quote_path,
@@ -65,7 +65,8 @@ from ._http import (
     status_line,
 )
 from ._paths import environ_paths
-from .errors import ConfigurationError, InvalidRequest, MissingDelivery
+from ._replies import ACCEPTED, app_answer_stands, refuse
+from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest, MissingDelivery
 from .events import RECEIVED
 from .request import Headers, WebhookRequest
 
@@ -325,6 +326,17 @@ def _read_request(
     return build_request(method, url, headers, body, received_at, remote_addr)
 
 
+def _refuse(receiver: Receiver, refused: Refused, environ: WSGIEnvironment, method: str) -> Reply:
+    """Log the adapter's refusal and fire ``webhook.rejected``; the reply to write."""
+    try:
+        path: str | None = _path(environ)
+    except Exception:  # noqa: BLE001 - a path that is not latin-1 text, or not text at all
+        path = None
+    return refuse(
+        receiver.bus, refused, method=method, path=path, remote_addr=environ.get("REMOTE_ADDR")
+    )
+
+
 def _write(reply: Reply, start_response: StartResponse) -> list[bytes]:
     start_response(
         status_line(reply.status), [*reply.headers, ("Content-Length", str(len(reply.body)))]
@@ -390,8 +402,7 @@ class WebhookApp:
             try:
                 request = _read_request(self.options, environ, method, received_at)
             except Refused as refused:
-                log_refused(refused, environ.get("REMOTE_ADDR"))
-                return _write(refused.reply, start_response)
+                return _write(_refuse(self.receiver, refused, environ, method), start_response)
             outcome = self.receiver.receive(request)
             reply = Reply(outcome.status, outcome.headers, outcome.body)
         except Exception:
@@ -406,10 +417,6 @@ class WebhookApp:
 
 
 # -- the middleware --------------------------------------------------------------------
-
-
-class _AppFailed(Exception):
-    """The wrapped app answered 5xx: the delivery was not processed."""
 
 
 @dataclass(slots=True)
@@ -478,16 +485,19 @@ class WebhookMiddleware:
     bytes in a fresh ``wsgi.input`` (and a matching ``CONTENT_LENGTH``) and the
     :class:`~webhookverify.Delivery` at ``environ["webhookverify.delivery"]``
     (see :func:`get_delivery`). So the delivery key is committed only once
-    ``app`` has finished: if ``app`` raises or answers 5xx, the key is released
-    and the sender gets a 5xx and retries, and the retry is processed rather
-    than taken for a replay. Nothing a sender delivered is lost because the
-    app failed. The app's response (buffered) is what the sender gets; a 4xx
-    from the app counts as processed.
+    ``app`` has answered 2xx. Any other answer (a validation error, a CSRF
+    403, a redirect, a 5xx) declines the delivery: the key is released, the
+    status is logged at warning level, and the sender gets the app's answer
+    and retries, and the retry reaches ``app`` again rather than being taken
+    for a replay; so does a raise (the sender gets 500). Nothing a sender
+    delivered is lost because the app refused or failed. The app's response
+    is buffered and is what the sender gets.
 
     What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
-    400/405/411/413), which the middleware answers itself; and duplicates of
-    a processed delivery, which are acknowledged (the receiver's 200, empty
-    body) without calling ``app`` again.
+    400/405/411/413/431, which fire ``webhook.rejected`` as well), which the
+    middleware answers itself; and duplicates of a processed delivery, which
+    are acknowledged (the receiver's 200, empty body) without calling ``app``
+    again.
 
     Args:
         app: the WSGI app to protect.
@@ -544,8 +554,7 @@ class WebhookMiddleware:
             try:
                 request = _read_request(self.options, environ, method, received_at)
             except Refused as refused:
-                log_refused(refused, environ.get("REMOTE_ADDR"))
-                return _write(refused.reply, start_response)
+                return _write(_refuse(self.receiver, refused, environ, method), start_response)
             context = _Context(self, environ, request)
             token = _CURRENT.set(context)
             try:
@@ -553,13 +562,10 @@ class WebhookMiddleware:
             finally:
                 _CURRENT.reset(token)
             response = context.response
-            if response is not None and (
-                outcome.reason == "accepted"
-                or (outcome.reason == "listener_failed" and response.status >= 500)
-            ):
+            if response is not None and app_answer_stands(outcome.reason, response.status):
                 start_response(response.status_line, response.headers)
                 return [response.body]
-            if outcome.reason == "accepted":
+            if outcome.reason in ACCEPTED:
                 logger.error(
                     "a delivery was accepted but the wrapped app was not called; was the "
                     "middleware's listener unbound from receiver.bus?"
@@ -584,10 +590,12 @@ class WebhookMiddleware:
         environ["wsgi.input_terminated"] = True
         environ[DELIVERY_KEY] = delivery
         context.response = response = _call_app(self.app, environ)
-        if response.status >= 500:
-            raise _AppFailed(
-                f"the wrapped app answered {response.status}; the delivery key is released so "
-                "the sender's retry is processed"
+        if not 200 <= response.status < 300:
+            # Only a 2xx means the app processed the delivery: a 4xx (Django's
+            # CSRF 403, a validation error) committed would turn the sender's
+            # retry into an empty 200 that never reaches the app.
+            raise DeliveryDeclined(
+                f"the wrapped app answered {response.status_line}", status=response.status
             )
 
     def __repr__(self) -> str:
