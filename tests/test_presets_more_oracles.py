@@ -86,13 +86,32 @@ BOX_TEXT = st.text(
     alphabet=st.sampled_from([*'ab /\\"{}:\n\t\r\x01\x7f', "\u00e9", "\u4e2d", "\U0001f600"]),
     max_size=80,
 )
+# Box sends JSON: documents as well as raw text, so that both verdicts of the
+# escaped form are reached.
+BOX_BODIES = st.one_of(
+    BOX_TEXT, BOX_TEXT.map(lambda text: json.dumps({"name": text}, ensure_ascii=False))
+)
+
+
+def box_same_document(body: str) -> bool:
+    """Whether the SDK's escaped form of ``body`` is the same JSON value as ``body``."""
+    escaped = box_sdk.escape_unicode(body)
+    if escaped == body:
+        return True
+    try:
+        return bool(json.loads(body) == json.loads(escaped))
+    except ValueError:
+        return False
 
 
 @PROPERTY
-@given(body=BOX_TEXT, primary=SECRETS, secondary=SECRETS, escape=st.booleans())
+@given(body=BOX_BODIES, primary=SECRETS, secondary=SECRETS, escape=st.booleans())
 def test_box_sdk_signature_verifies_here(
     body: str, primary: str, secondary: str, escape: bool
 ) -> None:
+    # What the SDK signed in escaped form is accepted only where that form is
+    # the same JSON document as the body: otherwise the signed text and the
+    # delivered one mean different things ("C:\\new" signed as "C:\\\\new").
     now = int(time.time())
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 30))
     headers = {
@@ -107,9 +126,11 @@ def test_box_sdk_signature_verifies_here(
         body, headers, secondary, escape_body=escape
     )
     request = WebhookRequest(headers=headers, body=body.encode("utf-8"), received_at=now)
+    accepted = not escape or box_same_document(body)
     both = presets.box(secret=primary, secondary_secret=secondary)
-    assert verdict(both, request, now)
-    assert verdict(presets.box(secret="not-" + primary, secondary_secret=secondary), request, now)
+    assert verdict(both, request, now) is accepted
+    other = presets.box(secret="not-" + primary, secondary_secret=secondary)
+    assert verdict(other, request, now) is accepted
     assert not verdict(presets.box(secret="not-" + primary + secondary), request, now)
     assert WebhooksManager.validate_message(body, headers, primary, secondary_key=secondary)
 

@@ -7,6 +7,7 @@ and not a replay, then hand it to your code as an event.
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
+    BodyOverLimit,
     BodyTooLarge,
     ConfigurationError,
     DeliveryDeclined,
@@ -70,6 +71,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "AccessDisabled",
     "AmbiguousMatch",
+    "BodyOverLimit",
     "BodyTooLarge",
     "ConfigurationError",
     "Delivery",

@@ -18,6 +18,7 @@ from typing import ClassVar
 __all__ = [
     "AccessDisabled",
     "AmbiguousMatch",
+    "BodyOverLimit",
     "BodyTooLarge",
     "ConfigurationError",
     "DeliveryDeclined",
@@ -181,6 +182,32 @@ class NoValidKey(VerificationError):
 class MalformedBody(VerificationError):
     reason = "malformed_body"
     default_message = "the body is not in the form the scheme signs"
+
+
+class BodyOverLimit(MalformedBody):
+    """The body holds more parts than a scheme reads before its signature is known.
+
+    Raised while the signed message is still being derived from the body (form
+    fields, multipart parts), before any signature is checked, so that a
+    request with a wrong signature costs little whatever its shape.
+
+    Attributes:
+        limit: the name of the constant that was exceeded (``MAX_FORM_FIELDS``, ...).
+    """
+
+    reason = "body_over_limit"
+    default_message = "the body has more parts than the scheme reads before verifying"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        limit: str,
+        header: str | None = None,
+        handler: str | None = None,
+    ) -> None:
+        super().__init__(message, header=header, handler=handler)
+        self.limit = limit
 
 
 class BodyTooLarge(VerificationError):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, NoReturn, TypeVar, Union, overload
 
-from .errors import InvalidRequest, MalformedBody
+from ._form import parse_form
+from .errors import InvalidRequest
 
 __all__ = ["HeaderInput", "Headers", "WebhookRequest"]
 
@@ -314,18 +314,14 @@ class WebhookRequest:
     def form(self) -> list[tuple[str, str]]:
         """Parse an ``application/x-www-form-urlencoded`` body into ordered pairs.
 
+        Bounded, since schemes that sign form fields decode them before any
+        signature is known to be good (see :func:`webhookverify._form.parse_form`).
+
         Raises:
+            BodyOverLimit: more than ``MAX_FORM_FIELDS`` fields.
             MalformedBody: the body is not valid UTF-8 form data.
         """
-        try:
-            text = self.body.decode("utf-8")
-            if not text:
-                return []
-            return urllib.parse.parse_qsl(
-                text, keep_blank_values=True, strict_parsing=True, errors="strict"
-            )
-        except (UnicodeDecodeError, ValueError):
-            raise MalformedBody("the body is not valid UTF-8 form data") from None
+        return parse_form(self.body)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WebhookRequest):

@@ -15,17 +15,15 @@ import re
 import secrets as _random
 import time
 from collections.abc import Iterable
-from email import policy
-from email.errors import MessageError
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Final
 
+from .._form import parse_form
 from ..errors import MalformedBody, MalformedHeader, MalformedSignature, SignatureMismatch
 from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification, single_header
 from ..verifiers.hmac import HmacVerifier
+from ._multipart import multipart_fields
 
 __all__ = ["MAILGUN_TOLERANCE", "MailgunVerifier"]
 
@@ -79,24 +77,14 @@ def _form_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, object]:
 
 
 def _multipart_fields(content_type: str, body: bytes) -> dict[str, object]:
-    # RFC 7578 multipart/form-data, read with the standard library's MIME parser;
-    # that parser is lenient, so whatever it raises on a hostile body is a
-    # malformed body here.
-    head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    # RFC 7578 multipart/form-data, read with a bounded reader: it runs
+    # before the signature is known to be good (see _multipart).
     pairs: list[tuple[str, str]] = []
-    try:
-        message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-        if not isinstance(message, EmailMessage) or not message.is_multipart():
-            raise MalformedBody("the Mailgun body is not multipart/form-data")
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if isinstance(name, str) and name in _FIELDS:
-                payload = part.get_payload(decode=True)
-                if not isinstance(payload, bytes):
-                    raise MalformedBody(f"the Mailgun form field {name} is not text")
-                pairs.append((name, payload.decode("ascii")))
-    except (MessageError, LookupError, ValueError, IndexError, TypeError, AttributeError):
-        raise MalformedBody("the Mailgun body is not readable multipart/form-data") from None
+    for name, raw in multipart_fields(content_type, body, _FIELDS):
+        try:
+            pairs.append((name, raw.decode("ascii")))
+        except UnicodeDecodeError:
+            raise MalformedBody(f"the Mailgun form field {name} is not text") from None
     return _form_fields(pairs)
 
 
@@ -192,7 +180,7 @@ class MailgunVerifier:
         if media == "application/json":
             fields = _json_fields(request.body)
         elif media == "application/x-www-form-urlencoded":
-            fields = _form_fields(request.form())
+            fields = _form_fields(parse_form(request.body, _FIELDS))
         elif media == "multipart/form-data":
             fields = _multipart_fields(content_type, request.body)
         else:

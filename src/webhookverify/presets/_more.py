@@ -515,7 +515,12 @@ def box(
     ``\\n``/``\\r``/``\\t``/``\\u00XX``, backslashes doubled unless before ``/``),
     since some deliveries are signed that way. This preset does the same, in
     the SDK's order: primary over the raw body, then the escaped body, then the
-    secondary signature likewise.
+    secondary signature likewise; but it accepts the escaped form only when it
+    parses to the same JSON value as the body (escaping doubles backslashes, so
+    a body ``"C:\\new"`` would otherwise verify against Box's ``"C:\\\\new"``
+    and mean a newline), and only for a body with at most 1,024 places and
+    16 KiB to escape (``MAX_ESCAPE_RUNS``, ``MAX_ESCAPED_BYTES``), since it is
+    tried before any signature is known to be good.
 
     Source: Box developer docs "Signature verification"
     (https://developer.box.com/guides/webhooks/v2/signatures-v2/) and

@@ -34,6 +34,7 @@ import urllib.parse
 from collections.abc import Iterable
 
 from ..errors import (
+    BodyOverLimit,
     ConfigurationError,
     DuplicateHeader,
     MalformedBody,
@@ -121,6 +122,8 @@ def _form_tail(request: WebhookRequest) -> bytes:
     # for each value in sorted(set(values)): s += name + value.
     try:
         pairs = request.form()
+    except BodyOverLimit:
+        raise  # form data, but more of it than Twilio posts: the reason stands
     except MalformedBody:
         raise MalformedBody(
             "the body is not form data, and the URL has no bodySHA256 parameter (Twilio signs "
