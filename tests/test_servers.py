@@ -353,3 +353,19 @@ def test_time_budget_answers_202_then_finishes(server: Server, client: httpx.Cli
         time.sleep(0.05)
     [record] = records(server, body)
     assert record["route"] == "/hooks/slow"
+
+
+@pytest.mark.parametrize("fields", [200, 20])
+def test_headers_past_the_limits_answer_431(server: Server, fields: int) -> None:
+    """200 short fields (past the count) or 20 of 4,000 bytes (past 64 KiB):
+    431 before any verification, from the adapter, or from the server where
+    it bounds headers itself (gunicorn's 100 fields, h11's 16 KiB head)."""
+    body = unique()
+    size = 10 if fields == 200 else 4000
+    extra = "".join(f"X-Pad-{i}: {'p' * size}\n" for i in range(fields))
+    head = head_for("/hooks/app", signed_headers(body), extra + f"Content-Length: {len(body)}\n")
+    answer = raw_request(server, head, [body])
+    assert status_of(answer) == 431
+    if server.name in ("uvicorn", "waitress"):  # no bound of their own that low
+        assert answer.endswith(b"\r\n\r\nrequest header fields too large\n")
+    assert never_recorded(server, body, wait=0.2)

@@ -24,6 +24,8 @@ from .request import Headers, WebhookRequest, _checked_request
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "DEFAULT_MAX_HEADER_COUNT",
     "DELIVERY_KEY",
     "READ_CHUNK_SIZE",
     "AdapterOptions",
@@ -39,6 +41,15 @@ logger = logging.getLogger("webhookverify")
 # and Standard Webhooks senders send a few KiB, and a large GitHub push stays
 # well under a megabyte. 1 MiB bounds the memory one request can hold.
 DEFAULT_MAX_BODY_SIZE = 1 << 20
+# Header fields per request: gunicorn's and Apache's default
+# (limit_request_fields, LimitRequestFields). A webhook carries a dozen or two,
+# a few more behind proxies; past this count a request is no webhook.
+DEFAULT_MAX_HEADER_COUNT = 100
+# Bytes of header names and values together (without ": " and CRLF): the
+# most AWS ALB passes (64 KiB), twice nginx's default buffers (4 x 8 KiB) and
+# four times h11's whole request head (16 KiB). httptools sets no bound of
+# its own, so this is what keeps one request's headers from costing more.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 # Bytes asked of a WSGI input per read: one socket buffer's worth, so a read
 # without a Content-Length never holds more than this beyond the limit.
 READ_CHUNK_SIZE = 64 * 1024
@@ -80,6 +91,8 @@ _TEXT = ("Content-Type", "text/plain; charset=utf-8")
 BAD_REQUEST = Reply(400, (_TEXT,), b"malformed request\n")
 LENGTH_REQUIRED = Reply(411, (_TEXT,), b"a Content-Length is required\n")
 TOO_LARGE = Reply(413, (_TEXT,), b"request body too large\n")
+# RFC 6585 §5: Request Header Fields Too Large.
+HEADERS_TOO_LARGE = Reply(431, (_TEXT,), b"request header fields too large\n")
 INTERNAL_ERROR = Reply(500, (_TEXT,), b"the delivery could not be processed; retry later\n")
 
 
@@ -250,6 +263,8 @@ class AdapterOptions:
     trusted: tuple[_Network, ...]
     trust_unix: bool
     proxy_headers: ProxyHeaders
+    max_header_count: int = DEFAULT_MAX_HEADER_COUNT
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     # any proxy trusted at all: without one, forwarded headers are never read
     trusts_proxies: bool = False
     # the URLs built for requests, by what they were built from: an adapter
@@ -274,6 +289,8 @@ class AdapterOptions:
         public_url: str | None,
         trusted_proxies: Iterable[str | _Network | _Address],
         proxy_headers: str,
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> AdapterOptions:
         """Check every setting once, at construction.
 
@@ -286,6 +303,12 @@ class AdapterOptions:
             or max_body_size < 1
         ):
             raise ConfigurationError(f"{owner}(max_body_size=...) must be a positive int (bytes)")
+        for setting, value, unit in (
+            ("max_header_count", max_header_count, "header fields"),
+            ("max_header_bytes", max_header_bytes, "bytes of header names and values"),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{owner}({setting}=...) must be a positive int ({unit})")
         names = parse_methods(owner, "methods", methods)
         if not names:
             raise ConfigurationError(f"{owner}(methods=...) must name at least one method")
@@ -303,6 +326,8 @@ class AdapterOptions:
             trusted=networks,
             trust_unix=trust_unix,
             proxy_headers=proxy_headers,  # type: ignore[arg-type]
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
             trusts_proxies=bool(networks) or trust_unix,
         )
 
@@ -646,42 +671,70 @@ def build_request(
         raise Refused(BAD_REQUEST, "malformed_request") from None
 
 
-# RFC 9110 §5.1 and §5.5, over every field at once: names joined by a space
-# (never part of a token) and values joined by LF (never part of a value);
-# the separators are counted so that no field can hide one of them.
-def parse_headers(pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]) -> Headers:
+def parse_headers(
+    pairs: Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]],
+    *,
+    max_count: int = DEFAULT_MAX_HEADER_COUNT,
+    max_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+) -> Headers:
     """:class:`Headers` from the raw pairs a server gives (ASGI bytes, WSGI latin-1 str).
 
-    Every field is checked as :class:`Headers` checks it, in one pass over
-    all names and one over all values, then the object is built without
-    checking each field again: this runs on every request. ASGI names are
-    looked up as the bytes received, so they are decoded once per distinct
-    sequence of names rather than once per request.
+    The count of fields, then their size (names and values, measured by
+    joining them), are checked against the limits before anything else is
+    done with them; then every field is checked as :class:`Headers` checks it.
 
     Raises:
-        Refused: 400 for a name or value HTTP does not allow (control
+        Refused: 431 (RFC 6585 §5) past ``max_count`` fields or ``max_bytes``
+            bytes; 400 for a name or value HTTP does not allow (control
             characters), or pairs that are not pairs of bytes or of str.
     """
     try:
         items: list[Any] = pairs if type(pairs) is list else list(pairs)  # ASGI: any iterable
     except TypeError:
         raise Refused(BAD_REQUEST, "malformed_header") from None
+    if len(items) > max_count:
+        raise Refused(HEADERS_TOO_LARGE, "too_many_headers")
     if not items:
         return Headers()
     try:
         names, values = zip(*items, strict=True)
-    except (TypeError, ValueError):  # items that are not pairs
-        raise Refused(BAD_REQUEST, "malformed_header") from None
-    try:
-        try:
-            # HTTP/1.1 header bytes are latin-1 by definition (RFC 9110 §5.5)
+        # all bytes (ASGI) or all str (WSGI, PEP 3333), never mixed
+        if type(names[0]) is bytes:
             joined_names: str | bytes = b" ".join(names)
-            joined_values = b"\n".join(values).decode("latin-1")
-        except TypeError:  # WSGI: native strings, latin-1 already (PEP 3333)
-            joined_names = " ".join(names)
-            joined_values = "\n".join(values)
-        return Headers.from_joined(joined_names, joined_values, len(names))
-    except (TypeError, InvalidRequest):
+            joined_values: str | bytes = b"\n".join(values)
+        else:
+            joined_names, joined_values = " ".join(names), "\n".join(values)
+    except (TypeError, ValueError):  # not pairs, or mixed types
+        raise Refused(BAD_REQUEST, "malformed_header") from None
+    return parse_joined(
+        joined_names, joined_values, len(items), max_count=max_count, max_bytes=max_bytes
+    )
+
+
+def parse_joined(
+    joined_names: str | bytes,
+    joined_values: str | bytes,
+    count: int,
+    *,
+    max_count: int = DEFAULT_MAX_HEADER_COUNT,
+    max_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+) -> Headers:
+    """:class:`Headers` from ``count`` names joined by spaces and values joined
+    by LF, as :func:`parse_headers` joins them: the count and the size are
+    checked against the limits first.
+
+    Raises:
+        Refused: 431 past ``max_count`` fields or ``max_bytes`` bytes (the
+            separators not counted); 400 for a name or value HTTP does not
+            allow, or counts that do not agree.
+    """
+    if count > max_count:
+        raise Refused(HEADERS_TOO_LARGE, "too_many_headers")
+    if len(joined_names) + len(joined_values) - 2 * (count - 1) > max_bytes:
+        raise Refused(HEADERS_TOO_LARGE, "headers_too_large")
+    try:
+        return Headers.from_joined(joined_names, joined_values, count)
+    except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_header") from None
 
 

@@ -17,11 +17,12 @@ reading; a body without one is streamed up to the limit), build the
 in a worker thread, and with ``Receiver(time_budget=...)`` slow listeners
 finish in the background after a 202. A client that disconnects mid-body
 (``http.disconnect``) gets nothing dispatched and no response: there is no one
-left to answer. Refusals are short fixed texts (400, 405 with ``Allow``, 413),
-and each fires ``webhook.rejected`` (a :class:`~webhookverify.Rejection`
-without a request) on the receiver's bus; an unexpected error inside the
-adapter answers 500, so the sender retries, and is logged. A client gone
-before the answer is written is logged as such: nothing was answered.
+left to answer. Refusals are short fixed texts (400, 405 with ``Allow``, 413,
+431 past the header limits), and each fires ``webhook.rejected`` (a
+:class:`~webhookverify.Rejection` without a request) on the receiver's bus;
+an unexpected error inside the adapter answers 500, so the sender retries, and
+is logged. A client gone before the answer is written is logged as such:
+nothing was answered.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from ._http import (
     BAD_REQUEST,
     DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADER_COUNT,
     DELIVERY_KEY,
     INTERNAL_ERROR,
     AdapterOptions,
@@ -177,8 +180,12 @@ async def _read_request(
     method: str = scope.get("method", "GET")
     if method not in options.methods:
         raise options.method_refused()
-    headers = parse_headers(scope.get("headers", ()))
-    index = headers._index
+    headers = parse_headers(
+        scope.get("headers", ()),
+        max_count=options.max_header_count,
+        max_bytes=options.max_header_bytes,
+    )
+    index = headers.by_name
     limit = options.max_body_size
     length = parse_content_length(index.get("content-length", ()), limit)
     client = scope.get("client")
@@ -326,6 +333,10 @@ class WebhookApp:
             (``["10.0.0.0/8", "127.0.0.1"]``; ``"unix"`` for a Unix socket).
             Empty by default: forwarded headers are then ignored.
         proxy_headers: ``"x-forwarded"`` (default) or ``"forwarded"`` (RFC 7239).
+        max_header_count: the most header fields accepted (default 100, as
+            gunicorn); more are answered 431 before any is parsed.
+        max_header_bytes: the most bytes of header names and values
+            together (default 64 KiB); more are answered 431.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.
@@ -340,6 +351,8 @@ class WebhookApp:
         public_url: str | None = None,
         trusted_proxies: Iterable[Any] = (),
         proxy_headers: ProxyHeaders = "x-forwarded",
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> None:
         _check_receiver("WebhookApp", receiver)
         self.receiver = receiver
@@ -350,6 +363,8 @@ class WebhookApp:
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -474,7 +489,8 @@ class WebhookMiddleware:
         path / paths: the webhook path, or several (default ``"/webhooks"``).
         passthrough_methods: methods that reach ``app`` unverified on the
             webhook paths (default none: they get 405).
-        max_body_size, methods, public_url, trusted_proxies, proxy_headers:
+        max_body_size, methods, public_url, trusted_proxies, proxy_headers,
+        max_header_count, max_header_bytes:
             as for :class:`WebhookApp`.
 
     Raises:
@@ -494,6 +510,8 @@ class WebhookMiddleware:
         public_url: str | None = None,
         trusted_proxies: Iterable[Any] = (),
         proxy_headers: ProxyHeaders = "x-forwarded",
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("WebhookMiddleware(app=...) must be an ASGI app")
@@ -509,6 +527,8 @@ class WebhookMiddleware:
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
         )
         receiver.bus.bind(RECEIVED, self._dispatch)
 

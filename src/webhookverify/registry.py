@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -169,10 +169,10 @@ class _Snapshot:
             single = (firsts[0][0], (firsts[0][1][0],))
         return cls(handlers, frozen, firsts, tuple(always), single)
 
-    def candidates(self, present: dict[str, Any]) -> Sequence[_Entry]:
+    def candidates(self, present: Mapping[str, Any]) -> Sequence[_Entry]:
         """The entries whose required headers are all in ``present``, in registry order.
 
-        ``present`` is a request's header index (lower-cased names). The
+        ``present`` is a request's ``Headers.by_name`` (lower-cased names). The
         smaller of the two is walked: the registry's first headers when it
         has few (the usual case), the request's headers when it has many.
         """
@@ -295,7 +295,7 @@ class HandlerRegistry:
 
     def candidates(self, request: WebhookRequest) -> list[Handler]:
         """The enabled handlers whose required headers are all present, in order."""
-        return [entry[1] for entry in self._snapshot.candidates(request.headers._index)]
+        return [entry[1] for entry in self._snapshot.candidates(request.headers.by_name)]
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """Return the first enabled handler that verifies ``request``.
@@ -312,7 +312,7 @@ class HandlerRegistry:
         attempts: list[tuple[str, str]] = []
         errors: list[VerificationError] = []
         found: Match | None = None
-        for _, handler, _ in snapshot.candidates(request.headers._index):
+        for _, handler, _ in snapshot.candidates(request.headers.by_name):
             try:
                 verification = handler.verifier.verify(request, now)
             except VerificationError as exc:

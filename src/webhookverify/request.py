@@ -1,4 +1,4 @@
-"""The sans-IO request model: :class:`Headers` and :class:`WebhookRequest`.
+"""The sans-IO request model: :class:`WebhookRequest` (with :class:`Headers`, from headers.py).
 
 A request is plain data: what the HTTP server received, with the body as the
 exact bytes that arrived. Nothing here reads a socket or a clock other than
@@ -9,229 +9,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, NoReturn, TypeVar, Union, overload
+from typing import Any
 
 from ._form import parse_form
 from .errors import InvalidRequest
+from .headers import HeaderInput, Headers
 
 __all__ = ["HeaderInput", "Headers", "WebhookRequest"]
 
-_T = TypeVar("_T")
-
-# RFC 9110 §5.1: a field name is a token.
-_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# RFC 9110 §5.5: field values are visible characters, SP, HTAB and obs-text;
-# CR, LF, NUL and the other controls are never allowed.
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-
-HeaderInput = Union[
-    "Headers",
-    Mapping[str, str],
-    Mapping[bytes, bytes],
-    Iterable[tuple[str, str]],
-    Iterable[tuple[bytes, bytes]],
-]
-
-
-def _as_text(value: str | bytes, what: str) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        # HTTP/1.1 header bytes are latin-1 by definition (RFC 9110 §5.5).
-        return bytes(value).decode("latin-1")
-    if isinstance(value, str):
-        return value
-    raise InvalidRequest(f"a header {what} must be str or bytes, not {type(value).__name__}")
-
-
-# Every name and every value checked in one regex pass each: names joined by
-# spaces and values by LF, characters neither may contain (RFC 9110 §5.1, §5.5).
-_NAMES = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: [!#$%&'*+\-.^_`|~0-9A-Za-z]+)*")
-_VALUES = re.compile(r"[\t\x20-\x7e\x80-\xff]*(?:\n[\t\x20-\x7e\x80-\xff]*)*")
-# How many distinct header-name sequences are remembered. A sender sends the
-# same headers in the same order on every delivery, so a few shapes cover the
-# traffic; past the bound, new shapes are checked but not remembered.
-_MAX_SHAPES = 256
-
-
-class _Shape(NamedTuple):
-    names: tuple[str, ...]
-    keys: tuple[str, ...]  # lower-cased
-    unique: bool  # no name repeats
-
-
-# joined names (str, or latin-1 bytes as ASGI servers give them) -> checked shape
-_shapes: dict[str | bytes, _Shape] = {}
-
-
-def _shape(joined_names: str | bytes, count: int) -> _Shape | None:
-    """The checked names of one header sequence (``None``: not valid field names)."""
-    shape = _shapes.get(joined_names)
-    if shape is None:
-        text = joined_names.decode("latin-1") if isinstance(joined_names, bytes) else joined_names
-        if not _NAMES.fullmatch(text) or text.count(" ") != count - 1:
-            return None
-        names = text.split(" ")
-        keys = text.lower().split(" ")
-        unique = len(set(keys)) == count
-        shape = _Shape(tuple(names), tuple(keys), unique)
-        if len(_shapes) < _MAX_SHAPES:
-            _shapes[joined_names] = shape
-    elif len(shape.names) != count:
-        return None
-    return shape
-
-
-class Headers(Mapping[str, str]):
-    """Read-only, case-insensitive HTTP headers that keep repeated fields.
-
-    ``headers["X-Name"]`` and :meth:`get` return the first value of a field;
-    :meth:`get_all` returns every value in the order received. Iterating gives
-    each distinct name once, as first spelled. Values must be latin-1 and free
-    of control characters (HTAB excepted), or :class:`InvalidRequest` is raised.
-    """
-
-    # The names as received (a tuple shared by every request with the same
-    # header names), the values in the same order, and the index by
-    # lower-cased name that lookups (and verifiers, on their hot path) use.
-    __slots__ = ("_index", "_names", "_values")
-
-    _names: tuple[str, ...]
-    _values: Sequence[str]
-    _index: dict[str, tuple[str, ...]]
-
-    def __init__(self, headers: HeaderInput | None = None) -> None:
-        if headers is None:
-            self._names, self._values, self._index = (), (), {}
-            return
-        if isinstance(headers, Headers):
-            self._names, self._values = headers._names, headers._values
-            self._index = dict(headers._index)
-            return
-        items: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers
-        names: list[str] = []
-        values: list[str] = []
-        for item in items:
-            try:
-                raw_name, raw_value = item
-            except (TypeError, ValueError):
-                raise InvalidRequest(
-                    "headers must be a mapping or an iterable of (name, value) pairs"
-                ) from None
-            names.append(raw_name if type(raw_name) is str else _as_text(raw_name, "name"))
-            values.append(raw_value if type(raw_value) is str else _as_text(raw_value, "value"))
-        if not names:
-            self._names, self._values, self._index = (), (), {}
-            return
-        try:
-            built = Headers.from_joined(" ".join(names), "\n".join(values), len(names))
-        except InvalidRequest:
-            _explain(names, values)
-        self._names, self._values, self._index = built._names, built._values, built._index
-
-    @classmethod
-    def from_joined(cls, joined_names: str | bytes, joined_values: str, count: int) -> Headers:
-        """Headers from ``count`` names joined by spaces and values joined by LF.
-
-        The fast way in for adapters, which receive the fields all at once.
-        ``joined_names`` may be the latin-1 bytes an ASGI server gives: the
-        names are then decoded once per distinct sequence, not per request.
-
-        Raises:
-            InvalidRequest: a name or value HTTP does not allow, or counts
-                that do not agree.
-        """
-        shape = _shapes.get(joined_names)
-        if shape is None or len(shape.names) != count:
-            shape = _shape(joined_names, count)
-        values = joined_values.split("\n")
-        # Printable ASCII, the usual case, is tested without a regex (isascii
-        # is O(1) on str); anything else (HTAB, obs-text) takes the full check.
-        text = "".join(values)
-        if (
-            shape is None
-            or len(values) != count  # a value held an LF, or the count is wrong
-            or (
-                not (text.isascii() and text.isprintable()) and not _VALUES.fullmatch(joined_values)
-            )
-        ):
-            if count == 0 and not joined_names and not joined_values:
-                return cls()
-            raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
-        headers = cls.__new__(cls)
-        headers._names = shape.names
-        headers._values = values
-        if shape.unique:
-            headers._index = dict(zip(shape.keys, zip(values)))  # noqa: B905 - equal lengths
-        else:
-            index: dict[str, tuple[str, ...]] = {}
-            for key, value in zip(shape.keys, values):  # noqa: B905
-                found = index.get(key)
-                index[key] = (value,) if found is None else (*found, value)
-            headers._index = index
-        return headers
-
-    def __getitem__(self, name: str) -> str:
-        values = self._index.get(name.lower())
-        if not values:
-            raise KeyError(name)
-        return values[0]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
-
-    def __iter__(self) -> Iterator[str]:
-        seen: set[str] = set()
-        for name in self._names:
-            key = name.lower()
-            if key not in seen:
-                seen.add(key)
-                yield name
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    @overload
-    def get(self, name: str, /) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str, /) -> str: ...
-    @overload
-    def get(self, name: str, default: _T, /) -> str | _T: ...
-
-    def get(self, name: str, default: object = None, /) -> object:
-        """Return the first value of ``name``, or ``default`` when absent."""
-        values = self._index.get(name.lower())
-        return values[0] if values else default
-
-    def get_all(self, name: str) -> tuple[str, ...]:
-        """Return every value of ``name`` in the order received (empty if absent)."""
-        return self._index.get(name.lower(), ())
-
-    def raw_items(self) -> tuple[tuple[str, str], ...]:
-        """Return every ``(name, value)`` pair as received, repeats included."""
-        return tuple(zip(self._names, self._values))  # noqa: B905 - equal lengths, checked
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Headers):
-            return self._index == other._index
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.raw_items())
-
-    def __repr__(self) -> str:
-        return f"Headers({list(self.raw_items())!r})"
-
-
-def _explain(names: list[str], values: list[str]) -> NoReturn:
-    """Name the first field that failed the joined check."""
-    for name, value in zip(names, values):  # noqa: B905
-        if not _FIELD_NAME.fullmatch(name):
-            raise InvalidRequest(f"header name {name[:40]!r} is not a valid HTTP field name")
-        if not _FIELD_VALUE.fullmatch(value):
-            raise InvalidRequest(
-                f"header {name!r} has a value with control characters or characters outside latin-1"
-            )
-    raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
+# RFC 9110 §9.1: a method is a token (§5.6.2).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class WebhookRequest:
@@ -363,7 +150,7 @@ def _method(method: object) -> str:
     Raises:
         InvalidRequest: not a str, or not a token.
     """
-    if not isinstance(method, str) or not _FIELD_NAME.fullmatch(method):
+    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
         raise InvalidRequest("method must be an HTTP method token such as 'POST'")
     return method.upper()
 

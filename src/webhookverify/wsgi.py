@@ -17,7 +17,8 @@ arrived, who sent it) and run :meth:`Receiver.receive
 as is. A request the adapter cannot take is answered with a short fixed text:
 400 (invalid or ambiguous Content-Length, a body shorter than announced, a
 malformed header or Host), 405 (with ``Allow``), 411 (a chunked body on a
-server that does not mark its input as terminated, see below), 413; each
+server that does not mark its input as terminated, see below), 413, 431 (more
+header fields or bytes than ``max_header_count`` / ``max_header_bytes``); each
 also fires ``webhook.rejected`` (a :class:`~webhookverify.Rejection` without
 a request) on the receiver's bus. An unexpected error inside the adapter
 answers 500, so the sender retries, and is logged.
@@ -47,7 +48,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ._http import (
     BAD_REQUEST,
     DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADER_COUNT,
     DELIVERY_KEY,
+    HEADERS_TOO_LARGE,
     INTERNAL_ERROR,
     LENGTH_REQUIRED,
     READ_CHUNK_SIZE,
@@ -60,13 +64,14 @@ from ._http import (
     forwarded_origin,
     middleware_settings,
     parse_content_length,
+    parse_joined,
     quote_path,
     request_url,
     status_line,
 )
 from ._paths import environ_paths
 from ._replies import ACCEPTED, app_answer_stands, refuse
-from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest, MissingDelivery
+from .errors import ConfigurationError, DeliveryDeclined, MissingDelivery
 from .events import RECEIVED
 from .request import Headers, WebhookRequest
 
@@ -182,12 +187,19 @@ def _plan(keys: tuple[Any, ...]) -> _EnvironPlan:
     return _EnvironPlan(tuple(found), " ".join(names), getter, cgi)
 
 
-def _headers(environ: WSGIEnvironment) -> Headers:
+def _headers(
+    environ: WSGIEnvironment,
+    *,
+    max_count: int = DEFAULT_MAX_HEADER_COUNT,
+    max_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+) -> Headers:
     """The request's headers: ``HTTP_*`` keys, ``CONTENT_TYPE`` and ``CONTENT_LENGTH``.
 
     Raises:
-        Refused: 400 for a name or value HTTP does not allow, or a value that
-            is not a str.
+        Refused: 431 past ``max_count`` fields or ``max_bytes`` bytes of names
+            and values (the count checked first, before any value is read);
+            400 for a name or value HTTP does not allow, or a value that is
+            not a str.
     """
     keys = tuple(environ)
     plan = _PLANS.get(keys)
@@ -197,14 +209,16 @@ def _headers(environ: WSGIEnvironment) -> Headers:
             _PLANS[keys] = plan
     if not plan.keys:
         return Headers()
+    if len(plan.keys) - len(plan.cgi) > max_count:  # CGI keys may be empty, "absent"
+        raise Refused(HEADERS_TOO_LARGE, "too_many_headers")  # parse_headers counts exactly
     values = plan.values(environ)
     for i in plan.cgi:
         if not values[i]:  # CONTENT_TYPE or CONTENT_LENGTH empty: "absent" (PEP 3333)
-            return _walk(environ)
-    return _joined(plan.joined_names, values)
+            return _walk(environ, max_count, max_bytes)
+    return _joined(plan.joined_names, values, max_count, max_bytes)
 
 
-def _walk(environ: WSGIEnvironment) -> Headers:
+def _walk(environ: WSGIEnvironment, max_count: int, max_bytes: int) -> Headers:
     """The headers found key by key, leaving out an empty CONTENT_TYPE or CONTENT_LENGTH."""
     names: list[str] = []
     values: list[str] = []
@@ -215,14 +229,17 @@ def _walk(environ: WSGIEnvironment) -> Headers:
         if name and (value or key not in _CGI_HEADERS):
             names.append(name)
             values.append(value)
-    return _joined(" ".join(names), values) if names else Headers()
+    return _joined(" ".join(names), values, max_count, max_bytes) if names else Headers()
 
 
-def _joined(joined_names: str, values: Sequence[Any]) -> Headers:
+def _joined(joined_names: str, values: Sequence[Any], max_count: int, max_bytes: int) -> Headers:
     try:
-        return Headers.from_joined(joined_names, "\n".join(values), len(values))
-    except (InvalidRequest, TypeError):  # TypeError: a value that is not a str (PEP 3333)
+        joined_values = "\n".join(values)
+    except TypeError:  # a value that is not a str (PEP 3333)
         raise Refused(BAD_REQUEST, "malformed_header") from None
+    return parse_joined(
+        joined_names, joined_values, len(values), max_count=max_count, max_bytes=max_bytes
+    )
 
 
 def _path(environ: WSGIEnvironment) -> str:
@@ -294,11 +311,13 @@ def _read_request(
     """Build the request, or raise :class:`Refused` with what to answer."""
     options.check_method(method)
     length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
-    headers = _headers(environ)
+    headers = _headers(
+        environ, max_count=options.max_header_count, max_bytes=options.max_header_bytes
+    )
     peer = environ.get("REMOTE_ADDR") or None
     origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
     scheme = environ.get("wsgi.url_scheme", "http")
-    hosts = headers._index.get("host", ())
+    hosts = headers.by_name.get("host", ())
     query = environ.get("QUERY_STRING", "")
     # The URL of a request with one Host, behind no trusted proxy (the usual
     # request), depends on nothing else than these: it is built once per
@@ -369,6 +388,10 @@ class WebhookApp:
             7239): which headers the trusted proxies set. Only one kind is
             read, so a client cannot smuggle the other past a proxy that
             does not strip it.
+        max_header_count: the most header fields accepted (default 100, as
+            gunicorn); more are answered 431 before any is parsed.
+        max_header_bytes: the most bytes of header names and values
+            together (default 64 KiB); more are answered 431.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.
@@ -383,6 +406,8 @@ class WebhookApp:
         public_url: str | None = None,
         trusted_proxies: Iterable[Any] = (),
         proxy_headers: ProxyHeaders = "x-forwarded",
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> None:
         _check_receiver("WebhookApp", receiver)
         self.receiver = receiver
@@ -393,6 +418,8 @@ class WebhookApp:
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -505,7 +532,8 @@ class WebhookMiddleware:
         path / paths: the webhook path, or several (default ``"/webhooks"``).
         passthrough_methods: methods that reach ``app`` unverified on the
             webhook paths (default none: they get 405).
-        max_body_size, methods, public_url, trusted_proxies, proxy_headers:
+        max_body_size, methods, public_url, trusted_proxies, proxy_headers,
+        max_header_count, max_header_bytes:
             as for :class:`WebhookApp`.
 
     Raises:
@@ -525,6 +553,8 @@ class WebhookMiddleware:
         public_url: str | None = None,
         trusted_proxies: Iterable[Any] = (),
         proxy_headers: ProxyHeaders = "x-forwarded",
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     ) -> None:
         if not callable(app):
             raise ConfigurationError("WebhookMiddleware(app=...) must be a WSGI app")
@@ -540,6 +570,8 @@ class WebhookMiddleware:
             public_url=public_url,
             trusted_proxies=trusted_proxies,
             proxy_headers=proxy_headers,
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
         )
         receiver.bus.bind(RECEIVED, self._dispatch)
 

@@ -188,7 +188,7 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MissingHeader: absent. DuplicateHeader: sent more than once.
         MalformedHeader: empty.
     """
-    values = request.headers._index.get(name.lower(), ())
+    values = request.headers.by_name.get(name.lower(), ())
     if len(values) != 1 or not values[0]:
         raise header_fault(name, values)
     return values[0]
@@ -198,7 +198,7 @@ def header_fault(name: str, values: Sequence[str]) -> VerificationError:
     """The error for a header whose values are not exactly one non-empty text.
 
     For callers that look a header up themselves (by its lower-cased name in
-    ``request.headers._index``, as :func:`single_header` does) on a hot path.
+    ``request.headers.by_name``, as :func:`single_header` does) on a hot path.
     """
     if not values:
         return MissingHeader(f"the {name} header is missing", header=name)

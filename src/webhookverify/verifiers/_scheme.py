@@ -322,7 +322,7 @@ class SignatureScheme(Generic[K]):
             head_values,
             match,
         ) = self._plan
-        index = request.headers._index
+        index = request.headers.by_name
         try:
             found = index[header_key]
             (raw,) = found

@@ -1,0 +1,328 @@
+"""Case-insensitive HTTP header fields: :class:`Headers`.
+
+What a server received, checked against RFC 9110 §5 (names are tokens;
+values are latin-1 without control characters), kept in order with repeats,
+and looked up by lower-cased name. Building is linear in the number of fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NoReturn, TypeVar, Union, overload
+
+from .errors import InvalidRequest
+
+__all__ = ["HeaderInput", "Headers"]
+
+_T = TypeVar("_T")
+
+# RFC 9110 §5.1: a field name is a token.
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.5: field values are visible characters, SP, HTAB and obs-text;
+# CR, LF, NUL and the other controls are never allowed.
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+HeaderInput = Union[
+    "Headers",
+    Mapping[str, str],
+    Mapping[bytes, bytes],
+    Iterable[tuple[str, str]],
+    Iterable[tuple[bytes, bytes]],
+]
+
+
+def _as_text(value: str | bytes, what: str) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        # HTTP/1.1 header bytes are latin-1 by definition (RFC 9110 §5.5).
+        return bytes(value).decode("latin-1")
+    if isinstance(value, str):
+        return value
+    raise InvalidRequest(f"a header {what} must be str or bytes, not {type(value).__name__}")
+
+
+# Every name and every value checked in one pass each, over all names joined
+# by spaces and all values joined by LF (characters neither may contain):
+# deleting every byte RFC 9110 allows leaves nothing (§5.1: a name is a
+# token; §5.5: a value is HTAB, SP, visible ASCII and obs-text). The
+# separators are counted too, so that no field can hide one.
+_NAME_BYTES = b" !#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_VALUE_BYTES = b"\t\n" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+
+# Which values ``repr`` may show. A value is hidden unless its field is known
+# to carry no credential: a signature, a shared token (GitLab, Okta, Bearer
+# schemes send the secret itself), a cookie. Hiding is the default so that a
+# custom header (``TokenVerifier(header="X-Anything")``, Trello's
+# ``X-Trello-Webhook``) is covered without being listed.
+_SHOWN = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "date",
+        "expect",
+        "forwarded",
+        "host",
+        "origin",
+        "traceparent",
+        "tracestate",
+        "transfer-encoding",
+        "user-agent",
+        "via",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-request-id",
+    }
+)
+# Provider metadata shown by the last part of its name (X-GitHub-Event,
+# X-GitHub-Delivery, webhook-id, X-Slack-Request-Timestamp, ...), unless a
+# word in the name says it may hold a credential (X-Signature-Timestamp is
+# hidden: better one harmless value too many than a signature shown).
+_SHOWN_SUFFIX = re.compile(r"(?:^|-)(?:event|event-type|delivery|id|timestamp|topic|retry-num)$")
+_CREDENTIAL_WORDS = re.compile(
+    r"auth|cookie|sign|sig(?:$|-)|token|secret|hmac|key|pass|credential|session|challenge"
+)
+_HIDDEN = "<hidden>"
+
+
+def _shown(key: str) -> bool:
+    """Whether ``repr`` may show the value of the field named ``key`` (lower-cased)."""
+    if key in _SHOWN:
+        return True
+    return bool(_SHOWN_SUFFIX.search(key)) and not _CREDENTIAL_WORDS.search(key)
+
+
+class Headers(Mapping[str, str]):
+    """Read-only, case-insensitive HTTP headers that keep repeated fields.
+
+    ``headers["X-Name"]`` and :meth:`get` return the first value of a field;
+    :meth:`get_all` returns every value in the order received. Iterating gives
+    each distinct name once, as first spelled. Values must be latin-1 and free
+    of control characters (HTAB excepted), or :class:`InvalidRequest` is raised.
+
+    Building takes time linear in the number of fields. ``repr`` hides the
+    values of fields that may carry a signature or a credential.
+
+    Args:
+        headers: a mapping, or ``(name, value)`` pairs (``str``, or ``bytes``
+            taken as latin-1 as HTTP/1.1 defines them, RFC 9110 §5.5), or
+            another :class:`Headers`.
+
+    Raises:
+        InvalidRequest: not pairs, a name or value that is not ``str`` or
+            ``bytes``, or one HTTP does not allow.
+
+    Attributes:
+        by_name: every value of every field, by lower-cased name, in the order
+            received: ``{"x-a": ("1", "2")}``. Read it, never change it; it is
+            what :meth:`get_all` returns from, for code on a hot path.
+    """
+
+    __slots__ = ("_names", "_values", "by_name")
+
+    _names: Sequence[str]
+    _values: Sequence[str]
+    by_name: Mapping[str, tuple[str, ...]]
+
+    def __init__(self, headers: HeaderInput | None = None) -> None:
+        if isinstance(headers, Headers):
+            self._names, self._values, self.by_name = (
+                headers._names,
+                headers._values,
+                headers.by_name,
+            )
+            return
+        items: Any = headers.items() if isinstance(headers, Mapping) else headers or ()
+        try:
+            fields = items if type(items) is list else list(items)
+            raw_names, raw_values = zip(*fields, strict=True) if fields else ((), ())
+        except (TypeError, ValueError):
+            raise InvalidRequest(
+                "headers must be a mapping or an iterable of (name, value) pairs"
+            ) from None
+        if not raw_names:
+            self._names, self._values, self.by_name = (), (), {}
+            return
+        joined_names, names = _join(raw_names, " ", "name")
+        joined_values, values = _join(raw_values, "\n", "value")
+        self._fill(joined_names, names, joined_values, values)
+
+    @classmethod
+    def from_joined(
+        cls, joined_names: str | bytes, joined_values: str | bytes, count: int
+    ) -> Headers:
+        """Headers from ``count`` names joined by spaces and values joined by LF.
+
+        The same checks and the same result as ``Headers(pairs)``, for callers
+        that hold the fields joined already (the adapters, which measure them
+        that way); ``bytes`` are latin-1 (RFC 9110 §5.5).
+
+        Raises:
+            InvalidRequest: a name or value HTTP does not allow, or counts
+                that do not agree.
+        """
+        if not isinstance(joined_names, str):
+            joined_names = bytes(joined_names).decode("latin-1")
+        if not isinstance(joined_values, str):
+            joined_values = bytes(joined_values).decode("latin-1")
+        headers: Headers = cls.__new__(cls)
+        if count == 0 and not joined_names and not joined_values:
+            headers._names, headers._values, headers.by_name = (), (), {}
+            return headers
+        names = joined_names.split(" ")
+        values = joined_values.split("\n")
+        if len(names) != count or len(values) != count:
+            raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
+        headers._fill(joined_names, names, joined_values, values)
+        return headers
+
+    def _fill(
+        self,
+        joined_names: str,
+        names: Sequence[str],
+        joined_values: str,
+        values: Sequence[str],
+    ) -> None:
+        """Check the fields (RFC 9110 §5.1, §5.5) and index them by lower-cased name.
+
+        Raises:
+            InvalidRequest: naming the first field HTTP does not allow.
+        """
+        count = len(names)
+        if not _allowed(joined_names, joined_values, count):
+            _explain(names, values)
+        keys = joined_names.lower().split(" ")
+        # One pass: every name distinct (the usual request) builds the index
+        # in C; repeats group their values in lists, once each.
+        index: dict[str, Any] = dict(zip(keys, zip(values)))  # noqa: B905 - equal lengths
+        if len(index) != count:
+            grouped: dict[str, list[str]] = {}
+            for key, value in zip(keys, values):  # noqa: B905
+                found = grouped.get(key)
+                if found is None:
+                    grouped[key] = [value]
+                else:
+                    found.append(value)
+            index = {key: tuple(found) for key, found in grouped.items()}
+        self._names, self._values, self.by_name = names, values, index
+
+    def __getitem__(self, name: str) -> str:
+        values = self.by_name.get(name.lower())
+        if not values:
+            raise KeyError(name)
+        return values[0]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self.by_name
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for name in self._names:
+            key = name.lower()
+            if key not in seen:
+                seen.add(key)
+                yield name
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str, /) -> str: ...
+    @overload
+    def get(self, name: str, default: _T, /) -> str | _T: ...
+
+    def get(self, name: str, default: object = None, /) -> object:
+        """Return the first value of ``name``, or ``default`` when absent."""
+        values = self.by_name.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> tuple[str, ...]:
+        """Return every value of ``name`` in the order received (empty if absent)."""
+        return self.by_name.get(name.lower(), ())
+
+    def raw_items(self) -> tuple[tuple[str, str], ...]:
+        """Return every ``(name, value)`` pair as received, repeats included."""
+        return tuple(zip(self._names, self._values))  # noqa: B905 - equal lengths, checked
+
+    def __eq__(self, other: object) -> bool:
+        # Case-insensitive names, values in order: what get_all answers.
+        if isinstance(other, Headers):
+            return self.by_name == other.by_name
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        # Over exactly what __eq__ compares, so equal headers hash alike.
+        return hash(frozenset(self.by_name.items()))
+
+    def __repr__(self) -> str:
+        fields = [
+            (name, value if _shown(name.lower()) else _HIDDEN)
+            for name, value in zip(self._names, self._values)  # noqa: B905
+        ]
+        return f"Headers({fields!r})"
+
+
+def _allowed(joined_names: str, joined_values: str, count: int) -> bool:
+    """Whether ``count`` names joined by spaces and values joined by LF are all
+    allowed (RFC 9110 §5.1, §5.5)."""
+    try:
+        name_bytes = joined_names.encode("ascii")
+        value_bytes = joined_values.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return (
+        not name_bytes.translate(None, _NAME_BYTES)
+        and not value_bytes.translate(None, _VALUE_BYTES)
+        and joined_names.count(" ") == count - 1  # no name held a space
+        and "  " not in f" {joined_names} "  # and none is empty
+        and joined_values.count("\n") == count - 1  # no value held an LF
+    )
+
+
+def _join(raw: tuple[Any, ...], separator: str, what: str) -> tuple[str, Sequence[str]]:
+    """Header names or values as text, joined by ``separator`` and one by one.
+
+    ``bytes`` are latin-1 (RFC 9110 §5.5), decoded all at once.
+
+    Raises:
+        InvalidRequest: an item that is neither ``str`` nor ``bytes``.
+    """
+    if type(raw[0]) is not str:
+        try:
+            joined = separator.encode("ascii").join(raw).decode("latin-1")
+        except TypeError:
+            pass
+        else:
+            parts = joined.split(separator)
+            if len(parts) == len(raw):
+                return joined, parts
+    else:
+        try:
+            return separator.join(raw), raw
+        except TypeError:
+            pass
+    # mixed types, an item holding the separator, or an item of another type
+    texts = [_as_text(item, what) for item in raw]
+    return separator.join(texts), texts
+
+
+def _explain(names: Sequence[str], values: Sequence[str]) -> NoReturn:
+    """Name the first field that failed the joined check."""
+    for name, value in zip(names, values):  # noqa: B905
+        if not _FIELD_NAME.fullmatch(name):
+            raise InvalidRequest(f"header name {name[:40]!r} is not a valid HTTP field name")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise InvalidRequest(
+                f"header {name!r} has a value with control characters or characters outside latin-1"
+            )
+    raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
