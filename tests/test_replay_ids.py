@@ -365,3 +365,17 @@ def test_id_field_configuration() -> None:
             HmacVerifier(secret="k", header="S", id_field=bad)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="use one of them"):
         HmacVerifier(secret="k", header="S", template="{id}{body}", id_header="Id", id_field="id")
+
+
+def test_security_doc_lists_the_replay_id_of_every_preset() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    section = text.split("## Replay ids by preset", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip().strip("`") for line in section.splitlines() if line[:3] == "| `"
+    }
+    assert rows == set(presets.PRESETS)
+    for name in presets.PRESETS:
+        verifier_doc = getattr(presets, name).__doc__ or ""
+        assert "Replay id:" in verifier_doc, name
