@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +32,6 @@ from webhookverify import (
 from webhookverify.errors import ConfigurationError
 from webhookverify.replay import MemoryReplayStore
 from webhookverify.testing import sign_request
-from webhookverify.verifiers import _scheme
 
 from contract import NOW
 
@@ -151,22 +151,21 @@ def test_a_forged_request_with_a_real_event_id_reserves_nothing() -> None:
 def test_the_body_id_is_read_only_after_the_signature_passed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from webhookverify.verifiers._bodyid import body_id
+    reads: list[object] = []
+    parse = json.loads
 
-    reads: list[bytes] = []
+    def spy(text: Any, **options: Any) -> Any:
+        reads.append(text)
+        return parse(text, **options)
 
-    def spy(body: bytes, path: tuple[str, ...]) -> str | None:
-        reads.append(body)
-        return body_id(body, path)
-
-    monkeypatch.setattr(_scheme, "body_id", spy)
+    monkeypatch.setattr(json, "loads", spy)
     verifier = presets.stripe(secret=STRIPE_SECRET)
     request = stripe_request(stripe_event("evt_1"), NOW)
     with pytest.raises(Exception, match="does not match"):
         verifier.verify(request.replace(body=request.body + b" "))
     assert reads == []
     assert verifier.verify(request).delivery_id == "evt_1"
-    assert reads == [request.body]
+    assert reads == [request.body.decode()]
 
 
 # -- Slack: signed by slack_sdk; retries carry X-Slack-Retry-Num and a new timestamp ---------
@@ -291,7 +290,7 @@ def test_each_body_id_preset_recognises_a_retry_by_its_signed_id(
 def test_a_verified_body_without_a_usable_id_falls_back_to_content(
     name: str, make: Callable[[], Any], field: tuple[str, ...], changes: str
 ) -> None:
-    from webhookverify.verifiers._bodyid import MAX_ID_LENGTH
+    from webhookverify.verifiers import MAX_ID_LENGTH
 
     verifier = make()
     for body in (
@@ -379,3 +378,61 @@ def test_security_doc_lists_the_replay_id_of_every_preset() -> None:
     for name in presets.PRESETS:
         verifier_doc = getattr(presets, name).__doc__ or ""
         assert "Replay id:" in verifier_doc, name
+
+
+def test_a_retry_sent_while_the_event_still_runs_waits_sync() -> None:
+    # Slack retries after three seconds without an answer: the listener may still run
+    event = slack_event("EvSlow")
+    first, retry = slack_request(event, NOW), slack_request(event, NOW + 3, retry=1)
+    started, finish = threading.Event(), threading.Event()
+    dispatched: list[str | None] = []
+
+    def slow(delivery: Delivery) -> None:
+        dispatched.append(delivery.delivery_id)
+        started.set()
+        assert finish.wait(5)
+
+    bus = EventBus()
+    bus.bind("webhook.received", slow)
+    receiver = Receiver(
+        HandlerRegistry([Handler("slack", presets.slack(secret=SLACK_SECRET))]), bus
+    )
+    outcomes: list[str] = []
+    worker = threading.Thread(target=lambda: outcomes.append(receiver.receive(first).reason))
+    worker.start()
+    assert started.wait(10)
+    during = receiver.receive(retry)
+    finish.set()
+    worker.join(10)
+    assert (during.status, during.reason, outcomes) == (409, "in_flight", ["accepted"])
+    assert receiver.receive(retry).reason == "duplicate"
+    assert dispatched == ["EvSlow"]
+
+
+def test_a_retry_sent_while_the_event_still_runs_waits_async() -> None:
+    event = slack_event("EvSlow")
+    first, retry = slack_request(event, NOW), slack_request(event, NOW + 3, retry=1)
+    dispatched: list[str | None] = []
+
+    async def main() -> list[str]:
+        started, finish = asyncio.Event(), asyncio.Event()
+
+        async def slow(delivery: Delivery) -> None:
+            dispatched.append(delivery.delivery_id)
+            started.set()
+            await asyncio.wait_for(finish.wait(), 5)
+
+        bus = EventBus()
+        bus.bind("webhook.received", slow)
+        registry = HandlerRegistry([Handler("slack", presets.slack(secret=SLACK_SECRET))])
+        receiver = Receiver(registry, bus)
+        running = asyncio.ensure_future(receiver.areceive(first))
+        await started.wait()
+        during = await receiver.areceive(retry)
+        finish.set()
+        done = await running
+        after = await receiver.areceive(retry)
+        return [done.reason, during.reason, after.reason]
+
+    assert asyncio.run(main()) == ["accepted", "in_flight", "duplicate"]
+    assert dispatched == ["EvSlow"]
