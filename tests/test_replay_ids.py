@@ -436,3 +436,35 @@ def test_a_retry_sent_while_the_event_still_runs_waits_async() -> None:
 
     assert asyncio.run(main()) == ["accepted", "in_flight", "duplicate"]
     assert dispatched == ["EvSlow"]
+
+
+class TtlStore(MemoryReplayStore):
+    """A memory store that records the ttl each key was reserved with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ttls: list[float] = []
+
+    def reserve(self, key: str, ttl: float, lease: float) -> Any:
+        self.ttls.append(ttl)
+        return super().reserve(key, ttl, lease)
+
+
+@pytest.mark.parametrize(
+    ("replay_ttl", "body", "expected"),
+    [
+        (None, stripe_event("evt_1"), "id_ttl"),  # a signed id: three days
+        (None, '{"object": "event"}', 600.0),  # no id: content, the window (300 + 300)
+        (7200.0, stripe_event("evt_1"), 7200.0),  # the handler's setting wins
+        (60.0, stripe_event("evt_1"), 600.0),  # but never below the window
+    ],
+)
+def test_id_keys_are_remembered_for_id_ttl_unless_the_handler_says(
+    replay_ttl: float | None, body: str, expected: Any
+) -> None:
+    from webhookverify.replay import ID_TTL
+
+    store = TtlStore()
+    handler = Handler("stripe", presets.stripe(secret=STRIPE_SECRET), replay_ttl=replay_ttl)
+    Receiver(HandlerRegistry([handler]), replay_store=store).receive(stripe_request(body, NOW))
+    assert store.ttls == [ID_TTL if expected == "id_ttl" else expected]
