@@ -273,7 +273,8 @@ def test_public_key_presets_windows_and_replay(make: Any) -> None:
     key = ed25519_seed(0) if make is presets.discord else p256_key(0)
     verifier = make(private_key=key)
     assert (verifier.tolerance, verifier.future_tolerance) == (300, 300)
-    assert verifier.replay_default == "content"
+    # Discord signs the interaction's id in the body; SendGrid's batch has none
+    assert verifier.replay_default == ("id" if make is presets.discord else "content")
     assert verifier.replay_window == 600
     off = make(private_key=key, tolerance=None)
     off.verify(sign_request(off, b"[]", now=NOW - 86_400), now=NOW)

@@ -34,8 +34,11 @@ def describe_handler(handler: Handler, *, now: float) -> tuple[str, list[str]]:
         warnings.append("signs with SHA-1: use it only where the sender requires it")
     if getattr(verifier, "scheme", "") in ("token", "basic"):
         warnings.append("a token proves less than a signature: it does not cover the body")
-    if getattr(verifier, "replay_window", 1) is None and handler.replay_mode == "content":
-        warnings.append("no signed timestamp: replays are caught for 24 h (replay_ttl=) only")
+    if getattr(verifier, "replay_window", 1) is None and handler.replay_mode != "off":
+        warnings.append(
+            "no signed timestamp: replays are caught only while remembered (24 h; 3 days by "
+            "a signed id; replay_ttl=)"
+        )
     if handler.replay_mode == "off":
         warnings.append("replay protection is off for this handler")
     scheme = getattr(verifier, "scheme", type(verifier).__name__)

@@ -40,7 +40,14 @@ from .errors import (
 )
 from .events import DUPLICATE, RECEIVED, REJECTED, EventBus
 from .registry import HandlerRegistry, Match
-from .replay import DEFAULT_LEASE, NO_TIMESTAMP_TTL, MemoryReplayStore, ReserveResult, replay_key
+from .replay import (
+    DEFAULT_LEASE,
+    ID_TTL,
+    NO_TIMESTAMP_TTL,
+    MemoryReplayStore,
+    ReserveResult,
+    replay_key,
+)
 from .request import WebhookRequest
 
 if TYPE_CHECKING:
@@ -138,16 +145,26 @@ class Receiver:
         return self._reject(request, 401, exc.reason, error=exc)  # or a user's registry subclass
 
     def _key(self, match: Match) -> tuple[str | None, float]:
-        """The replay key of a verified delivery (``None``: not guarded) and its TTL."""
+        """The replay key of a verified delivery (``None``: not guarded) and its TTL.
+
+        The TTL is never below the timestamp window (a replay could pass that
+        long). By default it is that window for a content key; ``ID_TTL`` for
+        a signed id, which outlives the window because senders sign each
+        retry again; ``NO_TIMESTAMP_TTL`` when nothing bounds a replay.
+        """
         handler, verification = match
         mode = handler.replay_mode
         if mode == "off":
             return None, 0.0
         key = replay_key(handler.name, verification, mode)
         window = getattr(handler.verifier, "replay_window", None)
-        ttl = window if isinstance(window, int | float) and window > 0 else NO_TIMESTAMP_TTL
+        floor = window if isinstance(window, int | float) and window > 0 else 0.0
         if handler.replay_ttl is not None:
-            ttl = max(ttl, handler.replay_ttl) if window else handler.replay_ttl
+            ttl = max(floor, handler.replay_ttl)
+        elif mode == "id" and verification.delivery_id is not None:
+            ttl = max(floor, ID_TTL)
+        else:
+            ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
 
     def _after_reserve(

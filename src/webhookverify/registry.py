@@ -50,7 +50,9 @@ class Handler:
             where it signs only the body, ``off`` for tokens).
         replay_ttl: how long a processed delivery is remembered, in seconds;
             never less than the verifier's timestamp window. Default: that
-            window, or 24 hours for schemes that sign no timestamp.
+            window, or 24 hours for schemes that sign no timestamp; three days
+            for a signed delivery id, which senders keep on retries signed
+            again later (see ``replay.ID_TTL``).
 
     Raises:
         ConfigurationError: an empty name, a verifier without the protocol's

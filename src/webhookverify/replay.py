@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_MAX_KEYS",
+    "ID_TTL",
     "MAX_EXPIRY",
     "NO_TIMESTAMP_TTL",
     "AsyncReplayStore",
@@ -58,6 +59,12 @@ DEFAULT_LEASE = 60.0
 # deliveries for a day, longer than any sender's documented retry schedule for
 # a single attempt and short enough to bound the store.
 NO_TIMESTAMP_TTL = 24 * 3600.0
+# A signed delivery id is not bounded by the timestamp window: senders sign
+# each retry again with a new timestamp and the same id, for up to three days
+# (Stripe and Paddle in live mode; Svix about 28 hours). An id key is
+# remembered that long, so a late retry of a processed delivery is still
+# recognised.
+ID_TTL = 3 * 24 * 3600.0
 # The memory store's bound: at ~200 bytes a key, 100k keys is ~20 MB.
 DEFAULT_MAX_KEYS = 100_000
 # No sender retries a delivery for years, and Redis refuses expiries that

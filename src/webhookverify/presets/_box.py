@@ -60,6 +60,9 @@ BOX_TOLERANCE = 600.0
 # documentation says nothing of the future, so the library default absorbs
 # ordinary clock skew (pass future_tolerance=0 for the SDK's behaviour).
 BOX_FUTURE_TOLERANCE = 300.0
+# The body's "id": the event's, unchanged when Box retries (Box docs "V2
+# Webhooks > Payload body"), unlike the unsigned box-delivery-id header.
+ID_FIELD = "id"
 
 # box-sdk-gen box_sdk_gen/internal/utils.py escape_unicode(): every backslash
 # not followed by '/' is doubled, then every character outside printable
@@ -201,7 +204,9 @@ class BoxVerifier:
 
     @property
     def replay_default(self) -> ReplayMode:
-        return "content"  # box-delivery-id is not signed
+        # id: the body's signed event id (box-delivery-id changes on each retry
+        # and is not signed); a body without it falls back to content
+        return self._primary.replay_default
 
     @property
     def replay_window(self) -> float | None:
@@ -296,6 +301,7 @@ def _hmac(
         template="{body}{timestamp}",
         timestamp_header=TIMESTAMP,
         timestamp_format="rfc3339",
+        id_field=ID_FIELD,
         tolerance=tolerance,
         future_tolerance=future,
         scheme="box-hmac-sha256",

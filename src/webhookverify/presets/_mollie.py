@@ -16,12 +16,15 @@ from ..errors import MissingHeader
 from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification
+from ..verifiers._bodyid import body_id
 from ..verifiers.hmac import HmacVerifier
 
 __all__ = ["MollieVerifier"]
 
 HEADER: Final = "X-Mollie-Signature"
 PREFIX: Final = "sha256="
+# The body's "id" (event_...): the event's own, the same on every retry.
+ID_FIELD: Final = ("id",)
 
 
 class MollieVerifier:
@@ -71,7 +74,7 @@ class MollieVerifier:
 
     @property
     def replay_default(self) -> ReplayMode:
-        return self._inner.replay_default  # content: the body alone is signed
+        return "id"  # the body's signed event id; without one, the content hash
 
     @property
     def replay_window(self) -> float | None:
@@ -79,6 +82,10 @@ class MollieVerifier:
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify any of the signatures sent against any configured secret.
+
+        Returns:
+            The :class:`Verification`; its ``delivery_id`` is the verified
+            body's ``id``, when it has one.
 
         Raises:
             VerificationError: no signature header, too many signatures, or
@@ -93,9 +100,11 @@ class MollieVerifier:
             for value in values
             for item in (entry.strip() for entry in value.split(","))
         ]
-        return self._inner.verify_message(
+        verification = self._inner.verify_message(
             candidates, (request.body,), request.received_at if now is None else now
         )
+        found = body_id(request.body, ID_FIELD)  # verified: the id is signed material
+        return verification if found is None else verification._replace(delivery_id=found)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return ``X-Mollie-Signature: sha256=<hex>`` for ``body``.

@@ -88,6 +88,7 @@ def _hex_body(
     algorithm: str = "sha256",
     prefix: str = "",
     scheme: str,
+    id_field: str | tuple[str, ...] | None = None,
 ) -> HmacVerifier:
     return HmacVerifier(
         secret=secret,
@@ -97,6 +98,7 @@ def _hex_body(
         encoding="hex_lower",
         prefix=prefix,
         scheme=scheme,
+        id_field=id_field,
     )
 
 
@@ -113,8 +115,10 @@ def typeform(
 
     Signed: the raw body, HMAC-SHA256, sent as ``Typeform-Signature:
     sha256=<base64>``. Unlike GitHub and its followers, the digest behind the
-    ``sha256=`` prefix is **base64**, not hex. No timestamp or id is signed:
-    replays are caught by content.
+    ``sha256=`` prefix is **base64**, not hex. No timestamp is signed.
+
+    Replay id: the signed ``event_id`` field of the body, read after the
+    signature has passed (a body without it: content hash).
 
     Source: Typeform docs "Secure your webhooks"
     (https://www.typeform.com/developers/webhooks/secure-your-webhooks/);
@@ -128,6 +132,7 @@ def typeform(
         encoding="base64",
         prefix="sha256=",
         scheme="typeform-hmac-sha256",
+        id_field="event_id",
     )
 
 
@@ -143,6 +148,9 @@ def meta(
     sha256=<lower-case hex>``. Meta signs the payload exactly as sent, with
     non-ASCII characters escaped (``\\u00e9``): verify the raw bytes, never a
     re-serialised object. The legacy SHA-1 ``X-Hub-Signature`` is not read.
+
+    Replay id: content hash. A body batches ``entry`` items and holds no id
+    of the delivery.
 
     Source: Meta for Developers, Graph API "Webhooks > Getting started >
     Validate payloads"
@@ -166,6 +174,11 @@ def intercom(
     Signed: the raw body with **HMAC-SHA1**, ``X-Hub-Signature:
     sha1=<lower-case hex>``. SHA-1 because Intercom offers nothing else.
 
+    Replay id: the signed ``id`` field of the body (``notif_...``), read after
+    the signature has passed. Intercom's retries change the body
+    (``delivery_attempts``), so the content hash alone would not recognise
+    them; a body without the id falls back to it.
+
     Source: Intercom developer docs "Webhooks > Signed notifications"
     (https://developers.intercom.com/docs/references/webhooks/webhook-models);
     cross-checked against the documented algorithm (no SDK verifies it).
@@ -177,6 +190,7 @@ def intercom(
         algorithm="sha1",
         prefix="sha1=",
         scheme="intercom-hmac-sha1",
+        id_field="id",
     )
 
 
@@ -190,8 +204,10 @@ def bitbucket(
 
     Signed: the raw body, HMAC-SHA256, in ``X-Hub-Signature:
     sha256=<lower-case hex>``: the header *name* GitHub uses for SHA-1, with a
-    SHA-256 value. ``X-Request-UUID`` is not signed: replays are caught by
-    content.
+    SHA-256 value.
+
+    Replay id: content hash; ``X-Request-UUID`` is not signed, so it is
+    never used.
 
     Source: Bitbucket Cloud docs "Manage webhooks > Secure webhooks"
     (https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/);
@@ -215,6 +231,9 @@ def jira(
     webhooks that Connect or OAuth apps register carry a JWT in
     ``Authorization`` instead, which this preset does not read.
 
+    Replay id: content hash; ``X-Atlassian-Webhook-Identifier`` is not
+    signed, so it is never used.
+
     Source: Atlassian "Jira Cloud platform > Webhooks > Secure admin webhooks"
     (https://developer.atlassian.com/cloud/jira/platform/webhooks/);
     cross-checked against the documented algorithm.
@@ -236,12 +255,21 @@ def vercel(
     Signed: the raw body with **HMAC-SHA1**, ``x-vercel-signature: <lower-case
     hex>``, no prefix. SHA-1 because Vercel offers nothing else.
 
+    Replay id: the signed ``id`` field of the body (Vercel's id of the
+    delivery), read after the signature has passed (a body without it:
+    content hash).
+
     Source: Vercel docs "Webhooks > Securing webhooks"
     (https://vercel.com/docs/webhooks/webhooks-api#securing-webhooks);
     cross-checked against the documented algorithm.
     """
     return _hex_body(
-        secret, secrets, "x-vercel-signature", algorithm="sha1", scheme="vercel-hmac-sha1"
+        secret,
+        secrets,
+        "x-vercel-signature",
+        algorithm="sha1",
+        scheme="vercel-hmac-sha1",
+        id_field="id",
     )
 
 
@@ -256,12 +284,23 @@ def coinbase_commerce(
     Signed: the raw body, HMAC-SHA256, ``X-CC-Webhook-Signature: <lower-case
     hex>``, no prefix, no timestamp.
 
+    Replay id: the signed ``event.id`` of the body, read after the signature
+    has passed. Each attempt changes the body (``attempt_number``), so the
+    content hash alone would not recognise a retry; a body without the id
+    falls back to it.
+
     Source: Coinbase Commerce "Webhooks security"
     (https://docs.cdp.coinbase.com/commerce/api-arcitecture/webhooks-security)
     and coinbase/coinbase-commerce-python ``coinbase_commerce/webhook.py``
     (``WebhookSignature``), used as an oracle in the tests.
     """
-    return _hex_body(secret, secrets, "X-CC-Webhook-Signature", scheme="coinbase-hmac-sha256")
+    return _hex_body(
+        secret,
+        secrets,
+        "X-CC-Webhook-Signature",
+        scheme="coinbase-hmac-sha256",
+        id_field=("event", "id"),
+    )
 
 
 def dropbox(
@@ -276,6 +315,8 @@ def dropbox(
     hex>``. Dropbox first checks the endpoint with a GET carrying
     ``?challenge=...``, which is not signed: answer it with
     :func:`dropbox_challenge`.
+
+    Replay id: content hash (the body lists accounts, not a delivery).
 
     Source: Dropbox "Webhooks" reference
     (https://www.dropbox.com/developers/reference/webhooks); cross-checked
@@ -293,8 +334,10 @@ def razorpay(
     Webhooks* (not the API key secret, though both may be the same text).
 
     Signed: the raw body, HMAC-SHA256, ``X-Razorpay-Signature: <lower-case
-    hex>``. Razorpay sends ``x-razorpay-event-id``, but unsigned: replays are
-    caught by content.
+    hex>``.
+
+    Replay id: content hash; ``x-razorpay-event-id`` is not signed, so it is
+    never used.
 
     Source: Razorpay docs "Validate and test webhooks"
     (https://razorpay.com/docs/webhooks/validate-test/) and
@@ -319,7 +362,10 @@ def sentry(
     posted), so the raw bytes are verified here, which also holds for bodies
     that ``JSON.stringify`` would not reproduce (``\\u`` escapes, key order,
     spacing). ``Sentry-Hook-Timestamp`` is sent but not signed, so it proves
-    nothing and is not read: replays are caught by content.
+    nothing and is not read.
+
+    Replay id: content hash; ``Request-ID`` is not signed, so it is never
+    used.
 
     Source: Sentry docs "Integration platform > Webhooks"
     (https://docs.sentry.io/integrations/integration-platform/webhooks/) and
@@ -340,6 +386,10 @@ def circleci(
     comma-separated list of ``version=signature`` entries, of which ``v1=<lower-case
     hex>`` is read and any other version (a future ``v2``) ignored.
 
+    Replay id: the signed ``id`` field of the body, which CircleCI documents
+    for deduplication, read after the signature has passed (a body without
+    it: content hash).
+
     Source: CircleCI docs "Outbound webhooks > Validate webhooks"
     (https://circleci.com/docs/outbound-webhooks/); cross-checked against the
     documented algorithm.
@@ -352,6 +402,7 @@ def circleci(
         prefix="v1=",
         delimiter=",",
         scheme="circleci-hmac-sha256",
+        id_field="id",
     )
 
 
@@ -368,6 +419,9 @@ def mollie(
     hex>``. As Mollie's SDK, the prefix is optional, several signatures (header
     fields repeated or comma-joined) are accepted, and any may match any of
     ``secrets`` during a rotation.
+
+    Replay id: the signed ``id`` field of the body (``event_...``), read after
+    the signature has passed (a body without it: content hash).
 
     Source: Mollie docs "Webhooks: best practices"
     (https://docs.mollie.com/reference/webhooks-best-practices) and
@@ -398,6 +452,11 @@ def zoom(
     window: 300 s by default, both ways. Zoom's ``endpoint.url_validation``
     event is signed like any other: verify it, then answer with
     :func:`zoom_url_validation`.
+
+    Replay id: content hash. Zoom signs each retry again with a new
+    timestamp and its body carries no event id (``x-zm-trackingid`` is not
+    signed), so a retry of a processed event is dispatched again: make the
+    listener idempotent.
 
     Source: Zoom docs "Using webhooks > Verify webhook events"
     (https://developers.zoom.us/docs/api/webhooks/) and zoom/webhook-sample
@@ -436,6 +495,11 @@ def paddle(
     as its SDK enforces; widen ``tolerance=`` only if your queue delays
     verification.
 
+    Replay id: the signed ``event_id`` field of the body (``evt_...``), the
+    key Paddle recommends for deduplication, read after the signature has
+    passed. Paddle signs each retry again with a new ``ts``; a body without
+    the id falls back to the content hash.
+
     Source: Paddle docs "Verify webhook signatures"
     (https://developer.paddle.com/webhooks/signature-verification) and
     PaddleHQ/paddle-python-sdk ``paddle_billing/Notifications/Verifier.py``,
@@ -448,6 +512,7 @@ def paddle(
         encoding="hex_lower",
         header_format=KeyValueHeader(signature_key="h1", timestamp_key="ts", separator=";"),
         template="{timestamp}:{body}",
+        id_field="event_id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
         scheme="paddle-hmac-sha256",
@@ -470,6 +535,11 @@ def calendly(
     t=<unix>,v1=<lower-case hex>``, Stripe's layout. Calendly recommends a
     three-minute window for the past; the future is bounded by the library
     default (300 s), Calendly saying nothing of it.
+
+    Replay id: content hash. The body holds no event id (``payload.uri``
+    names the invitee, shared by its ``created`` and ``canceled`` events), so
+    a retry signed again with a new ``t`` is not recognised: make the
+    listener idempotent.
 
     Source: Calendly docs "Webhook signatures"
     (https://developer.calendly.com/api-docs/overview/webhooks/webhook-signatures);
@@ -522,6 +592,11 @@ def box(
     16 KiB to escape (``MAX_ESCAPE_RUNS``, ``MAX_ESCAPED_BYTES``), since it is
     tried before any signature is known to be good.
 
+    Replay id: the signed ``id`` field of the body (the event's id, which
+    stays the same when Box retries), read after the signature has passed.
+    ``box-delivery-id`` changes on every retry and is not signed; Box signs
+    each retry again with a new ``box-delivery-timestamp``.
+
     Source: Box developer docs "Signature verification"
     (https://developer.box.com/guides/webhooks/v2/signatures-v2/) and
     box/box-python-sdk-gen ``box_sdk_gen/managers/webhooks.py``
@@ -560,6 +635,9 @@ def linear(
     ways, after the signature has passed. A body without it is refused (the
     SDK skips the check then; a signed timestamp is never optional here).
 
+    Replay id: content hash. ``Linear-Delivery`` is not signed, and the
+    body's ``webhookId`` names the webhook, not the delivery.
+
     Source: Linear docs "Webhooks > Securing webhooks"
     (https://linear.app/developers/webhooks) and linear/linear
     ``packages/sdk/src/webhooks/client.ts`` (``LinearWebhookClient.verify``);
@@ -589,10 +667,12 @@ def mailgun(
     routes; urlencoded or multipart). The event data is **not** signed by
     Mailgun: a verified delivery proves that Mailgun sent *a* recent request
     with this token, not that the rest of the body is untouched, so serve the
-    endpoint over HTTPS only. The signed token is the replay key (keep the
-    replay guard on), and the window is that of Mailgun's SDK: 15 minutes,
-    both ways. ``sign()`` cannot put a signature in the body:
+    endpoint over HTTPS only. The window is that of Mailgun's SDK: 15
+    minutes, both ways. ``sign()`` cannot put a signature in the body:
     :meth:`MailgunVerifier.signed_body` builds one.
+
+    Replay id: the signed ``token`` (keep the replay guard on). The event's
+    own ``event-data.id`` is not signed, so it is never used.
 
     Source: Mailgun docs "Securing webhooks"
     (https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks)
@@ -625,6 +705,8 @@ def mandrill(
     ``X-Mandrill-Signature``. Mandrill signs the decoded fields, so two
     encodings of the same fields carry the same signature; a form that
     repeats a field is refused. SHA-1 because Mandrill offers nothing else.
+
+    Replay id: content hash (``mandrill_events`` is a batch, with no one id).
 
     Source: Mailchimp Transactional docs "Authenticating webhook requests"
     (https://mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks/#authenticating-webhook-requests);
@@ -661,6 +743,10 @@ def trello(
     request Trello sends when a webhook is created carries no signature: answer
     it with 200 without verifying.
 
+    Replay id: content hash. ``action.id`` is not used: one action reaches
+    the same callback URL once per webhook watching it (a board and a card
+    on it), and those deliveries differ only outside that id.
+
     Source: Atlassian "Trello REST API > Webhooks > Webhook signatures"
     (https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/);
     cross-checked against the documented algorithm.
@@ -693,7 +779,10 @@ def netlify(
     ``iss: "netlify"`` and ``sha256``, the lower-case hex SHA-256 of the raw
     body. The token's algorithm is pinned to HS256 (``none`` and everything
     else refused), its HMAC checked, then ``iss``, then the body's hash in
-    constant time. No timestamp or id is signed: replays are caught by content.
+    constant time. No timestamp is signed.
+
+    Replay id: content hash. The body's ``id`` is the deploy's, shared by all
+    of that deploy's notifications, so it is not a delivery id.
 
     Source: Netlify docs "Deploy notifications > Payload signature"
     (https://docs.netlify.com/site-deploys/deploy-notifications/#payload-signature);
@@ -722,6 +811,9 @@ def okta(
     random value, and rotate it with ``secrets=[old, new]``. Okta's one-time
     GET verification also carries the header: verify it, then answer with
     :func:`okta_verification`.
+
+    Replay id: none, replay protection is off: nothing is signed, so the
+    body's ``eventId`` proves nothing and is never used.
 
     Source: Okta docs "Event hooks > Verify the endpoint" and "Secure your
     hooks" (https://developer.okta.com/docs/concepts/event-hooks/,

@@ -70,8 +70,11 @@ def github(
 
     Signed: the raw body, HMAC-SHA256, sent as ``X-Hub-Signature-256:
     sha256=<lower-case hex>``. GitHub's documented examples compare that text
-    exactly, so upper-case hex is refused. GitHub signs no timestamp and no delivery id
-    (``X-GitHub-Delivery`` is not covered), so replays are caught by content.
+    exactly, so upper-case hex is refused.
+
+    Replay id: content hash; ``X-GitHub-Delivery`` is not signed, so it is
+    never used (GitHub signs no timestamp and no delivery id; a redelivery
+    carries the same body and is caught by content).
 
     ``legacy_sha1=True`` verifies the old ``X-Hub-Signature: sha1=<hex>``
     header (HMAC-SHA1) instead, for GitHub Enterprise Server releases that
@@ -134,6 +137,10 @@ def gitlab(
     ``presets.gitlab_signing`` (GitLab's HMAC signing token, Standard
     Webhooks format) wherever your GitLab offers it.
 
+    Replay id: none, replay protection is off; nothing is signed, and the
+    ``Idempotency-Key`` header (the same on every retry) is not covered by
+    anything, so it is never used.
+
     Source: GitLab docs "Webhooks > Validate payloads by using a secret token"
     (https://docs.gitlab.com/user/project/integrations/webhooks/);
     cross-checked against self-generated vectors only (there is nothing more
@@ -180,6 +187,8 @@ def tiki(
     ``!==``), and the header is matched case-insensitively as HTTP requires
     (Tiki's ``getallheaders()`` lookup is case-sensitive, so it misses a
     header an HTTP/2 client sent in lower case).
+
+    Replay id: content hash (Tiki signs the body alone).
 
     Source: Tiki ``lib/auth/webhook.php`` (``Webhook::verify``) and the Tiki 25
     "Webhooks" documentation page; cross-checked against self-generated
@@ -243,6 +252,11 @@ def stripe(
     ``future_tolerance`` in the future (Stripe bounds only the past; the
     library default 300 s applies).
 
+    Replay id: the signed ``id`` field of the body (``evt_...``), read after
+    the signature has passed. Stripe signs every retry again with a new
+    ``t``, so only the event id tells a retry from a new event; a body
+    without it falls back to the content hash.
+
     Source: Stripe docs "Verify webhook signatures manually"
     (https://docs.stripe.com/webhooks#verify-manually) and stripe-python
     ``stripe/_webhook.py`` (``WebhookSignature.verify_header``).
@@ -268,6 +282,7 @@ def stripe(
         header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
         template="{timestamp}.{body}",
         encoding="hex_lower",
+        id_field="id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
         owner="presets.stripe",
@@ -291,6 +306,12 @@ def slack(
     as ``X-Slack-Signature: v0=<lower-case hex>``. The body is often form
     data (slash commands): it is hashed exactly as received, never re-encoded.
     Slack holds the timestamp to five minutes either way.
+
+    Replay id: the signed ``event_id`` field of an Events API body
+    (``Ev...``), read after the signature has passed: Slack signs each retry
+    (``X-Slack-Retry-Num``) again with a new timestamp, and that header is not
+    signed. Slash commands, interactivity payloads (form data) and
+    ``url_verification`` carry no event id: content hash.
 
     Source: Slack docs "Verifying requests from Slack"
     (https://docs.slack.dev/authentication/verifying-requests-from-slack/) and
@@ -319,6 +340,7 @@ def slack(
         encoding="hex_lower",
         template="v0:{timestamp}:{body}",
         timestamp_header="X-Slack-Request-Timestamp",
+        id_field="event_id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
         owner="presets.slack",
@@ -340,10 +362,12 @@ def shopify(
     verify against the app's secret.
 
     Signed: the raw body, HMAC-SHA256, standard **base64** (not hex: a hex
-    digest in the header is refused). Shopify signs no timestamp and no
-    delivery id (``X-Shopify-Webhook-Id`` is not covered), so replays are
-    caught by content. Newer "events" deliveries also send
+    digest in the header is refused). Newer "events" deliveries also send
     ``Shopify-Hmac-Sha256`` (no ``X-``); ``header=`` reads that one instead.
+
+    Replay id: content hash; ``X-Shopify-Webhook-Id`` and
+    ``X-Shopify-Event-Id`` are not signed, so they are never used (Shopify
+    signs no timestamp; a retry carries the same body).
 
     Source: Shopify docs "Deliver webhooks through HTTPS > Verify the webhook"
     (https://shopify.dev/docs/apps/build/webhooks/subscribe/https) and
@@ -383,8 +407,10 @@ def twitch(
     + raw body, with no separators, HMAC-SHA256, sent as
     ``Twitch-Eventsub-Message-Signature: sha256=<lower-case hex>``. The
     timestamp is RFC 3339 with nanoseconds; Twitch says to refuse messages
-    older than 10 minutes. The message id is signed, so it is the delivery
-    id and the replay key (Twitch resends a message with the same id).
+    older than 10 minutes.
+
+    Replay id: ``Twitch-Eventsub-Message-Id``, a header the signature covers
+    (Twitch resends a message with the same id).
 
     Source: Twitch docs "Handling webhook events > Verifying the event
     message" (https://dev.twitch.tv/docs/eventsub/handling-webhook-events/)
@@ -440,6 +466,9 @@ def square(
     request's own URL is used. No timestamp is signed. The legacy
     ``x-square-signature`` (HMAC-SHA1) header is not read.
 
+    Replay id: the signed ``event_id`` field of the body, read after the
+    signature has passed (a body without it: content hash).
+
     Source: Square docs "Validate webhook notifications"
     (https://developer.squareup.com/docs/webhooks/step3validate) and
     square/square-python-sdk ``square/utilities/webhooks_helper.py``;
@@ -465,6 +494,7 @@ def square(
         header="x-square-hmacsha256-signature",
         encoding="base64",
         template=SquareMessage(notification_url),
+        id_field="event_id",
         owner="presets.square",
     )
 
@@ -497,6 +527,10 @@ def hubspot(
     newer. A request then selects within that set: v3 when it carries
     ``X-HubSpot-Signature-v3`` (no fallback if it fails), else the version in
     ``X-HubSpot-Signature-Version``.
+
+    Replay id: content hash. The body is a batch (a JSON array) of events,
+    each with its own ``eventId``; no one id names the delivery, so a retry
+    signed again with a new timestamp is not recognised.
 
     Source: HubSpot docs "Validating requests"
     (https://developers.hubspot.com/docs/api/webhooks/validating-requests) and
@@ -560,10 +594,12 @@ def twilio(
     brings the Auth Token and SHA-256 together, nor any other algorithm.
 
     The URL must be what Twilio called: behind a proxy set ``public_url=``
-    (else each request's own URL is used). Twilio signs no timestamp: replays
-    are caught by content. Field names and values run together unseparated,
+    (else each request's own URL is used). Field names and values run together unseparated,
     so two different forms can share a signed string; Twilio's scheme, not
     ours, and one more reason to keep the Auth Token private.
+
+    Replay id: content hash; ``I-Twilio-Idempotency-Token`` is not signed, so
+    it is never used (Twilio signs no timestamp; a retry is the same request).
 
     Source: twilio/twilio-python ``twilio/request_validator.py``; Twilio docs
     "Webhooks security"

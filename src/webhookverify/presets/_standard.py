@@ -58,8 +58,10 @@ def standard_webhooks(
 
     What differs: the ``whsec_`` secret is base64-decoded and the decoded
     bytes are the HMAC key (Stripe's ``whsec_`` secrets, by contrast, are used
-    as typed). ``webhook-id`` is signed and stable across retries, so the
-    replay guard keys on it.
+    as typed).
+
+    Replay id: ``webhook-id`` (with ``header_prefix``), a header the
+    signature covers and the same on every retry.
 
     Args:
         secret / secrets: ``whsec_`` secret(s), oldest first, for ``v1``.
@@ -111,6 +113,9 @@ def svix(
     endpoints configured for asymmetric signing send ``v1a`` with a
     ``whpk_`` public key.
 
+    Replay id: ``svix-id``, a header the signature covers and the same on
+    every retry.
+
     Args:
         secret / secrets: ``whsec_`` secret(s), oldest first.
         public_key / public_keys: ``whpk_`` key(s), for ``v1a`` endpoints.
@@ -147,8 +152,10 @@ def clerk(
 
     What is signed: ``{svix-id}.{svix-timestamp}.{body}`` (Svix's scheme).
 
-    What differs: nothing from Svix; ``svix-id`` is the Svix message id,
-    the same on every retry, so the replay guard keys on it.
+    What differs: nothing from Svix.
+
+    Replay id: ``svix-id``, the Svix message id: a header the signature
+    covers and the same on every retry.
 
     Args:
         secret / secrets: ``whsec_`` secret(s), oldest first.
@@ -175,6 +182,9 @@ def resend(
     What differs: Resend's own SDK compares only the base64 part of each
     entry and ignores the version label; this preset, like Svix's
     libraries, only accepts ``v1`` entries.
+
+    Replay id: ``svix-id``, a header the signature covers and the same on
+    every retry.
 
     Args:
         secret / secrets: ``whsec_`` secret(s), oldest first.
@@ -207,6 +217,9 @@ def gitlab_signing(
     (``X-Gitlab-Token``) is a plain shared token that signs nothing; it is
     a different preset. GitLab documents no tolerance, so the Standard
     Webhooks five minutes apply.
+
+    Replay id: ``webhook-id``, a header the signature covers (equal to the
+    unsigned ``Idempotency-Key``, which is not read).
 
     Args:
         secret / secrets: the ``whsec_`` signing token(s), oldest first.
@@ -244,8 +257,11 @@ def discord(
     must be answered ``{"type": 1}`` (PONG) in the response body, and keeps
     sending requests with deliberately bad signatures that must be refused
     with 401, or it removes the endpoint. Discord documents no tolerance
-    and does not retry; the library's five minutes apply, and with no
-    delivery id signed the replay guard keys on the signed content.
+    and does not retry; the library's five minutes apply.
+
+    Replay id: the signed ``id`` field of the body (the interaction's
+    snowflake), read after the signature has passed (a body without it:
+    content hash).
 
     Args:
         public_key / public_keys: the application's public key(s).
@@ -264,6 +280,7 @@ def discord(
         encoding="hex",
         template="{timestamp}{body}",
         timestamp_header="X-Signature-Timestamp",
+        id_field="id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
         scheme="discord-ed25519",
@@ -292,8 +309,11 @@ def sendgrid(
 
     What differs: the body often ends with CRLF, which is signed: verify the
     raw bytes, never re-serialised JSON. SendGrid documents no tolerance
-    (its SDKs check none); the library's five minutes apply. No delivery id
-    is signed, so the replay guard keys on the signed content.
+    (its SDKs check none); the library's five minutes apply.
+
+    Replay id: content hash. The body is a batch (a JSON array) of events,
+    each with its own ``sg_event_id``; no one id names the delivery, so a
+    retry signed again with a new timestamp is not recognised.
 
     Args:
         public_key / public_keys: the verification key(s), oldest first.

@@ -47,6 +47,7 @@ from ._base import (
     parse_timestamp,
     replay_window,
 )
+from ._bodyid import IdField, body_id, check_id_field
 from ._headers import MAX_ENTRIES, KeyValueHeader
 from ._keyring import KeyEntry, has_windows, valid_keys
 from ._plan import Matcher, Plan, make_plan
@@ -73,6 +74,7 @@ class SchemeOptions(TypedDict, total=False):
     template: str | MessageBuilder
     timestamp_header: str | None
     id_header: str | None
+    id_field: str | IdField | None
     timestamp_format: TimestampFormat
     tolerance: float | None
     future_tolerance: float | None
@@ -106,6 +108,7 @@ class SignatureScheme(Generic[K]):
         "future_tolerance",
         "header",
         "header_format",
+        "id_field",
         "id_header",
         "prefix",
         "scheme",
@@ -125,6 +128,7 @@ class SignatureScheme(Generic[K]):
     header_format: KeyValueHeader | None
     timestamp_header: str | None
     id_header: str | None
+    id_field: IdField | None
     timestamp_format: TimestampFormat
     tolerance: float | None
     future_tolerance: float | None
@@ -154,6 +158,7 @@ class SignatureScheme(Generic[K]):
         future_tolerance: float | None,
         scheme: str,
         header_format: KeyValueHeader | None = None,
+        id_field: str | IdField | None = None,
     ) -> None:
         """Check and set the settings every scheme has (see :class:`SchemeOptions`).
 
@@ -162,6 +167,8 @@ class SignatureScheme(Generic[K]):
                 ``presets.stripe``), for error messages.
             header_format: the signature header is ``key=value`` entries; the
                 timestamp is read from there when it has a ``timestamp_key``.
+            id_field: the member of a JSON body that holds the sender's event
+                id, read once the signature has passed (see :mod:`._bodyid`).
 
         Raises:
             ConfigurationError: naming the setting to check.
@@ -198,6 +205,12 @@ class SignatureScheme(Generic[K]):
             id_header,
             owner,
         )
+        path = check_id_field(id_field, owner)
+        if path is not None and "id" in message.signs:
+            raise ConfigurationError(
+                f"{owner}: the message signs the id in {id_header}, and id_field=... names "
+                "another; use one of them"
+            )
         tolerance = check_tolerance(tolerance, "tolerance", owner)
         future = check_tolerance(future_tolerance, "future_tolerance", owner)
         future = tolerance if future is None else future
@@ -209,6 +222,7 @@ class SignatureScheme(Generic[K]):
         set_(self, "header_format", header_format)
         set_(self, "timestamp_header", timestamp_header)
         set_(self, "id_header", id_header)
+        set_(self, "id_field", path)
         set_(self, "timestamp_format", timestamp_format)
         set_(self, "tolerance", tolerance)
         set_(self, "future_tolerance", future)
@@ -261,8 +275,9 @@ class SignatureScheme(Generic[K]):
 
     @property
     def replay_default(self) -> ReplayMode:
-        """``id`` when the message signs a delivery id, else ``content``."""
-        return "id" if self._signs_id else "content"
+        """``id`` when the message signs a delivery id or ``id_field`` names one, else
+        ``content`` (also the fallback for a body without that id)."""
+        return "id" if self._signs_id or self.id_field is not None else "content"
 
     @property
     def replay_window(self) -> float | None:
@@ -283,7 +298,8 @@ class SignatureScheme(Generic[K]):
 
         Returns:
             The :class:`Verification`: scheme, matching key id, signed
-            timestamp and delivery id (when the message signs them).
+            timestamp and delivery id (when the message signs them, or, with
+            ``id_field``, the verified body holds one).
 
         Raises:
             MissingHeader, DuplicateHeader, MalformedHeader: a header is absent,
@@ -407,7 +423,13 @@ class SignatureScheme(Generic[K]):
             parts = ((head % (stamp, ident)[head_values]).encode("latin-1"), request.body)
         else:
             parts = (request.body,)
-        return match(now, candidates, parts, timestamp, ident if signs_id else None)
+        verification = match(now, candidates, parts, timestamp, ident if signs_id else None)
+        if self.id_field is None:
+            return verification
+        # The signature has passed: the body is signed material now, and its
+        # event id identifies a retry that was signed again (see _bodyid).
+        event_id = body_id(request.body, self.id_field)
+        return verification if event_id is None else verification._replace(delivery_id=event_id)
 
     def _build(
         self, request: WebhookRequest, stamp: str | None, ident: str | None

@@ -92,6 +92,11 @@ class HmacVerifier(SignatureScheme[_PreparedKey]):
             :class:`MessageBuilder` for schemes no template can express.
             Defaults to the raw body.
         timestamp_header / id_header: where ``{timestamp}`` and ``{id}`` come from.
+        id_field: a member of the JSON body, or a path such as ``("event", "id")``,
+            that holds the sender's event id, for senders that sign it in the body
+            and sign each retry again with a new timestamp. Read only after the
+            signature has passed, it is :attr:`Verification.delivery_id` and the
+            replay key; a body without it falls back to the content hash.
         timestamp_format: ``unix`` seconds (default), ``unix_ms`` or ``rfc3339``.
         tolerance: how old a signed timestamp may be, in seconds (default 300);
             ``None`` turns the check off.
@@ -126,6 +131,7 @@ class HmacVerifier(SignatureScheme[_PreparedKey]):
         template: str | MessageBuilder = "{body}",
         timestamp_header: str | None = None,
         id_header: str | None = None,
+        id_field: str | tuple[str, ...] | None = None,
         timestamp_format: TimestampFormat = "unix",
         tolerance: float | None = DEFAULT_TOLERANCE,
         future_tolerance: float | None = None,
@@ -150,6 +156,7 @@ class HmacVerifier(SignatureScheme[_PreparedKey]):
             template=template,
             timestamp_header=timestamp_header,
             id_header=id_header,
+            id_field=id_field,
             timestamp_format=timestamp_format,
             tolerance=tolerance,
             future_tolerance=future_tolerance,
