@@ -742,6 +742,21 @@ def test_a_wrong_setting_is_a_configuration_error(options: dict[str, Any], setti
     assert caught.value.__cause__ is None
 
 
+@pytest.mark.parametrize("answer", [b"OK", None, 7, "0"])
+def test_an_answer_no_redis_gives_is_store_unavailable(
+    answer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server that speaks the protocol but is not Redis, or a proxy that
+    # mangles script replies: fail closed, never dispatch on a guess.
+    import redis
+
+    client = redis.Redis()
+    monkeypatch.setattr(client, "eval", lambda *args: answer)
+    store = redis_store_class()(client=client)
+    with pytest.raises(ReplayStoreUnavailable, match=r"unexpected answer.*client="):
+        store.reserve("k", TTL, LEASE)
+
+
 def test_clients_must_be_passed_for_their_side() -> None:
     import redis
     import redis.asyncio
