@@ -3,8 +3,9 @@
 The baseline is the least any Redis replay guard can do: a bare ``redis``
 client sending ``SET key value NX PX lease`` and then ``SET key done PX ttl``
 (two round trips, no atomic check of what it overwrites) to the same server.
-Against it: :class:`RedisReplayStore` (two scripts, same two round trips) and
-:class:`MemoryReplayStore` (no network at all).
+Against it: :class:`RedisReplayStore` (two scripts, same two round trips, the
+reservation handed back and settled) and :class:`MemoryReplayStore` (no
+network at all).
 
 Run with a Redis server to spare (keys go under a unique prefix and are
 deleted at the end)::
@@ -24,7 +25,7 @@ try:
 except ImportError:  # run as a script: benchmarks/ is on sys.path
     from _harness import compare, report  # type: ignore[no-redef]
 
-from webhookverify.replay import MemoryReplayStore, RedisReplayStore
+from webhookverify.replay import MemoryReplayStore, RedisReplayStore, Reservation
 
 # Expiries as the receiver uses them: a minute of lease, a day for done keys.
 LEASE, TTL = 60.0, 24 * 3600.0
@@ -57,14 +58,14 @@ def main() -> int:
         client.set(key, "d", px=ttl_ms)
 
     def redis_store() -> None:
-        key = f"store:{next(numbers)}"
-        store.reserve(key, TTL, LEASE)
-        store.commit(key)
+        reservation = store.reserve(f"store:{next(numbers)}", TTL, LEASE)
+        assert isinstance(reservation, Reservation)
+        store.commit(reservation)
 
     def memory_store() -> None:
-        key = f"memory:{next(numbers)}"
-        memory.reserve(key, TTL, LEASE)
-        memory.commit(key)
+        reservation = memory.reserve(f"memory:{next(numbers)}", TTL, LEASE)
+        assert isinstance(reservation, Reservation)
+        memory.commit(reservation)
 
     try:
         client.ping()

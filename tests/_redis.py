@@ -98,19 +98,21 @@ def hammer(url: str, prefix: str, keys: list[str], seed: int, start: Any, result
     ``start`` is a multiprocessing barrier, so that every process begins at
     the same moment and they really contend for the keys.
     """
-    from webhookverify.replay import RedisReplayStore, ReserveResult
+    from webhookverify.replay import RedisReplayStore, Reservation
 
     order = list(keys)
     random.Random(seed).shuffle(order)
     new: list[str] = []
-    answers = dict.fromkeys(ReserveResult, 0)
+    answers = {"new": 0, "in_flight": 0, "done": 0}
     with RedisReplayStore(url, prefix=prefix) as store:
         store.reserve("warm-up", 1, 1)  # connect before the race starts
         start.wait()
         for key in order:
             answer = store.reserve(key, 60, 30)
-            answers[answer] += 1
-            if answer is ReserveResult.NEW:
+            if isinstance(answer, Reservation):
+                answers["new"] += 1
                 new.append(key)
-                store.commit(key)
-    results.put((os.getpid(), new, {kind.value: count for kind, count in answers.items()}))
+                store.commit(answer)
+            else:
+                answers[answer.value] += 1
+    results.put((os.getpid(), new, answers))

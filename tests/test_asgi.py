@@ -26,7 +26,7 @@ from webhookverify import (
 )
 from webhookverify._http import Refused
 from webhookverify.asgi import WebhookApp, WebhookMiddleware, get_delivery
-from webhookverify.replay import MemoryReplayStore, ReserveResult
+from webhookverify.replay import MemoryReplayStore, Reservation
 from webhookverify.testing import call_asgi, make_scope, run_asgi, sign_request
 
 SECRET = "asgi-test-secret"
@@ -149,7 +149,7 @@ def test_in_flight_delivery_answers_409() -> None:
     request = signed()
     key, ttl = receiver._key(receiver.registry.verify(request))
     assert key is not None
-    assert store.reserve(key, ttl, 60) is ReserveResult.NEW
+    assert isinstance(store.reserve(key, ttl, 60), Reservation)
     response = send(WebhookApp(receiver), request)
     assert response.status == 409
     assert response.headers["retry-after"] == "9"

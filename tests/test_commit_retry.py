@@ -16,7 +16,7 @@ import pytest
 from webhookverify import Delivery, EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver
 from webhookverify._settle import SETTLE_ATTEMPTS
 from webhookverify.errors import ReplayStoreUnavailable
-from webhookverify.replay import MemoryReplayStore, RedisReplayStore, ReserveResult
+from webhookverify.replay import MemoryReplayStore, RedisReplayStore, Reservation, ReserveResult
 from webhookverify.testing import sign_request
 
 SECRET = "settle-test-secret"
@@ -41,36 +41,36 @@ class FlakyStore:
         self.fail_release = fail_release
         self.calls: list[str] = []
 
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         return self.inner.reserve(key, ttl, lease)
 
-    def commit(self, key: str) -> None:
+    def commit(self, reservation: Reservation) -> None:
         self.calls.append("commit")
         if self.fail_commit:
             self.fail_commit -= 1
             raise ReplayStoreUnavailable("the store went away")
-        self.inner.commit(key)
+        self.inner.commit(reservation)
 
-    def release(self, key: str) -> None:
+    def release(self, reservation: Reservation) -> None:
         self.calls.append("release")
         if self.fail_release:
             self.fail_release -= 1
             raise ReplayStoreUnavailable("the store went away")
-        self.inner.release(key)
+        self.inner.release(reservation)
 
 
 class AsyncFlakyStore(FlakyStore):
     """The same, with async methods (used by ``areceive`` instead of a thread)."""
 
-    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         return self.reserve(key, ttl, lease)
 
-    async def acommit(self, key: str) -> None:
+    async def acommit(self, reservation: Reservation) -> None:
         await asyncio.sleep(0)
-        self.commit(key)
+        self.commit(reservation)
 
-    async def arelease(self, key: str) -> None:
-        self.release(key)
+    async def arelease(self, reservation: Reservation) -> None:
+        self.release(reservation)
 
 
 def build(store: Any) -> tuple[Receiver, list[Delivery], list[int]]:
@@ -187,11 +187,66 @@ def test_a_release_that_fails_once_is_retried_so_the_senders_retry_is_processed(
     assert len(seen) == 1
 
 
+class SyncOnlyStore(MemoryReplayStore):
+    """A memory store without async methods: ``areceive`` runs its sync ones in
+    worker threads, as it does for any store of a user's that has only those."""
+
+    areserve = None  # type: ignore[assignment]
+    acommit = None  # type: ignore[assignment]
+    arelease = None  # type: ignore[assignment]
+
+
+def test_a_stale_release_from_a_worker_thread_leaves_the_newer_reservation_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A fails after its lease ran out and B took the key. A's release must not
+    # free B's reservation, else a third copy C is dispatched while B still
+    # runs. Ownership kept in a context variable was lost here: reserve and
+    # release ran in worker threads, each in a copy of the task's context.
+    clock = [1000.0]
+    store = SyncOnlyStore(clock=lambda: clock[0])
+    started = [asyncio.Event(), asyncio.Event()]
+    finish = [asyncio.Event(), asyncio.Event()]
+    calls: list[int] = []
+
+    async def listener(delivery: Delivery) -> None:
+        n = len(calls)
+        calls.append(n)
+        if n < 2:
+            started[n].set()
+            await finish[n].wait()
+            if n == 0:
+                raise RuntimeError("A failed")
+
+    bus = EventBus()
+    bus.bind("webhook.received", listener)
+    receiver = Receiver(HandlerRegistry([Handler("svc", verifier())]), bus, replay_store=store)
+    request = delivery()
+
+    async def main() -> tuple[int, int, int]:
+        a = asyncio.create_task(receiver.areceive(request))
+        await started[0].wait()
+        clock[0] += receiver.lease + 1  # A's lease runs out
+        b = asyncio.create_task(receiver.areceive(request))
+        await started[1].wait()
+        finish[0].set()
+        a_status = (await a).status  # A failed: 500, and it releases its reservation
+        c_status = (await receiver.areceive(request)).status  # B still runs: 409
+        finish[1].set()
+        return a_status, c_status, (await b).status
+
+    with caplog.at_level(logging.WARNING, logger="webhookverify"):
+        assert asyncio.run(main()) == (500, 409, 200)
+    assert calls == [0, 1]  # C was not dispatched
+    assert "lease ended before its release" in caplog.text
+    assert receiver.receive(request).reason == "duplicate"  # B's commit stands
+
+
 # -- with the real Redis store -----------------------------------------------------------
 
 
 def _flaky_redis(redis_url: str, *, asynchronous: bool, fail_calls: set[int]) -> Any:
-    """A real redis client whose ``evalsha`` raises ConnectionError on the given
+    """A real redis client whose ``eval`` raises ConnectionError on the given
     calls (1 = the first): each reserve, commit or release of the store is one call."""
     import redis
     import redis.asyncio
@@ -205,24 +260,24 @@ def _flaky_redis(redis_url: str, *, asynchronous: bool, fail_calls: set[int]) ->
 
     if asynchronous:
         aclient = redis.asyncio.Redis.from_url(redis_url)
-        real_aevalsha = aclient.evalsha
+        real_aeval = aclient.eval
 
-        async def aevalsha(*args: Any) -> Any:
+        async def aeval(*args: Any) -> Any:
             if failing():
                 raise redis.ConnectionError("connection reset by peer")
-            return await real_aevalsha(*args)  # type: ignore[misc]
+            return await real_aeval(*args)  # type: ignore[misc]
 
-        aclient.evalsha = aevalsha  # type: ignore[method-assign]
+        aclient.eval = aeval  # type: ignore[method-assign]
         return aclient
     client = redis.Redis.from_url(redis_url)
-    real_evalsha = client.evalsha
+    real_eval = client.eval
 
-    def evalsha(*args: Any) -> Any:
+    def eval_(*args: Any) -> Any:
         if failing():
             raise redis.ConnectionError("connection reset by peer")
-        return real_evalsha(*args)
+        return real_eval(*args)
 
-    client.evalsha = evalsha  # type: ignore[method-assign]
+    client.eval = eval_  # type: ignore[method-assign]
     return client
 
 

@@ -24,7 +24,7 @@ from webhookverify import (
     TokenVerifier,
     WebhookRequest,
 )
-from webhookverify.replay import MemoryReplayStore, ReserveResult
+from webhookverify.replay import MemoryReplayStore, Reservation, ReserveResult
 from webhookverify.testing import sign_request
 
 NOW = 1_700_000_000.0
@@ -223,20 +223,20 @@ def test_in_flight_answers_409_with_retry_after() -> None:
     match = receiver.registry.verify(request)
     key, ttl = receiver._key(match)
     assert key is not None
-    assert store.reserve(key, ttl, 60) is ReserveResult.NEW
+    assert isinstance(store.reserve(key, ttl, 60), Reservation)
     outcome = receiver.receive(request)
     assert outcome.status == 409
     assert ("Retry-After", "7") in outcome.headers
 
 
 class DownStore:
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         raise ReplayStoreUnavailable("down")
 
-    def commit(self, key: str) -> None:
+    def commit(self, reservation: Reservation) -> None:
         raise ReplayStoreUnavailable("down")
 
-    def release(self, key: str) -> None:
+    def release(self, reservation: Reservation) -> None:
         raise ReplayStoreUnavailable("down")
 
 
@@ -417,24 +417,24 @@ class TouchedStore:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         self.calls.append("reserve")
-        return ReserveResult.NEW
+        return Reservation(key, "t", ttl)
 
-    def commit(self, key: str) -> None:
+    def commit(self, reservation: Reservation) -> None:
         self.calls.append("commit")
 
-    def release(self, key: str) -> None:
+    def release(self, reservation: Reservation) -> None:
         self.calls.append("release")
 
-    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         return self.reserve(key, ttl, lease)
 
-    async def acommit(self, key: str) -> None:
-        self.commit(key)
+    async def acommit(self, reservation: Reservation) -> None:
+        self.commit(reservation)
 
-    async def arelease(self, key: str) -> None:
-        self.release(key)
+    async def arelease(self, reservation: Reservation) -> None:
+        self.release(reservation)
 
 
 @pytest.mark.parametrize("mode", ["off", "content"])
@@ -452,7 +452,7 @@ def test_replay_off_never_touches_the_store_and_dispatches_every_time(mode: Any)
     assert len(recorder.deliveries) == 2
     if mode == "off":
         assert store.calls == []
-    else:  # the store said "new" both times: reserved and committed twice
+    else:  # the store reserved both times: reserved and committed twice
         assert store.calls == ["reserve", "commit"] * 2
 
 

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+import pickle
 import random
 import socket
 import subprocess
@@ -28,16 +29,17 @@ from hypothesis import strategies as st
 
 from webhookverify import ConfigurationError, ReplayStoreUnavailable
 from webhookverify.replay import (
-    NO_TIMESTAMP_TTL,
     AsyncReplayStore,
     MemoryReplayStore,
     ReplayStore,
+    Reservation,
     ReserveResult,
 )
 
 from _redis import closed_port, hammer
 
-NEW, IN_FLIGHT, DONE = ReserveResult.NEW, ReserveResult.IN_FLIGHT, ReserveResult.DONE
+IN_FLIGHT, DONE = ReserveResult.IN_FLIGHT, ReserveResult.DONE
+NEW = "new"  # what answer_kind() makes of a Reservation, to compare answers at a glance
 # Long enough that nothing expires during a test that does not wait for it.
 TTL, LEASE = 600.0, 300.0
 # Short expiries for the tests that wait for them (really, with Redis): a
@@ -53,6 +55,16 @@ def redis_store_class() -> Any:
     return RedisReplayStore
 
 
+def answer_kind(answer: Reservation | ReserveResult) -> str | ReserveResult:
+    """``NEW`` for a reservation, else the answer itself."""
+    return NEW if isinstance(answer, Reservation) else answer
+
+
+def reserved(answer: Reservation | ReserveResult) -> Reservation:
+    assert isinstance(answer, Reservation), answer
+    return answer
+
+
 # -- the harness: one store backend, its workers, its clock, its sync or async face -----
 
 
@@ -65,27 +77,39 @@ class Clock:
 
 
 class Face:
-    """A store seen through its sync or its async methods, always awaited."""
+    """A worker using a store through its sync or its async methods, always awaited.
+
+    It keeps the newest reservation it got for each key and settles with it,
+    as a receiver does; ``reserve`` answers ``NEW`` for a reservation.
+    """
 
     def __init__(self, store: Any, mode: str) -> None:
         self.store, self.mode = store, mode
+        self.held: dict[str, Reservation] = {}
 
-    async def reserve(self, key: str, ttl: float = TTL, lease: float = LEASE) -> ReserveResult:
+    async def reserve(
+        self, key: str, ttl: float = TTL, lease: float = LEASE
+    ) -> str | ReserveResult:
         if self.mode == "sync":
-            return self.store.reserve(key, ttl, lease)
-        return await self.store.areserve(key, ttl, lease)
+            answer = self.store.reserve(key, ttl, lease)
+        else:
+            answer = await self.store.areserve(key, ttl, lease)
+        if isinstance(answer, Reservation):
+            assert (answer.key, answer.ttl) == (key, ttl)
+            self.held[key] = answer
+        return answer_kind(answer)
 
     async def commit(self, key: str) -> None:
         if self.mode == "sync":
-            self.store.commit(key)
+            self.store.commit(self.held[key])
         else:
-            await self.store.acommit(key)
+            await self.store.acommit(self.held[key])
 
     async def release(self, key: str) -> None:
         if self.mode == "sync":
-            self.store.release(key)
+            self.store.release(self.held[key])
         else:
-            await self.store.arelease(key)
+            await self.store.arelease(self.held[key])
 
 
 class Backend:
@@ -105,6 +129,7 @@ class Backend:
             self.client = request.getfixturevalue("redis_client")
 
     def worker(self) -> Face:
+        """Another worker: it holds the reservations it made, and only those."""
         if self.kind == "memory":
             return Face(self.stores[0], self.mode)
         store = redis_store_class()(self.url, prefix=self.prefix)
@@ -175,7 +200,6 @@ def test_release_never_forgets_a_done_key(backend: Backend) -> None:
         assert await store.reserve("k") is NEW
         await store.commit("k")
         await store.release("k")
-        await backend.worker().release("k")
         assert await store.reserve("k") is DONE
 
     backend.run(scenario)
@@ -255,11 +279,11 @@ def test_sixteen_threads_reserving_the_same_keys_get_one_new_each(kind: str, req
     store = backend.worker().store  # one store object shared by the threads
     keys = [f"k{i}" for i in range(50)]
     start = threading.Barrier(16)
-    answers: list[list[ReserveResult]] = [[] for _ in range(16)]
+    answers: list[list[str | ReserveResult]] = [[] for _ in range(16)]
 
     def work(n: int) -> None:
         start.wait()
-        answers[n] = [store.reserve(key, TTL, LEASE) for key in keys]
+        answers[n] = [answer_kind(store.reserve(key, TTL, LEASE)) for key in keys]
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
     for thread in threads:
@@ -294,40 +318,35 @@ OPS = st.lists(
 def check_against_model(stores: list[Any], ops: list[tuple[str, int, int]]) -> None:
     """Run ``ops`` on ``stores`` and on a model of the protocol; they must agree.
 
-    The model: a key is absent, in flight for one reservation, or done. Commit
-    marks it done unless another worker's reservation holds it; release drops
-    an in-flight reservation unless it is another worker's; neither touches
-    a done key. A worker settling a key it did not reserve acts on whatever
-    reservation is in flight; a worker refused because another holds its key
-    stays refused for that key. (With one memory store every worker is the same
-    store in the same context, so no reservation is ever another worker's.)
+    The model: a key is absent, in flight for one reservation, or done. Each
+    worker settles with the newest reservation it got for the key (none: the
+    step is skipped), also after it settled it once or another worker took
+    the key. Commit marks the key done unless another reservation holds it;
+    release drops the worker's own reservation only; neither touches a done
+    key. (The workers may share one store object, as the threads of one
+    process share the memory store.)
     """
-    state: dict[str, int | str] = {}  # key -> reservation number | "done"
-    # one store object used by both workers is one holder: its reservations
-    # live in the code path's context, which both workers share here
-    shared: dict[str, int] = {}
-    held: list[dict[str, int]] = [shared if stores.count(store) > 1 else {} for store in stores]
+    state: dict[str, str] = {}  # key -> the token in flight, or "done"
+    held: list[dict[str, Reservation]] = [{} for _ in stores]
     for number, (action, who, k) in enumerate(ops):
         key, store, current = f"k{k}", stores[who], state.get(f"k{k}")
         if action == "reserve":
             expected = NEW if current is None else DONE if current == "done" else IN_FLIGHT
-            assert store.reserve(key, TTL, LEASE) is expected, (number, action, who, key)
-            if expected is NEW:
-                state[key] = held[who][key] = number
+            answer = store.reserve(key, TTL, LEASE)
+            assert answer_kind(answer) == expected, (number, action, who, key)
+            if isinstance(answer, Reservation):
+                state[key], held[who][key] = answer.token, answer
             continue
-        mine = held[who].pop(key, None)
-        ours = current != "done" and (mine is None or mine == current)
-        if mine is not None and current not in (None, "done", mine):
-            # refused: another worker holds the key now; the worker keeps its
-            # lost token, so a second try is refused too
-            held[who][key] = mine
+        mine = held[who].get(key)
+        if mine is None:
+            continue
         if action == "commit":
-            store.commit(key)
-            if current is None or ours:
+            store.commit(mine)
+            if current in (None, mine.token):
                 state[key] = "done"
         else:
-            store.release(key)
-            if current is not None and ours:
+            store.release(mine)
+            if current == mine.token:
                 del state[key]
 
 
@@ -343,8 +362,8 @@ def test_the_memory_store_follows_the_model(ops: list[tuple[str, int, int]]) -> 
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=OPS)
-# a worker whose reservation was released by another, which reserved again since
-@example(ops=[("reserve", 0, 0), ("release", 1, 0), ("reserve", 1, 0), ("commit", 0, 0)] * 2)
+# a worker that released its reservation, then settles it again after another reserved
+@example(ops=[("reserve", 0, 0), ("release", 0, 0), ("reserve", 1, 0), ("commit", 0, 0)] * 2)
 def test_redis_stores_follow_the_model(
     redis_url: str, redis_prefix: str, ops: list[tuple[str, int, int]]
 ) -> None:
@@ -365,51 +384,45 @@ def test_a_stale_worker_leaves_the_newer_reservation_alone(
 ) -> None:
     cls = redis_store_class()
     with cls(redis_url, prefix=redis_prefix) as stale, cls(redis_url, prefix=redis_prefix) as fresh:
-        assert stale.reserve("k", TTL, SHORT) is NEW
+        old = reserved(stale.reserve("k", TTL, SHORT))
         time.sleep(PAST_SHORT)
-        assert fresh.reserve("k", TTL, LEASE) is NEW
+        new = reserved(fresh.reserve("k", TTL, LEASE))
         with caplog.at_level(logging.WARNING, logger="webhookverify"):
-            stale.release("k")
+            stale.release(old)
             assert fresh.reserve("k", TTL, LEASE) is IN_FLIGHT
-            stale.commit("k")
+            stale.commit(old)
             assert fresh.reserve("k", TTL, LEASE) is IN_FLIGHT
         assert sum("lease ended" in r.getMessage() for r in caplog.records) == 2
-        fresh.commit("k")
+        fresh.commit(new)
         assert stale.reserve("k", TTL, LEASE) is DONE
 
 
 @pytest.mark.redis
-def test_threads_sharing_a_store_own_their_reservations(redis_url: str, redis_prefix: str) -> None:
+def test_a_stale_reservation_settled_from_another_thread_is_still_refused(
+    redis_url: str, redis_prefix: str
+) -> None:
+    # The token travels with the reservation: which thread settles it does
+    # not matter (the old per-context ownership acted on whatever was in
+    # flight when the settling thread had not reserved the key itself).
     store = redis_store_class()(redis_url, prefix=redis_prefix)
-    reserved, retried = threading.Event(), threading.Event()
-    seen: list[ReserveResult] = []
-
-    def stale_worker() -> None:
-        seen.append(store.reserve("k", TTL, SHORT))
-        reserved.set()
-        retried.wait(5)
-        store.release("k")  # its lease is over and the key is the main thread's now
-
-    thread = threading.Thread(target=stale_worker)
-    thread.start()
-    reserved.wait(5)
+    stale = reserved(store.reserve("k", TTL, SHORT))
     time.sleep(PAST_SHORT)
-    assert store.reserve("k", TTL, LEASE) is NEW
-    retried.set()
+    fresh = reserved(store.reserve("k", TTL, LEASE))
+    thread = threading.Thread(target=store.release, args=(stale,))
+    thread.start()
     thread.join()
-    assert seen == [NEW]
     assert store.reserve("k", TTL, LEASE) is IN_FLIGHT
-    store.release("k")
-    assert store.reserve("k", TTL, LEASE) is NEW
+    store.release(fresh)
+    assert answer_kind(store.reserve("k", TTL, LEASE)) is NEW
     store.close()
 
 
 @pytest.mark.redis
-def test_a_task_started_by_the_reserving_task_settles_its_reservation(
+def test_a_task_started_later_settles_the_reservation_it_is_given(
     redis_url: str, redis_prefix: str
 ) -> None:
     # The receiver commits from a task of its own when listeners outlive its
-    # time budget; that task inherits the reservation through its context.
+    # time budget; it hands that task the reservation.
     cls = redis_store_class()
 
     async def scenario() -> None:
@@ -417,12 +430,12 @@ def test_a_task_started_by_the_reserving_task_settles_its_reservation(
             cls(redis_url, prefix=redis_prefix) as store,
             cls(redis_url, prefix=redis_prefix) as other,
         ):
-            assert await store.areserve("late", TTL, SHORT) is NEW
-            assert await store.areserve("ok", TTL, LEASE) is NEW
+            late = reserved(await store.areserve("late", TTL, SHORT))
+            ok = reserved(await store.areserve("ok", TTL, LEASE))
             await asyncio.sleep(PAST_SHORT)
-            assert await other.areserve("late", TTL, LEASE) is NEW
-            await asyncio.create_task(store.acommit("late"))
-            await asyncio.create_task(store.acommit("ok"))
+            reserved(await other.areserve("late", TTL, LEASE))
+            await asyncio.create_task(store.acommit(late))
+            await asyncio.create_task(store.acommit(ok))
             assert await other.areserve("late", TTL, LEASE) is IN_FLIGHT
             assert await other.areserve("ok", TTL, LEASE) is DONE
 
@@ -437,23 +450,23 @@ def test_concurrent_tasks_sharing_a_store_own_their_reservations(
 
     async def scenario() -> None:
         async with cls(redis_url, prefix=redis_prefix) as store:
-            reserved, taken, released = asyncio.Event(), asyncio.Event(), asyncio.Event()
+            reserved_, taken, released = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
             async def stale() -> None:
-                assert await store.areserve("k", TTL, SHORT) is NEW
-                reserved.set()
+                mine = reserved(await store.areserve("k", TTL, SHORT))
+                reserved_.set()
                 await taken.wait()
-                await store.arelease("k")  # its lease is over: the key is the other task's
+                await store.arelease(mine)  # its lease is over: the key is the other task's
                 released.set()
 
             async def fresh() -> None:
-                await reserved.wait()
+                await reserved_.wait()
                 await asyncio.sleep(PAST_SHORT)
-                assert await store.areserve("k", TTL, LEASE) is NEW
+                mine = reserved(await store.areserve("k", TTL, LEASE))
                 taken.set()
                 await released.wait()
                 assert await store.areserve("k", TTL, LEASE) is IN_FLIGHT
-                await store.acommit("k")
+                await store.acommit(mine)
 
             await asyncio.gather(stale(), fresh())
             assert await store.areserve("k", TTL, LEASE) is DONE
@@ -462,25 +475,24 @@ def test_concurrent_tasks_sharing_a_store_own_their_reservations(
 
 
 @pytest.mark.redis
-def test_settling_from_code_that_did_not_reserve_acts_on_the_reservation(
+def test_a_reservation_is_settled_by_another_process_that_has_it(
     redis_url: str, redis_prefix: str, redis_client: Any
 ) -> None:
     cls = redis_store_class()
     with cls(redis_url, prefix=redis_prefix) as web, cls(redis_url, prefix=redis_prefix) as job:
-        # reserved by one process, committed by another (a job queue)
-        assert web.reserve("a", 5.0, LEASE) is NEW
-        job.commit("a")
+        # reserved by one process, committed by another (a job queue) that got
+        # the reservation through a pickle
+        reservation = reserved(web.reserve("a", 5.0, LEASE))
+        job.commit(pickle.loads(pickle.dumps(reservation)))
         assert web.reserve("a", TTL, LEASE) is DONE
         assert 4000 < redis_client.pttl(redis_prefix + "a") <= 5000  # the ttl given to reserve
-        # reserved in one thread, released from a thread without its context
-        assert web.reserve("b", TTL, LEASE) is NEW
-        thread = threading.Thread(target=web.release, args=("b",))
-        thread.start()
-        thread.join()
-        assert job.reserve("b", TTL, LEASE) is NEW
-        # a key committed by code that never reserved it is kept as long as any scheme needs
-        job.commit("never-reserved")
-        assert redis_client.pttl(redis_prefix + "never-reserved") > (NO_TIMESTAMP_TTL - 5) * 1000
+        # a reservation with another token (a forged or mixed-up one) settles nothing
+        real = reserved(web.reserve("b", TTL, LEASE))
+        job.release(Reservation("b", "0123456789abcdef", TTL))
+        job.commit(Reservation("b", "0123456789abcdef", TTL))
+        assert job.reserve("b", TTL, LEASE) is IN_FLIGHT
+        job.release(real)
+        assert answer_kind(job.reserve("b", TTL, LEASE)) is NEW
 
 
 # -- Redis: what is written, and how ---------------------------------------------------
@@ -491,17 +503,17 @@ def test_seconds_become_milliseconds_of_at_least_one(
     redis_url: str, redis_prefix: str, redis_client: Any
 ) -> None:
     with redis_store_class()(redis_url, prefix=redis_prefix) as store:
-        assert store.reserve("tiny", 0.0001, 0.0001) is NEW
+        reserved(store.reserve("tiny", 0.0001, 0.0001))
         assert 0 <= redis_client.pttl(redis_prefix + "tiny") <= 1 or not redis_client.exists(
             redis_prefix + "tiny"
         )
-        assert store.reserve("k", 12.5, 1.5) is NEW
+        reservation = reserved(store.reserve("k", 12.5, 1.5))
         assert 1400 < redis_client.pttl(redis_prefix + "k") <= 1500
-        store.commit("k")
+        store.commit(reservation)
         assert redis_client.get(redis_prefix + "k") == b"d"
         assert 12_400 < redis_client.pttl(redis_prefix + "k") <= 12_500
         time.sleep(0.1)
-        store.commit("k")  # a done key keeps its expiry
+        store.commit(reservation)  # a done key keeps its expiry
         assert redis_client.pttl(redis_prefix + "k") <= 12_400
 
 
@@ -514,30 +526,30 @@ def test_the_prefix_separates_applications(
         cls(redis_url, prefix=redis_prefix + "a:") as a,
         cls(redis_url, prefix=redis_prefix + "b:") as b,
     ):
-        assert a.reserve("k", TTL, LEASE) is NEW
-        assert b.reserve("k", TTL, LEASE) is NEW
-        a.commit("k")
+        mine = reserved(a.reserve("k", TTL, LEASE))
+        reserved(b.reserve("k", TTL, LEASE))
+        a.commit(mine)
         assert b.reserve("k", TTL, LEASE) is IN_FLIGHT
         assert redis_client.get(redis_prefix + "a:k") == b"d"
         assert redis_client.get(redis_prefix + "b:k").startswith(b"f|")
 
 
 @pytest.mark.redis
-def test_scripts_are_reloaded_when_the_server_forgot_them(
+def test_a_server_that_forgot_its_scripts_still_answers(
     redis_url: str, redis_prefix: str, redis_client: Any
 ) -> None:
     cls = redis_store_class()
     with cls(redis_url, prefix=redis_prefix) as store:
         redis_client.script_flush()
-        assert store.reserve("k", TTL, LEASE) is NEW
+        reservation = reserved(store.reserve("k", TTL, LEASE))
         redis_client.script_flush()
-        store.release("k")
+        store.release(reservation)
         redis_client.script_flush()
 
         async def scenario() -> None:
-            assert await store.areserve("k", TTL, LEASE) is NEW
+            reservation = reserved(await store.areserve("k", TTL, LEASE))
             redis_client.script_flush()
-            await store.acommit("k")
+            await store.acommit(reservation)
             await store.aclose()
 
         asyncio.run(scenario())
@@ -551,10 +563,10 @@ def test_a_retried_reserve_recognises_its_own_reservation(
     # A call retried after its answer was lost must not find itself "in flight".
     from webhookverify.redis_store import _RESERVE
 
-    key, value = redis_prefix + "k", "f|60000|0123456789abcdef"
-    assert redis_client.eval(_RESERVE.source, 1, key, value, 30_000) == 0
-    assert redis_client.eval(_RESERVE.source, 1, key, value, 30_000) == 0
-    assert redis_client.eval(_RESERVE.source, 1, key, "f|60000|fedcba9876543210", 30_000) == 1
+    key, value = redis_prefix + "k", "f|0123456789abcdef"
+    assert redis_client.eval(_RESERVE, 1, key, value, 30_000) == 0
+    assert redis_client.eval(_RESERVE, 1, key, value, 30_000) == 0
+    assert redis_client.eval(_RESERVE, 1, key, "f|fedcba9876543210", 30_000) == 1
 
 
 @pytest.mark.redis
@@ -562,11 +574,12 @@ def test_a_redis_error_is_store_unavailable(
     redis_url: str, redis_prefix: str, redis_client: Any
 ) -> None:
     redis_client.rpush(redis_prefix + "k", "not a string key")
+    reservation = Reservation("k", "0123456789abcdef", TTL)
     with redis_store_class()(redis_url, prefix=redis_prefix) as store:
         for call in (
             lambda: store.reserve("k", TTL, LEASE),
-            lambda: store.commit("k"),
-            lambda: store.release("k"),
+            lambda: store.commit(reservation),
+            lambda: store.release(reservation),
         ):
             with pytest.raises(ReplayStoreUnavailable, match=r"WRONGTYPE.*url="):
                 call()
@@ -580,7 +593,7 @@ def test_given_clients_are_used_and_left_open(redis_url: str, redis_prefix: str)
     cls = redis_store_class()
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     with cls(client=client, prefix=redis_prefix) as store:
-        assert store.reserve("k", TTL, LEASE) is NEW
+        reserved(store.reserve("k", TTL, LEASE))
         assert "client=" in repr(store)
         with pytest.raises(ConfigurationError, match="async_client= or url="):
             asyncio.run(store.areserve("k", TTL, LEASE))
@@ -591,7 +604,8 @@ def test_given_clients_are_used_and_left_open(redis_url: str, redis_prefix: str)
         aclient = redis.asyncio.Redis.from_url(redis_url)
         async with cls(async_client=aclient, prefix=redis_prefix) as store:
             assert await store.areserve("k", TTL, LEASE) is IN_FLIGHT
-            await store.acommit("k")
+            await store.acommit(reserved(await store.areserve("j", TTL, LEASE)))
+            assert await store.areserve("j", TTL, LEASE) is DONE
             with pytest.raises(ConfigurationError, match="client= or url="):
                 store.reserve("k", TTL, LEASE)
         assert await aclient.ping()
@@ -606,17 +620,17 @@ def test_one_store_serves_several_event_loops_and_reconnects_after_close(
 ) -> None:
     store = redis_store_class()(redis_url, prefix=redis_prefix)
 
-    async def reserve(key: str) -> ReserveResult:
+    async def reserve(key: str) -> Reservation | ReserveResult:
         return await store.areserve(key, TTL, LEASE)
 
-    assert asyncio.run(reserve("a")) is NEW  # this loop's client is left behind, loop closed
+    first = reserved(asyncio.run(reserve("a")))  # this loop's client is left behind, loop closed
     assert asyncio.run(reserve("a")) is IN_FLIGHT
     assert store.reserve("a", TTL, LEASE) is IN_FLIGHT
     store.close()
-    assert store.reserve("b", TTL, LEASE) is NEW
+    reserved(store.reserve("b", TTL, LEASE))
 
     async def finish() -> None:
-        await store.acommit("a")
+        await store.acommit(first)
         await store.aclose()
 
     asyncio.run(finish())
@@ -655,13 +669,14 @@ def test_processes_hammering_the_same_keys_get_each_key_new_once(
 
 
 def unreachable_calls(store: Any) -> list[Callable[[], Any]]:
+    reservation = Reservation("k", "0123456789abcdef", TTL)
     return [
         lambda: store.reserve("k", TTL, LEASE),
-        lambda: store.commit("k"),
-        lambda: store.release("k"),
+        lambda: store.commit(reservation),
+        lambda: store.release(reservation),
         lambda: asyncio.run(store.areserve("k", TTL, LEASE)),
-        lambda: asyncio.run(store.acommit("k")),
-        lambda: asyncio.run(store.arelease("k")),
+        lambda: asyncio.run(store.acommit(reservation)),
+        lambda: asyncio.run(store.arelease(reservation)),
     ]
 
 
@@ -725,6 +740,21 @@ def test_a_wrong_setting_is_a_configuration_error(options: dict[str, Any], setti
         redis_store_class()(**options)
     assert PASSWORD not in str(caught.value)
     assert caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize("answer", [b"OK", None, 7, "0"])
+def test_an_answer_no_redis_gives_is_store_unavailable(
+    answer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server that speaks the protocol but is not Redis, or a proxy that
+    # mangles script replies: fail closed, never dispatch on a guess.
+    import redis
+
+    client = redis.Redis()
+    monkeypatch.setattr(client, "eval", lambda *args: answer)
+    store = redis_store_class()(client=client)
+    with pytest.raises(ReplayStoreUnavailable, match=r"unexpected answer.*client="):
+        store.reserve("k", TTL, LEASE)
 
 
 def test_clients_must_be_passed_for_their_side() -> None:
@@ -798,8 +828,7 @@ def test_the_replay_module_exports_the_redis_store() -> None:
 def flood(store: MemoryReplayStore, keys: Iterator[str] | range, *, check_every: int = 1) -> None:
     for n, key in enumerate(keys):
         name = f"id-{key}"
-        assert store.reserve(name, TTL, LEASE) is NEW
-        store.commit(name)
+        store.commit(reserved(store.reserve(name, TTL, LEASE)))
         if n % check_every == 0:
             assert len(store) <= store.max_keys
 
@@ -815,14 +844,14 @@ def test_a_flood_of_ids_never_grows_the_memory_store_past_max_keys(
     # the newest are remembered; the oldest were dropped first
     assert store.reserve("id-99999", TTL, LEASE) is DONE
     assert store.reserve("id-99000", TTL, LEASE) is DONE
-    assert store.reserve("id-98999", TTL, LEASE) is NEW
-    assert store.reserve("id-0", TTL, LEASE) is NEW
+    assert answer_kind(store.reserve("id-98999", TTL, LEASE)) is NEW
+    assert answer_kind(store.reserve("id-0", TTL, LEASE)) is NEW
 
 
 def test_a_full_memory_store_never_drops_an_in_flight_key() -> None:
     store = MemoryReplayStore(max_keys=100, clock=Clock())
     for n in range(10):
-        assert store.reserve(f"busy-{n}", TTL, LEASE) is NEW
+        reserved(store.reserve(f"busy-{n}", TTL, LEASE))
     flood(store, range(5000))
     assert [store.reserve(f"busy-{n}", TTL, LEASE) for n in range(10)] == [IN_FLIGHT] * 10
     assert len(store) == 100
@@ -831,18 +860,17 @@ def test_a_full_memory_store_never_drops_an_in_flight_key() -> None:
 def test_a_memory_store_full_of_in_flight_keys_is_unavailable_until_one_settles() -> None:
     clock = Clock()
     store = MemoryReplayStore(max_keys=50, clock=clock)
-    for n in range(50):
-        assert store.reserve(f"busy-{n}", TTL, SHORT) is NEW
+    busy = [reserved(store.reserve(f"busy-{n}", TTL, SHORT)) for n in range(50)]
     with pytest.raises(ReplayStoreUnavailable, match="max_keys="):
         store.reserve("one-more", TTL, LEASE)
-    store.commit("busy-0")  # a done key may be dropped to make room
-    assert store.reserve("one-more", TTL, LEASE) is NEW
+    store.commit(busy[0])  # a done key may be dropped to make room
+    reserved(store.reserve("one-more", TTL, LEASE))
     with pytest.raises(ReplayStoreUnavailable):
         store.reserve("two-more", TTL, LEASE)
-    store.release("busy-1")
-    assert store.reserve("two-more", TTL, LEASE) is NEW
+    store.release(busy[1])
+    reserved(store.reserve("two-more", TTL, LEASE))
     clock.now += PAST_SHORT  # the short leases have ended: their slots are free again
-    assert store.reserve("three-more", TTL, LEASE) is NEW
+    reserved(store.reserve("three-more", TTL, LEASE))
     assert len(store) <= 50
 
 
@@ -865,15 +893,16 @@ def test_sixteen_threads_get_each_key_of_the_memory_store_new_once() -> None:
         random.Random(n).shuffle(order)
         start.wait()
         for key in order:
-            if store.reserve(key, TTL, LEASE) is NEW:
+            answer = store.reserve(key, TTL, LEASE)
+            if isinstance(answer, Reservation):
                 won[n].append(key)
-                store.commit(key) if len(won[n]) % 2 else store.release(key)
+                store.commit(answer) if len(won[n]) % 2 else store.release(answer)
 
     run_threads(16, work)
     # a released key may be won again, a committed one never
     wins = Counter(key for keys in won for key in keys)
     assert set(wins) == set(shared)
-    answers = Counter(store.reserve(key, TTL, LEASE) for key in shared)
+    answers = Counter(answer_kind(store.reserve(key, TTL, LEASE)) for key in shared)
     assert answers[IN_FLIGHT] == 0
     assert answers[DONE] + answers[NEW] == len(shared)
     assert answers[DONE] >= len(shared) // 3
@@ -888,8 +917,8 @@ def test_sixteen_threads_flooding_the_memory_store_keep_it_bounded() -> None:
         start.wait()
         for i in range(2000):
             key = f"id-{n}-{i}"
-            assert store.reserve(key, TTL, LEASE) is NEW  # never all 256 in flight
-            store.commit(key) if i % 4 else store.release(key)
+            mine = reserved(store.reserve(key, TTL, LEASE))  # never all 256 in flight
+            store.commit(mine) if i % 4 else store.release(mine)
             sizes[n].append(len(store))
 
     run_threads(16, work)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from webhookverify import ConfigurationError
-from webhookverify.replay import MemoryReplayStore, ReserveResult
+from webhookverify.replay import MemoryReplayStore, Reservation, ReserveResult
 
 
 class Clock:
@@ -19,59 +19,95 @@ class Clock:
         return self.now
 
 
-def in_thread(func: Any) -> Any:
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(func()))
-    thread.start()
-    thread.join()
-    return result[0]
+def reserved(answer: Reservation | ReserveResult) -> Reservation:
+    assert isinstance(answer, Reservation), answer
+    return answer
 
 
 def test_a_stale_worker_cannot_settle_a_newer_reservation(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     store = MemoryReplayStore(clock=clock)
-    assert store.reserve("k", 600, 10) is ReserveResult.NEW  # this thread: the slow worker
+    stale = reserved(store.reserve("k", 600, 10))  # the slow worker
     clock.now += 11  # its lease runs out
-    assert in_thread(lambda: store.reserve("k", 600, 10)) is ReserveResult.NEW  # another worker
-    store.release("k")  # the slow worker fails: must not free the other's reservation
-    assert in_thread(lambda: store.reserve("k", 600, 10)) is ReserveResult.IN_FLIGHT
-    store.commit("k")  # nor mark it done behind the other's back
-    assert in_thread(lambda: store.reserve("k", 600, 10)) is ReserveResult.IN_FLIGHT
+    fresh = reserved(store.reserve("k", 600, 10))  # another worker
+    assert fresh.token != stale.token
+    store.release(stale)  # the slow worker fails: must not free the other's reservation
+    assert store.reserve("k", 600, 10) is ReserveResult.IN_FLIGHT
+    store.commit(stale)  # nor mark it done behind the other's back
+    assert store.reserve("k", 600, 10) is ReserveResult.IN_FLIGHT
     assert "lease ended before its release" in caplog.text
     assert "lease ended before its commit" in caplog.text
-
-
-def test_the_owner_settles_and_others_act_on_whatever_is_in_flight() -> None:
-    store = MemoryReplayStore()
-    assert in_thread(lambda: store.reserve("k", 600, 10)) is ReserveResult.NEW
-    store.release("k")  # this code never reserved it: acts on the reservation in flight
-    assert store.reserve("k", 600, 10) is ReserveResult.NEW
-    store.commit("k")
+    store.commit(fresh)
     assert store.reserve("k", 600, 10) is ReserveResult.DONE
+
+
+def test_a_reservation_is_settled_from_another_thread() -> None:
+    # Ownership travels with the reservation, not with the code path: a
+    # thread pool or a task settles it as well as the code that reserved.
+    store = MemoryReplayStore()
+    first = reserved(store.reserve("k", 600, 10))
+    thread = threading.Thread(target=store.release, args=(first,))
+    thread.start()
+    thread.join()
+    second = reserved(store.reserve("k", 600, 10))
+    thread = threading.Thread(target=store.commit, args=(second,))
+    thread.start()
+    thread.join()
+    assert store.reserve("k", 600, 10) is ReserveResult.DONE
+
+
+def test_a_stale_reservation_commits_once_the_newer_one_lapsed_too() -> None:
+    # As in Redis, where a lapsed reservation is simply gone: the delivery was
+    # processed, so the key is remembered as done.
+    clock = Clock()
+    store = MemoryReplayStore(clock=clock)
+    stale = reserved(store.reserve("k", 50, 10))
+    clock.now += 11
+    reserved(store.reserve("k", 50, 10))
+    clock.now += 11  # the newer lease ran out too
+    store.commit(stale)
+    assert store.reserve("k", 50, 10) is ReserveResult.DONE
+
+
+def test_a_reservation_of_another_store_settles_nothing() -> None:
+    one, two = MemoryReplayStore(), MemoryReplayStore()
+    mine = reserved(one.reserve("k", 600, 10))
+    reserved(two.reserve("k", 600, 10))
+    two.commit(mine)
+    two.release(mine)
+    assert two.reserve("k", 600, 10) is ReserveResult.IN_FLIGHT
 
 
 def test_a_late_commit_after_the_lease_marks_done_with_the_reserved_ttl() -> None:
     clock = Clock()
     store = MemoryReplayStore(clock=clock)
-    store.reserve("k", 50, 10)
+    reservation = reserved(store.reserve("k", 50, 10))
     clock.now += 20  # lease over, nobody took the key
-    store.commit("k")
+    store.commit(reservation)
     assert store.reserve("k", 50, 10) is ReserveResult.DONE
     clock.now += 49
     assert store.reserve("k", 50, 10) is ReserveResult.DONE
     clock.now += 2
-    assert store.reserve("k", 50, 10) is ReserveResult.NEW
+    assert isinstance(store.reserve("k", 50, 10), Reservation)
 
 
 def test_a_repeated_commit_changes_nothing() -> None:
     clock = Clock()
     store = MemoryReplayStore(clock=clock)
-    store.reserve("k", 50, 10)
-    store.commit("k")
+    reservation = reserved(store.reserve("k", 50, 10))
+    store.commit(reservation)
     clock.now += 40
-    store.commit("k")  # must not extend the memory of it
+    store.commit(reservation)  # must not extend the memory of it
     clock.now += 11
-    assert store.reserve("k", 50, 10) is ReserveResult.NEW
+    assert isinstance(store.reserve("k", 50, 10), Reservation)
+
+
+def test_release_after_commit_keeps_the_key_done() -> None:
+    store = MemoryReplayStore()
+    reservation = reserved(store.reserve("k", 50, 10))
+    store.commit(reservation)
+    store.release(reservation)
+    assert store.reserve("k", 50, 10) is ReserveResult.DONE
 
 
 @pytest.mark.parametrize(
@@ -97,7 +133,7 @@ def test_a_full_store_drops_expired_reservations_before_refusing() -> None:
     clock = Clock()
     store = MemoryReplayStore(max_keys=3, clock=clock)
     for key in ("a", "b", "c"):
-        assert store.reserve(key, 60, 5) is ReserveResult.NEW
+        reserved(store.reserve(key, 60, 5))
     clock.now += 6  # every lease over
-    assert store.reserve("d", 60, 5) is ReserveResult.NEW
+    reserved(store.reserve("d", 60, 5))
     assert len(store) == 1

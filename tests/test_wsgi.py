@@ -28,7 +28,7 @@ from webhookverify import (
     WebhookRequest,
 )
 from webhookverify._http import DEFAULT_MAX_BODY_SIZE, Refused, parse_content_length, parse_headers
-from webhookverify.replay import MemoryReplayStore, ReserveResult
+from webhookverify.replay import MemoryReplayStore, Reservation
 from webhookverify.testing import make_environ, run_wsgi, sign_request
 from webhookverify.wsgi import WebhookApp, WebhookMiddleware, get_delivery
 
@@ -162,7 +162,7 @@ def test_in_flight_delivery_answers_409_with_retry_after() -> None:
     request = signed()
     key, ttl = receiver._key(receiver.registry.verify(request))
     assert key is not None
-    assert store.reserve(key, ttl, 60) is ReserveResult.NEW  # another worker holds it
+    assert isinstance(store.reserve(key, ttl, 60), Reservation)  # another worker holds it
     response = run_wsgi(WebhookApp(receiver), make_environ(request))
     assert response.status == 409
     assert response.headers["Retry-After"] == "11"

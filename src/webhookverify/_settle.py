@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 from .errors import DeliveryDeclined
+from .replay import AsyncReplayStore, ReplayStore, Reservation
 
 __all__ = ["SETTLE_ATTEMPTS", "SETTLE_PAUSE", "asettle", "declined_by", "settle"]
 
@@ -30,6 +31,8 @@ logger = logging.getLogger("webhookverify")
 
 # Gives the structured log fields about the delivery, when something is logged.
 Fields: TypeAlias = Callable[[], Mapping[str, Any]]
+# A store with the async methods, or only the sync ones (run in a worker thread).
+AnyStore: TypeAlias = ReplayStore | AsyncReplayStore
 
 # Attempts in all at a commit or release before answering. Each one may wait
 # up to the store's own timeout (RedisReplayStore: 1 s, retried once by its
@@ -41,60 +44,55 @@ SETTLE_ATTEMPTS = 3
 SETTLE_PAUSE = 0.05
 
 
-def settle(step: Callable[[], object], *, commit: bool, lease: float, fields: Fields) -> bool:
-    """Run a store's ``commit`` or ``release`` of one key, retried on failure.
+def settle(
+    store: ReplayStore, reservation: Reservation, *, commit: bool, lease: float, fields: Fields
+) -> bool:
+    """Commit or release ``reservation`` in ``store``, retried on failure.
 
     Args:
-        step: the call to make, such as ``lambda: store.commit(key)``.
-        commit: whether ``step`` commits (else it releases), for the log.
+        store: the store that made the reservation.
+        reservation: what its ``reserve`` returned.
+        commit: commit (the listeners succeeded), else release.
         lease: the receiver's lease, to say in the log how long the key stays
             in flight when every attempt failed.
         fields: gives the structured log fields about the delivery; called
             only when something is logged.
 
     Returns:
-        whether the step succeeded; when it did not, the failure is logged
+        whether the store took it; when it did not, the failure is logged
         at error level with what the store still holds.
     """
-    pause = SETTLE_PAUSE
+    step = store.commit if commit else store.release
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         try:
-            step()
-        except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
-            if attempt == SETTLE_ATTEMPTS:
-                _gave_up(exc, commit=commit, lease=lease, fields=fields)
-                return False
-            _retrying(exc, attempt, pause, commit=commit, fields=fields)
-            time.sleep(pause)
-            pause *= 2
-        else:
+            step(reservation)
             return True
+        except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
+            if _failed(exc, attempt, commit=commit, lease=lease, fields=fields):
+                return False
+            time.sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
     return False  # pragma: no cover - the loop returns
 
 
 async def asettle(
-    step: Callable[[], Awaitable[object]],
-    *,
-    commit: bool,
-    lease: float,
-    fields: Fields,
+    store: AnyStore, reservation: Reservation, *, commit: bool, lease: float, fields: Fields
 ) -> bool:
-    """:func:`settle` for asyncio: the step is awaited, and so are the pauses."""
+    """:func:`settle` for asyncio: the store's ``acommit``/``arelease`` awaited (its sync
+    method in a worker thread when it has no async one), and the pauses too."""
     import asyncio
 
-    pause = SETTLE_PAUSE
+    name = "commit" if commit else "release"
+    step = getattr(store, "a" + name, None) or (
+        lambda reservation: asyncio.to_thread(getattr(store, name), reservation)
+    )
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         try:
-            await step()
-        except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
-            if attempt == SETTLE_ATTEMPTS:
-                _gave_up(exc, commit=commit, lease=lease, fields=fields)
-                return False
-            _retrying(exc, attempt, pause, commit=commit, fields=fields)
-            await asyncio.sleep(pause)
-            pause *= 2
-        else:
+            await step(reservation)
             return True
+        except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
+            if _failed(exc, attempt, commit=commit, lease=lease, fields=fields):
+                return False
+            await asyncio.sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
     return False  # pragma: no cover - the loop returns
 
 
@@ -113,37 +111,30 @@ def declined_by(failure: BaseException) -> DeliveryDeclined | None:
     return None
 
 
-def _retrying(exc: Exception, attempt: int, pause: float, *, commit: bool, fields: Fields) -> None:
-    logger.warning(
-        "the replay store failed to %s a delivery key (attempt %d of %d, %s); retrying in %g s",
+def _failed(exc: Exception, attempt: int, *, commit: bool, lease: float, fields: Fields) -> bool:
+    """Log a failed attempt; whether it was the last."""
+    if attempt < SETTLE_ATTEMPTS:
+        logger.warning(
+            "the replay store failed to %s a delivery key (attempt %d of %d, %s); retrying in %g s",
+            "commit" if commit else "release",
+            attempt,
+            SETTLE_ATTEMPTS,
+            type(exc).__name__,
+            SETTLE_PAUSE * 2 ** (attempt - 1),
+            extra={"webhookverify": {**fields(), "attempt": attempt}},
+        )
+        return False
+    reason = "accepted_uncommitted" if commit else "release_failed"
+    logger.error(
+        "the replay store failed to %s a delivery key (%d attempts): the delivery is answered "
+        "%s, but its key stays in flight until the lease ends (%g s after it was reserved); "
+        "until then a copy is answered 409, after that %s",
         "commit" if commit else "release",
-        attempt,
         SETTLE_ATTEMPTS,
-        type(exc).__name__,
-        pause,
-        extra={"webhookverify": {**fields(), "attempt": attempt}},
+        "as accepted" if commit else "500",
+        lease,
+        "a copy or replay is dispatched again" if commit else "the sender's retry is processed",
+        exc_info=exc,
+        extra={"webhookverify": {**fields(), "reason": reason}},
     )
-
-
-def _gave_up(exc: Exception, *, commit: bool, lease: float, fields: Fields) -> None:
-    if commit:
-        logger.error(
-            "the replay store failed to commit a processed delivery's key (%d attempts): the "
-            "delivery is answered as accepted, but its key stays in flight until the lease ends "
-            "(%g s after it was reserved); until then a copy is answered 409, after that a copy "
-            "or replay is dispatched again",
-            SETTLE_ATTEMPTS,
-            lease,
-            exc_info=exc,
-            extra={"webhookverify": {**fields(), "reason": "accepted_uncommitted"}},
-        )
-    else:
-        logger.error(
-            "the replay store failed to release a delivery key (%d attempts): the sender's "
-            "retry is answered 409 until the lease ends (%g s after it was reserved) and is "
-            "processed after that",
-            SETTLE_ATTEMPTS,
-            lease,
-            exc_info=exc,
-            extra={"webhookverify": {**fields(), "reason": "release_failed"}},
-        )
+    return True

@@ -45,6 +45,7 @@ from .replay import (
     ID_TTL,
     NO_TIMESTAMP_TTL,
     MemoryReplayStore,
+    Reservation,
     ReserveResult,
     replay_key,
 )
@@ -168,7 +169,10 @@ class Receiver:
         return key, float(ttl)
 
     def _after_reserve(
-        self, request: WebhookRequest, delivery: Delivery, state: ReserveResult | BaseException
+        self,
+        request: WebhookRequest,
+        delivery: Delivery,
+        state: Reservation | ReserveResult | BaseException,
     ) -> Outcome | None:
         """The outcome of a reservation that does not dispatch, else ``None``."""
         if isinstance(state, BaseException):
@@ -294,9 +298,10 @@ class Receiver:
             return refused
         key, ttl = self._key(match)
         delivery = _new(Delivery, (match.handler, request, match.verification, key))
+        reservation = None
         if key is not None:
             try:
-                state: ReserveResult | BaseException = self.replay_store.reserve(
+                state: Reservation | ReserveResult | BaseException = self.replay_store.reserve(
                     key, ttl, self.lease
                 )
             except Exception as exc:  # noqa: BLE001 - any store failure fails closed
@@ -308,24 +313,25 @@ class Receiver:
                 else:
                     self._notify(DUPLICATE, delivery)
                 return early
+            reservation = state if isinstance(state, Reservation) else None
         try:
             self.bus.trigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            return self._dispatched(delivery, exc, self._settle(delivery, exc))
+            return self._dispatched(delivery, exc, self._settle(delivery, reservation, exc))
         except BaseException:
-            self._settle(delivery, KeyboardInterrupt())
+            self._settle(delivery, reservation, KeyboardInterrupt())
             raise
-        return self._dispatched(delivery, None, self._settle(delivery, None))
+        return self._dispatched(delivery, None, self._settle(delivery, reservation, None))
 
-    def _settle(self, delivery: Delivery, failure: BaseException | None) -> bool:
-        """Commit (no failure) or release the delivery's key, retried; whether it was done."""
-        key = delivery.replay_key
-        if key is None:
+    def _settle(
+        self, delivery: Delivery, reservation: Reservation | None, failure: BaseException | None
+    ) -> bool:
+        """Commit (no failure) or release the reservation, retried; whether it was done."""
+        if reservation is None:
             return True
-        store = self.replay_store
-        step = store.commit if failure is None else store.release
         return settle(
-            lambda: step(key),
+            self.replay_store,
+            reservation,
             commit=failure is None,
             lease=self.lease,
             fields=lambda: self._fields(delivery, reason="settle"),
@@ -350,9 +356,10 @@ class Receiver:
             return refused
         key, ttl = self._key(match)
         delivery = _new(Delivery, (match.handler, request, match.verification, key))
+        reservation = None
         if key is not None:
             try:
-                state: ReserveResult | BaseException = await self._store_call(
+                state: Reservation | ReserveResult | BaseException = await self._store_call(
                     "reserve", key, ttl, self.lease
                 )
             except Exception as exc:  # noqa: BLE001 - any store failure fails closed
@@ -364,10 +371,11 @@ class Receiver:
                 else:
                     await self._anotify(DUPLICATE, delivery)
                 return early
+            reservation = state if isinstance(state, Reservation) else None
         if self.time_budget is None:
-            return self._dispatched(delivery, *await self._adispatch(delivery))
+            return self._dispatched(delivery, *await self._adispatch(delivery, reservation))
         asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery))
+        task = asyncio.ensure_future(self._adispatch(delivery, reservation))
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
             return self._dispatched(delivery, *task.result())
@@ -379,17 +387,19 @@ class Receiver:
         )
         return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
 
-    async def _adispatch(self, delivery: Delivery) -> tuple[BaseException | None, bool]:
+    async def _adispatch(
+        self, delivery: Delivery, reservation: Reservation | None
+    ) -> tuple[BaseException | None, bool]:
         """Fire ``webhook.received``, then settle the key; return the failure, if
         any, and whether the key was committed or released."""
         try:
             await self.bus.atrigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, exc)
+            return exc, await self._asettle(delivery, reservation, exc)
         except BaseException:
-            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
+            await _asyncio().shield(self._asettle(delivery, reservation, KeyboardInterrupt()))
             raise
-        return None, await self._asettle(delivery, None)
+        return None, await self._asettle(delivery, reservation, None)
 
     async def _store_call(self, name: str, *args: Any) -> Any:
         method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
@@ -397,14 +407,15 @@ class Receiver:
             return await method(*args)
         return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
-    async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+    async def _asettle(
+        self, delivery: Delivery, reservation: Reservation | None, failure: BaseException | None
+    ) -> bool:
         """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
-        key = delivery.replay_key
-        if key is None:
+        if reservation is None:
             return True
-        name = "commit" if failure is None else "release"
         return await asettle(
-            lambda: self._store_call(name, key),
+            self.replay_store,
+            reservation,
             commit=failure is None,
             lease=self.lease,
             fields=lambda: self._fields(delivery, reason="settle"),

@@ -9,43 +9,30 @@ method is one atomic round trip to Redis, from sync code or from asyncio.
 
 How a key is kept (``prefix`` + the delivery key, one Redis string):
 
-- in flight: ``f|<ttl in ms>|<token>``, expiring after the lease (``SET NX PX``);
+- in flight: ``f|<token>``, the reservation's random token, expiring after
+  the lease (``SET NX PX``);
 - done: ``d``, expiring ``ttl`` after the commit.
 
-Reserve, commit and release are Lua scripts (``EVALSHA``, falling back to
-``EVAL`` when the server lost its script cache), so each one reads and writes
-the key atomically, across processes and machines. Each is idempotent, so a
-call retried after a dropped connection cannot reserve twice.
+Reserve, commit and release are each one short Lua script (``EVAL``), so
+each reads and writes the key atomically, across processes and machines, in
+one round trip. Each is idempotent, so a call retried after a dropped
+connection cannot reserve twice.
 
 ``redis`` is imported when a store is built, never by importing webhookverify.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import math
+import importlib
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
-from .replay import (
-    MAX_EXPIRY,
-    NO_TIMESTAMP_TTL,
-    ReserveResult,
-    check_expiry,
-    held_by_me,
-    hold,
-    let_go,
-    new_store_id,
-    warn_lost_lease,
-)
+from .replay import MAX_EXPIRY, Reservation, ReserveResult, check_seconds, warn_lost_lease
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     import redis
     import redis.asyncio
 
@@ -56,8 +43,6 @@ __all__ = [
     "MAX_EXPIRY",
     "RedisReplayStore",
 ]
-
-logger = logging.getLogger("webhookverify")
 
 # A healthy Redis answers in well under a millisecond; a delivery waits on it
 # twice (reserve, then commit) and senders give up after about ten seconds
@@ -75,66 +60,33 @@ _RETRY_BACKOFF = 0.01
 _SCHEMES = ("redis", "rediss", "unix")
 
 
-class _Script:
-    __slots__ = ("sha", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
-
-
-# KEYS[1] key; ARGV[1] the in-flight value; ARGV[2] lease (ms).
-# 0 new (or our own reservation, seen again by a retried call), 1 in flight, 2 done.
-_RESERVE = _Script("""
+# KEYS[1] the key; ARGV[1] the in-flight value ('f|' + token); ARGV[2] the lease (ms).
+# 0 reserved (also when a retried call finds its own value), 1 in flight, 2 done.
+_RESERVE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 local held = redis.call('GET', KEYS[1])
-if held == ARGV[1] then return 0 end
-if held == 'd' then return 2 end
-return 1
-""")
-# KEYS[1] key; ARGV[1] token ('' = whichever reservation); ARGV[2] ttl (ms) if
-# the key is gone. 1 committed, 0 already done, -1 another worker's reservation.
-_COMMIT = _Script("""
+if held == ARGV[1] then return 0 elseif held == 'd' then return 2 else return 1 end
+"""
+# KEYS[1] the key; ARGV[1] the in-flight value; ARGV[2] the ttl (ms).
+# 1 committed (also a key whose lease ran out), 0 already done, -1 another's reservation.
+_COMMIT = """
 local held = redis.call('GET', KEYS[1])
-if not held then
-  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])
-  return 1
-end
-local ttl, token = string.match(held, '^f|(%d+)|(.+)$')
-if not ttl then return 0 end
-if ARGV[1] ~= '' and token ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[1], 'd', 'PX', ttl)
+if held == 'd' then return 0 end
+if held and held ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])
 return 1
-""")
-# KEYS[1] key; ARGV[1] token ('' = whichever reservation).
-# 1 released, 0 nothing in flight (a done key is never deleted), -1 another's.
-_RELEASE = _Script("""
+"""
+# KEYS[1] the key; ARGV[1] the in-flight value.
+# 1 released, 0 nothing of ours in flight (a done key is never deleted), -1 another's.
+_RELEASE = """
 local held = redis.call('GET', KEYS[1])
-if not held then return 0 end
-local token = string.match(held, '^f|%d+|(.+)$')
-if not token then return 0 end
-if ARGV[1] ~= '' and token ~= ARGV[1] then return -1 end
-redis.call('DEL', KEYS[1])
-return 1
-""")
-_RESERVED = {0: ReserveResult.NEW, 1: ReserveResult.IN_FLIGHT, 2: ReserveResult.DONE}
+if held == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if held and held ~= 'd' then return -1 else return 0 end
+"""
 
 
 def _milliseconds(seconds: float, name: str) -> int:
-    return max(1, round(check_expiry(seconds, name, "RedisReplayStore") * 1000))
-
-
-def _check_timeout(value: float, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ConfigurationError(
-            f"RedisReplayStore({name}=...) must be a positive number of seconds"
-        )
-    return float(value)
+    return max(1, round(check_seconds(seconds, f"RedisReplayStore.reserve({name}=...)") * 1000))
 
 
 def _redacted(url: str) -> str:
@@ -151,15 +103,8 @@ def _redacted(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def _describe(client: Any, name: str) -> str:
-    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
-    if isinstance(kwargs, dict):
-        if kwargs.get("path"):
-            return f"unix://{kwargs['path']} ({name}=)"
-        if kwargs.get("host"):
-            host, port, db = kwargs["host"], kwargs.get("port", 6379), kwargs.get("db", 0)
-            return f"redis://{host}:{port}/{db} ({name}=)"
-    return f"the client given as {name}="
+def _is_async(client: object) -> bool:
+    return type(client).__module__.startswith("redis.asyncio")
 
 
 def _import_redis() -> Any:
@@ -183,21 +128,16 @@ class RedisReplayStore:
     start) and share it between threads and tasks.
 
     Semantics (the :class:`~webhookverify.replay.ReplayStore` protocol):
-    ``reserve`` answers ``NEW`` to exactly one caller across every process,
-    and holds the key in flight for ``lease`` seconds; ``commit`` turns an
-    in-flight key into done for the ``ttl`` given at reserve time (and marks a
-    key whose lease already ended as done, since the delivery was processed);
-    ``release`` deletes an in-flight key and never a done one.
-
-    Ownership: each reservation carries a random token, kept in Redis and in
-    the caller's context (:mod:`contextvars`), which follows the code that
-    reserved: the same thread in sync code, the same task and the tasks it
-    starts under asyncio. ``commit`` and ``release`` from there act only on
-    that reservation: when its lease ended and another worker reserved the key
-    again, they leave the other worker's reservation alone and log a warning
-    (raise the lease above the longest a delivery takes). Called from code
-    that did not reserve the key (another process, a thread without that
-    context), they act on whichever reservation is in flight.
+    ``reserve`` returns a :class:`~webhookverify.replay.Reservation` to
+    exactly one caller across every process, and holds the key in flight for
+    ``lease`` seconds; ``commit`` turns the reserved key into done for the
+    reservation's ``ttl`` (also a key whose lease already ended, since the
+    delivery was processed); ``release`` deletes it, never a done key. The
+    reservation's random token is the value kept in Redis: when its lease
+    ended and another worker reserved the key again, ``commit`` and
+    ``release`` leave that worker's reservation alone and log a warning
+    (raise the lease above the longest a delivery takes). A reservation may
+    be settled from any thread, task or process that has it.
 
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://``
@@ -240,56 +180,51 @@ class RedisReplayStore:
                 "RedisReplayStore needs url= or a client (client= for sync code, "
                 "async_client= for asyncio)"
             )
-        where = None
+        self._setting = "url=" if url is not None else "client=" if client else "async_client="
+        self._where = f"the client given as {self._setting}"
         if url is not None:
-            if not isinstance(url, str) or urlsplit(url).scheme not in _SCHEMES:
-                raise ConfigurationError(
-                    "RedisReplayStore(url=...) must be a redis://, rediss:// or unix:// URL"
-                )
             try:
-                where = _redacted(url)
+                if not isinstance(url, str) or urlsplit(url).scheme not in _SCHEMES:
+                    raise ValueError
+                self._where = _redacted(url)
                 self._redis.connection.parse_url(url)
             except (ValueError, TypeError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
-                    "RedisReplayStore(url=...) is not a valid Redis URL "
-                    "(check its host, port and query options)"
+                    "RedisReplayStore(url=...) must be a valid redis://, rediss:// or unix:// "
+                    "URL (check its scheme, host, port and query options)"
                 ) from None
-        if client is not None and type(client).__module__.startswith("redis.asyncio"):
+        if client is not None and _is_async(client):
             raise ConfigurationError(
                 "RedisReplayStore(client=...) got a redis.asyncio client; pass it as async_client="
             )
-        if async_client is not None and not type(async_client).__module__.startswith(
-            "redis.asyncio"
-        ):
+        if async_client is not None and not _is_async(async_client):
             raise ConfigurationError(
-                "RedisReplayStore(async_client=...) needs a redis.asyncio client; "
-                "pass a sync one as client="
+                "RedisReplayStore(async_client=...) got a sync client; pass it as client="
             )
         if not isinstance(prefix, str):
             raise ConfigurationError("RedisReplayStore(prefix=...) must be a str")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ConfigurationError("RedisReplayStore(retries=...) must be an int >= 0")
         self.prefix = prefix
-        self._socket_timeout = _check_timeout(socket_timeout, "socket_timeout")
-        self._connect_timeout = _check_timeout(connect_timeout, "connect_timeout")
+        self._options: dict[str, Any] = {
+            "socket_timeout": check_seconds(socket_timeout, "RedisReplayStore(socket_timeout=...)"),
+            "socket_connect_timeout": check_seconds(
+                connect_timeout, "RedisReplayStore(connect_timeout=...)"
+            ),
+        }
         self._retries = retries
+        self._backoff = self._redis.backoff.ExponentialBackoff(
+            cap=_RETRY_BACKOFF * 10, base=_RETRY_BACKOFF
+        )
         self._url = url
-        if where is not None:
-            self._where, self._setting = where, "url="
-        elif client is not None:
-            self._where, self._setting = _describe(client, "client"), "client="
-        else:
-            self._where, self._setting = _describe(async_client, "async_client"), "async_client="
         self._given = client
         self._given_async = async_client
-        self._built: Any = None
-        self._built_async: dict[Any, Any] = {}  # event loop -> its client
+        # the clients built from url: None -> the sync one, an event loop -> its async one
+        self._built: dict[Any, Any] = {}
         self._lock = threading.Lock()
-        self._id = new_store_id()
-        from redis.exceptions import NoScriptError, RedisError
+        from redis.exceptions import RedisError
 
-        self._noscript = NoScriptError
         # OSError covers the socket errors (and TimeoutError) a client lets through.
         self._failures = (RedisError, OSError)
 
@@ -298,7 +233,7 @@ class RedisReplayStore:
 
     # -- the sync API ------------------------------------------------------------------
 
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         """Reserve ``key`` for the caller unless it is in flight or done.
 
         Args:
@@ -308,21 +243,19 @@ class RedisReplayStore:
                 Both are rounded to milliseconds, at least one.
 
         Returns:
-            ``NEW`` (the key is now in flight for the caller), ``IN_FLIGHT``
-            or ``DONE``.
+            the :class:`Reservation` (the key is now in flight for the
+            caller), or ``IN_FLIGHT`` or ``DONE``.
 
         Raises:
             ReplayStoreUnavailable: Redis could not be reached or failed.
             ConfigurationError: ``ttl`` or ``lease`` is negative, not a
                 number, or above :data:`MAX_EXPIRY`.
         """
-        ttl_ms, lease_ms = _milliseconds(ttl, "ttl"), _milliseconds(lease, "lease")
-        token = secrets.token_hex(8)
-        code = self._run(_RESERVE, key, f"f|{ttl_ms}|{token}", lease_ms)
-        return self._reserved(key, code, token, ttl_ms)
+        reservation, lease_ms = self._new(key, ttl), _milliseconds(lease, "lease")
+        return self._reserved(reservation, self._run(_RESERVE, reservation, lease_ms))
 
-    def commit(self, key: str) -> None:
-        """Mark ``key`` done, for the ``ttl`` given when it was reserved.
+    def commit(self, reservation: Reservation) -> None:
+        """Mark the reservation's key done, for its ``ttl``.
 
         A done key stays done (its expiry unchanged); a key whose lease ended
         is marked done too; another worker's reservation is left alone.
@@ -330,19 +263,18 @@ class RedisReplayStore:
         Raises:
             ReplayStoreUnavailable: Redis could not be reached or failed.
         """
-        token, ttl_ms = self._recall(key)
-        self._settled(key, self._run(_COMMIT, key, token, ttl_ms), "commit")
+        ttl_ms = _milliseconds(reservation.ttl, "ttl")
+        _settled(reservation, self._run(_COMMIT, reservation, ttl_ms), "commit")
 
-    def release(self, key: str) -> None:
-        """Forget the in-flight reservation of ``key``, so the sender's retry is processed.
+    def release(self, reservation: Reservation) -> None:
+        """Forget the reservation, so the sender's retry is processed.
 
         A done key and another worker's reservation are left alone.
 
         Raises:
             ReplayStoreUnavailable: Redis could not be reached or failed.
         """
-        token, _ = self._recall(key)
-        self._settled(key, self._run(_RELEASE, key, token), "release")
+        _settled(reservation, self._run(_RELEASE, reservation), "release")
 
     def close(self) -> None:
         """Close the connections the store opened for the sync methods.
@@ -351,49 +283,38 @@ class RedisReplayStore:
         ``close`` reconnects. Async clients are closed by :meth:`aclose`.
         """
         with self._lock:
-            client, self._built = self._built, None
-            for loop in [loop for loop in self._built_async if loop.is_closed()]:
-                del self._built_async[loop]
+            client = self._built.pop(None, None)
         if client is not None:
             client.close()
 
     def __enter__(self) -> RedisReplayStore:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- the async API -----------------------------------------------------------------
 
-    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
+    async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         """:meth:`reserve` for asyncio: same arguments, answers and errors."""
-        ttl_ms, lease_ms = _milliseconds(ttl, "ttl"), _milliseconds(lease, "lease")
-        token = secrets.token_hex(8)
-        code = await self._arun(_RESERVE, key, f"f|{ttl_ms}|{token}", lease_ms)
-        return self._reserved(key, code, token, ttl_ms)
+        reservation, lease_ms = self._new(key, ttl), _milliseconds(lease, "lease")
+        return self._reserved(reservation, await self._arun(_RESERVE, reservation, lease_ms))
 
-    async def acommit(self, key: str) -> None:
+    async def acommit(self, reservation: Reservation) -> None:
         """:meth:`commit` for asyncio."""
-        token, ttl_ms = self._recall(key)
-        self._settled(key, await self._arun(_COMMIT, key, token, ttl_ms), "commit")
+        ttl_ms = _milliseconds(reservation.ttl, "ttl")
+        _settled(reservation, await self._arun(_COMMIT, reservation, ttl_ms), "commit")
 
-    async def arelease(self, key: str) -> None:
+    async def arelease(self, reservation: Reservation) -> None:
         """:meth:`release` for asyncio."""
-        token, _ = self._recall(key)
-        self._settled(key, await self._arun(_RELEASE, key, token), "release")
+        _settled(reservation, await self._arun(_RELEASE, reservation), "release")
 
     async def aclose(self) -> None:
         """Close the connections the store opened, for this event loop and the sync methods."""
         import asyncio
 
-        loop = asyncio.get_running_loop()
         with self._lock:
-            client = self._built_async.pop(loop, None)
+            client = self._built.pop(asyncio.get_running_loop(), None)
         if client is not None:
             # redis 5.0.0 named it close(); 5.0.1 added aclose()
             await (getattr(client, "aclose", None) or client.close)()
@@ -402,86 +323,54 @@ class RedisReplayStore:
     async def __aenter__(self) -> RedisReplayStore:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     # -- the machinery -----------------------------------------------------------------
 
-    def _options(self, retry_class: Any) -> dict[str, Any]:
-        from redis.backoff import ExponentialBackoff
-
-        backoff = ExponentialBackoff(cap=_RETRY_BACKOFF * 10, base=_RETRY_BACKOFF)
-        return {
-            "socket_timeout": self._socket_timeout,
-            "socket_connect_timeout": self._connect_timeout,
-            "retry": retry_class(backoff, self._retries),
-        }
-
-    def _sync_client(self) -> Any:
-        if self._given is not None:
-            return self._given
+    def _client(self, loop: Any) -> Any:
+        """The client for the sync methods (``loop`` None) or for the running ``loop``."""
+        given = self._given if loop is None else self._given_async
+        if given is not None:
+            return given
+        if self._url is None:
+            need, kind = ("client=", "sync") if loop is None else ("async_client=", "async")
+            raise ConfigurationError(
+                f"RedisReplayStore has no {need}; pass {need} or url= to use the {kind} methods"
+            )
         with self._lock:
-            if self._built is None:
-                if self._url is None:
-                    raise ConfigurationError(
-                        "RedisReplayStore has only async_client=; pass client= or url= "
-                        "to use the sync methods"
-                    )
-                from redis.retry import Retry
+            client = self._built.get(loop)
+            if client is None:
+                # Connections belong to the loop that opened them: one client per
+                # loop, forgetting those of loops that have been closed.
+                for old in [old for old in self._built if old and old.is_closed()]:
+                    del self._built[old]
+                module = self._redis if loop is None else importlib.import_module("redis.asyncio")
+                retry = module.retry.Retry(self._backoff, self._retries)
+                client = module.Redis.from_url(self._url, retry=retry, **self._options)
+                self._built[loop] = client
+            return client
 
-                self._built = self._redis.Redis.from_url(self._url, **self._options(Retry))
-            return self._built
+    def _run(self, script: str, reservation: Reservation, *args: int) -> Any:
+        key, value = self.prefix + reservation.key, "f|" + reservation.token
+        try:
+            return self._client(None).eval(script, 1, key, value, *args)
+        except self._failures as exc:
+            raise self._unavailable(exc) from exc
 
-    def _async_client(self) -> Any:
-        if self._given_async is not None:
-            return self._given_async
+    async def _arun(self, script: str, reservation: Reservation, *args: int) -> Any:
         import asyncio
 
-        loop = asyncio.get_running_loop()
-        client = self._built_async.get(loop)
-        if client is not None:
-            return client
-        if self._url is None:
-            raise ConfigurationError(
-                "RedisReplayStore has only client=; pass async_client= or url= "
-                "to use the async methods"
-            )
-        import redis.asyncio
-        from redis.asyncio.retry import Retry
-
-        with self._lock:
-            # Connections belong to the loop that opened them: one client per loop,
-            # forgetting those of loops that have been closed.
-            for old in [old for old in self._built_async if old.is_closed()]:
-                del self._built_async[old]
-            client = redis.asyncio.Redis.from_url(self._url, **self._options(Retry))
-            self._built_async[loop] = client
-        return client
-
-    def _run(self, script: _Script, key: str, *args: str | int) -> Any:
+        key, value = self.prefix + reservation.key, "f|" + reservation.token
         try:
-            client = self._sync_client()
-            try:
-                return client.evalsha(script.sha, 1, self.prefix + key, *args)
-            except self._noscript:
-                return client.eval(script.source, 1, self.prefix + key, *args)
+            client = self._client(asyncio.get_running_loop())
+            return await client.eval(script, 1, key, value, *args)
         except self._failures as exc:
             raise self._unavailable(exc) from exc
 
-    async def _arun(self, script: _Script, key: str, *args: str | int) -> Any:
-        try:
-            client = self._async_client()
-            try:
-                return await client.evalsha(script.sha, 1, self.prefix + key, *args)
-            except self._noscript:
-                return await client.eval(script.source, 1, self.prefix + key, *args)
-        except self._failures as exc:
-            raise self._unavailable(exc) from exc
+    def _new(self, key: str, ttl: float) -> Reservation:
+        ttl = check_seconds(ttl, "RedisReplayStore.reserve(ttl=...)")
+        return Reservation(key, secrets.token_hex(8), ttl)
 
     def _unavailable(self, exc: BaseException) -> ReplayStoreUnavailable:
         cause = type(exc).__name__
@@ -493,29 +382,15 @@ class RedisReplayStore:
             f"check RedisReplayStore({self._setting}...) and the Redis server"
         )
 
-    def _reserved(self, key: str, code: Any, token: str, ttl_ms: int) -> ReserveResult:
-        result = _RESERVED.get(code) if isinstance(code, int) else None
-        if result is None:
-            raise ReplayStoreUnavailable(
-                f"the Redis replay store at {self._where} gave an unexpected answer; "
-                f"check that RedisReplayStore({self._setting}...) points to a Redis server"
-            )
-        if result is ReserveResult.NEW:
-            hold(self._id, key, token, ttl_ms)
-        return result
+    def _reserved(self, reservation: Reservation, code: Any) -> Reservation | ReserveResult:
+        if isinstance(code, int) and code in (0, 1, 2):
+            return (reservation, ReserveResult.IN_FLIGHT, ReserveResult.DONE)[code]
+        raise ReplayStoreUnavailable(
+            f"the Redis replay store at {self._where} gave an unexpected answer; "
+            f"check that RedisReplayStore({self._setting}...) points to a Redis server"
+        )
 
-    def _recall(self, key: str) -> tuple[str, int]:
-        # Without a reservation of ours, act on whichever is in flight; a key
-        # already gone is then remembered as long as any scheme needs.
-        mine = held_by_me(self._id, key)
-        if mine is None:
-            return "", round(NO_TIMESTAMP_TTL * 1000)
-        return mine[0], int(mine[1])
 
-    def _settled(self, key: str, code: Any, action: str) -> None:
-        if code != -1:
-            let_go(self._id, key)
-        else:
-            # Keep the lost token: a later commit or release from here must not
-            # fall back to acting on the other worker's reservation.
-            warn_lost_lease(key, action)
+def _settled(reservation: Reservation, code: Any, action: str) -> None:
+    if code == -1:
+        warn_lost_lease(reservation.key, action)

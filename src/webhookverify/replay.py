@@ -9,6 +9,11 @@ when every listener succeeded, and *released* when one failed, so that:
 - the sender's retry after our failure finds nothing and is processed;
 - a worker that crashed mid-delivery blocks retries only until its lease ends.
 
+``reserve`` hands the caller a :class:`Reservation`, and ``commit`` and
+``release`` take it back: the reservation's token, not the key alone, says
+whose reservation is settled, so a worker whose lease ran out cannot settle
+the newer reservation of the worker that reserved the key after it.
+
 Keys come from signed material only (see :func:`replay_key`).
 """
 
@@ -22,11 +27,10 @@ import logging
 import math
 import threading
 import time
-import types
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
 from .verifiers._base import ReplayMode, Verification
@@ -44,6 +48,7 @@ __all__ = [
     "MemoryReplayStore",
     "RedisReplayStore",
     "ReplayStore",
+    "Reservation",
     "ReserveResult",
     "replay_key",
 ]
@@ -72,46 +77,70 @@ DEFAULT_MAX_KEYS = 100_000
 MAX_EXPIRY = 10 * 365 * 24 * 3600.0
 
 
-class ReserveResult(enum.Enum):
-    """What :meth:`ReplayStore.reserve` found."""
+# How often, at most, a full memory store warns that it drops keys (seconds).
+FULL_WARNING_INTERVAL = 60.0
+# Memory reservation tokens, unique in the process (so also across stores).
+_TOKENS = itertools.count()
 
-    NEW = "new"
-    """Nobody has this key: it is now reserved for the caller (in flight)."""
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A reserved key, held by the caller that reserved it.
+
+    Pass it back to the store's ``commit`` or ``release``; it may cross
+    threads and tasks (the receiver settles from a task of its own after a
+    202). Only the store that made it knows what its token means.
+    """
+
+    #: The delivery key, as given to ``reserve``.
+    key: str
+    #: Unique to this reservation: ``commit`` and ``release`` act on it only.
+    token: str
+    #: Seconds the key is remembered as done once committed.
+    ttl: float
+
+
+class ReserveResult(enum.Enum):
+    """What :meth:`ReplayStore.reserve` found when it did not reserve the key."""
+
+    #: Another worker holds the key and has not finished: answer 409.
     IN_FLIGHT = "in_flight"
-    """Another worker holds the key and has not finished."""
+    #: The delivery was processed: acknowledge, do not dispatch again.
     DONE = "done"
-    """The delivery was processed: acknowledge, do not dispatch again."""
 
 
 @runtime_checkable
 class ReplayStore(Protocol):
     """Where delivery keys live. Implementations must be atomic per key.
 
-    ``reserve`` returns :attr:`ReserveResult.NEW` to exactly one caller for a
-    key that is neither in flight nor done. A reserved key expires after
-    ``lease`` seconds unless committed; a committed key expires ``ttl``
-    seconds after the commit. Any method may raise
-    :class:`~webhookverify.ReplayStoreUnavailable`. The receiver calls
-    ``commit`` or ``release`` again when it raised (a few times, within the
-    request), so both must be idempotent.
+    ``reserve`` returns a :class:`Reservation` to exactly one caller for a key
+    that is neither in flight nor done; the key then expires after ``lease``
+    seconds unless committed. ``commit`` marks the reservation's key done for
+    the reservation's ``ttl`` (also when its lease already ran out and nobody
+    reserved the key since: the delivery was processed); ``release`` forgets
+    it; neither touches a done key, nor a newer reservation of the key made
+    by someone else after this one's lease ran out (they may log a warning).
+    Any method may raise :class:`~webhookverify.ReplayStoreUnavailable`. The
+    receiver calls ``commit`` or ``release`` again when it raised (a few
+    times, within the request), so both must be idempotent.
     """
 
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult: ...
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult: ...
 
-    def commit(self, key: str) -> None: ...
+    def commit(self, reservation: Reservation) -> None: ...
 
-    def release(self, key: str) -> None: ...
+    def release(self, reservation: Reservation) -> None: ...
 
 
 @runtime_checkable
 class AsyncReplayStore(Protocol):
-    """The async face of a replay store (used by ``Receiver.areceive``)."""
+    """The async face of a replay store (used by ``Receiver.areceive``), same contract."""
 
-    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult: ...
+    async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult: ...
 
-    async def acommit(self, key: str) -> None: ...
+    async def acommit(self, reservation: Reservation) -> None: ...
 
-    async def arelease(self, key: str) -> None: ...
+    async def arelease(self, reservation: Reservation) -> None: ...
 
 
 @functools.lru_cache(maxsize=1024)
@@ -138,51 +167,8 @@ def replay_key(handler: str, verification: Verification, mode: ReplayMode) -> st
     return f"webhookverify:{name}:content:{verification.content_digest().hex()}"
 
 
-# -- which reservations the running code holds -------------------------------------
-
-# (store id, key) -> (token, ttl) of the reservations the current code path made
-# and has not settled. A contextvar follows that path: the same thread for sync
-# code, the same task (and the tasks it starts) under asyncio. A worker whose
-# lease ran out, and whose key another worker reserved since, thus cannot
-# commit or release that newer reservation.
-_HELD: ContextVar[Mapping[tuple[int, str], tuple[str, float]]] = ContextVar(
-    "webhookverify_reservations", default=types.MappingProxyType({})
-)
-# Reservations one code path holds at once. A request holds one; more means
-# commit/release was skipped, and the oldest are forgotten (their keys still
-# expire after the lease).
-_MAX_HELD = 1024
-_store_ids = itertools.count()
-
-
-def new_store_id() -> int:
-    """A process-unique id for a store, to key its reservations in the context."""
-    return next(_store_ids)
-
-
-def hold(store: int, key: str, token: str, ttl: float) -> None:
-    """Remember that the running code holds ``key`` in ``store`` under ``token``."""
-    held = dict(_HELD.get())
-    held.pop((store, key), None)  # a newer reservation goes last
-    held[(store, key)] = (token, ttl)
-    for old in list(held)[: len(held) - _MAX_HELD]:
-        del held[old]
-    _HELD.set(held)
-
-
-def held_by_me(store: int, key: str) -> tuple[str, float] | None:
-    """The ``(token, ttl)`` the running code holds ``key`` under, if any."""
-    return _HELD.get().get((store, key))
-
-
-def let_go(store: int, key: str) -> None:
-    """Forget the running code's reservation of ``key`` (it was settled)."""
-    held = _HELD.get()
-    if (store, key) in held:
-        _HELD.set({k: v for k, v in held.items() if k != (store, key)})
-
-
 def warn_lost_lease(key: str, action: str) -> None:
+    """Log that a commit or release left another worker's newer reservation alone."""
     logger.warning(
         "a delivery key's lease ended before its %s and another worker has reserved it "
         "since; that reservation was left alone (raise the receiver's lease= above the "
@@ -192,8 +178,9 @@ def warn_lost_lease(key: str, action: str) -> None:
     )
 
 
-def check_expiry(seconds: float, name: str, owner: str = "MemoryReplayStore") -> float:
-    """Validate a ttl or lease: a finite number of seconds above zero.
+def check_seconds(seconds: float, setting: str) -> float:
+    """Validate a ttl, lease or timeout: a number of seconds above 0 and at most
+    :data:`MAX_EXPIRY`; ``setting`` names it in the error, e.g. ``"X.reserve(ttl=...)"``.
 
     Raises:
         ConfigurationError: anything else (a NaN lease would make every
@@ -202,12 +189,10 @@ def check_expiry(seconds: float, name: str, owner: str = "MemoryReplayStore") ->
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
-        or not math.isfinite(seconds)
-        or not 0 < seconds <= MAX_EXPIRY
+        or not 0 < seconds <= MAX_EXPIRY  # False for NaN
     ):
         raise ConfigurationError(
-            f"{owner}.reserve({name}=...) must be a number of seconds above 0 and at most "
-            f"{MAX_EXPIRY:.0f}"
+            f"{setting} must be a number of seconds above 0 and at most {MAX_EXPIRY:.0f}"
         )
     return float(seconds)
 
@@ -215,19 +200,21 @@ def check_expiry(seconds: float, name: str, owner: str = "MemoryReplayStore") ->
 class MemoryReplayStore:
     """A bounded, thread-safe replay store for one process.
 
+    Two dictionaries under one lock: done keys (key -> expiry, oldest commit
+    first) and in-flight keys (key -> lease expiry and token). Expired
+    entries are dropped when they are looked up or when room is needed.
+    The async methods do the same without blocking the event loop.
+
     Args:
         max_keys: the most keys held at once. When full, the oldest *done*
             keys are dropped first (with a warning, since a replay of them
-            would be dispatched again); an in-flight key is never dropped. If
-            every slot is in flight, ``reserve`` raises
-            :class:`ReplayStoreUnavailable` (the receiver answers 503).
+            would be dispatched again); an in-flight key is never dropped
+            before its lease ends. If every slot is in flight, ``reserve``
+            raises :class:`ReplayStoreUnavailable` (the receiver answers 503).
         clock: a monotonic clock, injectable for tests.
 
-    Ownership works as in :class:`RedisReplayStore`: a reservation carries a
-    token that the reserving code path keeps (see :func:`hold`), so a worker
-    whose lease ran out cannot commit or release another worker's newer
-    reservation of the same key. It also offers the async methods, which do
-    not block: every operation is a dictionary update under a lock.
+    Raises:
+        ConfigurationError: ``max_keys`` is not a positive int.
     """
 
     def __init__(
@@ -238,124 +225,97 @@ class MemoryReplayStore:
         self.max_keys = max_keys
         self._clock = clock
         self._lock = threading.Lock()
-        self._id = new_store_id()
-        self._tokens = itertools.count()
-        # done: key -> expiry, in commit order (oldest first)
         self._done: OrderedDict[str, float] = OrderedDict()
-        # in flight: key -> (lease expiry, ttl once committed, token), in
-        # reservation order, which is lease order when every lease is the same
-        self._in_flight: OrderedDict[str, tuple[float, float, str]] = OrderedDict()
-        self._warned_at: float | None = None
+        self._in_flight: dict[str, tuple[float, str]] = {}
+        self._warned_at = -math.inf
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._done) + len(self._in_flight)
 
-    def reserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
-        ttl = check_expiry(ttl, "ttl")
-        lease = check_expiry(lease, "lease")
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
+        """Reserve ``key`` unless it is done or in flight (see :class:`ReplayStore`).
+
+        Raises:
+            ConfigurationError: ``ttl`` or ``lease`` is not a number of
+                seconds above 0 and at most :data:`MAX_EXPIRY`.
+            ReplayStoreUnavailable: every slot is in flight.
+        """
+        ttl = check_seconds(ttl, "MemoryReplayStore.reserve(ttl=...)")
+        lease = check_seconds(lease, "MemoryReplayStore.reserve(lease=...)")
         now = self._clock()
         with self._lock:
-            expires = self._done.get(key)
-            if expires is not None:
-                if expires > now:
-                    return ReserveResult.DONE
-                del self._done[key]
-            held = self._in_flight.get(key)
-            if held is not None:
-                if held[0] > now:
-                    return ReserveResult.IN_FLIGHT
-                del self._in_flight[key]
+            if self._done.get(key, now) > now:
+                return ReserveResult.DONE
+            if self._in_flight.get(key, (now, ""))[0] > now:
+                return ReserveResult.IN_FLIGHT
+            self._done.pop(key, None)  # expired, if there
             if len(self._done) + len(self._in_flight) >= self.max_keys:
                 self._make_room(now)
-            token = f"{self._id}:{next(self._tokens)}"
-            self._in_flight[key] = (now + lease, ttl, token)
-        hold(self._id, key, token, ttl)
-        return ReserveResult.NEW
+            reservation = Reservation(key, str(next(_TOKENS)), ttl)
+            self._in_flight[key] = (now + lease, reservation.token)
+        return reservation
+
+    def commit(self, reservation: Reservation) -> None:
+        """Mark the reservation's key done for its ttl (see :class:`ReplayStore`)."""
+        key, now = reservation.key, self._clock()
+        with self._lock:
+            if self._taken(reservation, now, "commit"):
+                return
+            self._in_flight.pop(key, None)
+            if self._done.get(key, now) > now:
+                return  # already done: a repeated commit changes nothing
+            # Done keys stay in commit order. With one ttl per store that is
+            # expiry order too; with several, a key that expired behind a
+            # younger one lingers until it is looked up or room is needed.
+            self._done.pop(key, None)
+            self._done[key] = now + reservation.ttl
+
+    def release(self, reservation: Reservation) -> None:
+        """Forget the reservation's key, unless done or reserved again by another."""
+        with self._lock:
+            if not self._taken(reservation, self._clock(), "release"):
+                self._in_flight.pop(reservation.key, None)
+
+    async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
+        """:meth:`reserve`; it never waits on anything but the lock."""
+        return self.reserve(key, ttl, lease)
+
+    async def acommit(self, reservation: Reservation) -> None:
+        """:meth:`commit`."""
+        self.commit(reservation)
+
+    async def arelease(self, reservation: Reservation) -> None:
+        """:meth:`release`."""
+        self.release(reservation)
+
+    def _taken(self, reservation: Reservation, now: float, action: str) -> bool:
+        """Whether a live reservation other than ``reservation`` holds its key (under the lock)."""
+        expires, token = self._in_flight.get(reservation.key, (now, reservation.token))
+        if token == reservation.token or expires <= now:
+            return False
+        warn_lost_lease(reservation.key, action)
+        return True
 
     def _make_room(self, now: float) -> None:
-        _drop_expired(self._done, now, lambda expires: expires)
-        _drop_expired(self._in_flight, now, lambda entry: entry[0])
-        if len(self._done) + len(self._in_flight) >= self.max_keys:
-            # leases of different lengths: an expired one may sit behind a live one
-            for key in [k for k, entry in self._in_flight.items() if entry[0] <= now]:
-                del self._in_flight[key]
-        dropped = 0
-        while self._done and len(self._done) + len(self._in_flight) >= self.max_keys:
-            self._done.popitem(last=False)
-            dropped += 1
-        if len(self._done) + len(self._in_flight) >= self.max_keys:
+        """Drop lapsed leases, then done keys oldest first, until a slot is free."""
+        done, in_flight = self._done, self._in_flight
+        for key in [key for key, (expires, _) in in_flight.items() if expires <= now]:
+            del in_flight[key]
+        dropped = 0  # keys still live, whose replay would now be dispatched again
+        while done and len(done) + len(in_flight) >= self.max_keys:
+            dropped += done.popitem(last=False)[1] > now
+        if len(done) + len(in_flight) >= self.max_keys:
             raise ReplayStoreUnavailable(
                 "every slot of the memory replay store is in flight (raise max_keys=...)"
             )
-        if dropped and (self._warned_at is None or now - self._warned_at > 60):
+        if dropped and now - self._warned_at > FULL_WARNING_INTERVAL:
             self._warned_at = now
             logger.warning(
                 "memory replay store is full: dropped the oldest processed delivery keys; "
                 "a replay of those would be dispatched again (raise max_keys= or use Redis)",
                 extra={"webhookverify": {"dropped": dropped, "max_keys": self.max_keys}},
             )
-
-    def _mine(self, key: str, action: str) -> tuple[tuple[str, float] | None, bool]:
-        """Whose reservation is ``key``: ``(what I hold, may I act)``; under the lock."""
-        mine = held_by_me(self._id, key)
-        current = self._in_flight.get(key)
-        if mine is not None and current is not None and current[2] != mine[0]:
-            warn_lost_lease(key, action)
-            return mine, False
-        return mine, True
-
-    def commit(self, key: str) -> None:
-        now = self._clock()
-        with self._lock:
-            mine, allowed = self._mine(key, "commit")
-            if not allowed:
-                return
-            current = self._in_flight.pop(key, None)
-            if current is not None:
-                ttl = current[1]
-            elif key in self._done:
-                let_go(self._id, key)
-                return  # already done: a repeated commit changes nothing
-            else:
-                # the lease ran out and nobody reserved it since: the delivery
-                # was processed, so remember it as done
-                ttl = mine[1] if mine is not None else NO_TIMESTAMP_TTL
-            # Done keys stay in commit order. With one ttl per store that is
-            # expiry order too; with several, a key that expired behind a
-            # younger one lingers until it is looked up or room is needed,
-            # and both of those check its expiry.
-            self._done[key] = now + ttl
-        let_go(self._id, key)
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            _, allowed = self._mine(key, "release")
-            if allowed:
-                self._in_flight.pop(key, None)
-        if allowed:
-            let_go(self._id, key)
-
-    async def areserve(self, key: str, ttl: float, lease: float) -> ReserveResult:
-        return self.reserve(key, ttl, lease)
-
-    async def acommit(self, key: str) -> None:
-        self.commit(key)
-
-    async def arelease(self, key: str) -> None:
-        self.release(key)
-
-
-_V = TypeVar("_V")
-
-
-def _drop_expired(entries: OrderedDict[str, _V], now: float, expiry: Callable[[_V], float]) -> None:
-    """Drop entries from the front while they have expired (they are kept oldest first)."""
-    while entries:
-        key, value = next(iter(entries.items()))
-        if expiry(value) > now:
-            return
-        del entries[key]
 
 
 def __getattr__(name: str) -> Any:
