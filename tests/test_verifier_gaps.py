@@ -285,10 +285,6 @@ def test_compiled_templates_sign_what_they_say(
     values = {"timestamp": stamp, "id": ident}
     expected = reference_message(source, request, values)
     assert b"".join(template(request, values)) == expected
-    if template._head is not None:  # the shape verify builds without calling the template
-        literals = template._head_literals
-        assert literals is not None
-        assert len(literals) == len(("t", "i")[template._head_values]) + 1
     # and verify builds the same message: a signature over the oracle's bytes passes
     options: dict[str, Any] = {"secret": KEY, "header": "S", "template": source, "tolerance": None}
     if "timestamp" in template.signs:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ._base import MAX_SIGNATURES
 
-__all__ = ["MAX_ENTRIES", "KeyValueHeader"]
+__all__ = ["MAX_ENTRIES", "KeyValueHeader", "split_list"]
 
 # A key=value header holds the signatures, one timestamp and, at Stripe, a
 # legacy v0 entry or two; a handful more than MAX_SIGNATURES is generous, and
@@ -62,8 +62,53 @@ class KeyValueHeader:
         ):
             raise ConfigurationError("KeyValueHeader(timestamp_key=...) must be a key or None")
 
+    def parse(self, value: str, header: str) -> tuple[list[str], str | None]:
+        """The signatures and the timestamp in one value of ``header``.
+
+        Raises:
+            MalformedHeader: an entry without ``=``, a second timestamp, or
+                too many entries or signatures.
+            MissingHeader: no timestamp entry although ``timestamp_key`` is set.
+        """
+        entries = value.split(self.separator)
+        if len(entries) > MAX_ENTRIES:
+            raise MalformedHeader(f"the {header} header has too many entries", header=header)
+        signatures: list[str] = []
+        stamp: str | None = None
+        for entry in entries:
+            key, eq, text = entry.strip().partition("=")
+            if not eq:
+                raise MalformedHeader(
+                    f"the {header} header has an entry without '='", header=header
+                )
+            if key == self.signature_key:
+                signatures.append(text)
+            elif key == self.timestamp_key:
+                if stamp is not None:
+                    raise MalformedHeader(
+                        f"the {header} header has more than one timestamp", header=header
+                    )
+                stamp = text
+        if stamp is None and self.timestamp_key is not None:
+            raise MissingHeader(f"the {header} header has no timestamp entry", header=header)
+        if len(signatures) > MAX_SIGNATURES:
+            raise MalformedHeader(f"the {header} header has too many signatures", header=header)
+        return signatures, stamp
+
     def render(self, signature: str, timestamp: str | None) -> str:
         """The header value a sender writes for one signature (and its timestamp)."""
         pairs = [] if self.timestamp_key is None else [f"{self.timestamp_key}={timestamp}"]
         pairs.append(f"{self.signature_key}={signature}")
         return self.separator.join(pairs)
+
+
+def split_list(value: str, delimiter: str, header: str) -> list[str]:
+    """The signatures of a header that lists them separated by ``delimiter``.
+
+    Raises:
+        MalformedHeader: more than ``MAX_SIGNATURES`` of them.
+    """
+    signatures = [text.strip() for text in value.split(delimiter)]
+    if len(signatures) > MAX_SIGNATURES:
+        raise MalformedHeader(f"the {header} header has too many signatures", header=header)
+    return signatures

@@ -22,16 +22,13 @@ from typing import ClassVar, Generic, Required, TypedDict, TypeVar
 from ..errors import (
     ConfigurationError,
     MalformedBody,
-    MalformedHeader,
     MalformedSignature,
-    MissingHeader,
     SignatureMismatch,
     UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
 from ._base import (
-    MAX_SIGNATURES,
     Encoding,
     ReplayMode,
     TimestampFormat,
@@ -43,17 +40,16 @@ from ._base import (
     decode_signature,
     encode_signature,
     format_timestamp,
-    header_fault,
     parse_timestamp,
     replay_window,
+    single_header,
 )
 from ._bodyid import IdField, body_id, check_id_field
-from ._headers import MAX_ENTRIES, KeyValueHeader
-from ._keyring import KeyEntry, has_windows, valid_keys
-from ._plan import Matcher, Plan, make_plan
+from ._headers import KeyValueHeader, split_list
+from ._keyring import KeyEntry
 from ._template import MessageBuilder, MessageTemplate, check_message
 
-__all__ = ["Matcher", "SchemeOptions", "SignatureScheme"]
+__all__ = ["SchemeOptions", "SignatureScheme"]
 
 K = TypeVar("K")
 
@@ -84,23 +80,16 @@ class SignatureScheme(Generic[K]):
     """The base of a verifier that differs from the others only in its cryptography.
 
     A subclass calls :meth:`_configure`, then :meth:`_set_keys` from its
-    ``__init__``, and provides :meth:`_signer` and either :meth:`_match` or,
-    to check candidates with a function prepared once per configuration,
-    :meth:`_matcher`. :meth:`verify` reads a request in one pass, driven by
-    the plan made at construction, and hands the matcher the candidates and
-    the signed message. A verifier of several schemes read from the same
-    headers (Standard Webhooks ``v1`` and ``v1a``) is a scheme whose
-    ``_match`` asks each of them.
+    ``__init__``, and provides :meth:`_match` (which key verifies a candidate
+    signature) and :meth:`_signer`. :meth:`verify` reads
+    the headers, checks the timestamp, builds the signed message and hands it
+    to :meth:`check_signatures`.
     """
 
     __slots__ = (
-        "_checker",
-        "_has_windows",
         "_keys",
         "_lengths",
         "_message",
-        "_plan",
-        "_signs_id",
         "_timestamp_source",
         "algorithm",
         "delimiter",
@@ -134,13 +123,9 @@ class SignatureScheme(Generic[K]):
     future_tolerance: float | None
     scheme: str
     _message: MessageBuilder
-    _timestamp_source: str | None
-    _signs_id: bool
-    _plan: Plan
-    _checker: Matcher  # the plan's: what checks the candidates
+    _timestamp_source: str | None  # the header the signed timestamp is read from
     _keys: tuple[KeyEntry[K], ...]
-    _has_windows: bool
-    _lengths: frozenset[int]
+    _lengths: frozenset[int]  # the decoded lengths a signature of these keys has
 
     def _configure(
         self,
@@ -229,34 +214,11 @@ class SignatureScheme(Generic[K]):
         set_(self, "scheme", scheme)
         set_(self, "_message", message)
         set_(self, "_timestamp_source", timestamp_source)
-        set_(self, "_signs_id", "id" in message.signs)
 
     def _set_keys(self, keys: Sequence[KeyEntry[K]], lengths: frozenset[int]) -> None:
-        """Set the keys, oldest first, and the decoded lengths their signatures have.
-
-        Called last: the plan :meth:`verify` follows is made here, with the
-        subclass's :meth:`_matcher`.
-        """
-        set_ = object.__setattr__
-        set_(self, "_keys", tuple(keys))
-        set_(self, "_has_windows", has_windows(keys))
-        set_(self, "_lengths", lengths)
-        checker = self._matcher()
-        set_(self, "_checker", checker)
-        plan = make_plan(
-            header=self.header,
-            header_format=self.header_format,
-            delimiter=self.delimiter,
-            timestamp_source=self._timestamp_source,
-            timestamp_header=self.timestamp_header,
-            timestamp_format=self.timestamp_format,
-            tolerance=self.tolerance,
-            future_tolerance=self.future_tolerance,
-            id_header=self.id_header,
-            message=self._message,
-            match=checker,
-        )
-        set_(self, "_plan", plan)
+        """Set the keys, oldest first, and the decoded lengths their signatures have."""
+        object.__setattr__(self, "_keys", tuple(keys))
+        object.__setattr__(self, "_lengths", lengths)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
@@ -274,10 +236,15 @@ class SignatureScheme(Generic[K]):
         return tuple(names)
 
     @property
+    def signs_id(self) -> bool:
+        """True when the signed message covers the delivery id (``{id}``)."""
+        return "id" in self._message.signs
+
+    @property
     def replay_default(self) -> ReplayMode:
         """``id`` when the message signs a delivery id or ``id_field`` names one, else
         ``content`` (also the fallback for a body without that id)."""
-        return "id" if self._signs_id or self.id_field is not None else "content"
+        return "id" if self.signs_id or self.id_field is not None else "content"
 
     @property
     def replay_window(self) -> float | None:
@@ -312,129 +279,58 @@ class SignatureScheme(Generic[K]):
             NoValidKey: no key is valid at ``now``.
             SignatureMismatch: no key verifies any signature.
         """
-        # One pass, in the order errors are reported: the signature header, the
-        # timestamp, the id, the message; then the cryptography (match). This is
-        # the hot path of every HMAC and public-key scheme: choices are locals
-        # from the plan, and each header is one lookup in the index Headers
-        # keeps by lower-cased name.
+        # In the order errors are reported: the signature header, the
+        # timestamp, the id, the message; then the cryptography.
         if now is None:
             now = request.received_at
-        (
-            header_key,
-            separator,
-            signature_key,
-            timestamp_key,
-            delimiter,
-            stamp_from,
-            stamp_key,
-            stamp_digits,
-            past,
-            future,
-            id_key,
-            signs_id,
-            lead,
-            trail,
-            head,
-            head_values,
-            match,
-        ) = self._plan
-        index = request.headers.by_name
-        try:
-            found = index[header_key]
-            (raw,) = found
-        except (KeyError, ValueError):  # absent or repeated
-            raise header_fault(self.header, index.get(header_key, ())) from None
-        if not raw:
-            raise header_fault(self.header, found)
+        value = single_header(request, self.header)
         stamp: str | None = None
-        candidates: Sequence[str] = found
-        if separator is not None:
-            # key=value entries (KeyValueHeader): the signatures and one timestamp
-            entries = raw.split(separator)
-            if len(entries) > MAX_ENTRIES:
-                raise MalformedHeader(
-                    f"the {self.header} header has too many entries", header=self.header
-                )
-            candidates = []
-            for entry in entries:
-                key, eq, value = entry.strip().partition("=")
-                if not eq:
-                    raise MalformedHeader(
-                        f"the {self.header} header has an entry without '='", header=self.header
-                    )
-                if key == signature_key:
-                    candidates.append(value)
-                elif key == timestamp_key:
-                    if stamp is not None:
-                        raise MalformedHeader(
-                            f"the {self.header} header has more than one timestamp",
-                            header=self.header,
-                        )
-                    stamp = value
-            if stamp is None and timestamp_key is not None:
-                raise MissingHeader(
-                    f"the {self.header} header has no timestamp entry", header=self.header
-                )
-            if len(candidates) > MAX_SIGNATURES:
-                raise MalformedHeader(
-                    f"the {self.header} header has too many signatures", header=self.header
-                )
-        elif delimiter is not None:
-            candidates = [text.strip() for text in raw.split(delimiter)]
-            if len(candidates) > MAX_SIGNATURES:
-                raise MalformedHeader(
-                    f"the {self.header} header has too many signatures", header=self.header
-                )
-        timestamp: float | None = None
-        if stamp_from is not None:
-            if stamp_key is not None:
-                try:
-                    (stamp,) = index[stamp_key]
-                except (KeyError, ValueError):
-                    raise header_fault(stamp_from, index.get(stamp_key, ())) from None
-                if not stamp:
-                    raise header_fault(stamp_from, (stamp,))
-            elif stamp is None:  # not reached: the entry is required above
-                raise MissingHeader(f"the {stamp_from} header has no timestamp", header=stamp_from)
-            # parse_timestamp's own test for unix seconds, made without a call:
-            # header text is latin-1, where only 0-9 are decimal (isascii and isdigit)
-            if len(stamp) <= stamp_digits and stamp.isdecimal():
-                timestamp = float(stamp)
-            else:
-                timestamp = parse_timestamp(stamp, self.timestamp_format, stamp_from)
-            if timestamp < now - past or timestamp > now + future:
-                check_freshness(timestamp, now, self.tolerance, self.future_tolerance, stamp_from)
-        ident: str | None = None
-        if id_key is not None:
-            try:
-                (ident,) = index[id_key]
-            except (KeyError, ValueError):
-                raise header_fault(str(self.id_header), index.get(id_key, ())) from None
-            if not ident:
-                raise header_fault(str(self.id_header), (ident,))
-        # The signed message: latin-1 header text back to the bytes received
-        # (MessageTemplate._head); the body is its own part, never copied.
-        parts: tuple[bytes, ...]
-        if lead is not None and stamp is not None:
-            parts = ((lead + stamp + trail).encode("latin-1"), request.body)
-        elif head is None:
-            parts = self._build(request, stamp, ident)
-        elif head:
-            parts = ((head % (stamp, ident)[head_values]).encode("latin-1"), request.body)
+        if self.header_format is not None:
+            candidates, stamp = self.header_format.parse(value, self.header)
+        elif self.delimiter is not None:
+            candidates = split_list(value, self.delimiter, self.header)
         else:
-            parts = (request.body,)
-        verification = match(now, candidates, parts, timestamp, ident if signs_id else None)
-        if self.id_field is None:
-            return verification
-        # The signature has passed: the body is signed material now, and its
-        # event id identifies a retry that was signed again (see _bodyid).
-        event_id = body_id(request.body, self.id_field)
-        return verification if event_id is None else verification._replace(delivery_id=event_id)
+            candidates = [value]
+        if self.timestamp_header is not None:
+            stamp = single_header(request, self.timestamp_header)
+        timestamp: float | None = None
+        if stamp is not None:
+            source = self.timestamp_header or self.header
+            timestamp = parse_timestamp(stamp, self.timestamp_format, source)
+            check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
+        ident = None if self.id_header is None else single_header(request, self.id_header)
+        values = {} if stamp is None and ident is None else _values(stamp, ident)
+        if isinstance(self._message, MessageTemplate):
+            parts = self._message(request, values)  # raises only a VerificationError
+        else:
+            parts = self._build(request, values)  # a user's builder, guarded
+        key_id = self._match(candidates, parts, now)
+        if self.id_field is not None:
+            # The signature has passed: the body is signed material now, and its
+            # event id identifies a retry that was signed again (see _bodyid).
+            ident = body_id(request.body, self.id_field)
+        elif ident is not None and not self.signs_id:
+            ident = None  # read but not signed: proves nothing
+        return Verification(self.scheme, key_id, timestamp, ident, parts)
 
-    def _build(
-        self, request: WebhookRequest, stamp: str | None, ident: str | None
-    ) -> tuple[bytes, ...]:
-        """The signed message from a builder no template compiles (a user's included).
+    def _match(self, candidates: Sequence[str], parts: tuple[bytes, ...], now: float) -> str:
+        """The id of the first key valid at ``now`` that verifies a candidate over ``parts``.
+
+        Args:
+            candidates: the signatures as the header carries them (``prefix``
+                included); those without ``prefix`` are skipped.
+            parts: the signed message, as parts hashed in order.
+
+        Raises:
+            UnsupportedSignatureVersion: no candidate carries ``prefix``.
+            MalformedSignature: none decodes to a signature of a key's length.
+            NoValidKey: no key is valid at ``now``.
+            SignatureMismatch: no key verifies any candidate.
+        """
+        raise NotImplementedError
+
+    def _build(self, request: WebhookRequest, values: dict[str, str]) -> tuple[bytes, ...]:
+        """The signed message from a :class:`MessageBuilder` that is not a template.
 
         Raises:
             MalformedBody: the builder raised anything but a VerificationError
@@ -443,11 +339,6 @@ class SignatureScheme(Generic[K]):
                 request, it never escapes ``verify``.
             VerificationError: as the builder raised it.
         """
-        values: dict[str, str] = {}
-        if stamp is not None:
-            values["timestamp"] = stamp
-        if ident is not None:
-            values["id"] = ident
         try:
             parts = tuple(self._message(request, values))
         except VerificationError:
@@ -466,28 +357,6 @@ class SignatureScheme(Generic[K]):
                     header=self.header,
                 )
         return parts
-
-    def _matcher(self) -> Matcher:
-        """What checks the candidates; called once, when the keys are set.
-
-        The default is :meth:`_match`; a subclass may return a function
-        prepared for its configuration instead.
-        """
-        return self._match
-
-    def _match(
-        self,
-        now: float,
-        candidates: Sequence[str],
-        parts: tuple[bytes, ...],
-        timestamp: float | None,
-        delivery_id: str | None,
-    ) -> Verification:
-        """Check the candidates against the message with the keys valid at ``now``.
-
-        See :class:`Matcher`.
-        """
-        raise NotImplementedError
 
     def _decode(self, candidates: Sequence[str]) -> list[bytes]:
         """Decode the candidates that carry ``prefix``; keep those of a length a key makes.
@@ -528,15 +397,6 @@ class SignatureScheme(Generic[K]):
             f"the {self.header} header has no signature"
             + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
             header=self.header,
-        )
-
-    def _keys_at(self, now: float) -> tuple[KeyEntry[K], ...]:
-        """The keys to verify with at ``now``, oldest first; NoValidKey if none."""
-        return valid_keys(self._keys, now) if self._has_windows else self._keys
-
-    def _mismatch(self) -> SignatureMismatch:
-        return SignatureMismatch(
-            f"the signature in {self.header} does not match", header=self.header
         )
 
     # -- the sender's side ---------------------------------------------------------
@@ -587,6 +447,21 @@ class SignatureScheme(Generic[K]):
         headers[self.header] = signature
         return headers
 
+    def _mismatch(self) -> SignatureMismatch:
+        return SignatureMismatch(
+            f"the signature in {self.header} does not match", header=self.header
+        )
+
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
         """What signs a message, given as its parts, at ``now``; raises as :meth:`sign`."""
         raise NotImplementedError
+
+
+def _values(stamp: str | None, ident: str | None) -> dict[str, str]:
+    """The ``values`` a :class:`MessageBuilder` reads: the timestamp and id as received."""
+    values = {}
+    if stamp is not None:
+        values["timestamp"] = stamp
+    if ident is not None:
+        values["id"] = ident
+    return values

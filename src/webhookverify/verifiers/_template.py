@@ -18,6 +18,7 @@ from ._base import single_header
 __all__ = ["MessageBuilder", "MessageTemplate", "check_message"]
 
 _PART_NAMES = frozenset({"id", "timestamp", "method", "url", "body"})
+_BODY_ONLY = ("body",)  # the commonest template: "{body}"
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
@@ -43,10 +44,8 @@ class MessageTemplate:
     ``{header:Name}`` for any other header. ``{{`` and ``}}`` are literal
     braces. The body is never copied: it is hashed as its own part.
 
-    The template is compiled once, here: literal text is encoded (UTF-8)
-    once, and the common shape, a head of literals, ``{timestamp}`` and
-    ``{id}`` followed by the body, becomes one format string that a verifier
-    fills and encodes in two calls per request, without calling the template.
+    The template is compiled once, here: each literal run is encoded (UTF-8)
+    once; calling the template fills the fields in.
 
     Attributes:
         source: the template as written.
@@ -57,63 +56,50 @@ class MessageTemplate:
         ConfigurationError: an unknown field or an unbalanced brace.
     """
 
-    __slots__ = ("_head", "_head_literals", "_head_values", "_items", "headers", "signs", "source")
+    __slots__ = ("_pieces", "headers", "signs", "source")
 
     source: str
     headers: tuple[str, ...]
     signs: frozenset[str]
-    # The compiled head, for the shape "<head>{body}" (None for any other):
-    # a % format of latin-1 text (literals are their UTF-8 bytes read as
-    # latin-1), so that (head % values).encode("latin-1") is the signed head
-    # and "" means the body alone; the same head as its literal texts around
-    # its fields; and the slice of (timestamp, id) giving those fields.
-    _head: str | None
-    _head_literals: tuple[str, ...] | None
-    _head_values: slice
+    # literal bytes, or a field: "body", "timestamp", "id", "method", "url",
+    # or "header:<Name>"
+    _pieces: tuple[bytes | str, ...]
 
     def __init__(self, source: str) -> None:
         if not isinstance(source, str) or not source:
             raise ConfigurationError("a message template must be a non-empty str")
-        # ("lit", utf-8 bytes) | ("part", name) | ("header", name)
-        items: list[tuple[str, bytes | str]] = []
-        headers: list[str] = []
+        pieces: list[bytes | str] = []
         pos = 0
         for match in _TEMPLATE_FIELD.finditer(source):
-            if match.start() > pos:
-                items.append(("lit", source[pos : match.start()].encode("utf-8")))
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                items.append(("lit", token[0].encode("ascii")))
-            elif match.group(1) is None:
+            token, name = match.group(0), match.group(1)
+            escaped = token in ("{{", "}}")
+            literal = source[pos : match.start()] + (token[0] if escaped else "")
+            if literal:
+                _append_literal(pieces, literal.encode("utf-8"))
+            pos = match.end()
+            if escaped:
+                continue
+            if name is None:
                 raise ConfigurationError(
                     f"template {source!r} has an unbalanced brace; write {{{{ or }}}} for a "
                     "literal one"
                 )
-            else:
-                name = match.group(1)
-                if name.startswith("header:") and len(name) > len("header:"):
-                    headers.append(name[len("header:") :])
-                    items.append(("header", name[len("header:") :]))
-                elif name in _PART_NAMES:
-                    items.append(("part", name))
-                else:
-                    raise ConfigurationError(
-                        f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
-                        "{id}, {method}, {url} or {header:Name}"
-                    )
-            pos = match.end()
+            if name not in _PART_NAMES and not (name.startswith("header:") and len(name) > 7):
+                raise ConfigurationError(
+                    f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
+                    "{id}, {method}, {url} or {header:Name}"
+                )
+            pieces.append(name)
         if pos < len(source):
-            items.append(("lit", source[pos:].encode("utf-8")))
+            _append_literal(pieces, source[pos:].encode("utf-8"))
         self.source = source
-        self._items = tuple(items)
-        self.headers = tuple(headers)
-        self.signs = frozenset(n for k, n in items if k == "part" and n in ("id", "timestamp"))
-        literals, self._head_values = _compile_head(self._items)
-        self._head_literals = literals
-        self._head = None if literals is None else "%s".join(t.replace("%", "%%") for t in literals)
+        self._pieces = tuple(pieces)
+        self.headers = tuple(p[7:] for p in pieces if isinstance(p, str) and p[:7] == "header:")
+        self.signs = frozenset(p for p in pieces if p in ("id", "timestamp"))
 
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
-        """The signed message of ``request``, as parts to hash in order.
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+        """The signed message of ``request``, as parts to hash in order: the text
+        between bodies joined into one part, the body a part of its own.
 
         Args:
             request: the request (its body, method, URL and headers as used).
@@ -124,35 +110,30 @@ class MessageTemplate:
             KeyError: ``values`` lacks a field the template uses.
             MissingHeader, DuplicateHeader, MalformedHeader: a ``{header:Name}``.
         """
-        head = self._head
-        if head is not None:
-            if not head:
-                return (request.body,)
-            names = ("timestamp", "id")[self._head_values]
-            text = head % tuple(values[name] for name in names)
-            return (text.encode("latin-1"), request.body)
-        out: list[bytes] = []
-        buf: list[bytes] = []
-        for kind, name in self._items:
-            if isinstance(name, bytes):
-                buf.append(name)
-            elif kind == "header":
-                buf.append(single_header(request, name).encode("latin-1"))
-            elif name == "body":
-                if buf:
-                    out.append(b"".join(buf))
-                    buf = []
-                out.append(request.body)
-            elif name == "method":
-                buf.append(request.method.encode("ascii", "replace"))
-            elif name == "url":
-                buf.append(request.url.encode("utf-8"))
+        if self._pieces == _BODY_ONLY:
+            return (request.body,)
+        parts: list[bytes] = []
+        text: list[bytes] = []
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
+                text.append(piece)
+            elif piece == "body":
+                if text:
+                    parts.append(b"".join(text))
+                    text = []
+                parts.append(request.body)
+            elif piece == "method":
+                text.append(request.method.encode("ascii", "replace"))
+            elif piece == "url":
+                text.append(request.url.encode("utf-8"))
+            elif piece[:7] == "header:":
+                text.append(single_header(request, piece[7:]).encode("latin-1"))
             else:
                 # Header text is latin-1 by HTTP's definition: these are the bytes sent.
-                buf.append(values[name].encode("latin-1"))
-        if buf:
-            out.append(b"".join(buf))
-        return tuple(out)
+                text.append(values[piece].encode("latin-1"))
+        if text:
+            parts.append(b"".join(text))
+        return tuple(parts)
 
     def __repr__(self) -> str:
         return f"MessageTemplate({self.source!r})"
@@ -164,43 +145,12 @@ class MessageTemplate:
         return hash(self.source)
 
 
-# Which of (timestamp, id) a compiled head formats, in its order, by the fields it holds.
-_HEAD_VALUES = {
-    (): slice(0, 0),
-    ("timestamp",): slice(0, 1),
-    ("id",): slice(1, 2),
-    ("timestamp", "id"): slice(0, 2),
-    ("id", "timestamp"): slice(None, None, -1),
-}
-
-
-def _compile_head(
-    items: Sequence[tuple[str, bytes | str]],
-) -> tuple[tuple[str, ...] | None, slice]:
-    """Compile a template of the shape ``<head>{body}``.
-
-    The head may hold literal text and at most one each of ``{timestamp}``
-    and ``{id}``.
-
-    Returns:
-        The head's literal texts around its fields, as latin-1 text (their
-        UTF-8 bytes read as latin-1), one more than there are fields; and the
-        slice of ``(timestamp, id)`` giving the fields, in order. ``None``
-        and an empty slice for any other shape.
-    """
-    if not items or items[-1] != ("part", "body"):
-        return None, slice(0, 0)
-    literals = [""]
-    fields: list[str] = []
-    for kind, value in items[:-1]:
-        if isinstance(value, bytes):
-            literals[-1] += value.decode("latin-1")
-        elif kind == "part" and value in ("timestamp", "id") and value not in fields:
-            fields.append(value)
-            literals.append("")
-        else:
-            return None, slice(0, 0)
-    return tuple(literals), _HEAD_VALUES[tuple(fields)]
+def _append_literal(pieces: list[bytes | str], literal: bytes) -> None:
+    """Add literal bytes, merged with literal bytes just before them."""
+    if pieces and isinstance(pieces[-1], bytes):
+        pieces[-1] += literal
+    else:
+        pieces.append(literal)
 
 
 def check_message(

@@ -31,9 +31,8 @@ from ._base import (
     DEFAULT_TOLERANCE,
     Encoding,
     TimestampFormat,
-    Verification,
 )
-from ._keyring import KeyEntry
+from ._keyring import KeyEntry, valid_keys
 from ._pubkeys import (
     ALGORITHMS,
     MIN_RSA_BITS,
@@ -284,14 +283,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
 
     # -- verification --------------------------------------------------------------
 
-    def _match(
-        self,
-        now: float,
-        candidates: Sequence[str],
-        parts: tuple[bytes, ...],
-        timestamp: float | None,
-        delivery_id: str | None,
-    ) -> Verification:
+    def _match(self, candidates: Sequence[str], parts: tuple[bytes, ...], now: float) -> str:
         signatures = self._decode(candidates)
         if self.signature_format == "raw":
             # IEEE P1363 r‖s, each a 32-byte big-endian scalar, to the DER form
@@ -303,23 +295,20 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                 )
                 for raw in signatures
             ]
-        if self.algorithm == "ed25519":
-            data: bytes = parts[0] if len(parts) == 1 else b"".join(parts)
-            args = self._args
-        elif len(parts) == 1:
-            data, args = parts[0], self._args
+        if self.algorithm == "ed25519" or len(parts) == 1:
+            data, args = b"".join(parts) if len(parts) > 1 else parts[0], self._args
         else:
             digest = hashlib.sha256()
             for part in parts:
                 digest.update(part)
             data, args = digest.digest(), self._args_prehashed
-        for entry in self._keys_at(now):
+        for entry in valid_keys(self._keys, now):
             for signature in signatures:
                 try:
                     entry.key.verify(signature, data, *args)  # type: ignore[arg-type]
                 except (InvalidSignature, ValueError, TypeError):
                     continue
-                return Verification(self.scheme, entry.key_id, timestamp, delivery_id, parts)
+                return entry.key_id
         raise self._mismatch()
 
     # -- the sender's side ---------------------------------------------------------
