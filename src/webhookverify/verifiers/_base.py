@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import AnyStr, Literal
 
 from ..errors import (
@@ -25,6 +25,7 @@ from ..errors import (
     MissingHeader,
     TimestampInFuture,
     TimestampTooOld,
+    UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
@@ -43,6 +44,7 @@ __all__ = [
     "check_name",
     "check_tolerance",
     "constant_time_equal",
+    "decode_candidates",
     "decode_signature",
     "encode_signature",
     "format_timestamp",
@@ -186,6 +188,48 @@ def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
         raise MalformedSignature(
             f"the signature in {header} is not valid {encoding}", header=header
         ) from None
+
+
+def decode_candidates(
+    candidates: Sequence[str],
+    prefix: str,
+    encoding: Encoding,
+    lengths: Container[int],
+    header: str,
+    what: str,
+) -> list[bytes]:
+    """Decode the signatures that start with ``prefix``; keep those whose
+    length is in ``lengths`` (a truncated or padded tag is dropped here).
+
+    Args:
+        what: what a signature is, for the error (``sha256 digest``).
+
+    Raises:
+        MalformedSignature: some candidates carry the prefix, none is plausible.
+        UnsupportedSignatureVersion: no candidate carries the prefix.
+    """
+    texts = [text[len(prefix) :] for text in candidates if text.startswith(prefix)]
+    signatures: list[bytes] = []
+    for text in texts:
+        try:
+            decoded = decode_signature(text, encoding, header)
+        except MalformedSignature:
+            continue
+        if len(decoded) in lengths:
+            signatures.append(decoded)
+    if signatures:
+        return signatures
+    if texts:
+        raise MalformedSignature(
+            f"the signature in {header} is not a valid {encoding} {what} "
+            "(check encoding= and algorithm=)",
+            header=header,
+        )
+    raise UnsupportedSignatureVersion(
+        f"the {header} header has no signature"
+        + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
+        header=header,
+    )
 
 
 def encode_signature(raw: bytes, encoding: Encoding) -> str:

@@ -1,15 +1,9 @@
 """What :class:`HmacVerifier` and :class:`PublicKeyVerifier` share: everything
-but the cryptography.
+but the cryptography (this module never imports ``cryptography``).
 
-Both check a signature carried in one header (perhaps a list of them) over a
-signed message built from the request, with an optional signed timestamp and
-delivery id read from their own headers, against keys listed oldest first
-(see :mod:`._keyring`). Only two steps differ: how the candidates are checked
-against the keys, and how a message is signed. :class:`SignatureScheme`
-holds the rest once: the configuration checks, what the registry reads,
-reading a request, decoding candidates, and building what a sender sends.
-
-This module never imports ``cryptography``.
+Both check a signature in one header (perhaps a list of them) over a message
+built from the request, with an optional signed timestamp and delivery id,
+against keys listed oldest first (see :mod:`._keyring`).
 """
 
 from __future__ import annotations
@@ -22,13 +16,12 @@ from typing import ClassVar, Generic, Required, TypedDict, TypeVar
 from ..errors import (
     ConfigurationError,
     MalformedBody,
-    MalformedSignature,
     SignatureMismatch,
-    UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
 from ._base import (
+    DEFAULT_TOLERANCE,
     Encoding,
     ReplayMode,
     TimestampFormat,
@@ -37,7 +30,7 @@ from ._base import (
     check_freshness,
     check_name,
     check_tolerance,
-    decode_signature,
+    decode_candidates,
     encode_signature,
     format_timestamp,
     parse_timestamp,
@@ -45,7 +38,7 @@ from ._base import (
     single_header,
 )
 from ._bodyid import IdField, body_id, check_id_field
-from ._headers import KeyValueHeader, split_list
+from ._headers import KeyValueHeader, check_layout, split_list
 from ._keyring import KeyEntry
 from ._template import MessageBuilder, MessageTemplate, check_message
 
@@ -70,7 +63,7 @@ class SchemeOptions(TypedDict, total=False):
     template: str | MessageBuilder
     timestamp_header: str | None
     id_header: str | None
-    id_field: str | IdField | None
+    id_field: str | tuple[str, ...] | None
     timestamp_format: TimestampFormat
     tolerance: float | None
     future_tolerance: float | None
@@ -132,28 +125,21 @@ class SignatureScheme(Generic[K]):
         owner: str,
         *,
         header: str,
-        encoding: Encoding,
-        prefix: str,
-        delimiter: str | None,
-        template: str | MessageBuilder,
-        timestamp_header: str | None,
-        id_header: str | None,
-        timestamp_format: TimestampFormat,
-        tolerance: float | None,
-        future_tolerance: float | None,
         scheme: str,
+        prefix: str = "",
         header_format: KeyValueHeader | None = None,
+        encoding: Encoding = "hex",
+        delimiter: str | None = None,
+        template: str | MessageBuilder = "{body}",
+        timestamp_header: str | None = None,
+        id_header: str | None = None,
         id_field: str | IdField | None = None,
+        timestamp_format: TimestampFormat = "unix",
+        tolerance: float | None = DEFAULT_TOLERANCE,
+        future_tolerance: float | None = None,
     ) -> None:
-        """Check and set the settings every scheme has (see :class:`SchemeOptions`).
-
-        Args:
-            owner: how the caller spelled the verifier (``HmacVerifier``,
-                ``presets.stripe``), for error messages.
-            header_format: the signature header is ``key=value`` entries; the
-                timestamp is read from there when it has a ``timestamp_key``.
-            id_field: the member of a JSON body that holds the sender's event
-                id, read once the signature has passed (see :mod:`._bodyid`).
+        """Check and set the settings every scheme has (see :class:`SchemeOptions`);
+        ``owner`` is how the caller spelled the verifier (``presets.stripe``).
 
         Raises:
             ConfigurationError: naming the setting to check.
@@ -164,32 +150,12 @@ class SignatureScheme(Generic[K]):
         check_name(scheme, "scheme", owner, optional=False, field=False)
         if not isinstance(prefix, str):
             raise ConfigurationError(f"{owner}(prefix=...) must be a str")
-        if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
-            raise ConfigurationError(f"{owner}(delimiter=...) must be a non-empty str or None")
-        if header_format is not None and not isinstance(header_format, KeyValueHeader):
-            raise ConfigurationError(f"{owner}(header_format=...) must be a KeyValueHeader")
-        if delimiter is not None and header_format is not None:
-            raise ConfigurationError(
-                f"{owner}(delimiter=...) cannot be combined with header_format; the "
-                "KeyValueHeader says how the header splits"
-            )
-        timestamp_source = timestamp_header
-        if header_format is not None and header_format.timestamp_key is not None:
-            if timestamp_header is not None:
-                raise ConfigurationError(
-                    f"{owner}: the timestamp comes from header_format; drop timestamp_header"
-                )
-            timestamp_source = header
+        timestamp_source = check_layout(header, delimiter, header_format, timestamp_header, owner)
         if timestamp_format not in ("unix", "unix_ms", "rfc3339"):
             raise ConfigurationError(
                 f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
             )
-        message = check_message(
-            MessageTemplate(template) if isinstance(template, str) else template,
-            timestamp_source,
-            id_header,
-            owner,
-        )
+        message = check_message(template, timestamp_source, id_header, owner)
         path = check_id_field(id_field, owner)
         if path is not None and "id" in message.signs:
             raise ConfigurationError(
@@ -299,7 +265,11 @@ class SignatureScheme(Generic[K]):
             timestamp = parse_timestamp(stamp, self.timestamp_format, source)
             check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
         ident = None if self.id_header is None else single_header(request, self.id_header)
-        values = {} if stamp is None and ident is None else _values(stamp, ident)
+        values = {}
+        if stamp is not None:
+            values["timestamp"] = stamp
+        if ident is not None:
+            values["id"] = ident
         if isinstance(self._message, MessageTemplate):
             parts = self._message(request, values)  # raises only a VerificationError
         else:
@@ -359,44 +329,14 @@ class SignatureScheme(Generic[K]):
         return parts
 
     def _decode(self, candidates: Sequence[str]) -> list[bytes]:
-        """Decode the candidates that carry ``prefix``; keep those of a length a key makes.
-
-        A truncated or padded tag is dropped here, before any cryptography.
-
-        Raises:
-            MalformedSignature: some candidates carry the prefix, none is plausible.
-            UnsupportedSignatureVersion: no candidate carries the prefix.
-        """
-        prefix = self.prefix
-        lengths = self._lengths
-        signatures: list[bytes] = []
-        malformed = 0
-        for text in candidates:
-            if prefix:
-                if not text.startswith(prefix):
-                    continue
-                text = text[len(prefix) :]
-            try:
-                decoded = decode_signature(text, self.encoding, self.header)
-            except MalformedSignature:
-                malformed += 1
-                continue
-            if len(decoded) in lengths:
-                signatures.append(decoded)
-            else:
-                malformed += 1
-        if signatures:
-            return signatures
-        if malformed:
-            raise MalformedSignature(
-                f"the signature in {self.header} is not a valid {self.encoding} "
-                f"{self.algorithm} {self._kind} (check encoding= and algorithm=)",
-                header=self.header,
-            )
-        raise UnsupportedSignatureVersion(
-            f"the {self.header} header has no signature"
-            + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
-            header=self.header,
+        """The candidates that carry ``prefix``, decoded, of a length a key makes."""
+        return decode_candidates(
+            candidates,
+            self.prefix,
+            self.encoding,
+            self._lengths,
+            self.header,
+            f"{self.algorithm} {self._kind}",
         )
 
     # -- the sender's side ---------------------------------------------------------
@@ -455,13 +395,3 @@ class SignatureScheme(Generic[K]):
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
         """What signs a message, given as its parts, at ``now``; raises as :meth:`sign`."""
         raise NotImplementedError
-
-
-def _values(stamp: str | None, ident: str | None) -> dict[str, str]:
-    """The ``values`` a :class:`MessageBuilder` reads: the timestamp and id as received."""
-    values = {}
-    if stamp is not None:
-        values["timestamp"] = stamp
-    if ident is not None:
-        values["id"] = ident
-    return values

@@ -159,7 +159,7 @@ def check_message(
     """A builder whose signed values are read exactly when it signs them.
 
     Args:
-        message: the ``template=`` setting, already a builder.
+        message: the ``template=`` setting: a template string or a builder.
         timestamp_source: where the timestamp is read; ``None``: nowhere.
         id_header: where the delivery id is read; ``None``: nowhere.
         owner: how the caller spelled the verifier, for errors.
@@ -168,6 +168,8 @@ def check_message(
         ConfigurationError: not a message builder; a signed value with no
             header to read it from; a timestamp read but not signed.
     """
+    if isinstance(message, str):
+        message = MessageTemplate(message)
     signs = getattr(message, "signs", None)
     if not callable(message) or not isinstance(signs, frozenset):
         raise ConfigurationError(

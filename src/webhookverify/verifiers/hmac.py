@@ -8,14 +8,12 @@ import hashlib
 import hmac as _hmac
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Unpack
 
 from ..errors import ConfigurationError, MalformedHeader, NoValidKey
 from ..keys import Secret, to_secrets
 from ._base import (
-    DEFAULT_TOLERANCE,
     MAX_SIGNATURES,
-    Encoding,
-    TimestampFormat,
     Verification,
     check_freshness,
     constant_time_equal,
@@ -24,8 +22,7 @@ from ._base import (
 )
 from ._headers import KeyValueHeader
 from ._keyring import KeyEntry, newest_valid
-from ._scheme import SignatureScheme
-from ._template import MessageBuilder
+from ._scheme import SchemeOptions, SignatureScheme
 
 __all__ = ["ALGORITHMS", "HmacVerifier", "KeyValueHeader", "hmac_digest"]
 
@@ -102,21 +99,12 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         *,
         secret: Secret | str | bytes | None = None,
         secrets: Iterable[Secret | str | bytes] | None = None,
-        header: str,
         algorithm: str = "sha256",
-        encoding: Encoding = "hex",
         prefix: str = "",
-        delimiter: str | None = None,
         header_format: KeyValueHeader | None = None,
-        template: str | MessageBuilder = "{body}",
-        timestamp_header: str | None = None,
-        id_header: str | None = None,
-        id_field: str | tuple[str, ...] | None = None,
-        timestamp_format: TimestampFormat = "unix",
-        tolerance: float | None = DEFAULT_TOLERANCE,
-        future_tolerance: float | None = None,
         scheme: str | None = None,
         owner: str = "HmacVerifier",
+        **options: Unpack[SchemeOptions],
     ) -> None:
         if not isinstance(owner, str) or not owner:
             raise ConfigurationError("HmacVerifier(owner=...) must be a non-empty str")
@@ -128,19 +116,10 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
             )
         self._configure(
             owner,
-            header=header,
-            encoding=encoding,
             prefix=prefix,
-            delimiter=delimiter,
             header_format=header_format,
-            template=template,
-            timestamp_header=timestamp_header,
-            id_header=id_header,
-            id_field=id_field,
-            timestamp_format=timestamp_format,
-            tolerance=tolerance,
-            future_tolerance=future_tolerance,
             scheme=f"hmac-{algorithm}" if scheme is None else scheme,
+            **options,
         )
         set_ = object.__setattr__
         set_(self, "algorithm", algorithm)
