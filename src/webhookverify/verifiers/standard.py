@@ -93,8 +93,8 @@ class StandardWebhooksVerifier:
 
     ``v1`` is checked by an :class:`HmacVerifier` and ``v1a`` by a
     :class:`PublicKeyVerifier` (which loads ``cryptography`` only when a
-    public key is configured). With both, the headers are read, the
-    timestamp is checked and the signed message is built once per request.
+    public key is configured). With both, each reads the request in turn,
+    ``v1`` first.
 
     Raises:
         ConfigurationError: no key at all, or any bad setting, at construction.
