@@ -174,7 +174,7 @@ class _Snapshot:
         else:
             for name in headers:
                 found.extend(self.by_first.get(name.lower(), ()))
-        found = [e for e in found if all(headers.get_all(name) for name in e.others)]
+        found = [e for e in found if not e.others or all(map(headers.get_all, e.others))]
         if len(found) > 1:
             found.sort(key=lambda entry: entry.position)
         return found
