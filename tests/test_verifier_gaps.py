@@ -266,6 +266,22 @@ def reference_message(source: str, request: WebhookRequest, values: dict[str, st
     return out
 
 
+@pytest.mark.parametrize(
+    ("source", "signed"),
+    [
+        ("100%{body}", b"100%B"),
+        ("%s%%{body}", b"%s%%B"),
+        ("%{timestamp}%s{body}", b"%1%sB"),
+        ("{id}%{timestamp}{body}", b"i%1B"),
+        ("{body}%", b"B%"),
+    ],
+)
+def test_percent_signs_in_templates_are_literal(source: str, signed: bytes) -> None:
+    request = WebhookRequest(body=b"B")
+    values = {"timestamp": "1", "id": "i"}
+    assert b"".join(MessageTemplate(source)(request, values)) == signed
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     pieces=st.lists(TEMPLATE_PIECES, min_size=1, max_size=6),

@@ -15,9 +15,7 @@ from typing import ClassVar, Generic, Required, TypedDict, TypeVar
 
 from ..errors import (
     ConfigurationError,
-    MalformedBody,
     SignatureMismatch,
-    VerificationError,
 )
 from ..request import WebhookRequest
 from ._base import (
@@ -40,7 +38,7 @@ from ._base import (
 from ._bodyid import IdField, body_id, check_id_field
 from ._headers import KeyValueHeader, check_layout, split_list
 from ._keyring import KeyEntry
-from ._template import MessageBuilder, MessageTemplate, check_message
+from ._template import MessageBuilder, check_message
 
 __all__ = ["SchemeOptions", "SignatureScheme"]
 
@@ -155,7 +153,7 @@ class SignatureScheme(Generic[K]):
             raise ConfigurationError(
                 f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
             )
-        message = check_message(template, timestamp_source, id_header, owner)
+        message = check_message(template, header, timestamp_source, id_header, owner)
         path = check_id_field(id_field, owner)
         if path is not None and "id" in message.signs:
             raise ConfigurationError(
@@ -270,10 +268,7 @@ class SignatureScheme(Generic[K]):
             values["timestamp"] = stamp
         if ident is not None:
             values["id"] = ident
-        if isinstance(self._message, MessageTemplate):
-            parts = self._message(request, values)  # raises only a VerificationError
-        else:
-            parts = self._build(request, values)  # a user's builder, guarded
+        parts = tuple(self._message(request, values))
         key_id = self._match(candidates, parts, now)
         if self.id_field is not None:
             # The signature has passed: the body is signed material now, and its
@@ -298,35 +293,6 @@ class SignatureScheme(Generic[K]):
             SignatureMismatch: no key verifies any candidate.
         """
         raise NotImplementedError
-
-    def _build(self, request: WebhookRequest, values: dict[str, str]) -> tuple[bytes, ...]:
-        """The signed message from a :class:`MessageBuilder` that is not a template.
-
-        Raises:
-            MalformedBody: the builder raised anything but a VerificationError
-                (chained as the cause), or returned a part that is not
-                ``bytes``: a builder's failure on a request refuses that
-                request, it never escapes ``verify``.
-            VerificationError: as the builder raised it.
-        """
-        try:
-            parts = tuple(self._message(request, values))
-        except VerificationError:
-            raise
-        except Exception as exc:
-            raise MalformedBody(
-                f"the message {self.header} signs could not be built from this request "
-                f"({type(exc).__name__} in template=...)",
-                header=self.header,
-            ) from exc
-        for part in parts:
-            if not isinstance(part, bytes):
-                raise MalformedBody(
-                    f"the message {self.header} signs is not bytes: template=... returned a "
-                    f"{type(part).__name__} part",
-                    header=self.header,
-                )
-        return parts
 
     def _decode(self, candidates: Sequence[str]) -> list[bytes]:
         """The candidates that carry ``prefix``, decoded, of a length a key makes."""

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MalformedBody, VerificationError
 from ..request import WebhookRequest
 from ._base import single_header
 
-__all__ = ["MessageBuilder", "MessageTemplate", "check_message"]
+__all__ = ["GuardedBuilder", "MessageBuilder", "MessageTemplate", "check_message"]
 
 _PART_NAMES = frozenset({"id", "timestamp", "method", "url", "body"})
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -111,7 +111,10 @@ class MessageTemplate:
                 p.decode("latin-1").replace("%", "%%") if isinstance(p, bytes) else "%s"
                 for p in head
             )
-            self._head = (text, operator.itemgetter(*fields) if fields else None)
+            if not fields:
+                self._head = (text % (), None)  # the literals as they are: "%%" is "%"
+            else:
+                self._head = (text, operator.itemgetter(*fields))
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
         """The signed message of ``request``, as parts to hash in order: the text
@@ -172,13 +175,59 @@ def _append_literal(pieces: list[bytes | str], literal: bytes) -> None:
         pieces.append(literal)
 
 
+class GuardedBuilder:
+    """A :class:`MessageBuilder` that is not a template, held to the contract of
+    one: it builds ``bytes`` parts, or refuses the request with a
+    ``VerificationError``; no other exception escapes ``verify``.
+
+    Raises (when called):
+        MalformedBody: the builder raised anything but a VerificationError
+            (chained as the cause), or returned a part that is not ``bytes``.
+        VerificationError: as the builder raised it.
+    """
+
+    __slots__ = ("builder", "header", "headers", "signs")
+
+    def __init__(self, builder: MessageBuilder, header: str) -> None:
+        self.builder = builder
+        self.header = header  # the signature header, named in errors
+        self.headers: tuple[str, ...] = tuple(getattr(builder, "headers", ()))
+        self.signs = builder.signs
+
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+        try:
+            parts = tuple(self.builder(request, values))
+        except VerificationError:
+            raise
+        except Exception as exc:
+            raise MalformedBody(
+                f"the message {self.header} signs could not be built from this request "
+                f"({type(exc).__name__} in template=...)",
+                header=self.header,
+            ) from exc
+        for part in parts:
+            if not isinstance(part, bytes):
+                raise MalformedBody(
+                    f"the message {self.header} signs is not bytes: template=... returned a "
+                    f"{type(part).__name__} part",
+                    header=self.header,
+                )
+        return parts
+
+
 def check_message(
-    message: object, timestamp_source: str | None, id_header: str | None, owner: str
+    message: object,
+    header: str,
+    timestamp_source: str | None,
+    id_header: str | None,
+    owner: str,
 ) -> MessageBuilder:
     """A builder whose signed values are read exactly when it signs them.
 
     Args:
-        message: the ``template=`` setting: a template string or a builder.
+        message: the ``template=`` setting: a template string or a builder
+            (returned wrapped in a :class:`GuardedBuilder`).
+        header: the signature header, for the errors of a builder.
         timestamp_source: where the timestamp is read; ``None``: nowhere.
         id_header: where the delivery id is read; ``None``: nowhere.
         owner: how the caller spelled the verifier, for errors.
@@ -205,4 +254,6 @@ def check_message(
         )
     if "id" in signs and id_header is None:
         raise ConfigurationError(f"{owner}: the template signs {{id}}; set id_header=...")
-    return message  # type: ignore[return-value]
+    if isinstance(message, MessageTemplate):
+        return message
+    return GuardedBuilder(message, header)  # type: ignore[arg-type]
