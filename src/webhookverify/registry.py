@@ -3,7 +3,7 @@
 This is Tiki 25's ``tiki-webhooks.php`` model: every configured webhook
 handler is checked in turn, the first whose check passes names the sender and
 the local user the delivery acts for. Unlike Tiki, handlers whose required
-headers are absent are skipped before any cryptography (through an index, so
+headers are absent are skipped before any cryptography (filed by header, so
 a thousand handlers cost about what the real candidates cost), every reason
 for a refusal is kept for the logs, and the user is bound to the delivery
 only: nothing global, nothing persisted.

@@ -2,7 +2,8 @@
 ``key=value`` entries with a timestamp among them (Stripe, Paddle).
 
 :meth:`SignatureScheme.verify <webhookverify.verifiers._scheme.SignatureScheme.verify>`
-reads all three shapes; this module holds the configuration of the third.
+reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`;
+:func:`check_layout` checks a configuration's choice among them.
 """
 
 from __future__ import annotations

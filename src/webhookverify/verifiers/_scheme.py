@@ -72,9 +72,8 @@ class SignatureScheme(Generic[K]):
 
     A subclass calls :meth:`_configure`, then :meth:`_set_keys` from its
     ``__init__``, and provides :meth:`_match` (which key verifies a candidate
-    signature) and :meth:`_signer`. :meth:`verify` reads
-    the headers, checks the timestamp, builds the signed message and hands it
-    to :meth:`check_signatures`.
+    signature) and :meth:`_signer`. :meth:`verify` reads the headers, checks
+    the timestamp, builds the signed message and asks :meth:`_match`.
     """
 
     __slots__ = (
