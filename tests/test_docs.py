@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import webhookverify
 from webhookverify import presets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +54,25 @@ def test_changelog_names_every_preset() -> None:
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     missing = [name for name in presets.PRESETS if f"presets.{name}" not in text]
     assert missing == []
+
+
+def test_verifiers_page_example_passes_the_contract(tmp_path: Path) -> None:
+    # The page's Python blocks, in order, make one test module: the example
+    # verifier, its use in a registry, and its contract test class.
+    text = (ROOT / "docs" / "verifiers.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 3
+    module = tmp_path / "test_verifiers_page.py"
+    module.write_text("\n\n".join(blocks), encoding="utf-8")
+    package_root = str(Path(webhookverify.__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": package_root},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "failed" not in result.stdout

@@ -34,3 +34,16 @@ verifier.verify(sign_request(verifier, b"{}"))
 def test_public_key_verification_loads_cryptography_when_used() -> None:
     code = "import webhookverify\nwebhookverify.PublicKeyVerifier"
     assert loaded_after(code) == ["cryptography"]
+
+
+def test_testing_module_loads_pytest_only_for_the_contract() -> None:
+    probe = "import sys, webhookverify.testing\nprint('pytest' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False"]
+    code = "from webhookverify.testing import VerifierContract\nprint(VerifierContract.__name__)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["VerifierContract"]

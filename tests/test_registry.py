@@ -13,11 +13,13 @@ from webhookverify import (
     HandlerRegistry,
     HmacVerifier,
     NoHandlerMatched,
+    SignatureMismatch,
     TokenVerifier,
     Verification,
     WebhookRequest,
 )
 from webhookverify.testing import sign_request
+from webhookverify.types import DEFAULT_REPLAY_MODE, DEFAULT_REPLAY_WINDOW
 
 
 def hmac_handler(name: str, secret: str, header: str = "Webhook-Signature", **kw: Any) -> Handler:
@@ -267,3 +269,52 @@ def test_replay_mode_defaults_from_verifier() -> None:
     assert hmac_handler("a", "s", replay="off").replay_mode == "off"
     twitch = HmacVerifier(secret="s", header="S", template="{id}{body}", id_header="I")
     assert Handler("tw", twitch).replay_mode == "id"
+
+
+class MinimalVerifier:
+    """A user's verifier with only the members the protocol cannot do without."""
+
+    required_headers = ("X-Token",)
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        if request.headers.get("X-Token") != "let-me-in":
+            raise SignatureMismatch(header="X-Token")
+        return Verification("minimal", None, signed=(request.body,))
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        return {"X-Token": "let-me-in"}
+
+
+def test_a_minimal_user_verifier_gets_the_documented_defaults() -> None:
+    handler = Handler("mine", MinimalVerifier())
+    assert handler.replay_mode == DEFAULT_REPLAY_MODE == "content"
+    assert getattr(handler.verifier, "replay_window", DEFAULT_REPLAY_WINDOW) is None
+    registry = HandlerRegistry([handler, hmac_handler("other", "s")])
+    match = registry.verify(sign_request(handler.verifier, b"{}"))
+    assert match.handler is handler and match.verification.scheme == "minimal"
+    assert registry.candidates(WebhookRequest(headers={"x-token": "no"})) == [handler]
+    with pytest.raises(NoHandlerMatched):
+        registry.verify(WebhookRequest(headers={"X-Token": "no"}))
+
+
+def test_candidates_need_every_required_header_whatever_the_registry_size() -> None:
+    # 1000 handlers filed under 1000 first headers: a request is looked up by
+    # its own headers, and only the handler whose every header it carries is tried.
+    handlers = [
+        Handler(
+            f"h{i}",
+            HmacVerifier(
+                secret="s",
+                header=f"X-Sig-{i}",
+                template="{timestamp}.{body}",
+                timestamp_header="X-T",
+            ),
+        )
+        for i in range(1000)
+    ]
+    registry = HandlerRegistry(handlers)
+    request = sign_request(handlers[500].verifier, b"{}")
+    assert registry.candidates(request) == [handlers[500]]
+    without_stamp = [(k, v) for k, v in request.headers.raw_items() if k != "X-T"]
+    assert registry.candidates(request.replace(headers=without_stamp)) == []
+    assert registry.verify(request).handler is handlers[500]

@@ -35,14 +35,13 @@ from .keys import Secret, parse_secret
 from .receiver import Delivery, Outcome, Receiver, Rejection
 from .registry import Handler, HandlerRegistry, Match
 from .request import Headers, WebhookRequest
+from .types import ReplayMode, Verification, Verifier
 from .verifiers import (
     HmacVerifier,
     KeyValueHeader,
     MessageBuilder,
     MessageTemplate,
     TokenVerifier,
-    Verification,
-    Verifier,
 )
 
 __version__ = "0.1.0.dev0"
@@ -102,6 +101,7 @@ __all__ = [
     "Receiver",
     "RedisReplayStore",
     "Rejection",
+    "ReplayMode",
     "ReplayStoreUnavailable",
     "Secret",
     "SignatureMismatch",

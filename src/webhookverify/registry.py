@@ -3,7 +3,7 @@
 This is Tiki 25's ``tiki-webhooks.php`` model: every configured webhook
 handler is checked in turn, the first whose check passes names the sender and
 the local user the delivery acts for. Unlike Tiki, handlers whose required
-headers are absent are skipped before any cryptography (through an index, so
+headers are absent are skipped before any cryptography (filed by header, so
 a thousand handlers cost about what the real candidates cost), every reason
 for a refusal is kept for the logs, and the user is bound to the delivery
 only: nothing global, nothing persisted.
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeAlias
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import (
     AccessDisabled,
@@ -24,8 +24,9 @@ from .errors import (
     NoHandlerMatched,
     VerificationError,
 )
+from .headers import Headers
 from .request import WebhookRequest
-from .verifiers._base import ReplayMode, Verification, Verifier
+from .types import DEFAULT_REPLAY_MODE, ReplayMode, Verification, Verifier
 
 __all__ = ["Handler", "HandlerRegistry", "Match"]
 
@@ -114,96 +115,69 @@ class Handler:
         """The replay mode in force (the handler's, else the verifier's default)."""
         if self.replay is not None:
             return self.replay
-        mode = getattr(self.verifier, "replay_default", "content")
-        if mode == "id":
-            return "id"
-        return "off" if mode == "off" else "content"
+        mode = getattr(self.verifier, "replay_default", DEFAULT_REPLAY_MODE)
+        return mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE
 
 
 class Match(NamedTuple):
-    """The handler that verified a request, and what it proved (immutable).
-
-    A named tuple, as :class:`~webhookverify.Verification` is: one is built
-    for every request that passes.
-    """
+    """The handler that verified a request, and what it proved (immutable)."""
 
     handler: Handler
     verification: Verification
 
 
-# (position in the registry, handler, the other required headers, lower-cased)
-_Entry: TypeAlias = tuple[int, Handler, frozenset[str]]
-_EMPTY: frozenset[str] = frozenset()
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """An enabled handler, where it stands in the registry, and the headers it requires."""
+
+    position: int
+    handler: Handler
+    others: tuple[str, ...]  # the required headers after the first
 
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
-    """An immutable view of the registry, swapped in whole on every change."""
+    """An immutable view of the registry, swapped in whole on every change.
+
+    Enabled handlers are filed by their first required header, lower-cased,
+    so that finding the candidates for a request looks up each such header
+    once, or each of the request's headers once, whichever are fewer: a
+    thousand handlers cost about what the few real candidates cost.
+    """
 
     handlers: tuple[Handler, ...]
-    # lower-cased first required header -> the handlers that require it, as
-    # a dict (to look up a request's headers) and as items (to walk it)
-    index: dict[str, tuple[_Entry, ...]] = field(default_factory=dict)
-    firsts: tuple[tuple[str, tuple[_Entry, ...]], ...] = ()
-    # enabled handlers that require no header at all: always candidates
-    always: tuple[_Entry, ...] = ()
-    # when exactly one handler is enabled and requires headers (an endpoint
-    # per sender, the usual configuration): its first header and its entry
-    single: tuple[str, tuple[_Entry]] | None = None
+    by_first: dict[str, list[_Entry]]
+    always: tuple[_Entry, ...]  # enabled handlers that require no header
 
     @classmethod
     def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
-        index: dict[str, list[_Entry]] = {}
+        by_first: dict[str, list[_Entry]] = {}
         always: list[_Entry] = []
         for position, handler in enumerate(handlers):
             if not handler.enabled:
                 continue
-            required = tuple(h.lower() for h in handler.verifier.required_headers)
-            entry = (position, handler, frozenset(required[1:]) if required[1:] else _EMPTY)
+            required = handler.verifier.required_headers
+            entry = _Entry(position, handler, tuple(required[1:]))
             if required:
-                index.setdefault(required[0], []).append(entry)
+                by_first.setdefault(required[0].lower(), []).append(entry)
             else:
                 always.append(entry)
-        frozen = {k: tuple(v) for k, v in index.items()}
-        firsts = tuple(frozen.items())
-        single = None
-        if not always and len(firsts) == 1 and len(firsts[0][1]) == 1:
-            single = (firsts[0][0], (firsts[0][1][0],))
-        return cls(handlers, frozen, firsts, tuple(always), single)
+        return cls(handlers, by_first, tuple(always))
 
-    def candidates(self, present: Mapping[str, Any]) -> Sequence[_Entry]:
-        """The entries whose required headers are all in ``present``, in registry order.
-
-        ``present`` is a request's ``Headers.by_name`` (lower-cased names). The
-        smaller of the two is walked: the registry's first headers when it
-        has few (the usual case), the request's headers when it has many.
-        """
-        if self.single is not None:
-            first, only = self.single
-            if first in present and (not only[0][2] or present.keys() >= only[0][2]):
-                return only
-            return ()
+    def candidates(self, headers: Headers) -> list[_Entry]:
+        """The entries whose required headers ``headers`` all carry, in registry order."""
         found = list(self.always)
-        if len(self.firsts) <= len(present):
-            for name, entries in self.firsts:
-                if name in present:
+        if len(self.by_first) <= len(headers):
+            for name, entries in self.by_first.items():
+                if headers.get_all(name):
                     found.extend(entries)
         else:
-            index = self.index
-            for name in present:
-                required_first = index.get(name)
-                if required_first:
-                    found.extend(required_first)
+            for name in headers:
+                found.extend(self.by_first.get(name.lower(), ()))
+        found = [e for e in found if not e.others or all(map(headers.get_all, e.others))]
         if len(found) > 1:
-            found = [e for e in found if not e[2] or present.keys() >= e[2]]
-            found.sort(key=_position)
-        elif found and found[0][2] and not present.keys() >= found[0][2]:
-            return []
+            found.sort(key=lambda entry: entry.position)
         return found
-
-
-def _position(entry: _Entry) -> int:
-    return entry[0]
 
 
 class HandlerRegistry:
@@ -297,7 +271,7 @@ class HandlerRegistry:
 
     def candidates(self, request: WebhookRequest) -> list[Handler]:
         """The enabled handlers whose required headers are all present, in order."""
-        return [entry[1] for entry in self._snapshot.candidates(request.headers.by_name)]
+        return [entry.handler for entry in self._snapshot.candidates(request.headers)]
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """Return the first enabled handler that verifies ``request``.
@@ -314,7 +288,8 @@ class HandlerRegistry:
         attempts: list[tuple[str, str]] = []
         errors: list[VerificationError] = []
         found: Match | None = None
-        for _, handler, _ in snapshot.candidates(request.headers.by_name):
+        for entry in snapshot.candidates(request.headers):
+            handler = entry.handler
             try:
                 verification = handler.verifier.verify(request, now)
             except VerificationError as exc:
@@ -339,7 +314,7 @@ class HandlerRegistry:
                     "the request",
                     handler=handler.name,
                 )
-            found = _new_match(Match, (handler, verification))
+            found = Match(handler, verification)
             if not self.strict:
                 return found
         if found is not None:
@@ -348,6 +323,3 @@ class HandlerRegistry:
             skipped = [h.name for h in snapshot.handlers if h.enabled][:_MAX_SKIPPED_LISTED]
             attempts = [(name, "missing_header") for name in skipped]
         raise NoHandlerMatched(attempts=attempts, errors=errors)
-
-
-_new_match = tuple.__new__  # Match(...) without its Python-level __new__, on the hot path

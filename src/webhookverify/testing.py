@@ -381,3 +381,19 @@ def run_asgi(
             timeout=timeout,
         )
     )
+
+
+# VerifierContract, the pytest class that tests a verifier (yours too), loads
+# when first named: importing this module never imports pytest.
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    pass
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VerifierContract":
+        from .testing_contract import VerifierContract
+
+        return VerifierContract
+    raise AttributeError(f"module 'webhookverify.testing' has no attribute {name!r}")

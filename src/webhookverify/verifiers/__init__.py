@@ -1,6 +1,7 @@
 """Verifiers: one small class per signing strategy."""
 
-from ._base import DEFAULT_TOLERANCE, Verification, Verifier, constant_time_equal
+from ..types import ReplayMode, Verification, Verifier
+from ._base import DEFAULT_TOLERANCE, constant_time_equal
 from ._bodyid import MAX_ID_LENGTH
 from ._template import MessageBuilder, MessageTemplate
 from .hmac import HmacVerifier, KeyValueHeader
@@ -13,6 +14,7 @@ __all__ = [
     "KeyValueHeader",
     "MessageBuilder",
     "MessageTemplate",
+    "ReplayMode",
     "TokenVerifier",
     "Verification",
     "Verifier",

@@ -1,6 +1,6 @@
-"""What every verifier shares: the result type, the protocol, and the helpers
-for configuration checks, headers, signatures and timestamps (signed-message
-templates are in :mod:`._template`).
+"""What every verifier shares: the helpers for configuration checks, headers,
+signatures and timestamps. The result type and the protocol are public in
+:mod:`webhookverify.types` and re-exported here for the presets.
 
 Constant-time comparison lives in :func:`constant_time_equal` and nowhere else.
 """
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import binascii
 import calendar
-import hashlib
 import hmac
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
-from typing import Literal, NamedTuple, Protocol, runtime_checkable
+from collections.abc import Container, Sequence
+from typing import AnyStr, Literal
 
 from ..errors import (
     ConfigurationError,
@@ -26,9 +25,11 @@ from ..errors import (
     MissingHeader,
     TimestampInFuture,
     TimestampTooOld,
+    UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
+from ..types import ReplayMode, Verification, Verifier
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -38,17 +39,18 @@ __all__ = [
     "TimestampFormat",
     "Verification",
     "Verifier",
+    "check_encoding",
     "check_freshness",
     "check_name",
     "check_tolerance",
     "constant_time_equal",
+    "decode_candidates",
     "decode_signature",
     "encode_signature",
     "format_timestamp",
     "header_fault",
     "parse_timestamp",
     "replay_window",
-    "signature_encoder",
     "single_header",
 ]
 
@@ -64,68 +66,12 @@ MAX_TIMESTAMP_DIGITS = 14
 
 Encoding = Literal["hex", "hex_lower", "base64", "base64url"]
 TimestampFormat = Literal["unix", "unix_ms", "rfc3339"]
-ReplayMode = Literal["id", "content", "off"]
 
 
-def constant_time_equal(a: bytes, b: bytes) -> bool:
-    """Compare two byte strings in time that does not depend on where they differ."""
+def constant_time_equal(a: AnyStr, b: AnyStr) -> bool:
+    """Compare two byte strings (or two ASCII texts) in time that does not
+    depend on where they differ. Every secret comparison goes through here."""
     return hmac.compare_digest(a, b)
-
-
-class Verification(NamedTuple):
-    """What a verifier proved about a request (immutable).
-
-    Attributes:
-        scheme: the scheme that passed (``hmac-sha256``, ``ed25519``, ...).
-        key_id: which configured key matched: its ``key_id``, or ``secret[N]``
-            (its position, oldest first) when it has none.
-        timestamp: the signed timestamp (unix seconds), when the scheme signs one.
-        delivery_id: the delivery id, only when the signature covers it.
-        signed: the signed message as the parts that were hashed (the body is
-            the request's own bytes object, not a copy).
-
-    It is a named tuple: building one is cheap on the hot path.
-    """
-
-    scheme: str
-    key_id: str | None
-    timestamp: float | None = None
-    delivery_id: str | None = None
-    signed: tuple[bytes, ...] = ()
-
-    def content_digest(self) -> bytes:
-        """SHA-256 over the signed message, framed so parts cannot run together.
-
-        The replay guard keys on it when the scheme signs no delivery id.
-        """
-        digest = hashlib.sha256()
-        for part in self.signed:
-            digest.update(len(part).to_bytes(8, "big"))
-            digest.update(part)
-        return digest.digest()
-
-    def __repr__(self) -> str:
-        return (
-            f"Verification(scheme={self.scheme!r}, key_id={self.key_id!r}, "
-            f"timestamp={self.timestamp!r}, delivery_id={self.delivery_id!r})"
-        )
-
-
-@runtime_checkable
-class Verifier(Protocol):
-    """The shape of every verifier, ours or a user's own.
-
-    ``verify`` returns a :class:`Verification` or raises a
-    :class:`~webhookverify.VerificationError`; it never returns a bool.
-    ``sign`` is the sender's side, for tests and the CLI.
-    """
-
-    @property
-    def required_headers(self) -> tuple[str, ...]: ...
-
-    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification: ...
-
-    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]: ...
 
 
 # -- configuration checks ----------------------------------------------------------
@@ -188,18 +134,14 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MissingHeader: absent. DuplicateHeader: sent more than once.
         MalformedHeader: empty.
     """
-    values = request.headers.by_name.get(name.lower(), ())
+    values = request.headers.get_all(name)
     if len(values) != 1 or not values[0]:
         raise header_fault(name, values)
     return values[0]
 
 
 def header_fault(name: str, values: Sequence[str]) -> VerificationError:
-    """The error for a header whose values are not exactly one non-empty text.
-
-    For callers that look a header up themselves (by its lower-cased name in
-    ``request.headers.by_name``, as :func:`single_header` does) on a hot path.
-    """
+    """The error for a header whose values are not exactly one non-empty text."""
     if not values:
         return MissingHeader(f"the {name} header is missing", header=name)
     if len(values) > 1:
@@ -248,41 +190,59 @@ def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
         ) from None
 
 
-def _base64(raw: bytes) -> str:
-    return binascii.b2a_base64(raw, newline=False).decode("ascii")
+def decode_candidates(
+    candidates: Sequence[str],
+    prefix: str,
+    encoding: Encoding,
+    lengths: Container[int],
+    header: str,
+    what: str,
+) -> list[bytes]:
+    """Decode the signatures that start with ``prefix``; keep those whose
+    length is in ``lengths`` (a truncated or padded tag is dropped here).
 
+    Args:
+        what: what a signature is, for the error (``sha256 digest``).
 
-def _base64url(raw: bytes) -> str:
-    return binascii.b2a_base64(raw, newline=False).decode("ascii").translate(_STD_TO_URLSAFE)
-
-
-_ENCODERS: dict[str, Callable[[bytes], str]] = {
-    "hex": bytes.hex,
-    "hex_lower": bytes.hex,
-    "base64": _base64,
-    "base64url": _base64url,
-}
-
-
-def signature_encoder(encoding: Encoding) -> Callable[[bytes], str]:
-    """The function that writes a signature in ``encoding``, canonically.
-
-    Canonical: lower-case hex; base64 with its padding; base64url without.
-    :func:`decode_signature` reads that text back to the same bytes, so a
-    received text *equal* to the canonical text of a digest is a valid
-    encoding of that digest: a verifier may compare texts first and decode
-    only when they differ (``hex`` after lower-casing the received text, the
-    one other spelling it accepts; base64url with padding is decoded).
+    Raises:
+        MalformedSignature: some candidates carry the prefix, none is plausible.
+        UnsupportedSignatureVersion: no candidate carries the prefix.
     """
-    return _ENCODERS[encoding]
+    texts = [text[len(prefix) :] for text in candidates if text.startswith(prefix)]
+    signatures: list[bytes] = []
+    for text in texts:
+        try:
+            decoded = decode_signature(text, encoding, header)
+        except MalformedSignature:
+            continue
+        if len(decoded) in lengths:
+            signatures.append(decoded)
+    if signatures:
+        return signatures
+    if texts:
+        raise MalformedSignature(
+            f"the signature in {header} is not a valid {encoding} {what} "
+            "(check encoding= and algorithm=)",
+            header=header,
+        )
+    raise UnsupportedSignatureVersion(
+        f"the {header} header has no signature"
+        + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
+        header=header,
+    )
 
 
 def encode_signature(raw: bytes, encoding: Encoding) -> str:
-    """Encode a signature the way :func:`decode_signature` reads it (canonically)."""
-    return _ENCODERS[encoding](raw)
+    """Encode a signature canonically, the way :func:`decode_signature` reads it:
+    lower-case hex; base64 with its padding; base64url without."""
+    if encoding in ("hex", "hex_lower"):
+        return raw.hex()
+    text = binascii.b2a_base64(raw, newline=False).decode("ascii")
+    return text.translate(_STD_TO_URLSAFE) if encoding == "base64url" else text
 
 
 def check_encoding(encoding: str, owner: str) -> Encoding:
+    """The ``encoding=`` setting, checked; ConfigurationError otherwise."""
     if encoding not in ("hex", "hex_lower", "base64", "base64url"):
         raise ConfigurationError(
             f"{owner}(encoding={encoding!r}) is not supported; use 'hex', 'hex_lower', "

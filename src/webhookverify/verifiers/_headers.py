@@ -2,17 +2,18 @@
 ``key=value`` entries with a timestamp among them (Stripe, Paddle).
 
 :meth:`SignatureScheme.verify <webhookverify.verifiers._scheme.SignatureScheme.verify>`
-reads all three shapes; this module holds the configuration of the third.
+reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`;
+:func:`check_layout` checks a configuration's choice among them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ._base import MAX_SIGNATURES
 
-__all__ = ["MAX_ENTRIES", "KeyValueHeader"]
+__all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_layout", "split_list"]
 
 # A key=value header holds the signatures, one timestamp and, at Stripe, a
 # legacy v0 entry or two; a handful more than MAX_SIGNATURES is generous, and
@@ -62,8 +63,90 @@ class KeyValueHeader:
         ):
             raise ConfigurationError("KeyValueHeader(timestamp_key=...) must be a key or None")
 
+    def parse(self, value: str, header: str) -> tuple[list[str], str | None]:
+        """The signatures and the timestamp in one value of ``header``.
+
+        Raises:
+            MalformedHeader: an entry without ``=``, a second timestamp, or
+                too many entries or signatures.
+            MissingHeader: no timestamp entry although ``timestamp_key`` is set.
+        """
+        entries = value.split(self.separator)
+        if len(entries) > MAX_ENTRIES:
+            raise MalformedHeader(f"the {header} header has too many entries", header=header)
+        signatures: list[str] = []
+        stamp: str | None = None
+        for entry in entries:
+            key, eq, text = entry.strip().partition("=")
+            if not eq:
+                raise MalformedHeader(
+                    f"the {header} header has an entry without '='", header=header
+                )
+            if key == self.signature_key:
+                signatures.append(text)
+            elif key == self.timestamp_key:
+                if stamp is not None:
+                    raise MalformedHeader(
+                        f"the {header} header has more than one timestamp", header=header
+                    )
+                stamp = text
+        if stamp is None and self.timestamp_key is not None:
+            raise MissingHeader(f"the {header} header has no timestamp entry", header=header)
+        if len(signatures) > MAX_SIGNATURES:
+            raise MalformedHeader(f"the {header} header has too many signatures", header=header)
+        return signatures, stamp
+
     def render(self, signature: str, timestamp: str | None) -> str:
         """The header value a sender writes for one signature (and its timestamp)."""
         pairs = [] if self.timestamp_key is None else [f"{self.timestamp_key}={timestamp}"]
         pairs.append(f"{self.signature_key}={signature}")
         return self.separator.join(pairs)
+
+
+def split_list(value: str, delimiter: str, header: str) -> list[str]:
+    """The signatures of a header that lists them separated by ``delimiter``.
+
+    Raises:
+        MalformedHeader: more than ``MAX_SIGNATURES`` of them.
+    """
+    signatures = [text.strip() for text in value.split(delimiter)]
+    if len(signatures) > MAX_SIGNATURES:
+        raise MalformedHeader(f"the {header} header has too many signatures", header=header)
+    return signatures
+
+
+def check_layout(
+    header: str,
+    delimiter: object,
+    header_format: object,
+    timestamp_header: str | None,
+    owner: str,
+) -> str | None:
+    """Check how the signature header splits; return where the timestamp is read.
+
+    Returns:
+        ``timestamp_header``, or ``header`` when a :class:`KeyValueHeader`
+        carries the timestamp, or ``None``: no timestamp.
+
+    Raises:
+        ConfigurationError: a bad ``delimiter`` or ``header_format``, both
+            set, or a timestamp in both ``header_format`` and ``timestamp_header``.
+    """
+    if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
+        raise ConfigurationError(f"{owner}(delimiter=...) must be a non-empty str or None")
+    if header_format is None:
+        return timestamp_header
+    if not isinstance(header_format, KeyValueHeader):
+        raise ConfigurationError(f"{owner}(header_format=...) must be a KeyValueHeader")
+    if delimiter is not None:
+        raise ConfigurationError(
+            f"{owner}(delimiter=...) cannot be combined with header_format; the "
+            "KeyValueHeader says how the header splits"
+        )
+    if header_format.timestamp_key is None:
+        return timestamp_header
+    if timestamp_header is not None:
+        raise ConfigurationError(
+            f"{owner}: the timestamp comes from header_format; drop timestamp_header"
+        )
+    return header

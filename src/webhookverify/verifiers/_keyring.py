@@ -14,7 +14,7 @@ from typing import Generic, NamedTuple, TypeVar
 from ..errors import NoValidKey
 from ..keys import Secret
 
-__all__ = ["KeyEntry", "has_windows", "newest_valid", "valid_keys"]
+__all__ = ["KeyEntry", "newest_valid", "valid_keys"]
 
 K = TypeVar("K")
 
@@ -23,7 +23,7 @@ class KeyEntry(NamedTuple, Generic[K]):
     """One configured key, ready to use, with the id reported when it matches.
 
     Attributes:
-        key: the key as the verifier uses it (a prepared HMAC key, a public key).
+        key: the key as the verifier uses it (a keyed ``hmac`` object, a public key).
         key_id: its ``key_id``, or its position (``secret[N]``, ``key[N]``).
         window: the :class:`~webhookverify.Secret` the key came in, whose
             ``not_before``/``not_after`` bound when it is used; ``None``: always.
@@ -36,14 +36,6 @@ class KeyEntry(NamedTuple, Generic[K]):
     def valid_at(self, now: float) -> bool:
         """True when the key may verify or sign at ``now`` (unix seconds)."""
         return self.window is None or self.window.is_valid_at(now)
-
-
-def has_windows(keys: Sequence[KeyEntry[K]]) -> bool:
-    """True when some key is bounded in time, so ``now`` decides which keys apply."""
-    return any(
-        k.window is not None and (k.window.not_before is not None or k.window.not_after is not None)
-        for k in keys
-    )
 
 
 def valid_keys(keys: Sequence[KeyEntry[K]], now: float) -> tuple[KeyEntry[K], ...]:

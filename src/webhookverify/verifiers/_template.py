@@ -7,15 +7,16 @@ no template expresses (Square's configured notification URL, say).
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MalformedBody, VerificationError
 from ..request import WebhookRequest
 from ._base import single_header
 
-__all__ = ["MessageBuilder", "MessageTemplate", "check_message"]
+__all__ = ["GuardedBuilder", "MessageBuilder", "MessageTemplate", "check_message"]
 
 _PART_NAMES = frozenset({"id", "timestamp", "method", "url", "body"})
 _TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -43,10 +44,10 @@ class MessageTemplate:
     ``{header:Name}`` for any other header. ``{{`` and ``}}`` are literal
     braces. The body is never copied: it is hashed as its own part.
 
-    The template is compiled once, here: literal text is encoded (UTF-8)
-    once, and the common shape, a head of literals, ``{timestamp}`` and
-    ``{id}`` followed by the body, becomes one format string that a verifier
-    fills and encodes in two calls per request, without calling the template.
+    The template is compiled once, here: each literal run is encoded (UTF-8)
+    once. The commonest shape, literal text with ``{timestamp}`` and ``{id}``
+    then ``{body}``, also becomes one ``%`` format of latin-1 text, filled in
+    two C calls per request; the tests check it against the general path.
 
     Attributes:
         source: the template as written.
@@ -57,63 +58,67 @@ class MessageTemplate:
         ConfigurationError: an unknown field or an unbalanced brace.
     """
 
-    __slots__ = ("_head", "_head_literals", "_head_values", "_items", "headers", "signs", "source")
+    __slots__ = ("_head", "_pieces", "headers", "signs", "source")
 
     source: str
     headers: tuple[str, ...]
     signs: frozenset[str]
-    # The compiled head, for the shape "<head>{body}" (None for any other):
-    # a % format of latin-1 text (literals are their UTF-8 bytes read as
-    # latin-1), so that (head % values).encode("latin-1") is the signed head
-    # and "" means the body alone; the same head as its literal texts around
-    # its fields; and the slice of (timestamp, id) giving those fields.
-    _head: str | None
-    _head_literals: tuple[str, ...] | None
-    _head_values: slice
+    # literal bytes, or a field: "body", "timestamp", "id", "method", "url",
+    # or "header:<Name>"
+    _pieces: tuple[bytes | str, ...]
+    # "<head>{body}" with only literals, {timestamp} and {id} in the head: its
+    # format (literals as latin-1 text) and what reads its fields from values
+    _head: tuple[str, Callable[[Mapping[str, str]], Any] | None] | None
 
     def __init__(self, source: str) -> None:
         if not isinstance(source, str) or not source:
             raise ConfigurationError("a message template must be a non-empty str")
-        # ("lit", utf-8 bytes) | ("part", name) | ("header", name)
-        items: list[tuple[str, bytes | str]] = []
-        headers: list[str] = []
+        pieces: list[bytes | str] = []
         pos = 0
         for match in _TEMPLATE_FIELD.finditer(source):
-            if match.start() > pos:
-                items.append(("lit", source[pos : match.start()].encode("utf-8")))
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                items.append(("lit", token[0].encode("ascii")))
-            elif match.group(1) is None:
+            token, name = match.group(0), match.group(1)
+            escaped = token in ("{{", "}}")
+            literal = source[pos : match.start()] + (token[0] if escaped else "")
+            if literal:
+                _append_literal(pieces, literal.encode("utf-8"))
+            pos = match.end()
+            if escaped:
+                continue
+            if name is None:
                 raise ConfigurationError(
                     f"template {source!r} has an unbalanced brace; write {{{{ or }}}} for a "
                     "literal one"
                 )
-            else:
-                name = match.group(1)
-                if name.startswith("header:") and len(name) > len("header:"):
-                    headers.append(name[len("header:") :])
-                    items.append(("header", name[len("header:") :]))
-                elif name in _PART_NAMES:
-                    items.append(("part", name))
-                else:
-                    raise ConfigurationError(
-                        f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
-                        "{id}, {method}, {url} or {header:Name}"
-                    )
-            pos = match.end()
+            if name not in _PART_NAMES and not (name.startswith("header:") and len(name) > 7):
+                raise ConfigurationError(
+                    f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
+                    "{id}, {method}, {url} or {header:Name}"
+                )
+            pieces.append(name)
         if pos < len(source):
-            items.append(("lit", source[pos:].encode("utf-8")))
+            _append_literal(pieces, source[pos:].encode("utf-8"))
         self.source = source
-        self._items = tuple(items)
-        self.headers = tuple(headers)
-        self.signs = frozenset(n for k, n in items if k == "part" and n in ("id", "timestamp"))
-        literals, self._head_values = _compile_head(self._items)
-        self._head_literals = literals
-        self._head = None if literals is None else "%s".join(t.replace("%", "%%") for t in literals)
+        self._pieces = tuple(pieces)
+        self.headers = tuple(p[7:] for p in pieces if isinstance(p, str) and p[:7] == "header:")
+        self.signs = frozenset(p for p in pieces if p in ("id", "timestamp"))
+        head = pieces[:-1]
+        self._head = None
+        if pieces[-1:] == ["body"] and all(
+            p in ("timestamp", "id") for p in head if isinstance(p, str)
+        ):
+            fields = [p for p in head if isinstance(p, str)]
+            text = "".join(
+                p.decode("latin-1").replace("%", "%%") if isinstance(p, bytes) else "%s"
+                for p in head
+            )
+            if not fields:
+                self._head = (text % (), None)  # the literals as they are: "%%" is "%"
+            else:
+                self._head = (text, operator.itemgetter(*fields))
 
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
-        """The signed message of ``request``, as parts to hash in order.
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+        """The signed message of ``request``, as parts to hash in order: the text
+        between bodies joined into one part, the body a part of its own.
 
         Args:
             request: the request (its body, method, URL and headers as used).
@@ -124,35 +129,33 @@ class MessageTemplate:
             KeyError: ``values`` lacks a field the template uses.
             MissingHeader, DuplicateHeader, MalformedHeader: a ``{header:Name}``.
         """
-        head = self._head
-        if head is not None:
-            if not head:
-                return (request.body,)
-            names = ("timestamp", "id")[self._head_values]
-            text = head % tuple(values[name] for name in names)
-            return (text.encode("latin-1"), request.body)
-        out: list[bytes] = []
-        buf: list[bytes] = []
-        for kind, name in self._items:
-            if isinstance(name, bytes):
-                buf.append(name)
-            elif kind == "header":
-                buf.append(single_header(request, name).encode("latin-1"))
-            elif name == "body":
-                if buf:
-                    out.append(b"".join(buf))
-                    buf = []
-                out.append(request.body)
-            elif name == "method":
-                buf.append(request.method.encode("ascii", "replace"))
-            elif name == "url":
-                buf.append(request.url.encode("utf-8"))
+        if self._head is not None:
+            head, fields = self._head
+            if fields is not None:
+                head %= fields(values)
+            return (head.encode("latin-1"), request.body) if head else (request.body,)
+        parts: list[bytes] = []
+        text: list[bytes] = []
+        for piece in self._pieces:
+            if isinstance(piece, bytes):
+                text.append(piece)
+            elif piece == "body":
+                if text:
+                    parts.append(b"".join(text))
+                    text = []
+                parts.append(request.body)
+            elif piece == "method":
+                text.append(request.method.encode("ascii", "replace"))
+            elif piece == "url":
+                text.append(request.url.encode("utf-8"))
+            elif piece[:7] == "header:":
+                text.append(single_header(request, piece[7:]).encode("latin-1"))
             else:
                 # Header text is latin-1 by HTTP's definition: these are the bytes sent.
-                buf.append(values[name].encode("latin-1"))
-        if buf:
-            out.append(b"".join(buf))
-        return tuple(out)
+                text.append(values[piece].encode("latin-1"))
+        if text:
+            parts.append(b"".join(text))
+        return tuple(parts)
 
     def __repr__(self) -> str:
         return f"MessageTemplate({self.source!r})"
@@ -164,52 +167,67 @@ class MessageTemplate:
         return hash(self.source)
 
 
-# Which of (timestamp, id) a compiled head formats, in its order, by the fields it holds.
-_HEAD_VALUES = {
-    (): slice(0, 0),
-    ("timestamp",): slice(0, 1),
-    ("id",): slice(1, 2),
-    ("timestamp", "id"): slice(0, 2),
-    ("id", "timestamp"): slice(None, None, -1),
-}
+def _append_literal(pieces: list[bytes | str], literal: bytes) -> None:
+    """Add literal bytes, merged with literal bytes just before them."""
+    if pieces and isinstance(pieces[-1], bytes):
+        pieces[-1] += literal
+    else:
+        pieces.append(literal)
 
 
-def _compile_head(
-    items: Sequence[tuple[str, bytes | str]],
-) -> tuple[tuple[str, ...] | None, slice]:
-    """Compile a template of the shape ``<head>{body}``.
+class GuardedBuilder:
+    """A :class:`MessageBuilder` that is not a template, held to the contract of
+    one: it builds ``bytes`` parts, or refuses the request with a
+    ``VerificationError``; no other exception escapes ``verify``.
 
-    The head may hold literal text and at most one each of ``{timestamp}``
-    and ``{id}``.
-
-    Returns:
-        The head's literal texts around its fields, as latin-1 text (their
-        UTF-8 bytes read as latin-1), one more than there are fields; and the
-        slice of ``(timestamp, id)`` giving the fields, in order. ``None``
-        and an empty slice for any other shape.
+    Raises (when called):
+        MalformedBody: the builder raised anything but a VerificationError
+            (chained as the cause), or returned a part that is not ``bytes``.
+        VerificationError: as the builder raised it.
     """
-    if not items or items[-1] != ("part", "body"):
-        return None, slice(0, 0)
-    literals = [""]
-    fields: list[str] = []
-    for kind, value in items[:-1]:
-        if isinstance(value, bytes):
-            literals[-1] += value.decode("latin-1")
-        elif kind == "part" and value in ("timestamp", "id") and value not in fields:
-            fields.append(value)
-            literals.append("")
-        else:
-            return None, slice(0, 0)
-    return tuple(literals), _HEAD_VALUES[tuple(fields)]
+
+    __slots__ = ("builder", "header", "headers", "signs")
+
+    def __init__(self, builder: MessageBuilder, header: str) -> None:
+        self.builder = builder
+        self.header = header  # the signature header, named in errors
+        self.headers: tuple[str, ...] = tuple(getattr(builder, "headers", ()))
+        self.signs = builder.signs
+
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+        try:
+            parts = tuple(self.builder(request, values))
+        except VerificationError:
+            raise
+        except Exception as exc:
+            raise MalformedBody(
+                f"the message {self.header} signs could not be built from this request "
+                f"({type(exc).__name__} in template=...)",
+                header=self.header,
+            ) from exc
+        for part in parts:
+            if not isinstance(part, bytes):
+                raise MalformedBody(
+                    f"the message {self.header} signs is not bytes: template=... returned a "
+                    f"{type(part).__name__} part",
+                    header=self.header,
+                )
+        return parts
 
 
 def check_message(
-    message: object, timestamp_source: str | None, id_header: str | None, owner: str
+    message: object,
+    header: str,
+    timestamp_source: str | None,
+    id_header: str | None,
+    owner: str,
 ) -> MessageBuilder:
     """A builder whose signed values are read exactly when it signs them.
 
     Args:
-        message: the ``template=`` setting, already a builder.
+        message: the ``template=`` setting: a template string or a builder
+            (returned wrapped in a :class:`GuardedBuilder`).
+        header: the signature header, for the errors of a builder.
         timestamp_source: where the timestamp is read; ``None``: nowhere.
         id_header: where the delivery id is read; ``None``: nowhere.
         owner: how the caller spelled the verifier, for errors.
@@ -218,6 +236,8 @@ def check_message(
         ConfigurationError: not a message builder; a signed value with no
             header to read it from; a timestamp read but not signed.
     """
+    if isinstance(message, str):
+        message = MessageTemplate(message)
     signs = getattr(message, "signs", None)
     if not callable(message) or not isinstance(signs, frozenset):
         raise ConfigurationError(
@@ -234,4 +254,6 @@ def check_message(
         )
     if "id" in signs and id_header is None:
         raise ConfigurationError(f"{owner}: the template signs {{id}}; set id_header=...")
-    return message  # type: ignore[return-value]
+    if isinstance(message, MessageTemplate):
+        return message
+    return GuardedBuilder(message, header)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import Literal, Unpack
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -27,13 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from ..errors import ConfigurationError, NoValidKey
-from ._base import (
-    DEFAULT_TOLERANCE,
-    Encoding,
-    TimestampFormat,
-    Verification,
-)
-from ._keyring import KeyEntry
+from ._keyring import KeyEntry, valid_keys
 from ._pubkeys import (
     ALGORITHMS,
     MIN_RSA_BITS,
@@ -47,8 +41,7 @@ from ._pubkeys import (
     load_private_key,
     load_public_key,
 )
-from ._scheme import SignatureScheme
-from ._template import MessageBuilder
+from ._scheme import SchemeOptions, SignatureScheme
 
 # Key loading and its types are defined in _pubkeys and public from here.
 __all__ = [
@@ -166,21 +159,12 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         public_key: PublicKeyInput | None = None,
         public_keys: Iterable[PublicKeyInput] | None = None,
         private_key: PrivateKeyInput | None = None,
-        header: str,
-        encoding: Encoding = "base64",
         prefix: str = "",
-        delimiter: str | None = None,
-        template: str | MessageBuilder = "{body}",
-        timestamp_header: str | None = None,
-        id_header: str | None = None,
-        id_field: str | tuple[str, ...] | None = None,
-        timestamp_format: TimestampFormat = "unix",
-        tolerance: float | None = DEFAULT_TOLERANCE,
-        future_tolerance: float | None = None,
         signature_format: SignatureFormat | None = None,
         salt_length: int | Literal["auto"] | None = None,
         scheme: str | None = None,
         owner: str = "PublicKeyVerifier",
+        **options: Unpack[SchemeOptions],
     ) -> None:
         if not isinstance(owner, str) or not owner:
             raise ConfigurationError("PublicKeyVerifier(owner=...) must be a non-empty str")
@@ -206,20 +190,9 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                 )
         elif salt_length is not None:
             raise ConfigurationError(f"{owner}(salt_length=...) applies to rsa-pss-sha256 only")
+        options.setdefault("encoding", "base64")
         self._configure(
-            owner,
-            header=header,
-            encoding=encoding,
-            prefix=prefix,
-            delimiter=delimiter,
-            template=template,
-            timestamp_header=timestamp_header,
-            id_header=id_header,
-            id_field=id_field,
-            timestamp_format=timestamp_format,
-            tolerance=tolerance,
-            future_tolerance=future_tolerance,
-            scheme=algorithm if scheme is None else scheme,
+            owner, prefix=prefix, scheme=algorithm if scheme is None else scheme, **options
         )
 
         keys, private, signing_key = load_keys(
@@ -284,14 +257,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
 
     # -- verification --------------------------------------------------------------
 
-    def _match(
-        self,
-        now: float,
-        candidates: Sequence[str],
-        parts: tuple[bytes, ...],
-        timestamp: float | None,
-        delivery_id: str | None,
-    ) -> Verification:
+    def _match(self, candidates: Sequence[str], parts: tuple[bytes, ...], now: float) -> str:
         signatures = self._decode(candidates)
         if self.signature_format == "raw":
             # IEEE P1363 r‖s, each a 32-byte big-endian scalar, to the DER form
@@ -303,23 +269,20 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                 )
                 for raw in signatures
             ]
-        if self.algorithm == "ed25519":
-            data: bytes = parts[0] if len(parts) == 1 else b"".join(parts)
-            args = self._args
-        elif len(parts) == 1:
-            data, args = parts[0], self._args
+        if self.algorithm == "ed25519" or len(parts) == 1:
+            data, args = b"".join(parts) if len(parts) > 1 else parts[0], self._args
         else:
             digest = hashlib.sha256()
             for part in parts:
                 digest.update(part)
             data, args = digest.digest(), self._args_prehashed
-        for entry in self._keys_at(now):
+        for entry in valid_keys(self._keys, now):
             for signature in signatures:
                 try:
                     entry.key.verify(signature, data, *args)  # type: ignore[arg-type]
                 except (InvalidSignature, ValueError, TypeError):
                     continue
-                return Verification(self.scheme, entry.key_id, timestamp, delivery_id, parts)
+                return entry.key_id
         raise self._mismatch()
 
     # -- the sender's side ---------------------------------------------------------

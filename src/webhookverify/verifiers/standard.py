@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import (
     ConfigurationError,
@@ -36,7 +36,7 @@ from ..errors import (
 from ..keys import Secret
 from ..request import WebhookRequest
 from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_tolerance
-from ._scheme import SchemeOptions, SignatureScheme
+from ._scheme import SchemeOptions
 from .hmac import HmacVerifier
 
 if TYPE_CHECKING:
@@ -93,17 +93,17 @@ class StandardWebhooksVerifier:
 
     ``v1`` is checked by an :class:`HmacVerifier` and ``v1a`` by a
     :class:`PublicKeyVerifier` (which loads ``cryptography`` only when a
-    public key is configured). With both, the headers are read, the
-    timestamp is checked and the signed message is built once per request.
+    public key is configured). With both, each reads the request in turn,
+    ``v1`` first.
 
     Raises:
         ConfigurationError: no key at all, or any bad setting, at construction.
     """
 
     __slots__ = (
-        "_either",
         "_v1",
         "_v1a",
+        "_versions",
         "future_tolerance",
         "header_prefix",
         "id_header",
@@ -122,8 +122,7 @@ class StandardWebhooksVerifier:
     scheme: str
     _v1: HmacVerifier | None
     _v1a: PublicKeyVerifier | None
-    # what verifies: _v1 or _v1a alone, or both through _EitherVersion
-    _either: SignatureScheme[Any]
+    _versions: tuple[HmacVerifier | PublicKeyVerifier, ...]  # the configured ones
 
     def __init__(
         self,
@@ -209,16 +208,8 @@ class StandardWebhooksVerifier:
         set_(self, "scheme", scheme)
         set_(self, "_v1", v1)
         set_(self, "_v1a", v1a)
-        either: SignatureScheme[Any]
-        if v1 is not None and v1a is not None:
-            either = _EitherVersion(v1, v1a, options, scheme=scheme, owner=owner)
-        elif v1 is not None:
-            either = v1
-        elif v1a is not None:
-            either = v1a
-        else:  # unreachable: a key was required above
-            raise ConfigurationError(f"{owner} needs a key")
-        set_(self, "_either", either)
+        # v1 first: the cheaper check, and the version senders use most
+        set_(self, "_versions", tuple(v for v in (v1, v1a) if v is not None))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("StandardWebhooksVerifier is immutable; build a new one")
@@ -235,17 +226,17 @@ class StandardWebhooksVerifier:
     @property
     def required_headers(self) -> tuple[str, ...]:
         """``webhook-signature``, ``webhook-timestamp``, ``webhook-id`` (with the prefix)."""
-        return self._either.required_headers
+        return self._versions[0].required_headers
 
     @property
     def replay_default(self) -> ReplayMode:
         """``id``: ``webhook-id`` is signed and stays the same across retries."""
-        return self._either.replay_default
+        return self._versions[0].replay_default
 
     @property
     def replay_window(self) -> float | None:
         """Seconds a replayed delivery could still pass the timestamp check."""
-        return self._either.replay_window
+        return self._versions[0].replay_window
 
     # -- verification --------------------------------------------------------------
 
@@ -270,7 +261,28 @@ class StandardWebhooksVerifier:
                 NoValidKey: no key valid at ``now``. SignatureMismatch: no
                 entry verifies.
         """
-        return self._either.verify(request, now)
+        # Both versions read the same headers and timestamp and sign the same
+        # message: an error there is the answer for both. A version with no
+        # entry of its own, or none that verifies, lets the other try; when
+        # neither passes, the most telling failure is raised (a mismatch or a
+        # malformed entry over a missing one).
+        failure: VerificationError | None = None
+        for version in self._versions:
+            try:
+                return version.verify(request, now)
+            except UnsupportedSignatureVersion as exc:
+                failure = failure or exc
+            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
+                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
+                    failure = exc
+        if failure is None or (
+            len(self._versions) > 1 and isinstance(failure, UnsupportedSignatureVersion)
+        ):
+            raise UnsupportedSignatureVersion(
+                f"the {self.signature_header} header has no v1 or v1a signature",
+                header=self.signature_header,
+            )
+        raise failure
 
     # -- the sender's side ---------------------------------------------------------
 
@@ -327,72 +339,3 @@ class StandardWebhooksVerifier:
             f"StandardWebhooksVerifier(header_prefix={self.header_prefix!r}, "
             f"versions={self.versions!r}, secrets=<{secrets} hidden>, public_keys={keys!r})"
         )
-
-
-class _EitherVersion(SignatureScheme[object]):
-    """``v1`` and ``v1a`` checked on one request.
-
-    Both versions read the same headers and sign the same message: this
-    scheme, configured with their shared :class:`SchemeOptions`, reads them
-    once (their errors are the answer for both), then lets each version
-    check the entries of its own prefix. A version with no entry, or none
-    that verifies, lets the other try; when neither passes, the most telling
-    failure is raised (a mismatch or a malformed entry over a missing one).
-    """
-
-    __slots__ = ("_versions",)
-
-    _versions: tuple[HmacVerifier, PublicKeyVerifier]
-
-    def __init__(
-        self,
-        v1: HmacVerifier,
-        v1a: PublicKeyVerifier,
-        options: SchemeOptions,
-        *,
-        scheme: str,
-        owner: str,
-    ) -> None:
-        self._configure(
-            owner,
-            header=options["header"],
-            encoding=options.get("encoding", "base64"),
-            prefix="",
-            delimiter=options.get("delimiter"),
-            template=options.get("template", SIGNED_MESSAGE),
-            timestamp_header=options.get("timestamp_header"),
-            id_header=options.get("id_header"),
-            timestamp_format=options.get("timestamp_format", "unix"),
-            tolerance=options.get("tolerance", DEFAULT_TOLERANCE),
-            future_tolerance=options.get("future_tolerance"),
-            scheme=scheme,
-        )
-        object.__setattr__(self, "_versions", (v1, v1a))
-        self._set_keys((), frozenset())  # the versions hold the keys
-
-    def _match(
-        self,
-        now: float,
-        candidates: Sequence[str],
-        parts: tuple[bytes, ...],
-        timestamp: float | None,
-        delivery_id: str | None,
-    ) -> Verification:
-        failure: VerificationError | None = None
-        for inner in self._versions:
-            try:
-                return inner._checker(now, candidates, parts, timestamp, delivery_id)
-            except UnsupportedSignatureVersion as exc:
-                failure = failure or exc
-            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
-                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
-                    failure = exc
-        if failure is None or isinstance(failure, UnsupportedSignatureVersion):
-            raise UnsupportedSignatureVersion(
-                f"the {self.header} header has no v1 or v1a signature", header=self.header
-            )
-        raise failure
-
-    def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
-        # StandardWebhooksVerifier.sign asks each version; nothing signs as both
-        raise ConfigurationError("sign with StandardWebhooksVerifier.sign()")

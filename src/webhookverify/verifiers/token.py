@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import hmac as _hmac
 import time
 from collections.abc import Iterable
 
 from ..errors import ConfigurationError, MalformedHeader, NoValidKey, SignatureMismatch
 from ..keys import Secret, to_secrets
 from ..request import WebhookRequest
-from ._base import ReplayMode, Verification, single_header
+from ._base import ReplayMode, Verification, constant_time_equal, single_header
 
 __all__ = ["TokenVerifier"]
 
@@ -125,7 +124,7 @@ class TokenVerifier:
             if not secret.is_valid_at(now):
                 continue
             any_valid = True
-            if _hmac.compare_digest(sent, self._digests[index]):
+            if constant_time_equal(sent, self._digests[index]):
                 return Verification(scheme=self.scheme, key_id=secret.key_id or f"secret[{index}]")
         if not any_valid:
             raise NoValidKey()
@@ -149,7 +148,7 @@ class TokenVerifier:
             raise MalformedHeader(
                 f"the Basic credentials in {self.header} have no ':'", header=self.header
             )
-        if self.username is not None and not _hmac.compare_digest(
+        if self.username is not None and not constant_time_equal(
             _fingerprint(user), _fingerprint(self.username.encode("utf-8"))
         ):
             raise SignatureMismatch(
