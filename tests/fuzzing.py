@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import hashlib
 import inspect
 import json
 import os
@@ -74,7 +75,9 @@ class Case:
     value run together in name order, as Twilio and Mandrill sign them) or
     ``"none"`` (Mailgun signs only its token and timestamp; tokens sign
     nothing). ``url`` and ``method``: the request's own URL and method are
-    signed. The signed timestamp and delivery id are always part of the meaning.
+    signed. The signed timestamp (unless ``timestamp`` is false: a verifier
+    configured to accept a version that signs none) and delivery id are part of
+    the meaning.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Case:
     body: str = "raw"
     url: bool = False
     method: bool = False
+    timestamp: bool = True
 
 
 def url_key(url: str) -> tuple[str, ...]:
@@ -108,14 +112,15 @@ def form_message(request: WebhookRequest, *, distinct: bool = False) -> str:
 
 def meaning(case: Case, request: WebhookRequest, verification: Verification) -> tuple[Any, ...]:
     """What the scheme vouches for in a verified ``request``, by ``case``'s model."""
-    found: list[Any] = [verification.timestamp, verification.delivery_id]
+    found: list[Any] = [verification.timestamp if case.timestamp else None]
+    found.append(verification.delivery_id)
     if case.body == "raw":
         found.append(request.body)
     elif case.body == "form":
-        found.append(form_message(request, distinct=case.name == "twilio"))
+        found.append(form_message(request, distinct=case.name.startswith("twilio")))
     if case.url:
         key = url_key(request.url)
-        if case.name == "twilio":
+        if case.name.startswith("twilio"):
             # Twilio's RequestValidator checks the URL with its port and with
             # any port removed: the port is not protected by the scheme
             key = key[:2] + key[3:]
@@ -227,5 +232,53 @@ def extra_cases() -> list[Case]:
     return cases
 
 
+def variant_cases() -> list[Case]:
+    """Presets with other body shapes: Mailgun's form and multipart posts, Twilio's
+    JSON (``bodySHA256`` in the URL) and HubSpot with every version allowed."""
+    mailgun = build_case("mailgun")
+    fields = json.loads(mailgun.request.body)["signature"]
+    form = urllib.parse.urlencode({"event": "delivered", **fields}).encode()
+    boundary = "fuzzboundary"
+    multipart = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in {"event": "delivered", **fields}.items()
+    )
+    multipart += f"--{boundary}--\r\n"
+    twilio = presets.twilio(secret=f"{SECRET}-twilio-json")
+    json_url = f"{URL}&bodySHA256={hashlib.sha256(JSON_BODY).hexdigest()}"
+    hubspot = presets.hubspot(secret=f"{SECRET}-hubspot", versions=("v1", "v2", "v3"))
+    return [
+        Case(
+            "mailgun-form",
+            mailgun.verifier,
+            mailgun.request.replace(body=form, headers={"Content-Type": FORM_TYPE}),
+            body="none",
+        ),
+        Case(
+            "mailgun-multipart",
+            mailgun.verifier,
+            mailgun.request.replace(
+                body=multipart.encode(),
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            ),
+            body="none",
+        ),
+        Case(
+            "twilio-json",
+            twilio,
+            sign_request(twilio, JSON_BODY, now=NOW, url=json_url),
+            url=True,
+        ),
+        Case(
+            "hubspot-all-versions",
+            hubspot,
+            sign_request(hubspot, JSON_BODY, now=NOW, url=URL),
+            url=True,
+            method=True,
+            timestamp=False,  # v1 and v2, allowed here, sign no timestamp
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
-    return [build_case(name) for name in presets.PRESETS] + extra_cases()
+    return [build_case(name) for name in presets.PRESETS] + extra_cases() + variant_cases()

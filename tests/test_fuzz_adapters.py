@@ -71,6 +71,9 @@ ODD_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-hub-signature-256", b"sha256=" + b"0" * 64),
     (b"stripe-signature", b"t=1,v1=00"),
     (b"x-forwarded-host", b"evil.test"),
+    (b"x-forwarded-proto", b"https"),
+    (b"x-forwarded-for", b"10.0.0.1, 127.0.0.1"),
+    (b"forwarded", b'for=1.2.3.4;host="example.test";proto=http'),
 ]
 
 
@@ -87,6 +90,8 @@ class Shot:
     extra: list[tuple[bytes, bytes]] = field(default_factory=list)
     chunk_size: int | None = None
     disconnect_after: int | None = None
+    mount: str = ""
+    proxied: bool = False
 
 
 def shoot(rng: random.Random) -> Shot:
@@ -120,6 +125,9 @@ def shoot(rng: random.Random) -> Shot:
         shot.chunk_size = rng.choice([1, 7, 100])
     if rng.random() < 0.1:
         shot.disconnect_after = rng.choice([0, 1, 2])
+    if rng.random() < 0.1:
+        shot.mount = rng.choice(["/app", "/webhooks", "/%2F", "/"])
+    shot.proxied = rng.random() < 0.3
     return shot
 
 
@@ -137,25 +145,30 @@ class Recorder:
 
     async def asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         delivery = asgi.get_delivery(scope)
-        self.calls.append((scope.get("path", ""), delivery))
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        self.calls.append((path[len(root) :] if path.startswith(root) else path, delivery))
         status = 200 if delivery else 404
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b"app"})
 
 
-def build(kind: str) -> tuple[Any, Recorder]:
+def build(kind: str, proxied: bool = False) -> tuple[Any, Recorder]:
     registry = HandlerRegistry([Handler(case.name, case.verifier) for case in SIGNERS])
     receiver = Receiver(registry)
     recorder = Recorder()
+    # behind a proxy at the client's address: its forwarded headers are believed
+    options: dict[str, Any] = {"trusted_proxies": ["127.0.0.1"]} if proxied else {}
     if kind == "wsgi.WebhookApp":
         receiver.bus.bind("webhook.received", lambda d: recorder.calls.append((GUARDED, d)))
-        return wsgi.WebhookApp(receiver), recorder
+        return wsgi.WebhookApp(receiver, **options), recorder
     if kind == "asgi.WebhookApp":
         receiver.bus.bind("webhook.received", lambda d: recorder.calls.append((GUARDED, d)))
-        return asgi.WebhookApp(receiver), recorder
+        return asgi.WebhookApp(receiver, **options), recorder
     if kind == "wsgi.WebhookMiddleware":
-        return wsgi.WebhookMiddleware(recorder.wsgi_app, receiver, path=GUARDED), recorder
-    return asgi.WebhookMiddleware(recorder.asgi_app, receiver, path=GUARDED), recorder
+        app = wsgi.WebhookMiddleware(recorder.wsgi_app, receiver, path=GUARDED, **options)
+        return app, recorder
+    app = asgi.WebhookMiddleware(recorder.asgi_app, receiver, path=GUARDED, **options)
+    return app, recorder
 
 
 def send_wsgi(app: Any, shot: Shot) -> tuple[int, list[Any], bytes]:
@@ -170,6 +183,7 @@ def send_wsgi(app: Any, shot: Shot) -> tuple[int, list[Any], bytes]:
     )
     environ["REQUEST_METHOD"] = shot.method
     environ["PATH_INFO"] = shot.path
+    environ["SCRIPT_NAME"] = shot.mount
     for name, value in shot.extra:  # as a server folds repeated lines
         key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
         if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
@@ -205,8 +219,9 @@ def send_asgi(app: Any, shot: Shot) -> tuple[int, list[Any], bytes] | None:
         chunked=shot.chunked,
     )
     scope["method"] = shot.method
-    scope["path"] = shot.path
-    scope["raw_path"] = shot.path.encode("utf-8")
+    scope["path"] = shot.mount + shot.path
+    scope["raw_path"] = scope["path"].encode("utf-8")
+    scope["root_path"] = shot.mount
     scope["headers"] += [(name.lower(), value) for name, value in shot.extra]
     response = run_asgi(
         app, scope, body, chunk_size=shot.chunk_size, disconnect_after=shot.disconnect_after
@@ -243,7 +258,7 @@ def test_raw_requests_get_well_formed_answers_and_no_unverified_dispatch(kind: s
     try:
         for _ in range(EXAMPLES):
             shot = shoot(rng)
-            app, recorder = build(kind)
+            app, recorder = build(kind, shot.proxied)
             where = f"{kind} (seed {SEED}): {shot!r:.800}"
             try:
                 sent = send_wsgi(app, shot) if kind.startswith("wsgi") else send_asgi(app, shot)
