@@ -92,6 +92,7 @@ class Shot:
     disconnect_after: int | None = None
     mount: str = ""
     proxied: bool = False
+    limit: int | None = None
 
 
 def shoot(rng: random.Random) -> Shot:
@@ -128,6 +129,8 @@ def shoot(rng: random.Random) -> Shot:
     if rng.random() < 0.1:
         shot.mount = rng.choice(["/app", "/webhooks", "/%2F", "/"])
     shot.proxied = rng.random() < 0.3
+    if rng.random() < 0.1:  # a body limit the body is near: 413 paths, and reads that stop
+        shot.limit = rng.choice([1, len(body) - 1, len(body), len(body) + 1])
     return shot
 
 
@@ -152,12 +155,14 @@ class Recorder:
         await send({"type": "http.response.body", "body": b"app"})
 
 
-def build(kind: str, proxied: bool = False) -> tuple[Any, Recorder]:
+def build(kind: str, proxied: bool = False, limit: int | None = None) -> tuple[Any, Recorder]:
     registry = HandlerRegistry([Handler(case.name, case.verifier) for case in SIGNERS])
     receiver = Receiver(registry)
     recorder = Recorder()
     # behind a proxy at the client's address: its forwarded headers are believed
     options: dict[str, Any] = {"trusted_proxies": ["127.0.0.1"]} if proxied else {}
+    if limit is not None:
+        options["max_body_size"] = limit
     if kind == "wsgi.WebhookApp":
         receiver.bus.bind("webhook.received", lambda d: recorder.calls.append((GUARDED, d)))
         return wsgi.WebhookApp(receiver, **options), recorder
@@ -258,7 +263,7 @@ def test_raw_requests_get_well_formed_answers_and_no_unverified_dispatch(kind: s
     try:
         for _ in range(EXAMPLES):
             shot = shoot(rng)
-            app, recorder = build(kind, shot.proxied)
+            app, recorder = build(kind, shot.proxied, shot.limit)
             where = f"{kind} (seed {SEED}): {shot!r:.800}"
             try:
                 sent = send_wsgi(app, shot) if kind.startswith("wsgi") else send_asgi(app, shot)
