@@ -130,7 +130,7 @@ def shoot(rng: random.Random) -> Shot:
         shot.mount = rng.choice(["/app", "/webhooks", "/%2F", "/"])
     shot.proxied = rng.random() < 0.3
     if rng.random() < 0.1:  # a body limit the body is near: 413 paths, and reads that stop
-        shot.limit = rng.choice([1, len(body) - 1, len(body), len(body) + 1])
+        shot.limit = max(1, rng.choice([1, len(body) - 1, len(body), len(body) + 1]))
     return shot
 
 
