@@ -277,7 +277,11 @@ def parse_timestamp(text: str, fmt: TimestampFormat, header: str) -> float:
             year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
             frac, _z, sign, off_h, off_m = match.groups()[6:]
             try:
-                if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+                # year 0000 is valid RFC 3339 text, but before datetime.MINYEAR:
+                # calendar.timegm cannot count back to it
+                if year < 1 or not (
+                    1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+                ):
                     raise ValueError
                 if hour > 23 or minute > 59 or second > 60:
                     raise ValueError
