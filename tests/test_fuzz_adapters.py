@@ -301,11 +301,6 @@ def check_delivery(shot: Shot, delivery: Any, where: str) -> None:
 
 @pytest.mark.parametrize("kind", ["wsgi", "asgi"])
 @pytest.mark.parametrize("spelling", ["//webhooks", "/webhooks/", "/./webhooks"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the middlewares compare the path exactly, while routers fold "
-    "these spellings onto it (hardening item 1)",
-)
 def test_a_router_spelling_of_the_guarded_path_is_guarded(kind: str, spelling: str) -> None:
     """A router that folds ``spelling`` onto the guarded path must not run unverified."""
     app, recorder = build(f"{kind}.WebhookMiddleware")

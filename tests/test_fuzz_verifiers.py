@@ -59,9 +59,14 @@ def verify_or_refuse(case: Case, request: WebhookRequest) -> Any:
         )
 
 
-def known_box_fallback(case: Case, request: WebhookRequest) -> bool:
-    """Box's escaped-body fallback taking a different body (a known defect, tested below)."""
-    return case.name == "box" and escape_body(request.body) == case.request.body
+def box_fallback(case: Case, request: WebhookRequest) -> bool:
+    """Box's escaped-body fallback, by design: another spelling of the same JSON document."""
+    if case.name != "box" or escape_body(request.body) != case.request.body:
+        return False
+    try:
+        return bool(json.loads(request.body) == json.loads(case.request.body))
+    except ValueError:
+        return False
 
 
 def replay_key(case: Case, verification: Any) -> Any:
@@ -71,11 +76,6 @@ def replay_key(case: Case, verification: Any) -> Any:
     if verification.delivery_id is not None:
         return verification.delivery_id
     return verification.content_digest()
-
-
-def known_hubspot_downgrade(case: Case, request: WebhookRequest) -> bool:
-    """HubSpot with v2 allowed, its v3 signature dropped (a known defect, tested below)."""
-    return case.name == "hubspot-all-versions" and "X-HubSpot-Signature-v3" not in request.headers
 
 
 def find_forgery(case: Case, rng: random.Random, examples: int) -> str | None:
@@ -103,7 +103,7 @@ def find_forgery(case: Case, rng: random.Random, examples: int) -> str | None:
             now_means = meaning(case, request, verification)
         except VerificationError:
             now_means = ("the verified request cannot be read as its scheme reads it",)
-        if known_box_fallback(case, request) or known_hubspot_downgrade(case, request):
+        if box_fallback(case, request):
             continue
         if now_means != original or replay_key(case, verification) != key:
             return (
@@ -236,7 +236,7 @@ def test_registry_and_receiver_refuse_with_verification_errors_only() -> None:
             count(2)
             assert 200 <= outcome.status <= 599
             assert isinstance(outcome.body, bytes)
-            if outcome.delivery is not None and not known_box_fallback(case, request):
+            if outcome.delivery is not None and not box_fallback(case, request):
                 assert outcome.delivery.handler.name == case.name, (case.name, request)
                 signed = case.verifier.verify(case.request, now=NOW)
                 verification = outcome.delivery.verification
@@ -270,11 +270,6 @@ def test_delivery_json_refuses_with_payload_errors_only() -> None:
         assert parsed == json.loads(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: Box's escaped-body fallback accepts a different document "
-    "(hardening item 7)",
-)
 def test_box_fallback_accepts_only_what_box_signed() -> None:
     """The fuzzer's Box carve-out, pinned: an unescaped backslash must not verify."""
     case = BY_NAME["box"]
@@ -288,11 +283,6 @@ def test_box_fallback_accepts_only_what_box_signed() -> None:
         case.verifier.verify(forged, now=NOW)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="new defect: with versions v2 and v3 allowed, a HubSpot delivery stripped of its "
-    "v3 signature verifies by v2 under another replay key, and is dispatched again",
-)
 def test_hubspot_delivery_without_its_v3_signature_is_a_replay() -> None:
     verifier = presets.hubspot(secret="hubspot-secret", versions=("v1", "v2", "v3"))
     request = sign_request(verifier, b'{"eventId":1}', url="https://example.test/hubspot")

@@ -180,7 +180,14 @@ class HubSpotVerifier:
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify ``request``; return what was proved or raise a ``VerificationError``."""
         if self._v3 is not None and (not self._legacy or V3_HEADER in request.headers):
-            return self._v3.verify(request, now)
+            verification = self._v3.verify(request, now)
+            if not self._legacy:
+                return verification
+            # With older versions accepted too, every version keys the replay
+            # guard on what all of them sign, the body: else a delivery
+            # stripped of its v3 signature verifies by v2 under another key
+            # and is dispatched twice.
+            return verification._replace(signed=(request.body,))
         version = single_header(request, VERSION_HEADER)
         if version not in self._legacy:
             raise UnsupportedSignatureVersion(
@@ -206,7 +213,7 @@ class HubSpotVerifier:
                 return Verification(
                     scheme=f"hubspot-{version}",
                     key_id=secret.key_id or f"secret[{index}]",
-                    signed=parts,
+                    signed=(request.body,),  # the replay key: what every version signs
                 )
         if not any_valid:
             raise NoValidKey()
