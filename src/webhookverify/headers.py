@@ -13,12 +13,12 @@ from typing import Any, NoReturn, TypeVar, Union, overload
 
 from .errors import InvalidRequest
 
-__all__ = ["HeaderInput", "Headers"]
+__all__ = ["TOKEN", "HeaderInput", "Headers"]
 
 _T = TypeVar("_T")
 
-# RFC 9110 §5.1: a field name is a token.
-_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.6.2: a token (a field name §5.1, a method §9.1).
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 §5.5: field values are visible characters, SP, HTAB and obs-text;
 # CR, LF, NUL and the other controls are never allowed.
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
@@ -122,23 +122,22 @@ class Headers(Mapping[str, str]):
 
     Attributes:
         by_name: every value of every field, by lower-cased name, in the order
-            received: ``{"x-a": ("1", "2")}``. Read it, never change it; it is
-            what :meth:`get_all` returns from, for code on a hot path.
+            received: ``{"x-a": ("1", "2")}``. Read it, never change it.
+        size: the characters of every name and value together (separators
+            not counted): what an adapter holds against ``max_header_bytes``.
     """
 
-    __slots__ = ("_names", "_values", "by_name")
+    __slots__ = ("_names", "_values", "by_name", "size")
 
     _names: Sequence[str]
     _values: Sequence[str]
     by_name: Mapping[str, tuple[str, ...]]
+    size: int
 
     def __init__(self, headers: HeaderInput | None = None) -> None:
         if isinstance(headers, Headers):
-            self._names, self._values, self.by_name = (
-                headers._names,
-                headers._values,
-                headers.by_name,
-            )
+            self._names, self._values = headers._names, headers._values
+            self.by_name, self.size = headers.by_name, headers.size
             return
         items: Any = headers.items() if isinstance(headers, Mapping) else headers or ()
         try:
@@ -148,71 +147,25 @@ class Headers(Mapping[str, str]):
             raise InvalidRequest(
                 "headers must be a mapping or an iterable of (name, value) pairs"
             ) from None
+        self._names, self._values, self.by_name, self.size = (), (), {}, 0
         if not raw_names:
-            self._names, self._values, self.by_name = (), (), {}
             return
+        count = len(raw_names)
         joined_names, names = _join(raw_names, " ", "name")
         joined_values, values = _join(raw_values, "\n", "value")
-        self._fill(joined_names, names, joined_values, values)
-
-    @classmethod
-    def from_joined(
-        cls, joined_names: str | bytes, joined_values: str | bytes, count: int
-    ) -> Headers:
-        """Headers from ``count`` names joined by spaces and values joined by LF.
-
-        The same checks and the same result as ``Headers(pairs)``, for callers
-        that hold the fields joined already (the adapters, which measure them
-        that way); ``bytes`` are latin-1 (RFC 9110 §5.5).
-
-        Raises:
-            InvalidRequest: a name or value HTTP does not allow, or counts
-                that do not agree.
-        """
-        if not isinstance(joined_names, str):
-            joined_names = bytes(joined_names).decode("latin-1")
-        if not isinstance(joined_values, str):
-            joined_values = bytes(joined_values).decode("latin-1")
-        headers: Headers = cls.__new__(cls)
-        if count == 0 and not joined_names and not joined_values:
-            headers._names, headers._values, headers.by_name = (), (), {}
-            return headers
-        names = joined_names.split(" ")
-        values = joined_values.split("\n")
-        if len(names) != count or len(values) != count:
-            raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
-        headers._fill(joined_names, names, joined_values, values)
-        return headers
-
-    def _fill(
-        self,
-        joined_names: str,
-        names: Sequence[str],
-        joined_values: str,
-        values: Sequence[str],
-    ) -> None:
-        """Check the fields (RFC 9110 §5.1, §5.5) and index them by lower-cased name.
-
-        Raises:
-            InvalidRequest: naming the first field HTTP does not allow.
-        """
-        count = len(names)
         if not _allowed(joined_names, joined_values, count):
             _explain(names, values)
         keys = joined_names.lower().split(" ")
-        # One pass: every name distinct (the usual request) builds the index
-        # in C; repeats group their values in lists, once each.
+        # Every name distinct (the usual request) builds the index in one
+        # pass in C; repeats group their values, once each.
         index: dict[str, Any] = dict(zip(keys, zip(values)))  # noqa: B905 - equal lengths
         if len(index) != count:
             grouped: dict[str, list[str]] = {}
             for key, value in zip(keys, values):  # noqa: B905
-                found = grouped.get(key)
-                if found is None:
-                    grouped[key] = [value]
-                else:
-                    found.append(value)
+                grouped.setdefault(key, []).append(value)
             index = {key: tuple(found) for key, found in grouped.items()}
         self._names, self._values, self.by_name = names, values, index
+        self.size = len(joined_names) + len(joined_values) - 2 * (count - 1)
 
     def __getitem__(self, name: str) -> str:
         values = self.by_name.get(name.lower())
@@ -319,7 +272,7 @@ def _join(raw: tuple[Any, ...], separator: str, what: str) -> tuple[str, Sequenc
 def _explain(names: Sequence[str], values: Sequence[str]) -> NoReturn:
     """Name the first field that failed the joined check."""
     for name, value in zip(names, values):  # noqa: B905
-        if not _FIELD_NAME.fullmatch(name):
+        if not TOKEN.fullmatch(name):
             raise InvalidRequest(f"header name {name[:40]!r} is not a valid HTTP field name")
         if not _FIELD_VALUE.fullmatch(value):
             raise InvalidRequest(

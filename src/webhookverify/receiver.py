@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import math
 import urllib.parse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._settle import asettle, declined_by, settle
 from .delivery import Delivery, Outcome, Rejection
@@ -53,7 +53,13 @@ from .request import WebhookRequest
 if TYPE_CHECKING:
     from .replay import ReplayStore
 
-__all__ = ["Delivery", "Outcome", "Receiver", "Rejection"]
+__all__ = ["AsyncDispatch", "Delivery", "Dispatch", "Outcome", "Receiver", "Rejection"]
+
+# What the receiver does with a verified, new delivery: returns (processed:
+# the key is committed) or raises (not processed: the key is released, 500;
+# DeliveryDeclined for a decline). Default: fire webhook.received on the bus.
+Dispatch: TypeAlias = Callable[[Delivery], None]
+AsyncDispatch: TypeAlias = Callable[[Delivery], Awaitable[None]]
 
 logger = logging.getLogger("webhookverify")
 
@@ -210,7 +216,7 @@ class Receiver:
                 )
             status = self.success_status
             body = _BODIES.get(status, b"")
-            return _new(Outcome, (status, _TEXT, body, delivery, reason, None, None))
+            return Outcome(status, _TEXT, body, delivery, reason)
         declined = declined_by(failure)
         if declined is not None:
             logger.warning(
@@ -226,7 +232,7 @@ class Receiver:
             )
             return Outcome(500, _TEXT, _BODIES[500], delivery, "declined")
         logger.error(
-            "a listener of webhook.received failed; answering 500 so the sender retries",
+            "dispatching the delivery failed; answering 500 so the sender retries",
             exc_info=failure,
             extra={"webhookverify": self._fields(delivery, reason="listener_failed")},
         )
@@ -282,40 +288,14 @@ class Receiver:
             "remote_addr": delivery.request.remote_addr,
         }
 
-    # -- sync ----------------------------------------------------------------------
+    # -- the replay store: every call to it is in these four methods ---------------
 
-    def receive(self, request: WebhookRequest, now: float | None = None) -> Outcome:
-        """Run the pipeline for ``request``; return the :class:`Outcome` to write."""
+    def _reserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
+        """Reserve the delivery's key; a store failure is returned, not raised."""
         try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            self._notify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = _new(Delivery, (match.handler, request, match.verification, key))
-        if key is not None:
-            try:
-                state: ReserveResult | BaseException = self.replay_store.reserve(
-                    key, ttl, self.lease
-                )
-            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-                state = exc
-            early = self._after_reserve(request, delivery, state)
-            if early is not None:
-                if early.rejection is not None:
-                    self._notify(REJECTED, early.rejection)
-                else:
-                    self._notify(DUPLICATE, delivery)
-                return early
-        try:
-            self.bus.trigger(RECEIVED, delivery)
-        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            return self._dispatched(delivery, exc, self._settle(delivery, exc))
-        except BaseException:
-            self._settle(delivery, KeyboardInterrupt())
-            raise
-        return self._dispatched(delivery, None, self._settle(delivery, None))
+            return self.replay_store.reserve(delivery.replay_key or "", ttl, self.lease)
+        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+            return exc
 
     def _settle(self, delivery: Delivery, failure: BaseException | None) -> bool:
         """Commit (no failure) or release the delivery's key, retried; whether it was done."""
@@ -331,71 +311,12 @@ class Receiver:
             fields=lambda: self._fields(delivery, reason="settle"),
         )
 
-    # -- async ---------------------------------------------------------------------
-
-    async def areceive(self, request: WebhookRequest, now: float | None = None) -> Outcome:
-        """The pipeline for async servers: async listeners are awaited, sync ones
-        run in a worker thread, and the replay store's async methods are used
-        when it has them.
-
-        With ``time_budget`` set, listeners still running after that many
-        seconds keep running in the background and the answer is 202; their
-        key is committed or released when they finish.
-        """
+    async def _areserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
+        """:meth:`_reserve` with the store's async methods when it has them."""
         try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            await self._anotify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = _new(Delivery, (match.handler, request, match.verification, key))
-        if key is not None:
-            try:
-                state: ReserveResult | BaseException = await self._store_call(
-                    "reserve", key, ttl, self.lease
-                )
-            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-                state = exc
-            early = self._after_reserve(request, delivery, state)
-            if early is not None:
-                if early.rejection is not None:
-                    await self._anotify(REJECTED, early.rejection)
-                else:
-                    await self._anotify(DUPLICATE, delivery)
-                return early
-        if self.time_budget is None:
-            return self._dispatched(delivery, *await self._adispatch(delivery))
-        asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery))
-        done, _ = await asyncio.wait({task}, timeout=self.time_budget)
-        if task in done:
-            return self._dispatched(delivery, *task.result())
-        _BACKGROUND.add(task)
-        task.add_done_callback(_finished_late(delivery))
-        logger.info(
-            "listeners exceed the time budget; answering 202 and finishing in the background",
-            extra={"webhookverify": self._fields(delivery, reason="accepted_late")},
-        )
-        return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
-
-    async def _adispatch(self, delivery: Delivery) -> tuple[BaseException | None, bool]:
-        """Fire ``webhook.received``, then settle the key; return the failure, if
-        any, and whether the key was committed or released."""
-        try:
-            await self.bus.atrigger(RECEIVED, delivery)
-        except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, exc)
-        except BaseException:
-            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
-            raise
-        return None, await self._asettle(delivery, None)
-
-    async def _store_call(self, name: str, *args: Any) -> Any:
-        method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
-        if method is not None:
-            return await method(*args)
-        return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
+            return await self._store_call("reserve", delivery.replay_key, ttl, self.lease)  # type: ignore[no-any-return]
+        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+            return exc
 
     async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
         """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
@@ -410,6 +331,126 @@ class Receiver:
             fields=lambda: self._fields(delivery, reason="settle"),
         )
 
+    async def _store_call(self, name: str, *args: Any) -> Any:
+        method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
+        if method is not None:
+            return await method(*args)
+        return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
+
+    # -- sync ----------------------------------------------------------------------
+
+    def receive(
+        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
+    ) -> Outcome:
+        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
+
+        Args:
+            request: the request as received.
+            now: the time to judge freshness by (default ``request.received_at``).
+            dispatch: what to do with a verified, new delivery (a middleware
+                passes its wrapped app). Default: fire ``webhook.received``
+                on the bus. It succeeds by returning: the key is committed and
+                the answer is the success status. It fails by raising: the key
+                is released and the answer is 500
+                (:class:`~webhookverify.errors.DeliveryDeclined`: a decline,
+                logged as a warning without a traceback).
+        """
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            refused = self._refusal(request, exc)
+            self._notify(REJECTED, refused.rejection)
+            return refused
+        key, ttl = self._key(match)
+        delivery = Delivery(match.handler, request, match.verification, key)
+        if key is not None:
+            early = self._after_reserve(request, delivery, self._reserve(delivery, ttl))
+            if early is not None:
+                if early.rejection is not None:
+                    self._notify(REJECTED, early.rejection)
+                else:
+                    self._notify(DUPLICATE, delivery)
+                return early
+        try:
+            if dispatch is None:
+                self.bus.trigger(RECEIVED, delivery)
+            else:
+                dispatch(delivery)
+        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
+            return self._dispatched(delivery, exc, self._settle(delivery, exc))
+        except BaseException:
+            self._settle(delivery, KeyboardInterrupt())
+            raise
+        return self._dispatched(delivery, None, self._settle(delivery, None))
+
+    # -- async ---------------------------------------------------------------------
+
+    async def areceive(
+        self,
+        request: WebhookRequest,
+        now: float | None = None,
+        *,
+        dispatch: AsyncDispatch | None = None,
+    ) -> Outcome:
+        """The pipeline for async servers: the replay store's async methods are
+        used when it has them, and by default ``webhook.received`` fires with
+        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
+        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
+
+        With ``time_budget`` set, a dispatch still running after that many
+        seconds keeps running in the background and the answer is 202; the
+        key is committed or released when it finishes.
+        """
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            refused = self._refusal(request, exc)
+            await self._anotify(REJECTED, refused.rejection)
+            return refused
+        key, ttl = self._key(match)
+        delivery = Delivery(match.handler, request, match.verification, key)
+        if key is not None:
+            early = self._after_reserve(request, delivery, await self._areserve(delivery, ttl))
+            if early is not None:
+                if early.rejection is not None:
+                    await self._anotify(REJECTED, early.rejection)
+                else:
+                    await self._anotify(DUPLICATE, delivery)
+                return early
+        if dispatch is None:
+            dispatch = self._fire
+        if self.time_budget is None:
+            return self._dispatched(delivery, *await self._adispatch(delivery, dispatch))
+        asyncio = _asyncio()
+        task = asyncio.ensure_future(self._adispatch(delivery, dispatch))
+        done, _ = await asyncio.wait({task}, timeout=self.time_budget)
+        if task in done:
+            return self._dispatched(delivery, *task.result())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_finished_late(delivery))
+        logger.info(
+            "the dispatch exceeds the time budget; answering 202 and finishing in the background",
+            extra={"webhookverify": self._fields(delivery, reason="accepted_late")},
+        )
+        return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
+
+    async def _fire(self, delivery: Delivery) -> None:
+        await self.bus.atrigger(RECEIVED, delivery)
+
+    async def _adispatch(
+        self, delivery: Delivery, dispatch: AsyncDispatch
+    ) -> tuple[BaseException | None, bool]:
+        """Run the dispatch, then settle the key; return the failure, if any, and
+        whether the key was committed or released."""
+        try:
+            await dispatch(delivery)
+        except Exception as exc:  # noqa: BLE001 - reported, the key released
+            return exc, await self._asettle(delivery, exc)
+        except BaseException:
+            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
+            raise
+        return None, await self._asettle(delivery, None)
+
     async def _anotify(self, event: str, payload: object) -> None:
         try:
             await self.bus.atrigger(event, payload)
@@ -418,11 +459,6 @@ class Receiver:
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
-
-
-# Delivery(...) and Outcome(...) without their Python-level __new__, for the
-# ones built on every request: every field in order, defaults included.
-_new = tuple.__new__
 
 
 def _asyncio() -> Any:
