@@ -12,8 +12,9 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 3. replay guard: processed already → 200, not dispatched again (and
    ``webhook.duplicate`` fires); in flight → 409 with ``Retry-After``; store
    unreachable → 503 with ``Retry-After`` (fail closed);
-4. ``webhook.received`` fires with the :class:`Delivery`: every listener
-   succeeded → the key is committed → 200; one raised (or declined, with
+4. the :class:`Delivery` is dispatched (by default ``webhook.received``
+   fires; a middleware dispatches to its wrapped app): it succeeded → the
+   key is committed → 200; it raised (or declined, with
    :class:`~webhookverify.errors.DeliveryDeclined`) → the key is released
    → 500, so the sender's retry is processed and not taken for a replay. A
    commit or release that fails is retried before answering; a delivery
@@ -136,19 +137,25 @@ class Receiver:
 
     # -- the steps shared by receive and areceive ----------------------------------
 
-    def _refusal(self, request: WebhookRequest, exc: VerificationError) -> Outcome:
-        """The outcome of a request the registry refused (401, or 403 when switched off)."""
-        if isinstance(exc, AccessDisabled):
-            return self._reject(request, 403, exc.reason, error=exc)
-        if isinstance(exc, NoHandlerMatched):
-            return self._reject(request, 401, exc.reason, attempts=exc.attempts, error=exc)
-        if isinstance(exc, AmbiguousMatch):
-            logger.error(
-                "two handlers verified one request (HandlerRegistry strict=True): %s",
-                exc,
-                extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
-            )
-        return self._reject(request, 401, exc.reason, error=exc)  # or a user's registry subclass
+    def _verify(
+        self, request: WebhookRequest, now: float | None
+    ) -> tuple[Delivery, float] | Outcome:
+        """The verified delivery and its key's TTL, or the refusal (401; 403 when switched off)."""
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            if isinstance(exc, AccessDisabled):
+                return self._reject(request, 403, exc.reason, error=exc)
+            if isinstance(exc, AmbiguousMatch):
+                logger.error(
+                    "two handlers verified one request (HandlerRegistry strict=True): %s",
+                    exc,
+                    extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
+                )
+            attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
+            return self._reject(request, 401, exc.reason, attempts=attempts, error=exc)
+        key, ttl = self._key(match)
+        return Delivery(match.handler, request, match.verification, key), ttl
 
     def _key(self, match: Match) -> tuple[str | None, float]:
         """The replay key of a verified delivery (``None``: not guarded) and its TTL.
@@ -160,9 +167,7 @@ class Receiver:
         """
         handler, verification = match
         mode = handler.replay_mode
-        if mode == "off":
-            return None, 0.0
-        key = replay_key(handler.name, verification, mode)
+        key = None if mode == "off" else replay_key(handler.name, verification, mode)
         window = getattr(handler.verifier, "replay_window", None)
         floor = window if isinstance(window, int | float) and window > 0 else 0.0
         if handler.replay_ttl is not None:
@@ -174,49 +179,38 @@ class Receiver:
         return key, float(ttl)
 
     def _after_reserve(
-        self, request: WebhookRequest, delivery: Delivery, state: ReserveResult | BaseException
+        self, delivery: Delivery, state: ReserveResult | BaseException
     ) -> Outcome | None:
         """The outcome of a reservation that does not dispatch, else ``None``."""
+        request = delivery.request
         if isinstance(state, BaseException):
             logger.error(
                 "replay store unavailable; answering 503 so the sender retries: %s",
                 state,
-                extra={"webhookverify": self._fields(delivery, reason="store_unavailable")},
+                extra={"webhookverify": self._fields(delivery, "store_unavailable")},
             )
-            return self._reject(
-                request, 503, "store_unavailable", error=state, delivery=delivery, retry=True
-            )
+            return self._reject(request, 503, "store_unavailable", error=state, delivery=delivery)
         if state is ReserveResult.DONE:
-            if logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "duplicate delivery acknowledged, not dispatched again",
-                    extra={"webhookverify": self._fields(delivery, reason="duplicate")},
-                )
+            self._info(
+                "duplicate delivery acknowledged, not dispatched again", delivery, "duplicate"
+            )
             return Outcome(self.success_status, _TEXT, b"", delivery, "duplicate")
         if state is ReserveResult.IN_FLIGHT:
-            if logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "the same delivery is in flight; answering 409",
-                    extra={"webhookverify": self._fields(delivery, reason="in_flight")},
-                )
-            return self._reject(request, 409, "in_flight", delivery=delivery, retry=True)
+            self._info("the same delivery is in flight; answering 409", delivery, "in_flight")
+            return self._reject(request, 409, "in_flight", delivery=delivery)
         return None
 
     def _dispatched(
         self, delivery: Delivery, failure: BaseException | None, settled: bool = True
     ) -> Outcome:
-        """The outcome of a dispatch: its listeners' failure, and whether the key
-        was committed or released (``settled``; a failure to do so is logged)."""
+        """The outcome of a dispatch: its failure, and whether the key was
+        committed or released (``settled``; a failure to do so is logged)."""
         if failure is None:
+            if settled:
+                self._info("delivery dispatched", delivery, "accepted")
             reason = "accepted" if settled else "accepted_uncommitted"
-            if settled and logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "delivery dispatched",
-                    extra={"webhookverify": self._fields(delivery, reason=reason)},
-                )
             status = self.success_status
-            body = _BODIES.get(status, b"")
-            return Outcome(status, _TEXT, body, delivery, reason)
+            return Outcome(status, _TEXT, _BODIES.get(status, b""), delivery, reason)
         declined = declined_by(failure)
         if declined is not None:
             logger.warning(
@@ -225,7 +219,7 @@ class Receiver:
                 declined,
                 extra={
                     "webhookverify": {
-                        **self._fields(delivery, reason="declined"),
+                        **self._fields(delivery, "declined"),
                         "status": declined.status,
                     }
                 },
@@ -234,7 +228,7 @@ class Receiver:
         logger.error(
             "dispatching the delivery failed; answering 500 so the sender retries",
             exc_info=failure,
-            extra={"webhookverify": self._fields(delivery, reason="listener_failed")},
+            extra={"webhookverify": self._fields(delivery, "listener_failed")},
         )
         return Outcome(500, _TEXT, _BODIES[500], delivery, "listener_failed")
 
@@ -247,37 +241,30 @@ class Receiver:
         attempts: tuple[tuple[str, str], ...] = (),
         error: BaseException | None = None,
         delivery: Delivery | None = None,
-        retry: bool = False,
     ) -> Outcome:
+        remote_addr = request.remote_addr
         if status in (401, 403):
+            fields = {
+                "status": status,
+                "reason": reason,
+                "attempts": attempts,
+                "remote_addr": remote_addr,
+            }
             logger.warning(
-                "webhook refused (%d %s)",
-                status,
-                reason,
-                extra={
-                    "webhookverify": {
-                        "status": status,
-                        "reason": reason,
-                        "attempts": attempts,
-                        "remote_addr": request.remote_addr,
-                    }
-                },
+                "webhook refused (%d %s)", status, reason, extra={"webhookverify": fields}
             )
-        headers = _TEXT + ((("Retry-After", str(self.retry_after)),) if retry else ())
+        headers = _TEXT if status < 409 else (*_TEXT, ("Retry-After", str(self.retry_after)))
         path = urllib.parse.urlsplit(request.url).path
         rejection = Rejection(
-            request, status, reason, attempts, error, request.method, path, request.remote_addr
+            request, status, reason, attempts, error, request.method, path, remote_addr
         )
         return Outcome(status, headers, _BODIES[status], delivery, reason, rejection)
 
-    def _notify(self, event: str, payload: object) -> None:
-        """Fire an informational event; its listeners' failures change nothing."""
-        try:
-            self.bus.trigger(event, payload)
-        except Exception:
-            logger.exception("a listener of %s failed (the answer is unchanged)", event)
+    def _info(self, message: str, delivery: Delivery, reason: str) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(message, extra={"webhookverify": self._fields(delivery, reason)})
 
-    def _fields(self, delivery: Delivery, *, reason: str) -> dict[str, Any]:
+    def _fields(self, delivery: Delivery, reason: str) -> dict[str, Any]:
         return {
             "reason": reason,
             "handler": delivery.handler.name,
@@ -302,21 +289,23 @@ class Receiver:
         key = delivery.replay_key
         if key is None:
             return True
-        store = self.replay_store
-        step = store.commit if failure is None else store.release
+        step = self.replay_store.commit if failure is None else self.replay_store.release
         return settle(
             lambda: step(key),
             commit=failure is None,
             lease=self.lease,
-            fields=lambda: self._fields(delivery, reason="settle"),
+            fields=lambda: self._fields(delivery, "settle"),
         )
 
     async def _areserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
         """:meth:`_reserve` with the store's async methods when it has them."""
         try:
-            return await self._store_call("reserve", delivery.replay_key, ttl, self.lease)  # type: ignore[no-any-return]
+            state: ReserveResult = await self._store_call(
+                "reserve", delivery.replay_key, ttl, self.lease
+            )
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
+        return state
 
     async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
         """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
@@ -328,7 +317,7 @@ class Receiver:
             lambda: self._store_call(name, key),
             commit=failure is None,
             lease=self.lease,
-            fields=lambda: self._fields(delivery, reason="settle"),
+            fields=lambda: self._fields(delivery, "settle"),
         )
 
     async def _store_call(self, name: str, *args: Any) -> Any:
@@ -337,7 +326,7 @@ class Receiver:
             return await method(*args)
         return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
-    # -- sync ----------------------------------------------------------------------
+    # -- sync and async ------------------------------------------------------------
 
     def receive(
         self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
@@ -349,27 +338,21 @@ class Receiver:
             now: the time to judge freshness by (default ``request.received_at``).
             dispatch: what to do with a verified, new delivery (a middleware
                 passes its wrapped app). Default: fire ``webhook.received``
-                on the bus. It succeeds by returning: the key is committed and
-                the answer is the success status. It fails by raising: the key
-                is released and the answer is 500
-                (:class:`~webhookverify.errors.DeliveryDeclined`: a decline,
+                on the bus. Returning means processed: the key is committed,
+                and the answer is the success status. Raising means not
+                processed: the key is released and the answer is 500
+                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
                 logged as a warning without a traceback).
         """
-        try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            self._notify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = Delivery(match.handler, request, match.verification, key)
-        if key is not None:
-            early = self._after_reserve(request, delivery, self._reserve(delivery, ttl))
+        found = self._verify(request, now)
+        if isinstance(found, Outcome):
+            self._notify(REJECTED, found.rejection)
+            return found
+        delivery, ttl = found
+        if delivery.replay_key is not None:
+            early = self._after_reserve(delivery, self._reserve(delivery, ttl))
             if early is not None:
-                if early.rejection is not None:
-                    self._notify(REJECTED, early.rejection)
-                else:
-                    self._notify(DUPLICATE, delivery)
+                self._notify(*_event(early))
                 return early
         try:
             if dispatch is None:
@@ -383,7 +366,12 @@ class Receiver:
             raise
         return self._dispatched(delivery, None, self._settle(delivery, None))
 
-    # -- async ---------------------------------------------------------------------
+    def _notify(self, event: str, payload: object) -> None:
+        """Fire an informational event; its listeners' failures change nothing."""
+        try:
+            self.bus.trigger(event, payload)
+        except Exception:
+            logger.exception("a listener of %s failed (the answer is unchanged)", event)
 
     async def areceive(
         self,
@@ -393,7 +381,7 @@ class Receiver:
         dispatch: AsyncDispatch | None = None,
     ) -> Outcome:
         """The pipeline for async servers: the replay store's async methods are
-        used when it has them, and by default ``webhook.received`` fires with
+        used when it has them; by default ``webhook.received`` fires with
         :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
         worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
 
@@ -401,36 +389,30 @@ class Receiver:
         seconds keeps running in the background and the answer is 202; the
         key is committed or released when it finishes.
         """
-        try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            await self._anotify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = Delivery(match.handler, request, match.verification, key)
-        if key is not None:
-            early = self._after_reserve(request, delivery, await self._areserve(delivery, ttl))
+        found = self._verify(request, now)
+        if isinstance(found, Outcome):
+            await self._anotify(REJECTED, found.rejection)
+            return found
+        delivery, ttl = found
+        if delivery.replay_key is not None:
+            early = self._after_reserve(delivery, await self._areserve(delivery, ttl))
             if early is not None:
-                if early.rejection is not None:
-                    await self._anotify(REJECTED, early.rejection)
-                else:
-                    await self._anotify(DUPLICATE, delivery)
+                await self._anotify(*_event(early))
                 return early
-        if dispatch is None:
-            dispatch = self._fire
+        run = self._adispatch(delivery, dispatch or self._fire)
         if self.time_budget is None:
-            return self._dispatched(delivery, *await self._adispatch(delivery, dispatch))
+            return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery, dispatch))
+        task = asyncio.ensure_future(run)
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
             return self._dispatched(delivery, *task.result())
         _BACKGROUND.add(task)
         task.add_done_callback(_finished_late(delivery))
-        logger.info(
+        self._info(
             "the dispatch exceeds the time budget; answering 202 and finishing in the background",
-            extra={"webhookverify": self._fields(delivery, reason="accepted_late")},
+            delivery,
+            "accepted_late",
         )
         return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
 
@@ -440,7 +422,7 @@ class Receiver:
     async def _adispatch(
         self, delivery: Delivery, dispatch: AsyncDispatch
     ) -> tuple[BaseException | None, bool]:
-        """Run the dispatch, then settle the key; return the failure, if any, and
+        """Run the dispatch, then settle the key; the failure, if any, and
         whether the key was committed or released."""
         try:
             await dispatch(delivery)
@@ -459,6 +441,13 @@ class Receiver:
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
+
+
+def _event(early: Outcome) -> tuple[str, object]:
+    """The event an early outcome fires: ``webhook.rejected``, or ``webhook.duplicate``."""
+    return (
+        (REJECTED, early.rejection) if early.rejection is not None else (DUPLICATE, early.delivery)
+    )
 
 
 def _asyncio() -> Any:
