@@ -60,7 +60,7 @@ _SHOWN = frozenset(
     content-length content-type date expect forwarded host origin traceparent tracestate
     transfer-encoding user-agent via x-forwarded-for x-forwarded-host x-forwarded-port
     x-forwarded-proto x-real-ip x-request-id
-    """.split()
+    """.split()  # noqa: SIM905 - a list of names, read as one
 )
 # Provider metadata shown by the last part of its name (X-GitHub-Event,
 # X-GitHub-Delivery, webhook-id, X-Slack-Request-Timestamp, ...), unless a
