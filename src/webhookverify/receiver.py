@@ -26,20 +26,14 @@ from __future__ import annotations
 
 import logging
 import math
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._settle import asettle, declined_by, settle
+from . import _outcomes as answers
+from ._settle import asettle, settle
 from .delivery import Delivery, Outcome, Rejection
-from .errors import (
-    AccessDisabled,
-    AmbiguousMatch,
-    ConfigurationError,
-    NoHandlerMatched,
-    VerificationError,
-)
-from .events import DUPLICATE, RECEIVED, REJECTED, EventBus
+from .errors import ConfigurationError, VerificationError
+from .events import RECEIVED, REJECTED, EventBus
 from .registry import HandlerRegistry, Match
 from .replay import (
     DEFAULT_LEASE,
@@ -66,17 +60,6 @@ logger = logging.getLogger("webhookverify")
 
 # Senders retry a 409 or 503 after this many seconds at the soonest.
 DEFAULT_RETRY_AFTER = 30
-
-_TEXT = (("Content-Type", "text/plain; charset=utf-8"),)
-_BODIES = {
-    200: b"",
-    202: b"accepted\n",
-    401: b"webhook signature verification failed\n",
-    403: b"webhook access is disabled\n",
-    409: b"this delivery is being processed; retry later\n",
-    500: b"the delivery could not be processed; retry later\n",
-    503: b"webhook receiver temporarily unavailable; retry later\n",
-}
 
 
 class Receiver:
@@ -144,18 +127,17 @@ class Receiver:
         try:
             match = self.registry.verify(request, now)
         except VerificationError as exc:
-            if isinstance(exc, AccessDisabled):
-                return self._reject(request, 403, exc.reason, error=exc)
-            if isinstance(exc, AmbiguousMatch):
-                logger.error(
-                    "two handlers verified one request (HandlerRegistry strict=True): %s",
-                    exc,
-                    extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
-                )
-            attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
-            return self._reject(request, 401, exc.reason, attempts=attempts, error=exc)
+            return answers.refused(request, exc, self.retry_after)
         key, ttl = self._key(match)
         return Delivery(match.handler, request, match.verification, key), ttl
+
+    def _early(self, delivery: Delivery, state: object) -> Outcome | None:
+        return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
+
+    def _dispatched(
+        self, delivery: Delivery, failure: BaseException | None, settled: bool
+    ) -> Outcome:
+        return answers.dispatched(delivery, failure, settled, self.success_status)
 
     def _key(self, match: Match) -> tuple[str | None, float]:
         """The replay key of a verified delivery (``None``: not guarded) and its TTL.
@@ -178,103 +160,6 @@ class Receiver:
             ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
 
-    def _after_reserve(
-        self, delivery: Delivery, state: ReserveResult | BaseException
-    ) -> Outcome | None:
-        """The outcome of a reservation that does not dispatch, else ``None``."""
-        request = delivery.request
-        if isinstance(state, BaseException):
-            logger.error(
-                "replay store unavailable; answering 503 so the sender retries: %s",
-                state,
-                extra={"webhookverify": self._fields(delivery, "store_unavailable")},
-            )
-            return self._reject(request, 503, "store_unavailable", error=state, delivery=delivery)
-        if state is ReserveResult.DONE:
-            self._info(
-                "duplicate delivery acknowledged, not dispatched again", delivery, "duplicate"
-            )
-            return Outcome(self.success_status, _TEXT, b"", delivery, "duplicate")
-        if state is ReserveResult.IN_FLIGHT:
-            self._info("the same delivery is in flight; answering 409", delivery, "in_flight")
-            return self._reject(request, 409, "in_flight", delivery=delivery)
-        return None
-
-    def _dispatched(
-        self, delivery: Delivery, failure: BaseException | None, settled: bool = True
-    ) -> Outcome:
-        """The outcome of a dispatch: its failure, and whether the key was
-        committed or released (``settled``; a failure to do so is logged)."""
-        if failure is None:
-            if settled:
-                self._info("delivery dispatched", delivery, "accepted")
-            reason = "accepted" if settled else "accepted_uncommitted"
-            status = self.success_status
-            return Outcome(status, _TEXT, _BODIES.get(status, b""), delivery, reason)
-        declined = declined_by(failure)
-        if declined is not None:
-            logger.warning(
-                "the delivery was declined (%s); its key was released so the sender's retry "
-                "is processed",
-                declined,
-                extra={
-                    "webhookverify": {
-                        **self._fields(delivery, "declined"),
-                        "status": declined.status,
-                    }
-                },
-            )
-            return Outcome(500, _TEXT, _BODIES[500], delivery, "declined")
-        logger.error(
-            "dispatching the delivery failed; answering 500 so the sender retries",
-            exc_info=failure,
-            extra={"webhookverify": self._fields(delivery, "listener_failed")},
-        )
-        return Outcome(500, _TEXT, _BODIES[500], delivery, "listener_failed")
-
-    def _reject(
-        self,
-        request: WebhookRequest,
-        status: int,
-        reason: str,
-        *,
-        attempts: tuple[tuple[str, str], ...] = (),
-        error: BaseException | None = None,
-        delivery: Delivery | None = None,
-    ) -> Outcome:
-        remote_addr = request.remote_addr
-        if status in (401, 403):
-            fields = {
-                "status": status,
-                "reason": reason,
-                "attempts": attempts,
-                "remote_addr": remote_addr,
-            }
-            logger.warning(
-                "webhook refused (%d %s)", status, reason, extra={"webhookverify": fields}
-            )
-        headers = _TEXT if status < 409 else (*_TEXT, ("Retry-After", str(self.retry_after)))
-        path = urllib.parse.urlsplit(request.url).path
-        rejection = Rejection(
-            request, status, reason, attempts, error, request.method, path, remote_addr
-        )
-        return Outcome(status, headers, _BODIES[status], delivery, reason, rejection)
-
-    def _info(self, message: str, delivery: Delivery, reason: str) -> None:
-        if logger.isEnabledFor(logging.INFO):
-            logger.info(message, extra={"webhookverify": self._fields(delivery, reason)})
-
-    def _fields(self, delivery: Delivery, reason: str) -> dict[str, Any]:
-        return {
-            "reason": reason,
-            "handler": delivery.handler.name,
-            "user": delivery.user,
-            "delivery_id": delivery.delivery_id,
-            "scheme": delivery.verification.scheme,
-            "key_id": delivery.verification.key_id,
-            "remote_addr": delivery.request.remote_addr,
-        }
-
     # -- the replay store: every call to it is in these four methods ---------------
 
     def _reserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
@@ -294,7 +179,7 @@ class Receiver:
             lambda: step(key),
             commit=failure is None,
             lease=self.lease,
-            fields=lambda: self._fields(delivery, "settle"),
+            fields=lambda: answers.fields(delivery, "settle"),
         )
 
     async def _areserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
@@ -317,7 +202,7 @@ class Receiver:
             lambda: self._store_call(name, key),
             commit=failure is None,
             lease=self.lease,
-            fields=lambda: self._fields(delivery, "settle"),
+            fields=lambda: answers.fields(delivery, "settle"),
         )
 
     async def _store_call(self, name: str, *args: Any) -> Any:
@@ -350,9 +235,9 @@ class Receiver:
             return found
         delivery, ttl = found
         if delivery.replay_key is not None:
-            early = self._after_reserve(delivery, self._reserve(delivery, ttl))
+            early = self._early(delivery, self._reserve(delivery, ttl))
             if early is not None:
-                self._notify(*_event(early))
+                self._notify(*answers.event(early))
                 return early
         try:
             if dispatch is None:
@@ -395,9 +280,9 @@ class Receiver:
             return found
         delivery, ttl = found
         if delivery.replay_key is not None:
-            early = self._after_reserve(delivery, await self._areserve(delivery, ttl))
+            early = self._early(delivery, await self._areserve(delivery, ttl))
             if early is not None:
-                await self._anotify(*_event(early))
+                await self._anotify(*answers.event(early))
                 return early
         run = self._adispatch(delivery, dispatch or self._fire)
         if self.time_budget is None:
@@ -407,14 +292,7 @@ class Receiver:
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
             return self._dispatched(delivery, *task.result())
-        _BACKGROUND.add(task)
-        task.add_done_callback(_finished_late(delivery))
-        self._info(
-            "the dispatch exceeds the time budget; answering 202 and finishing in the background",
-            delivery,
-            "accepted_late",
-        )
-        return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
+        return answers.accepted_late(delivery, task)
 
     async def _fire(self, delivery: Delivery) -> None:
         await self.bus.atrigger(RECEIVED, delivery)
@@ -443,50 +321,11 @@ class Receiver:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
 
 
-def _event(early: Outcome) -> tuple[str, object]:
-    """The event an early outcome fires: ``webhook.rejected``, or ``webhook.duplicate``."""
-    return (
-        (REJECTED, early.rejection) if early.rejection is not None else (DUPLICATE, early.delivery)
-    )
-
-
 def _asyncio() -> Any:
     """asyncio, imported the first time an async path runs (not at import)."""
     import asyncio
 
     return asyncio
-
-
-# Tasks finishing after a 202: kept referenced until done, so they are not
-# garbage-collected mid-flight.
-_BACKGROUND: set[Any] = set()
-
-
-def _finished_late(delivery: Delivery) -> Callable[[Any], None]:
-    def done(task: Any) -> None:
-        _BACKGROUND.discard(task)
-        if task.cancelled():
-            logger.error("listeners cancelled after a 202 for %r", delivery)
-            return
-        failure = task.exception() or task.result()[0]
-        if failure is not None:
-            declined = declined_by(failure)
-            logger.log(
-                logging.ERROR if declined is None else logging.WARNING,
-                "a listener %s after the 202 was sent; the delivery key was released so a "
-                "redelivery is processed",
-                "failed" if declined is None else f"declined ({declined})",
-                exc_info=failure if declined is None else None,
-                extra={
-                    "webhookverify": {
-                        "handler": delivery.handler.name,
-                        "delivery_id": delivery.delivery_id,
-                        "reason": "listener_failed_late" if declined is None else "declined_late",
-                    }
-                },
-            )
-
-    return done
 
 
 def _positive(value: object) -> bool:
