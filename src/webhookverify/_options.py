@@ -26,6 +26,7 @@ __all__ = [
     "Guard",
     "ProxyHeaders",
     "check_receiver",
+    "middleware_settings",
 ]
 
 # GitHub caps payloads at 25 MB, but webhook events are small: Stripe, Slack
@@ -140,32 +141,44 @@ class AdapterOptions:
 
 @dataclass(frozen=True, slots=True)
 class Guard:
-    """What a middleware guards: its webhook paths and the methods it passes through."""
+    """What a middleware guards: its webhook paths, less the methods it passes through."""
 
     paths: PathSet
     passthrough_methods: frozenset[str]
 
-    @classmethod
-    def build(
-        cls, path: str | None, paths: Iterable[str] | None, passthrough_methods: Iterable[str]
-    ) -> Guard:
-        """Raises: ConfigurationError: a path or a method that is wrong."""
-        owner = "WebhookMiddleware"
-        passthrough = parse_methods(owner, "passthrough_methods", passthrough_methods)
-        return cls(PathSet(owner, path, paths), frozenset(passthrough))
-
-    def check(self, options: AdapterOptions) -> Guard:
-        """Raises: ConfigurationError: a method both verified and passed through."""
-        if self.passthrough_methods & options.methods:
-            raise ConfigurationError(
-                "WebhookMiddleware: a method cannot be both verified (methods=...) and passed "
-                "through unverified (passthrough_methods=...)"
-            )
-        return self
-
     def guards(self, method: object, path: str, mount: str) -> bool:
         """Whether the middleware verifies a request (else the wrapped app gets it untouched)."""
         return self.paths.matches(path, mount) and method not in self.passthrough_methods
+
+
+def middleware_settings(
+    app: object,
+    kind: str,
+    receiver: object,
+    path: str | None,
+    paths: Iterable[str] | None,
+    passthrough_methods: Iterable[str],
+    options: AdapterSettings,
+) -> tuple[Guard, AdapterOptions]:
+    """Check a ``WebhookMiddleware``'s settings, the same for WSGI and ASGI.
+
+    Raises:
+        ConfigurationError: a setting is wrong, or a method is both verified
+            and passed through.
+    """
+    owner = "WebhookMiddleware"
+    if not callable(app):
+        raise ConfigurationError(f"{owner}(app=...) must be {kind} app")
+    check_receiver(owner, receiver, "receive" if kind == "a WSGI" else "areceive")
+    found = PathSet(owner, path, paths)
+    adapter = AdapterOptions.build(owner, **options)
+    passthrough = frozenset(parse_methods(owner, "passthrough_methods", passthrough_methods))
+    if passthrough & adapter.methods:
+        raise ConfigurationError(
+            f"{owner}: a method cannot be both verified (methods=...) and passed "
+            "through unverified (passthrough_methods=...)"
+        )
+    return Guard(found, passthrough), adapter
 
 
 def check_receiver(owner: str, receiver: object, method: str) -> None:

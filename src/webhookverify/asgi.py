@@ -1,44 +1,47 @@
 """ASGI adapters (ASGI 3, HTTP spec 2.x): an endpoint app and a middleware.
 
-:class:`WebhookApp` is a whole webhook endpoint::
-
-    app = WebhookApp(receiver)                    # uvicorn module:app
-
-:class:`WebhookMiddleware` verifies requests to the webhook path(s) before
-your app sees them::
-
-    app.add_middleware(WebhookMiddleware, receiver=receiver, path="/webhooks")
+:class:`WebhookApp` is a whole webhook endpoint (``app = WebhookApp(receiver)``,
+served by uvicorn); :class:`WebhookMiddleware` verifies requests to the
+webhook path(s) before your app sees them (Starlette and FastAPI:
+``app.add_middleware(WebhookMiddleware, receiver=receiver, path="/webhooks")``).
 
 Both read the body once from ``http.request`` messages, bounded by
-``max_body_size`` (a Content-Length over the limit is refused before
-reading; a body without one is streamed up to the limit), build the
-:class:`~webhookverify.WebhookRequest` and run :meth:`Receiver.areceive
-<webhookverify.Receiver.areceive>`. A client that disconnects mid-body
-(``http.disconnect``) gets nothing dispatched and no response. Refusals are
-short fixed texts (400, 405 with ``Allow``, 413, 431 past the header limits),
-and each fires ``webhook.rejected`` (a :class:`~webhookverify.Rejection`
-without a request); an unexpected error inside the adapter answers 500, so
-the sender retries, and is logged. A client gone before the answer is
-written is logged as such: nothing was answered.
+``max_body_size``, and run :meth:`Receiver.areceive
+<webhookverify.Receiver.areceive>`, answering as the WSGI adapters do (see
+:mod:`webhookverify.wsgi`). A client that disconnects mid-body
+(``http.disconnect``) gets nothing dispatched and no response; a client gone
+before the answer is written is logged as such.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias, Unpack
 
 from ._adapter import build_request, read_headers
-from ._body import BodyBuffer, parse_content_length, whole_body
+from ._asgi_messages import (
+    UNRELAYABLE_EXTENSIONS,
+    Capture,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    other_scope,
+    read_body,
+    replay,
+    respond,
+    send_reply,
+)
+from ._body import parse_content_length
 from ._options import (
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
     AdapterOptions,
     AdapterSettings,
-    Guard,
     check_receiver,
+    middleware_settings,
 )
 from ._origin import check_host, quote_path
 from ._paths import scope_paths
@@ -51,7 +54,7 @@ from ._replies import (
     decline_unless_2xx,
 )
 from .delivery import Outcome
-from .errors import ConfigurationError, MissingDelivery
+from .errors import MissingDelivery
 from .request import WebhookRequest
 
 if TYPE_CHECKING:
@@ -73,23 +76,7 @@ __all__ = [
 
 logger = logging.getLogger("webhookverify")
 
-Scope: TypeAlias = MutableMapping[str, Any]
-Message: TypeAlias = MutableMapping[str, Any]
-Receive: TypeAlias = Callable[[], Awaitable[Message]]
-Send: TypeAlias = Callable[[Message], Awaitable[None]]
 ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# Response extensions that send something other than http.response.start and
-# http.response.body: a middleware that buffers the wrapped app's response
-# cannot relay them, so the wrapped app is not offered them.
-_UNRELAYABLE_EXTENSIONS = frozenset(
-    {
-        "http.response.pathsend",
-        "http.response.zerocopysend",
-        "http.response.early_hint",
-        "http.response.trailers",
-    }
-)
 
 
 def get_delivery(scope: Scope) -> Delivery | None:
@@ -141,25 +128,6 @@ def _url_parts(scope: Scope) -> tuple[str, str, tuple[str, int | None] | None]:
     return _path(scope), query.decode("latin-1"), scope.get("server")
 
 
-async def _read_body(receive: Receive, length: int | None, limit: int) -> bytes | None:
-    """The whole body, or ``None`` when the client disconnected first."""
-    message = await receive()
-    if message.get("type") == "http.request" and not message.get("more_body", False):
-        return whole_body(message.get("body", b""), length, limit)  # one message: the usual case
-    buffer = BodyBuffer(limit, length)
-    while True:
-        kind = message.get("type")
-        if kind == "http.request":
-            buffer.add(message.get("body", b""))
-            if not message.get("more_body", False):
-                return buffer.finish()
-        elif kind == "http.disconnect":
-            return None
-        else:
-            raise RuntimeError(f"unexpected ASGI message {kind!r} while reading the body")
-        message = await receive()
-
-
 async def _read_request(
     options: AdapterOptions, scope: Scope, receive: Receive, received_at: float
 ) -> WebhookRequest | None:
@@ -174,7 +142,7 @@ async def _read_request(
     limit = options.max_body_size
     length = parse_content_length(headers.get_all("content-length"), limit)
     host = check_host(headers.get_all("host"))
-    body = await _read_body(receive, length, limit)
+    body = await read_body(receive, length, limit)
     client = scope.get("client")
     peer: str | None = client[0] if client else None
     if body is None:
@@ -194,39 +162,6 @@ async def _read_request(
         peer=peer,
         url_parts=lambda: _url_parts(scope),
     )
-
-
-async def _reply(send: Send, reply: Reply | Outcome) -> None:
-    """Write the receiver's :class:`~webhookverify.Outcome` or the adapter's :class:`Reply`."""
-    body = reply.body
-    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in reply.headers]
-    headers.append((b"content-length", b"%d" % len(body)))
-    reason = reply.reason if isinstance(reply, Outcome) else f"adapter_{reply.status}"
-    await _respond(send, reply.status, headers, body, reason)
-
-
-async def _respond(send: Send, status: int, headers: Any, body: bytes, reason: str) -> None:
-    """Write one response: its start, then its whole body.
-
-    A ``send`` that fails is logged for what it is, never as an answer sent:
-    after the request was handled (as ``reason`` says) there is nothing else
-    to answer with.
-    """
-    try:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-    except OSError as exc:  # ASGI HTTP 2.4: send() on a closed connection raises OSError
-        logger.warning(
-            "the client went away before the answer (%d, %s) was written; nothing was answered: %r",
-            status,
-            reason,
-            exc,
-            extra={"webhookverify": {"reason": "client_gone", "status": status, "outcome": reason}},
-        )
-    except Exception:
-        logger.exception(
-            "the server refused the answer (%d, %s); nothing more can be sent", status, reason
-        )
 
 
 async def _handle(
@@ -259,21 +194,6 @@ async def _handle(
         return INTERNAL_ERROR
 
 
-async def _other_scope(scope: Scope, receive: Receive, send: Send) -> None:
-    """``lifespan`` (startup and shutdown complete at once); a ``websocket`` is closed."""
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    elif scope["type"] == "websocket":
-        await receive()
-        await send({"type": "websocket.close", "code": 1008})
-
-
 class WebhookApp:
     """An ASGI app that is a whole webhook endpoint.
 
@@ -297,84 +217,34 @@ class WebhookApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await _other_scope(scope, receive, send)
+            await other_scope(scope, receive, send)
             return
         reply = await _handle(self.receiver, self.options, scope, receive)
         if reply is not None:
-            await _reply(send, reply)
+            await send_reply(send, reply)
 
     def __repr__(self) -> str:
         return f"asgi.WebhookApp({self.receiver!r})"
 
 
-@dataclass(slots=True)
-class _Capture:
-    """The wrapped app's response, buffered until the receiver has decided."""
-
-    status: int | None = None
-    headers: list[Any] = field(default_factory=list)
-    chunks: list[bytes] = field(default_factory=list)
-    complete: bool = False
-
-    async def send(self, message: Message) -> None:
-        kind = message.get("type")
-        if kind == "http.response.start" and self.status is None:
-            self.status = int(message["status"])
-            self.headers = list(message.get("headers", ()))
-        elif kind == "http.response.body" and self.status is not None and not self.complete:
-            body = message.get("body", b"")
-            if body:
-                self.chunks.append(bytes(body))
-            self.complete = not message.get("more_body", False)
-        else:
-            raise RuntimeError(f"the wrapped ASGI app sent {kind!r} out of order")
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body once, then the server's own messages
-    (``http.disconnect`` ...), as Starlette's middlewares do."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 class WebhookMiddleware:
     """Verify webhook requests before an ASGI app sees them.
 
-    Requests to ``path`` (or any of ``paths``) are read and run through the
-    receiver; other paths, ``lifespan`` and ``websocket`` scopes go to ``app``
-    untouched, and so do ``passthrough_methods`` on the webhook paths. A
-    request is on a webhook path when its path within the app (``path``
-    minus ``root_path``), or its whole path, names it in any spelling a
-    router may take for it (see :class:`webhookverify.wsgi.WebhookMiddleware`).
-    In the endpoint, call :func:`require_delivery`.
-
-    A verified, new delivery is dispatched to ``app``: the middleware passes
-    :meth:`Receiver.areceive <webhookverify.Receiver.areceive>` a ``dispatch``
-    that calls ``app`` with a ``receive`` that replays the exact body bytes
-    once, then passes the server's later messages through, and with the
+    As :class:`webhookverify.wsgi.WebhookMiddleware`, for ASGI: requests to
+    ``path`` (or any of ``paths``, in any spelling a router may take for
+    them; within a mount, ``path`` minus ``root_path`` or the whole path)
+    are verified, and a verified, new delivery is the dispatch step of
+    :meth:`Receiver.areceive <webhookverify.Receiver.areceive>`: ``app`` is
+    called with a ``receive`` that replays the exact body bytes once, then
+    passes the server's later messages through, and with the
     :class:`~webhookverify.Delivery` at
-    ``scope["state"]["webhookverify.delivery"]`` (the scope and its ``state``
-    are copies). The key is committed only once ``app`` has answered 2xx; any
-    other answer declines the delivery (the key is released and the sender
-    gets the app's answer), and a raise gets the sender a 500. The app's
-    response is buffered and sent once the key is settled. With
-    ``Receiver(time_budget=...)``, an app still running at the budget gets
-    the sender a 202; its response is then discarded, and a failure or
-    non-2xx releases the key for the retry. ``webhook.received`` listeners on
-    the bus are not called for the middleware's requests: the app is the
-    dispatch.
-
-    What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
-    400/405/413/431), duplicates of a processed delivery (the receiver's 200),
-    and requests whose client disconnected mid-body.
+    ``scope["state"]["webhookverify.delivery"]`` (the scope and its
+    ``state`` are copies). Only a 2xx from ``app`` commits the key; its
+    response is buffered and sent once the key is settled. Other paths,
+    ``lifespan``, ``websocket`` and ``passthrough_methods`` go to ``app``
+    untouched. With ``Receiver(time_budget=...)``, an app still running at
+    the budget gets the sender a 202; its response is then discarded, and a
+    failure or non-2xx releases the key for the retry.
 
     Args:
         app: the ASGI app to protect.
@@ -394,19 +264,17 @@ class WebhookMiddleware:
         receiver: Receiver,
         *,
         path: str | None = None,
-        paths: Any = None,
-        passthrough_methods: Any = (),
+        paths: Iterable[str] | None = None,
+        passthrough_methods: Iterable[str] = (),
         **options: Unpack[AdapterSettings],
     ) -> None:
-        if not callable(app):
-            raise ConfigurationError("WebhookMiddleware(app=...) must be an ASGI app")
-        check_receiver("WebhookMiddleware", receiver, "areceive")
+        self.guard, self.options = middleware_settings(
+            app, "an ASGI", receiver, path, paths, passthrough_methods, options
+        )
         self.app = app
         self.receiver = receiver
-        guard = Guard.build(path, paths, passthrough_methods)
-        self.options = AdapterOptions.build("WebhookMiddleware", **options)
-        self.guard = guard.check(self.options)
-        self.paths, self.passthrough_methods = guard.paths, guard.passthrough_methods
+        self.paths = self.guard.paths
+        self.passthrough_methods = self.guard.passthrough_methods
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.guard.guards(
@@ -421,10 +289,10 @@ class WebhookMiddleware:
             extensions = scope.get("extensions")
             if extensions:
                 inner["extensions"] = {
-                    k: v for k, v in extensions.items() if k not in _UNRELAYABLE_EXTENSIONS
+                    k: v for k, v in extensions.items() if k not in UNRELAYABLE_EXTENSIONS
                 }
-            capture = _Capture()
-            await self.app(inner, _replay(delivery.request.body, receive), capture.send)
+            capture = Capture()
+            await self.app(inner, replay(delivery.request.body, receive), capture.send)
             if capture.status is None or not capture.complete:
                 raise RuntimeError("the wrapped ASGI app returned without a complete response")
             answered.append((capture.status, capture.headers, b"".join(capture.chunks)))
@@ -434,9 +302,9 @@ class WebhookMiddleware:
         if reply is None:
             return
         if answered and isinstance(reply, Outcome) and app_answer_stands(reply, answered[0][0]):
-            await _respond(send, *answered[0], reply.reason)
+            await respond(send, *answered[0], reply.reason)
             return
-        await _reply(send, reply)
+        await send_reply(send, reply)
 
     def __repr__(self) -> str:
         return f"asgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"

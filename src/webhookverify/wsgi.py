@@ -46,8 +46,8 @@ from ._options import (
     DELIVERY_KEY,
     AdapterOptions,
     AdapterSettings,
-    Guard,
     check_receiver,
+    middleware_settings,
 )
 from ._origin import check_host, quote_path
 from ._paths import environ_paths
@@ -63,7 +63,7 @@ from ._replies import (
     status_line,
 )
 from .delivery import Outcome
-from .errors import ConfigurationError, MissingDelivery
+from .errors import MissingDelivery
 from .request import WebhookRequest
 
 if TYPE_CHECKING:
@@ -360,15 +360,13 @@ class WebhookMiddleware:
         passthrough_methods: Iterable[str] = (),
         **options: Unpack[AdapterSettings],
     ) -> None:
-        if not callable(app):
-            raise ConfigurationError("WebhookMiddleware(app=...) must be a WSGI app")
-        check_receiver("WebhookMiddleware", receiver, "receive")
+        self.guard, self.options = middleware_settings(
+            app, "a WSGI", receiver, path, paths, passthrough_methods, options
+        )
         self.app = app
         self.receiver = receiver
-        guard = Guard.build(path, paths, passthrough_methods)
-        self.options = AdapterOptions.build("WebhookMiddleware", **options)
-        self.guard = guard.check(self.options)
-        self.paths, self.passthrough_methods = guard.paths, guard.passthrough_methods
+        self.paths = self.guard.paths
+        self.passthrough_methods = self.guard.passthrough_methods
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = _method(environ)
