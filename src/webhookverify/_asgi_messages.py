@@ -4,6 +4,7 @@ app's buffered response, and the scopes that are not HTTP.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -66,11 +67,16 @@ async def read_body(receive: Receive, length: int | None, limit: int) -> bytes |
         message = await receive()
 
 
+@functools.lru_cache(maxsize=32)
+def _encoded(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    # The replies come from a few fixed header sets (ours, not the request's): each encoded once.
+    return tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+
+
 async def send_reply(send: Send, reply: Reply | Outcome) -> None:
     """Write the receiver's :class:`~webhookverify.Outcome` or the adapter's :class:`Reply`."""
     body = reply.body
-    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in reply.headers]
-    headers.append((b"content-length", b"%d" % len(body)))
+    headers = [*_encoded(reply.headers), (b"content-length", b"%d" % len(body))]
     reason = reply.reason if isinstance(reply, Outcome) else f"adapter_{reply.status}"
     await respond(send, reply.status, headers, body, reason)
 

@@ -119,16 +119,17 @@ class Headers(Mapping[str, str]):
             self._names, self._values = headers._names, headers._values
             self.by_name, self.size = headers.by_name, headers.size
             return
-        items: Any = headers.items() if isinstance(headers, Mapping) else headers or ()
+        items: Any = headers
         try:
-            fields = items if type(items) is list else list(items)
-            raw_names, raw_values = zip(*fields, strict=True) if fields else ((), ())
+            if type(items) is not list:  # a list is what the adapters pass
+                items = list(items.items() if isinstance(items, Mapping) else items or ())
+            raw_names, raw_values = zip(*items, strict=True) if items else ((), ())
         except (TypeError, ValueError):
             raise InvalidRequest(
                 "headers must be a mapping or an iterable of (name, value) pairs"
             ) from None
-        self._names, self._values, self.by_name, self.size = (), (), {}, 0
         if not raw_names:
+            self._names, self._values, self.by_name, self.size = (), (), {}, 0
             return
         count = len(raw_names)
         joined_names = _join(raw_names, " ", "name")
