@@ -37,7 +37,11 @@ def parse_content_length(values: Sequence[str], limit: int) -> int | None:
     Raises:
         Refused: 400 for an invalid or ambiguous value; 413 over ``limit``.
     """
-    found: str | None = None
+    if len(values) == 1 and values[0].isdigit() and values[0].isascii():
+        found: str | None = values[0].lstrip("0") or "0"  # one plain number: the usual case
+        values = ()
+    else:
+        found = None
     for value in values:
         if not value.strip(" \t") and len(values) == 1:
             return None

@@ -75,6 +75,8 @@ class AdapterOptions:
     proxy_headers: ProxyHeaders
     max_header_count: int = DEFAULT_MAX_HEADER_COUNT
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    # any proxy trusted at all: without one, forwarded headers are never read
+    trusts_proxies: bool = False
 
     @classmethod
     def build(
@@ -120,12 +122,8 @@ class AdapterOptions:
             proxy_headers=proxy_headers,  # type: ignore[arg-type]
             max_header_count=max_header_count,
             max_header_bytes=max_header_bytes,
+            trusts_proxies=bool(networks) or trust_unix,
         )
-
-    @property
-    def trusts_proxies(self) -> bool:
-        """Whether any proxy is trusted at all: without one, forwarded headers are never read."""
-        return bool(self.trusted) or self.trust_unix
 
     def check_method(self, method: str) -> None:
         """Raises: Refused: 405 (with ``Allow``) for a method not configured."""

@@ -115,7 +115,7 @@ class Headers(Mapping[str, str]):
     size: int
 
     def __init__(self, headers: HeaderInput | None = None) -> None:
-        if isinstance(headers, Headers):
+        if type(headers) is not list and isinstance(headers, Headers):
             self._names, self._values = headers._names, headers._values
             self.by_name, self.size = headers.by_name, headers.size
             return

@@ -24,6 +24,7 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -284,7 +285,7 @@ class Receiver:
             if early is not None:
                 await self._anotify(*answers.event(early))
                 return early
-        run = self._adispatch(delivery, dispatch or self._fire)
+        run = self._adispatch(delivery, dispatch or functools.partial(self.bus.atrigger, RECEIVED))
         if self.time_budget is None:
             return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
@@ -293,9 +294,6 @@ class Receiver:
         if task in done:
             return self._dispatched(delivery, *task.result())
         return answers.accepted_late(delivery, task)
-
-    async def _fire(self, delivery: Delivery) -> None:
-        await self.bus.atrigger(RECEIVED, delivery)
 
     async def _adispatch(
         self, delivery: Delivery, dispatch: AsyncDispatch

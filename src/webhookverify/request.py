@@ -67,7 +67,7 @@ class WebhookRequest:
         init = object.__setattr__  # the fields are set once, here: the request is immutable
         init(self, "method", _method(method) if upper is None else upper)
         init(self, "_url", url)
-        init(self, "headers", headers if isinstance(headers, Headers) else Headers(headers))
+        init(self, "headers", headers if type(headers) is Headers else Headers(headers))
         init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
         init(self, "received_at", _received_at(received_at))
         init(self, "remote_addr", remote_addr)
