@@ -1011,3 +1011,49 @@ def test_an_environ_without_any_header_is_read_as_no_headers() -> None:
     response = run_wsgi(WebhookApp(receiver), environ)
     assert response.status == 401  # nothing to verify it with: refused, not a crash
     assert recorder.deliveries == []
+
+
+# -- the URL is built only for a scheme that signs it ------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_the_url_is_built_only_when_a_verifier_reads_it(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webhookverify import _adapter, asgi
+    from webhookverify.testing import make_scope, run_asgi
+
+    built: list[str] = []
+    plain_url = _adapter.request_url
+
+    def counted(*args: Any) -> str:
+        built.append(url := plain_url(*args))
+        return url
+
+    monkeypatch.setattr(_adapter, "request_url", counted)
+    receiver, recorder = build()
+    app: Any = WebhookApp(receiver) if kind == "wsgi" else asgi.WebhookApp(receiver)
+
+    def status(request: WebhookRequest, host: str | None = None) -> int:
+        if kind == "wsgi":
+            environ = make_environ(request)
+            if host is not None:
+                environ["HTTP_HOST"] = host
+            return run_wsgi(app, environ).status
+        scope = make_scope(request)
+        if host is not None:
+            scope["headers"] = [h for h in scope["headers"] if h[0] != b"host"]
+            scope["headers"].append((b"host", host.encode("latin-1")))
+        response = run_asgi(app, scope, request.body)
+        assert response is not None
+        return response.status
+
+    assert status(signed()) == 200  # an HMAC over the body only: no URL built
+    assert built == []
+    signed_url = url_signed()
+    assert status(signed_url) == 200  # a scheme that signs the URL: built once, as sent
+    assert built == [signed_url.url] == [recorder.deliveries[-1].request.url]
+    # a malformed Host is refused before any handler, whichever would verify it
+    assert status(url_signed("https://hooks.example.test/webhooks/in?n=2"), "a b") == 400
+    assert status(signed(b"other"), "evil.example/path") == 400
+    assert len(recorder.deliveries) == 2
