@@ -82,7 +82,7 @@ __all__ = [
 
 logger = logging.getLogger("webhookverify")
 
-_CGI_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+_CGI_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length"))
 # CGI gives these two without the HTTP_ prefix: with it, they are not the request's.
 _CGI_DUPLICATES = ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
 
@@ -117,14 +117,18 @@ def require_delivery(environ: WSGIEnvironment) -> Delivery:
 
 
 def _header_pairs(environ: WSGIEnvironment) -> list[tuple[str, Any]]:
-    """The request's headers in environ order: ``HTTP_*`` keys, and
+    """The request's headers: the ``HTTP_*`` keys in environ order, then
     ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` unless empty ("absent", PEP 3333)."""
-    return [
-        (_CGI_HEADERS.get(key) or key[5:].replace("_", "-").title(), value)  # HTTP_X_A -> X-A
+    pairs = [
+        (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
         for key, value in environ.items()
-        if (key.startswith("HTTP_") and key not in _CGI_DUPLICATES)
-        or (key in _CGI_HEADERS and value)
+        if key[:5] == "HTTP_" and key not in _CGI_DUPLICATES
     ]
+    for key, name in _CGI_HEADERS:
+        value = environ.get(key)
+        if value:
+            pairs.append((name, value))
+    return pairs
 
 
 def _path(environ: WSGIEnvironment) -> str:
