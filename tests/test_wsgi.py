@@ -933,7 +933,7 @@ def test_property_headers_are_the_environs(
     first: dict[str, str], second: dict[str, str], extra: bool
 ) -> None:
     """Every HTTP_* key is a header, and an empty CONTENT_TYPE or CONTENT_LENGTH is absent."""
-    from webhookverify import wsgi
+    from webhookverify import _wsgi_io
 
     def expected(environ: dict[str, Any]) -> list[tuple[str, str]]:
         found = []
@@ -949,11 +949,11 @@ def test_property_headers_are_the_environs(
         environ: dict[str, Any] = {"REQUEST_METHOD": "POST", **values}
         if extra:
             environ["wsgi.url_scheme"] = "http"
-        assert tuple(wsgi._header_pairs(environ)) == tuple(expected(environ))
+        assert tuple(_wsgi_io.header_pairs(environ)) == tuple(expected(environ))
 
 
 def test_paths_and_urls_are_built_from_the_environ() -> None:
-    from webhookverify import wsgi
+    from webhookverify import _wsgi_io
 
     receiver, recorder = build()
     app = WebhookApp(receiver)
@@ -965,9 +965,9 @@ def test_paths_and_urls_are_built_from_the_environ() -> None:
         broken["HTTP_X_NOTE"] = b"\x00"  # not a PEP 3333 native string, nor a valid value
         assert run_wsgi(app, broken).status == 400
     long_path = "/" + "p" * 300
-    assert wsgi._path({"PATH_INFO": long_path}) == long_path
+    assert _wsgi_io.path({"PATH_INFO": long_path}) == long_path
     # not latin-1 (no PEP 3333 server sends it): quoted from UTF-8, never a crash
-    assert wsgi._path({"PATH_INFO": "/caf\u20ac"}) == "/caf%E2%82%AC"
+    assert _wsgi_io.path({"PATH_INFO": "/caf\u20ac"}) == "/caf%E2%82%AC"
     assert len(recorder.deliveries) == 2
     # the same Host and path under another SCRIPT_NAME, query or scheme: other URLs
     base = url_signed("https://hooks.example.test/webhooks/in?n=1")
@@ -1001,9 +1001,9 @@ def test_a_body_read_in_one_piece_or_many_is_the_same(step: int) -> None:
 
 def test_an_environ_without_any_header_is_read_as_no_headers() -> None:
     """An HTTP/1.0 request may carry no header at all, not even Host."""
-    from webhookverify import wsgi
+    from webhookverify import _wsgi_io
 
-    assert wsgi._header_pairs({"REQUEST_METHOD": "POST", "SERVER_NAME": "a.test"}) == []
+    assert _wsgi_io.header_pairs({"REQUEST_METHOD": "POST", "SERVER_NAME": "a.test"}) == []
     receiver, recorder = build()
     environ = make_environ(signed())
     for key in [k for k in environ if k.startswith(("HTTP_", "CONTENT_"))]:

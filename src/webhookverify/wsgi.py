@@ -35,12 +35,11 @@ from __future__ import annotations
 import io
 import logging
 import time
-import urllib.parse
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Unpack
 
 from ._adapter import build_request, read_headers
-from ._body import READ_CHUNK_SIZE, BodyBuffer, parse_content_length
+from ._body import parse_content_length
 from ._options import (
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
@@ -49,19 +48,18 @@ from ._options import (
     check_receiver,
     middleware_settings,
 )
-from ._origin import check_host, quote_path
+from ._origin import check_host
 from ._paths import environ_paths
 from ._replies import (
-    BAD_REQUEST,
     INTERNAL_ERROR,
-    LENGTH_REQUIRED,
     Refused,
     Reply,
     app_answer_stands,
     decline_unless_2xx,
     refuse,
-    status_line,
 )
+from ._wsgi_io import AppResponse, call_app, header_pairs, read_body, url_parts, write
+from ._wsgi_io import path as request_path
 from .delivery import Outcome
 from .errors import MissingDelivery
 from .request import WebhookRequest
@@ -81,10 +79,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("webhookverify")
-
-_CGI_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length"))
-# CGI gives these two without the HTTP_ prefix: with it, they are not the request's.
-_CGI_DUPLICATES = ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
 
 
 def get_delivery(environ: WSGIEnvironment) -> Delivery | None:
@@ -116,78 +110,13 @@ def require_delivery(environ: WSGIEnvironment) -> Delivery:
 # -- reading a request -----------------------------------------------------------------
 
 
-def _header_pairs(environ: WSGIEnvironment) -> list[tuple[str, Any]]:
-    """The request's headers: the ``HTTP_*`` keys in environ order, then
-    ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` unless empty ("absent", PEP 3333)."""
-    pairs = [
-        (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
-        for key, value in environ.items()
-        if key[:5] == "HTTP_" and key not in _CGI_DUPLICATES
-    ]
-    for key, name in _CGI_HEADERS:
-        value = environ.get(key)
-        if value:
-            pairs.append((name, value))
-    return pairs
-
-
-def _path(environ: WSGIEnvironment) -> str:
-    """The request path as sent: the server's raw URI when it agrees with
-    ``SCRIPT_NAME + PATH_INFO``, else those re-quoted (PEP 3333 "URL
-    Reconstruction", from their latin-1 bytes)."""
-    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    try:
-        raw_decoded = decoded.encode("latin-1")
-    except UnicodeEncodeError:  # not PEP 3333 text: quote it as UTF-8
-        raw_decoded = decoded.encode("utf-8", "surrogateescape")
-    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if isinstance(raw_uri, str) and raw_uri.startswith("/"):
-        raw_path = raw_uri.partition("?")[0]
-        if raw_path.isascii() and urllib.parse.unquote_to_bytes(raw_path) == raw_decoded:
-            return quote_path(raw_path.encode("ascii"), decoded=False)
-    return quote_path(raw_decoded, decoded=True)
-
-
-def _url_parts(environ: WSGIEnvironment) -> tuple[str, str, tuple[str, int | None]]:
-    port = environ.get("SERVER_PORT", "")
-    server = (
-        environ.get("SERVER_NAME") or "localhost",
-        int(port) if isinstance(port, str) and port.isascii() and port.isdigit() else None,
-    )
-    return _path(environ), environ.get("QUERY_STRING", ""), server
-
-
-def _read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes:
-    if length is None:
-        if not environ.get("wsgi.input_terminated"):
-            if environ.get("HTTP_TRANSFER_ENCODING"):
-                raise Refused(LENGTH_REQUIRED, "length_required")
-            return b""  # RFC 9112 §6.3: neither header, no body
-        remaining = limit + 1  # read to the end, never more than one byte past the limit
-    else:
-        remaining = length
-    stream = environ["wsgi.input"]
-    buffer = BodyBuffer(limit, length)
-    while remaining > 0:
-        try:
-            chunk = stream.read(min(remaining, READ_CHUNK_SIZE))
-        except Exception as exc:  # noqa: BLE001 - the server's stream: a client gone, a bad chunk
-            logger.info("the request body could not be read: %r", exc)
-            raise Refused(BAD_REQUEST, "unreadable_body") from None
-        if not chunk:
-            break
-        buffer.add(chunk)
-        remaining -= len(chunk)
-    return buffer.finish()
-
-
 def _read_request(
     options: AdapterOptions, environ: WSGIEnvironment, method: str, received_at: float
 ) -> WebhookRequest:
     """Build the request, or raise :class:`Refused` with what to answer."""
     options.check_method(method)
     length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
-    headers = read_headers(options, _header_pairs(environ))
+    headers = read_headers(options, header_pairs(environ))
     host = check_host(headers.get_all("host"))
     return build_request(
         options,
@@ -195,10 +124,10 @@ def _read_request(
         scheme=environ.get("wsgi.url_scheme", "http"),
         host=host,
         headers=headers,
-        body=_read_body(environ, length, options.max_body_size),
+        body=read_body(environ, length, options.max_body_size),
         received_at=received_at,
         peer=environ.get("REMOTE_ADDR") or None,
-        url_parts=lambda: _url_parts(environ),
+        url_parts=lambda: url_parts(environ),
     )
 
 
@@ -215,7 +144,7 @@ def _handle(
             request = _read_request(options, environ, method, time.time())
         except Refused as refused:
             try:
-                path: str | None = _path(environ)
+                path: str | None = request_path(environ)
             except Exception:  # noqa: BLE001 - a path that is not text at all
                 path = None
             return refuse(receiver.bus, refused, method, path, environ.get("REMOTE_ADDR"))
@@ -225,12 +154,6 @@ def _handle(
     except Exception:
         logger.exception("the WSGI webhook adapter failed; answering 500 so the sender retries")
         return INTERNAL_ERROR
-
-
-def _write(reply: Reply | Outcome, start_response: StartResponse) -> list[bytes]:
-    headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
-    start_response(status_line(reply.status), headers)
-    return [reply.body]
 
 
 def _method(environ: WSGIEnvironment) -> str:
@@ -270,76 +193,39 @@ class WebhookApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         reply = _handle(self.receiver, self.options, environ, _method(environ))
-        return _write(reply, start_response)
+        return write(reply, start_response)
 
     def __repr__(self) -> str:
         return f"wsgi.WebhookApp({self.receiver!r})"
 
 
-class _Response(NamedTuple):
-    status: int
-    line: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def _call_app(app: WSGIApplication, environ: WSGIEnvironment) -> _Response:
-    """Run a WSGI app to completion and keep its whole response."""
-    started: list[Any] = []
-    chunks: list[bytes] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], object]:
-        # Nothing is sent before the app finishes, so a second call (with
-        # exc_info, as PEP 3333 allows for an error page) replaces the first.
-        started[:] = [status, list(headers)]
-        return chunks.append
-
-    result = app(environ, start_response)
-    try:
-        chunks.extend(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    if not started:
-        raise RuntimeError("the wrapped WSGI app returned without calling start_response")
-    line, headers = started
-    return _Response(int(line.split(" ", 1)[0]), line, headers, b"".join(chunks))
-
-
 class WebhookMiddleware:
     """Verify webhook requests before a WSGI app sees them.
 
-    Requests to ``path`` (or any of ``paths``) are read and run through the
-    receiver; other paths go to ``app`` untouched, and so do
-    ``passthrough_methods`` on the webhook paths (for a provider's ``GET``
-    handshake, such as Meta's ``hub.challenge``). A request is on a webhook
-    path when its ``PATH_INFO``, or its ``SCRIPT_NAME + PATH_INFO``, names it
-    in any spelling a router may take for it: percent-encoded, with repeated
-    or trailing slashes, dot segments, or in another case. In the view, call
-    :func:`require_delivery` so that a route the middleware does not guard
-    fails loudly instead of running unverified.
+    Requests to ``path`` (or any of ``paths``) are verified; other paths go
+    to ``app`` untouched, and so do ``passthrough_methods`` on the webhook
+    paths (a provider's ``GET`` handshake, such as Meta's ``hub.challenge``).
+    A request is on a webhook path when its ``PATH_INFO``, or its
+    ``SCRIPT_NAME + PATH_INFO``, names it in any spelling a router may take
+    for it (percent-encoded, repeated or trailing slashes, dot segments,
+    another case). In the view, call :func:`require_delivery`, so that a
+    route the middleware does not guard fails loudly instead of running
+    unverified.
 
-    A verified, new delivery is dispatched to ``app``: the middleware passes
-    :meth:`Receiver.receive <webhookverify.Receiver.receive>` a ``dispatch``
-    that calls ``app`` with the exact body bytes in a fresh ``wsgi.input``
-    (and a matching ``CONTENT_LENGTH``) and the
-    :class:`~webhookverify.Delivery` at ``environ["webhookverify.delivery"]``
-    (see :func:`get_delivery`). The delivery key is committed only once
-    ``app`` has answered 2xx. Any other answer (a validation error, a CSRF
-    403, a redirect, a 5xx) declines the delivery: the key is released, the
-    status is logged at warning level, and the sender gets the app's answer
-    and retries; a raise gets the sender a 500, the key released. The app's
-    response is buffered and is what the sender gets. ``webhook.received``
-    listeners on the bus are not called for the middleware's requests: the
-    app is the dispatch.
-
-    What ``app`` does not see: refusals (401, 403, 409, 503, and the adapter's
-    400/405/411/413/431, which fire ``webhook.rejected`` as well), which the
-    middleware answers itself; and duplicates of a processed delivery, which
-    are acknowledged (the receiver's 200, empty body) without calling ``app``.
+    ``app`` is the dispatch step of :meth:`Receiver.receive
+    <webhookverify.Receiver.receive>` (``webhook.received`` does not fire
+    for these requests): a verified, new delivery calls ``app`` with the
+    exact body bytes in a fresh ``wsgi.input`` (and a matching
+    ``CONTENT_LENGTH``) and the :class:`~webhookverify.Delivery` at
+    ``environ["webhookverify.delivery"]`` (see :func:`get_delivery`). Only a
+    2xx from ``app`` commits the delivery key. Any other answer (a
+    validation error, a CSRF 403, a redirect, a 5xx) declines it: the key is
+    released, the status is logged at warning level, the sender gets the
+    app's answer and its retry reaches ``app`` again; a raise gets the
+    sender a 500. The app's response is buffered and is what the sender
+    gets. Refusals (401, 403, 409, 503, and the adapter's
+    400/405/411/413/431) and duplicates of a processed delivery (the
+    receiver's 200) never reach ``app``.
 
     Args:
         app: the WSGI app to protect.
@@ -347,8 +233,7 @@ class WebhookMiddleware:
         path / paths: the webhook path, or several (default ``"/webhooks"``).
         passthrough_methods: methods that reach ``app`` unverified on the
             webhook paths (default none: they get 405).
-        max_body_size, methods, public_url, trusted_proxies, proxy_headers,
-        max_header_count, max_header_bytes: as for :class:`WebhookApp`.
+        options: as for :class:`WebhookApp`.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.
@@ -376,7 +261,7 @@ class WebhookMiddleware:
         method = _method(environ)
         if not self.guard.guards(method, *environ_paths(environ)):
             return self.app(environ, start_response)
-        answered: list[_Response] = []
+        answered: list[AppResponse] = []
 
         def dispatch(delivery: Delivery) -> None:
             body = delivery.request.body
@@ -384,14 +269,14 @@ class WebhookMiddleware:
             environ["CONTENT_LENGTH"] = str(len(body))
             environ["wsgi.input_terminated"] = True
             environ[DELIVERY_KEY] = delivery
-            answered.append(response := _call_app(self.app, environ))
+            answered.append(response := call_app(self.app, environ))
             decline_unless_2xx(response.status, response.line)
 
         reply = _handle(self.receiver, self.options, environ, method, dispatch)
         if answered and isinstance(reply, Outcome) and app_answer_stands(reply, answered[0].status):
             start_response(answered[0].line, answered[0].headers)
             return [answered[0].body]
-        return _write(reply, start_response)
+        return write(reply, start_response)
 
     def __repr__(self) -> str:
         return f"wsgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"
