@@ -161,7 +161,9 @@ class Receiver:
             ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
 
-    # -- the replay store: every call to it is in these four methods ---------------
+    # -- the replay store: every call to it is in these methods. _reserve's result
+    # is handed to _settle as it is (a store protocol whose reserve returns a
+    # reservation to commit or release needs changes here only). ------------------
 
     def _reserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
         """Reserve the delivery's key; a store failure is returned, not raised."""
@@ -170,10 +172,11 @@ class Receiver:
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
 
-    def _settle(self, delivery: Delivery, failure: BaseException | None) -> bool:
-        """Commit (no failure) or release the delivery's key, retried; whether it was done."""
+    def _settle(self, delivery: Delivery, held: object, failure: BaseException | None) -> bool:
+        """Commit (no failure) or release what :meth:`_reserve` held (``None``:
+        nothing, the handler is not guarded), retried; whether it was done."""
         key = delivery.replay_key
-        if key is None:
+        if held is None or key is None:
             return True
         step = self.replay_store.commit if failure is None else self.replay_store.release
         return settle(
@@ -193,10 +196,12 @@ class Receiver:
             return exc
         return state
 
-    async def _asettle(self, delivery: Delivery, failure: BaseException | None) -> bool:
+    async def _asettle(
+        self, delivery: Delivery, held: object, failure: BaseException | None
+    ) -> bool:
         """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
         key = delivery.replay_key
-        if key is None:
+        if held is None or key is None:
             return True
         name = "commit" if failure is None else "release"
         return await asettle(
@@ -235,8 +240,10 @@ class Receiver:
             self._notify(REJECTED, found.rejection)
             return found
         delivery, ttl = found
+        held: object = None  # what the store holds for this delivery: settled after dispatch
         if delivery.replay_key is not None:
-            early = self._early(delivery, self._reserve(delivery, ttl))
+            held = self._reserve(delivery, ttl)
+            early = self._early(delivery, held)
             if early is not None:
                 self._notify(*answers.event(early))
                 return early
@@ -246,11 +253,11 @@ class Receiver:
             else:
                 dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            return self._dispatched(delivery, exc, self._settle(delivery, exc))
+            return self._dispatched(delivery, exc, self._settle(delivery, held, exc))
         except BaseException:
-            self._settle(delivery, KeyboardInterrupt())
+            self._settle(delivery, held, KeyboardInterrupt())
             raise
-        return self._dispatched(delivery, None, self._settle(delivery, None))
+        return self._dispatched(delivery, None, self._settle(delivery, held, None))
 
     def _notify(self, event: str, payload: object) -> None:
         """Fire an informational event; its listeners' failures change nothing."""
@@ -280,12 +287,16 @@ class Receiver:
             await self._anotify(REJECTED, found.rejection)
             return found
         delivery, ttl = found
+        held: object = None
         if delivery.replay_key is not None:
-            early = self._early(delivery, await self._areserve(delivery, ttl))
+            held = await self._areserve(delivery, ttl)
+            early = self._early(delivery, held)
             if early is not None:
                 await self._anotify(*answers.event(early))
                 return early
-        run = self._adispatch(delivery, dispatch or functools.partial(self.bus.atrigger, RECEIVED))
+        run = self._adispatch(
+            delivery, held, dispatch or functools.partial(self.bus.atrigger, RECEIVED)
+        )
         if self.time_budget is None:
             return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
@@ -296,18 +307,18 @@ class Receiver:
         return answers.accepted_late(delivery, task)
 
     async def _adispatch(
-        self, delivery: Delivery, dispatch: AsyncDispatch
+        self, delivery: Delivery, held: object, dispatch: AsyncDispatch
     ) -> tuple[BaseException | None, bool]:
         """Run the dispatch, then settle the key; the failure, if any, and
         whether the key was committed or released."""
         try:
             await dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, exc)
+            return exc, await self._asettle(delivery, held, exc)
         except BaseException:
-            await _asyncio().shield(self._asettle(delivery, KeyboardInterrupt()))
+            await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
             raise
-        return None, await self._asettle(delivery, None)
+        return None, await self._asettle(delivery, held, None)
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
