@@ -187,11 +187,16 @@ class Receiver:
         )
 
     async def _areserve(self, delivery: Delivery, ttl: float) -> ReserveResult | BaseException:
-        """:meth:`_reserve` with the store's async methods when it has them."""
+        """:meth:`_reserve` with the store's async method, or the sync one in a thread."""
+        store = self.replay_store
+        areserve = getattr(store, "areserve", None)
         try:
-            state: ReserveResult = await self._store_call(
-                "reserve", delivery.replay_key, ttl, self.lease
-            )
+            if areserve is not None:
+                state: ReserveResult = await areserve(delivery.replay_key, ttl, self.lease)
+            else:
+                state = await _asyncio().to_thread(
+                    store.reserve, delivery.replay_key or "", ttl, self.lease
+                )
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
         return state
@@ -204,18 +209,18 @@ class Receiver:
         if held is None or key is None:
             return True
         name = "commit" if failure is None else "release"
+        step: Callable[[str], Awaitable[object]] | None = getattr(
+            self.replay_store, "a" + name, None
+        )
+        if step is None:
+            sync_step = getattr(self.replay_store, name)
+            step = lambda key: _asyncio().to_thread(sync_step, key)  # noqa: E731
         return await asettle(
-            lambda: self._store_call(name, key),
+            lambda: step(key),
             commit=failure is None,
             lease=self.lease,
             fields=lambda: answers.fields(delivery, "settle"),
         )
-
-    async def _store_call(self, name: str, *args: Any) -> Any:
-        method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
-        if method is not None:
-            return await method(*args)
-        return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
 
     # -- sync and async ------------------------------------------------------------
 
