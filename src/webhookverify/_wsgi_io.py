@@ -68,6 +68,14 @@ def url_parts(environ: WSGIEnvironment) -> tuple[str, str, tuple[str, int | None
 
 
 def read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes:
+    """The body: ``length`` bytes (already checked against ``limit``), or, without
+    a length, up to the end of an input the server marks as terminated.
+
+    Raises:
+        Refused: 411 for a chunked body on a server that does not mark its
+            input as terminated; 400 for a body that ends early or cannot be
+            read; 413 past ``limit``.
+    """
     if length is None:
         if not environ.get("wsgi.input_terminated"):
             if environ.get("HTTP_TRANSFER_ENCODING"):
@@ -84,6 +92,8 @@ def read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes
         except Exception as exc:  # noqa: BLE001 - the server's stream: a client gone, a bad chunk
             logger.info("the request body could not be read: %r", exc)
             raise Refused(BAD_REQUEST, "unreadable_body") from None
+        if len(chunk) == length and not buffer.size:
+            return bytes(chunk)  # the whole announced body in one read: the usual case
         if not chunk:
             break
         buffer.add(chunk)

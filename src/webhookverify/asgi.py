@@ -140,8 +140,8 @@ async def _read_request(
     options.check_method(method)
     headers = read_headers(options, scope.get("headers", ()))
     limit = options.max_body_size
-    length = parse_content_length(headers.get_all("content-length"), limit)
-    host = check_host(headers.get_all("host"))
+    length = parse_content_length(headers.by_name.get("content-length", ()), limit)
+    host = check_host(headers.by_name.get("host", ()))
     body = await read_body(receive, length, limit)
     client = scope.get("client")
     peer: str | None = client[0] if client else None

@@ -117,7 +117,7 @@ def _read_request(
     options.check_method(method)
     length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = read_headers(options, header_pairs(environ))
-    host = check_host(headers.get_all("host"))
+    host = check_host(headers.by_name.get("host", ()))
     return build_request(
         options,
         method=method,
