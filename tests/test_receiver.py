@@ -472,3 +472,67 @@ def test_outcomes_and_deliveries_are_the_named_tuples_they_claim() -> None:
     delivery = outcome.delivery
     assert delivery is not None and delivery.user == "bot" and delivery.json() == {"a": 1}
     assert delivery._fields == ("handler", "request", "verification", "replay_key")
+
+
+# -- the dispatch step, given explicitly -------------------------------------------------
+
+
+def _dispatch_receiver(**options: Any) -> tuple[Receiver, Recorder, Handler]:
+    handler = Handler("a", tiki_verifier("s"))
+    bus = EventBus()
+    listener = Recorder()
+    bus.bind("webhook.received", listener)
+    return Receiver(HandlerRegistry([handler]), bus, **options), listener, handler
+
+
+def test_dispatch_replaces_the_bus_and_commits_on_return() -> None:
+    receiver, listener, handler = _dispatch_receiver()
+    request = sign_request(handler.verifier, b'{"n": 1}')
+    dispatched: list[Delivery] = []
+    outcome = receiver.receive(request, dispatch=dispatched.append)
+    assert (outcome.status, outcome.reason) == (200, "accepted")
+    assert [d.request for d in dispatched] == [request] and dispatched[0] is outcome.delivery
+    assert listener.deliveries == []  # the bus's webhook.received did not fire
+    again = receiver.receive(request, dispatch=dispatched.append)
+    assert again.reason == "duplicate" and len(dispatched) == 1  # the key was committed
+
+
+def test_a_dispatch_that_declines_or_raises_releases_the_key() -> None:
+    from webhookverify import DeliveryDeclined
+
+    receiver, listener, handler = _dispatch_receiver()
+    request = sign_request(handler.verifier, b"{}")
+
+    def decline(delivery: Delivery) -> None:
+        raise DeliveryDeclined("the app answered 422", status=422)
+
+    def fail(delivery: Delivery) -> None:
+        raise RuntimeError("the app failed")
+
+    assert receiver.receive(request, dispatch=decline).reason == "declined"
+    assert receiver.receive(request, dispatch=fail).reason == "listener_failed"
+    done = receiver.receive(request)  # the retry is processed, by the bus this time
+    assert done.reason == "accepted" and len(listener.deliveries) == 1
+
+
+def test_areceive_awaits_the_dispatch_and_keeps_the_time_budget() -> None:
+    receiver, listener, handler = _dispatch_receiver(time_budget=0.05)
+    seen: list[bytes] = []
+
+    async def app(delivery: Delivery) -> None:
+        seen.append(delivery.body)
+
+    async def slow(delivery: Delivery) -> None:
+        await asyncio.sleep(0.2)
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        fast = await receiver.areceive(sign_request(handler.verifier, b"1"), dispatch=app)
+        late = await receiver.areceive(sign_request(handler.verifier, b"2"), dispatch=slow)
+        assert late.pending is not None
+        return fast, late, await late.pending
+
+    fast, late, (failure, settled) = asyncio.run(scenario())
+    assert (fast.reason, seen) == ("accepted", [b"1"])
+    assert (late.status, late.reason) == (202, "accepted_late")
+    assert failure is None and settled
+    assert listener.deliveries == []

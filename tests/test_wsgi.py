@@ -27,7 +27,10 @@ from webhookverify import (
     TokenVerifier,
     WebhookRequest,
 )
-from webhookverify._http import DEFAULT_MAX_BODY_SIZE, Refused, parse_content_length, parse_headers
+from webhookverify._adapter import read_headers
+from webhookverify._body import parse_content_length
+from webhookverify._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
+from webhookverify._replies import Refused
 from webhookverify.replay import MemoryReplayStore, Reservation
 from webhookverify.testing import make_environ, run_wsgi, sign_request
 from webhookverify.wsgi import WebhookApp, WebhookMiddleware, get_delivery
@@ -643,8 +646,8 @@ def test_middleware_hands_the_exact_body_and_the_delivery_to_the_app() -> None:
     assert call["body"] == request.body
     assert call["rest"] == b""
     assert call["length"] == str(len(request.body))
-    assert call["delivery"] is recorder.deliveries[0]
     assert call["delivery"].request.body == request.body
+    assert recorder.deliveries == []  # the app is the dispatch, not the bus's listeners
 
 
 def test_middleware_replays_a_chunked_body_with_a_correct_length() -> None:
@@ -735,13 +738,14 @@ def test_app_4xx_releases_the_key_and_the_retry_reaches_the_app() -> None:
     assert len(inner.calls) == 2
 
 
-def test_other_listeners_failing_releases_the_key_even_if_the_app_succeeded() -> None:
+def test_the_app_is_the_dispatch_and_bus_listeners_are_not_called() -> None:
     middleware, inner, recorder = wrapped(path="/webhooks/in")
     recorder.fail_next = 1
     request = signed()
-    assert run_wsgi(middleware, make_environ(request)).status == 500
     assert run_wsgi(middleware, make_environ(request)).status == 201
-    assert len(inner.calls) == 2
+    assert run_wsgi(middleware, make_environ(request)).status == 200  # a duplicate
+    assert len(inner.calls) == 1
+    assert recorder.deliveries == []
 
 
 def test_passthrough_methods_reach_the_app_unverified_without_a_delivery() -> None:
@@ -773,7 +777,7 @@ def test_middleware_paths_and_the_same_receiver_for_two_middlewares() -> None:
     assert response.status == 201
     assert [c["body"] for c in second.calls] == [b"b", b"a"]
     assert second.calls[1]["delivery"].request.body == b"a"
-    assert recorder.bodies == [b"b", b"a"]
+    assert recorder.bodies == []
 
 
 def test_endpoint_and_middleware_share_a_receiver() -> None:
@@ -782,9 +786,9 @@ def test_endpoint_and_middleware_share_a_receiver() -> None:
     middleware = WebhookMiddleware(inner, receiver, path="/webhooks/in")
     endpoint = WebhookApp(receiver)
     assert run_wsgi(endpoint, make_environ(signed(b"1"))).status == 200
-    assert inner.calls == []  # the middleware's listener ignores the endpoint's deliveries
+    assert inner.calls == []  # the endpoint's deliveries go to the bus only
     assert run_wsgi(middleware, make_environ(signed(b"2"))).status == 201
-    assert recorder.bodies == [b"1", b"2"]
+    assert recorder.bodies == [b"1"]  # the middleware's go to its app only
 
 
 def test_app_that_never_starts_a_response_is_a_failure() -> None:
@@ -809,7 +813,7 @@ def test_property_any_body_any_read_size_reaches_the_app_exactly(body: bytes, st
     response = run_wsgi(middleware, environ)
     assert response.status == 201
     assert inner.calls[0]["body"] == body
-    assert recorder.bodies == [body]
+    assert inner.calls[0]["delivery"].request.body == body
 
 
 def rfc9110_content_length(values: list[str], limit: int) -> int | str | None:
@@ -866,6 +870,10 @@ def corrupt(pairs: list[tuple[str, str]], where: tuple[int, bool, str, int] | No
     return changed
 
 
+def parse_headers(raw: Any) -> Headers:
+    return read_headers(AdapterOptions.build("test"), raw)
+
+
 def refusal(raw: Any) -> int | None:
     """The status parse_headers refuses ``raw`` with, or None if it takes it."""
     try:
@@ -884,8 +892,7 @@ def refusal(raw: Any) -> int | None:
 def test_property_adapter_headers_are_what_headers_builds(
     pairs: list[tuple[str, str]], where: tuple[int, bool, str, int] | None, as_bytes: bool
 ) -> None:
-    """The adapters check all fields in one pass and build Headers directly;
-    the result must be exactly what Headers(...) builds, or both refuse."""
+    """The adapters build exactly what Headers(...) builds, or refuse with 400."""
     raw: list[Any] = corrupt(pairs, where)
     if as_bytes:
         try:
@@ -896,31 +903,19 @@ def test_property_adapter_headers_are_what_headers_builds(
         expected: Headers | None = Headers(raw)
     except InvalidRequest:
         expected = None
-    for _ in range(2):  # the second time through the cache of header shapes
-        if expected is None:
-            assert refusal(raw) == 400
-        else:
-            got = parse_headers(raw)
-            assert got.raw_items() == expected.raw_items()
-            assert got == expected
-            assert list(got) == list(expected)
-            for name, _ in expected.raw_items():
-                assert got.get_all(name) == expected.get_all(name)
-                assert got[name.upper()] == expected[name]
+    if expected is None:
+        assert refusal(raw) == 400
+    else:
+        got = parse_headers(raw)
+        assert got.raw_items() == expected.raw_items()
+        assert got == expected
+        assert list(got) == list(expected)
+        for name, _ in expected.raw_items():
+            assert got.get_all(name) == expected.get_all(name)
+            assert got[name.upper()] == expected[name]
 
 
-def test_header_caches_are_bounded() -> None:
-    receiver, recorder = build()
-    app = WebhookApp(receiver)
-    for i in range(50):
-        run_wsgi(app, make_environ(signed(b"%d" % i), **{f"HTTP_X_FLOOD_{i}": "1"}))
-    from webhookverify import wsgi
-
-    assert len(wsgi._ENVIRON_NAMES) <= wsgi._MAX_ENVIRON_NAMES
-    assert len(recorder.deliveries) == 50
-
-
-# -- what the adapter remembers between requests never changes an answer --------------
+# -- headers and URLs from the environ ---------------------------------------------------
 
 
 environ_headers = st.dictionaries(
@@ -937,47 +932,42 @@ environ_headers = st.dictionaries(
 def test_property_headers_are_the_environs(
     first: dict[str, str], second: dict[str, str], extra: bool
 ) -> None:
-    """Environs with the same keys each give their own values, and an empty
-    CONTENT_TYPE or CONTENT_LENGTH is absent."""
-    from webhookverify import wsgi
+    """Every HTTP_* key is a header, and an empty CONTENT_TYPE or CONTENT_LENGTH is absent."""
+    from webhookverify import _wsgi_io
 
     def expected(environ: dict[str, Any]) -> list[tuple[str, str]]:
         found = []
         for key, value in environ.items():
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                if value:
-                    found.append((key.replace("_", "-").title(), value))
-            elif key.startswith("HTTP_"):
+            if key.startswith("HTTP_"):
                 found.append((key[5:].replace("_", "-").title(), value))
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                found.append((key.replace("_", "-").title(), environ[key]))
         return found
 
     for values in (first, {key: second.get(key, "x") for key in first}):
         environ: dict[str, Any] = {"REQUEST_METHOD": "POST", **values}
         if extra:
             environ["wsgi.url_scheme"] = "http"
-        assert wsgi._headers(environ).raw_items() == tuple(expected(environ))
+        assert tuple(_wsgi_io.header_pairs(environ)) == tuple(expected(environ))
 
 
-def test_remembered_paths_are_bounded_and_refuse_what_they_should() -> None:
-    from webhookverify import _http, wsgi
+def test_paths_and_urls_are_built_from_the_environ() -> None:
+    from webhookverify import _wsgi_io
 
     receiver, recorder = build()
     app = WebhookApp(receiver)
-    for attempt in range(2):  # the second time through the remembered plan and path
+    for attempt in range(2):
         request = signed(b"%d" % attempt)
         assert run_wsgi(app, make_environ(request)).status == 200
         assert run_wsgi(app, make_environ(request, HTTP_X_NOTE="nul\x00")).status == 400
         broken = make_environ(request)
-        broken["HTTP_X_NOTE"] = b"bytes"  # not a PEP 3333 native string
+        broken["HTTP_X_NOTE"] = b"\x00"  # not a PEP 3333 native string, nor a valid value
         assert run_wsgi(app, broken).status == 400
-    for i in range(_http._MAX_URLS + 20):
-        flood = WebhookRequest("POST", f"https://flood-{i}.example/flood/{i}", {}, b"")
-        assert run_wsgi(app, make_environ(flood)).status == 401  # its URL was built
-    assert len(app.options.urls) <= _http._MAX_URLS
-    long_path = "/" + "p" * (_http.MAX_CACHED_LENGTH + 1)
-    assert wsgi._path({"PATH_INFO": long_path}) == long_path
-    with pytest.raises(Refused):
-        wsgi._path({"PATH_INFO": "/caf\u20ac"})  # not latin-1: no server sends it
+    long_path = "/" + "p" * 300
+    assert _wsgi_io.path({"PATH_INFO": long_path}) == long_path
+    # not latin-1 (no PEP 3333 server sends it): quoted from UTF-8, never a crash
+    assert _wsgi_io.path({"PATH_INFO": "/caf\u20ac"}) == "/caf%E2%82%AC"
     assert len(recorder.deliveries) == 2
     # the same Host and path under another SCRIPT_NAME, query or scheme: other URLs
     base = url_signed("https://hooks.example.test/webhooks/in?n=1")
@@ -1011,9 +1001,9 @@ def test_a_body_read_in_one_piece_or_many_is_the_same(step: int) -> None:
 
 def test_an_environ_without_any_header_is_read_as_no_headers() -> None:
     """An HTTP/1.0 request may carry no header at all, not even Host."""
-    from webhookverify import wsgi
+    from webhookverify import _wsgi_io
 
-    assert len(wsgi._headers({"REQUEST_METHOD": "POST", "SERVER_NAME": "a.test"})) == 0
+    assert _wsgi_io.header_pairs({"REQUEST_METHOD": "POST", "SERVER_NAME": "a.test"}) == []
     receiver, recorder = build()
     environ = make_environ(signed())
     for key in [k for k in environ if k.startswith(("HTTP_", "CONTENT_"))]:
@@ -1021,3 +1011,49 @@ def test_an_environ_without_any_header_is_read_as_no_headers() -> None:
     response = run_wsgi(WebhookApp(receiver), environ)
     assert response.status == 401  # nothing to verify it with: refused, not a crash
     assert recorder.deliveries == []
+
+
+# -- the URL is built only for a scheme that signs it ------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_the_url_is_built_only_when_a_verifier_reads_it(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webhookverify import _adapter, asgi
+    from webhookverify.testing import make_scope, run_asgi
+
+    built: list[str] = []
+    plain_url = _adapter.request_url
+
+    def counted(*args: Any) -> str:
+        built.append(url := plain_url(*args))
+        return url
+
+    monkeypatch.setattr(_adapter, "request_url", counted)
+    receiver, recorder = build()
+    app: Any = WebhookApp(receiver) if kind == "wsgi" else asgi.WebhookApp(receiver)
+
+    def status(request: WebhookRequest, host: str | None = None) -> int:
+        if kind == "wsgi":
+            environ = make_environ(request)
+            if host is not None:
+                environ["HTTP_HOST"] = host
+            return run_wsgi(app, environ).status
+        scope = make_scope(request)
+        if host is not None:
+            scope["headers"] = [h for h in scope["headers"] if h[0] != b"host"]
+            scope["headers"].append((b"host", host.encode("latin-1")))
+        response = run_asgi(app, scope, request.body)
+        assert response is not None
+        return response.status
+
+    assert status(signed()) == 200  # an HMAC over the body only: no URL built
+    assert built == []
+    signed_url = url_signed()
+    assert status(signed_url) == 200  # a scheme that signs the URL: built once, as sent
+    assert built == [signed_url.url] == [recorder.deliveries[-1].request.url]
+    # a malformed Host is refused before any handler, whichever would verify it
+    assert status(url_signed("https://hooks.example.test/webhooks/in?n=2"), "a b") == 400
+    assert status(signed(b"other"), "evil.example/path") == 400
+    assert len(recorder.deliveries) == 2

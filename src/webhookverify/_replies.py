@@ -1,11 +1,11 @@
-"""What the WSGI and ASGI adapters decide alike about a reply.
+"""What the WSGI and ASGI adapters answer alike.
 
-- A request the adapter refuses itself (:class:`~webhookverify._http.Refused`:
-  400, 405, 411, 413, 431, ...) is logged and fires ``webhook.rejected``
-  like the receiver's refusals do, with a :class:`~webhookverify.Rejection`
-  whose ``request`` is ``None`` (none was built) and which says what is known:
-  the method, the path and the peer's address. A listener that fails is
-  logged and changes nothing in the answer.
+- Fixed, short replies for the requests an adapter refuses itself
+  (:class:`Refused`: 400, 405, 411, 413, 431). Each refusal is logged and
+  fires ``webhook.rejected`` like the receiver's refusals do, with a
+  :class:`~webhookverify.Rejection` whose ``request`` is ``None`` (none was
+  built) and which says what is known: the method, the path and the peer's
+  address. A listener that fails is logged and changes nothing in the answer.
 - Under a middleware, the wrapped app's answer is what the sender gets when
   it agrees with what the receiver did with the delivery key: a 2xx when the
   key was committed, anything else when it was released.
@@ -13,30 +13,103 @@
 
 from __future__ import annotations
 
+import http
 import logging
+from typing import NamedTuple
 
-from ._http import Refused, Reply, log_refused
-from .delivery import Rejection
+from .delivery import Outcome, Rejection
+from .errors import DeliveryDeclined
 from .events import REJECTED, EventBus
 
-__all__ = ["ACCEPTED", "NOT_PROCESSED", "app_answer_stands", "arefuse", "refuse"]
+__all__ = [
+    "ACCEPTED",
+    "BAD_REQUEST",
+    "HEADERS_TOO_LARGE",
+    "INTERNAL_ERROR",
+    "LENGTH_REQUIRED",
+    "TOO_LARGE",
+    "Refused",
+    "Reply",
+    "app_answer_stands",
+    "arefuse",
+    "decline_unless_2xx",
+    "refuse",
+    "status_line",
+]
 
 logger = logging.getLogger("webhookverify")
 
-# Outcome reasons of a delivery whose listeners (the wrapped app among them)
-# all succeeded, with its key committed or not.
+
+class Reply(NamedTuple):
+    """A response to write: status, headers (without Content-Length) and body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+_TEXT = ("Content-Type", "text/plain; charset=utf-8")
+# Short, fixed texts: they tell a sender what to fix, never what we hold.
+BAD_REQUEST = Reply(400, (_TEXT,), b"malformed request\n")
+LENGTH_REQUIRED = Reply(411, (_TEXT,), b"a Content-Length is required\n")
+TOO_LARGE = Reply(413, (_TEXT,), b"request body too large\n")
+# RFC 6585 §5: Request Header Fields Too Large.
+HEADERS_TOO_LARGE = Reply(431, (_TEXT,), b"request header fields too large\n")
+INTERNAL_ERROR = Reply(500, (_TEXT,), b"the delivery could not be processed; retry later\n")
+
+# Outcome reasons of a delivery whose dispatch (the wrapped app) succeeded,
+# with its key committed or not.
 ACCEPTED = frozenset({"accepted", "accepted_uncommitted"})
-# Outcome reasons of a delivery a listener failed or declined: its key released.
+# Outcome reasons of a delivery whose dispatch failed or declined: its key released.
 NOT_PROCESSED = frozenset({"listener_failed", "declined"})
+
+
+def method_not_allowed(allow: str) -> Reply:
+    """405 with the ``Allow`` header RFC 9110 §15.5.6 requires."""
+    return Reply(405, (_TEXT, ("Allow", allow)), b"method not allowed\n")
+
+
+class Refused(Exception):
+    """A request the adapter answers itself, before or instead of the receiver.
+
+    Attributes:
+        reply: what to send.
+        reason: a code for the log (``body_too_large``, ``truncated_body``, ...).
+    """
+
+    def __init__(self, reply: Reply, reason: str) -> None:
+        super().__init__(reason)
+        self.reply = reply
+        self.reason = reason
+
+
+_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in http.HTTPStatus}
+
+
+def status_line(status: int) -> str:
+    """The WSGI status line for ``status`` (``"200 OK"``)."""
+    return _STATUS_LINES.get(status) or f"{status} Unknown"
 
 
 def _rejection(
     refused: Refused, method: str | None, path: str | None, remote_addr: str | None
 ) -> Rejection:
-    log_refused(refused, remote_addr)
+    status = refused.reply.status
+    logger.info(
+        "webhook request refused by the adapter (%d %s)",
+        status,
+        refused.reason,
+        extra={
+            "webhookverify": {
+                "status": status,
+                "reason": refused.reason,
+                "remote_addr": remote_addr,
+            }
+        },
+    )
     return Rejection(
         None,
-        refused.reply.status,
+        status,
         refused.reason,
         error=refused,
         method=method,
@@ -46,12 +119,7 @@ def _rejection(
 
 
 def refuse(
-    bus: EventBus,
-    refused: Refused,
-    *,
-    method: str | None,
-    path: str | None,
-    remote_addr: str | None,
+    bus: EventBus, refused: Refused, method: str | None, path: str | None, remote_addr: str | None
 ) -> Reply:
     """Log an adapter's refusal, fire ``webhook.rejected`` on ``bus``, return the reply.
 
@@ -70,12 +138,7 @@ def refuse(
 
 
 async def arefuse(
-    bus: EventBus,
-    refused: Refused,
-    *,
-    method: str | None,
-    path: str | None,
-    remote_addr: str | None,
+    bus: EventBus, refused: Refused, method: str | None, path: str | None, remote_addr: str | None
 ) -> Reply:
     """:func:`refuse` for asyncio: async listeners are awaited, sync ones run in a thread."""
     rejection = _rejection(refused, method, path, remote_addr)
@@ -86,17 +149,29 @@ async def arefuse(
     return refused.reply
 
 
-def app_answer_stands(reason: str, app_status: int) -> bool:
+def decline_unless_2xx(status: int, line: str) -> None:
+    """The middleware's verdict on the wrapped app's answer.
+
+    Only a 2xx means the app processed the delivery: a 4xx (Django's CSRF
+    403, a validation error) committed would turn the sender's retry into an
+    empty 200 that never reaches the app.
+
+    Raises:
+        DeliveryDeclined: ``status`` is not a 2xx; the key is released.
+    """
+    if not 200 <= status < 300:
+        raise DeliveryDeclined(f"the wrapped app answered {line}", status=status)
+
+
+def app_answer_stands(outcome: Outcome, app_status: int) -> bool:
     """Whether a middleware sends the wrapped app's own answer rather than the receiver's.
 
-    A 2xx from the app stands when the delivery was accepted (every listener
-    succeeded). Any other final status from the app (3xx, 4xx, 5xx) stands
-    when the delivery's key was released because a listener failed or
-    declined: the sender learns what the app said, and its retry is
-    processed. Otherwise (another listener failed after the app's 2xx, a 202
-    at the time budget, a 1xx that is no final answer) the receiver's answer
-    is sent.
+    A 2xx from the app stands when the delivery was accepted. Any other final
+    status from the app (3xx, 4xx, 5xx) stands when the delivery's key was
+    released because the app declined it: the sender learns what the app
+    said, and its retry is processed. Otherwise (a 202 at the time budget, a
+    1xx that is no final answer) the receiver's answer is sent.
     """
     if 200 <= app_status < 300:
-        return reason in ACCEPTED
-    return 300 <= app_status < 600 and reason in NOT_PROCESSED
+        return outcome.reason in ACCEPTED
+    return 300 <= app_status < 600 and outcome.reason in NOT_PROCESSED

@@ -13,12 +13,12 @@ from typing import Any, NoReturn, TypeVar, Union, overload
 
 from .errors import InvalidRequest
 
-__all__ = ["HeaderInput", "Headers"]
+__all__ = ["TOKEN", "HeaderInput", "Headers"]
 
 _T = TypeVar("_T")
 
-# RFC 9110 §5.1: a field name is a token.
-_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.6.2: a token (a field name §5.1, a method §9.1).
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 §5.5: field values are visible characters, SP, HTAB and obs-text;
 # CR, LF, NUL and the other controls are never allowed.
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
@@ -55,32 +55,12 @@ _VALUE_BYTES = b"\t\n" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
 # custom header (``TokenVerifier(header="X-Anything")``, Trello's
 # ``X-Trello-Webhook``) is covered without being listed.
 _SHOWN = frozenset(
-    {
-        "accept",
-        "accept-encoding",
-        "accept-language",
-        "cache-control",
-        "connection",
-        "content-encoding",
-        "content-length",
-        "content-type",
-        "date",
-        "expect",
-        "forwarded",
-        "host",
-        "origin",
-        "traceparent",
-        "tracestate",
-        "transfer-encoding",
-        "user-agent",
-        "via",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-port",
-        "x-forwarded-proto",
-        "x-real-ip",
-        "x-request-id",
-    }
+    """
+    accept accept-encoding accept-language cache-control connection content-encoding
+    content-length content-type date expect forwarded host origin traceparent tracestate
+    transfer-encoding user-agent via x-forwarded-for x-forwarded-host x-forwarded-port
+    x-forwarded-proto x-real-ip x-request-id
+    """.split()  # noqa: SIM905 - a list of names, read as one
 )
 # Provider metadata shown by the last part of its name (X-GitHub-Event,
 # X-GitHub-Delivery, webhook-id, X-Slack-Request-Timestamp, ...), unless a
@@ -122,97 +102,56 @@ class Headers(Mapping[str, str]):
 
     Attributes:
         by_name: every value of every field, by lower-cased name, in the order
-            received: ``{"x-a": ("1", "2")}``. Read it, never change it; it is
-            what :meth:`get_all` returns from, for code on a hot path.
+            received: ``{"x-a": ("1", "2")}``. Read it, never change it.
+        size: the characters of every name and value together (separators
+            not counted): what an adapter holds against ``max_header_bytes``.
     """
 
-    __slots__ = ("_names", "_values", "by_name")
+    __slots__ = ("_names", "_values", "by_name", "size")
 
     _names: Sequence[str]
     _values: Sequence[str]
     by_name: Mapping[str, tuple[str, ...]]
+    size: int
 
     def __init__(self, headers: HeaderInput | None = None) -> None:
-        if isinstance(headers, Headers):
-            self._names, self._values, self.by_name = (
-                headers._names,
-                headers._values,
-                headers.by_name,
-            )
+        if type(headers) is not list and isinstance(headers, Headers):
+            self._names, self._values = headers._names, headers._values
+            self.by_name, self.size = headers.by_name, headers.size
             return
-        items: Any = headers.items() if isinstance(headers, Mapping) else headers or ()
+        items: Any = headers
         try:
-            fields = items if type(items) is list else list(items)
-            raw_names, raw_values = zip(*fields, strict=True) if fields else ((), ())
+            if type(items) is not list:  # a list is what the adapters pass
+                items = list(items.items() if isinstance(items, Mapping) else items or ())
+            raw_names, raw_values = zip(*items, strict=True) if items else ((), ())
         except (TypeError, ValueError):
             raise InvalidRequest(
                 "headers must be a mapping or an iterable of (name, value) pairs"
             ) from None
         if not raw_names:
-            self._names, self._values, self.by_name = (), (), {}
+            self._names, self._values, self.by_name, self.size = (), (), {}, 0
             return
-        joined_names, names = _join(raw_names, " ", "name")
-        joined_values, values = _join(raw_values, "\n", "value")
-        self._fill(joined_names, names, joined_values, values)
-
-    @classmethod
-    def from_joined(
-        cls, joined_names: str | bytes, joined_values: str | bytes, count: int
-    ) -> Headers:
-        """Headers from ``count`` names joined by spaces and values joined by LF.
-
-        The same checks and the same result as ``Headers(pairs)``, for callers
-        that hold the fields joined already (the adapters, which measure them
-        that way); ``bytes`` are latin-1 (RFC 9110 §5.5).
-
-        Raises:
-            InvalidRequest: a name or value HTTP does not allow, or counts
-                that do not agree.
-        """
-        if not isinstance(joined_names, str):
-            joined_names = bytes(joined_names).decode("latin-1")
-        if not isinstance(joined_values, str):
-            joined_values = bytes(joined_values).decode("latin-1")
-        headers: Headers = cls.__new__(cls)
-        if count == 0 and not joined_names and not joined_values:
-            headers._names, headers._values, headers.by_name = (), (), {}
-            return headers
+        count = len(raw_names)
+        joined_names = _join(raw_names, " ", "name")
+        joined_values = _join(raw_values, "\n", "value")
         names = joined_names.split(" ")
         values = joined_values.split("\n")
-        if len(names) != count or len(values) != count:
-            raise InvalidRequest("a header name or value is not allowed by HTTP (RFC 9110 §5)")
-        headers._fill(joined_names, names, joined_values, values)
-        return headers
-
-    def _fill(
-        self,
-        joined_names: str,
-        names: Sequence[str],
-        joined_values: str,
-        values: Sequence[str],
-    ) -> None:
-        """Check the fields (RFC 9110 §5.1, §5.5) and index them by lower-cased name.
-
-        Raises:
-            InvalidRequest: naming the first field HTTP does not allow.
-        """
-        count = len(names)
-        if not _allowed(joined_names, joined_values, count):
-            _explain(names, values)
+        # a separator inside a name or value splits it: the counts tell
+        if len(names) != count or len(values) != count or "" in names:
+            _explain(raw_names, raw_values)
+        if not _allowed(joined_names, joined_values):
+            _explain(raw_names, raw_values)
         keys = joined_names.lower().split(" ")
-        # One pass: every name distinct (the usual request) builds the index
-        # in C; repeats group their values in lists, once each.
+        # Every name distinct (the usual request) builds the index in one
+        # pass in C; repeats group their values, once each.
         index: dict[str, Any] = dict(zip(keys, zip(values)))  # noqa: B905 - equal lengths
         if len(index) != count:
             grouped: dict[str, list[str]] = {}
             for key, value in zip(keys, values):  # noqa: B905
-                found = grouped.get(key)
-                if found is None:
-                    grouped[key] = [value]
-                else:
-                    found.append(value)
+                grouped.setdefault(key, []).append(value)
             index = {key: tuple(found) for key, found in grouped.items()}
         self._names, self._values, self.by_name = names, values, index
+        self.size = len(joined_names) + len(joined_values) - 2 * (count - 1)
 
     def __getitem__(self, name: str) -> str:
         values = self.by_name.get(name.lower())
@@ -272,54 +211,39 @@ class Headers(Mapping[str, str]):
         return f"Headers({fields!r})"
 
 
-def _allowed(joined_names: str, joined_values: str, count: int) -> bool:
-    """Whether ``count`` names joined by spaces and values joined by LF are all
-    allowed (RFC 9110 §5.1, §5.5)."""
+def _allowed(joined_names: str, joined_values: str) -> bool:
+    """Whether names joined by spaces and values joined by LF are all allowed
+    (RFC 9110 §5.1, §5.5): deleting every allowed byte leaves nothing."""
     try:
         name_bytes = joined_names.encode("ascii")
         value_bytes = joined_values.encode("latin-1")
     except UnicodeEncodeError:
         return False
-    return (
-        not name_bytes.translate(None, _NAME_BYTES)
-        and not value_bytes.translate(None, _VALUE_BYTES)
-        and joined_names.count(" ") == count - 1  # no name held a space
-        and "  " not in f" {joined_names} "  # and none is empty
-        and joined_values.count("\n") == count - 1  # no value held an LF
+    return not name_bytes.translate(None, _NAME_BYTES) and not value_bytes.translate(
+        None, _VALUE_BYTES
     )
 
 
-def _join(raw: tuple[Any, ...], separator: str, what: str) -> tuple[str, Sequence[str]]:
-    """Header names or values as text, joined by ``separator`` and one by one.
-
-    ``bytes`` are latin-1 (RFC 9110 §5.5), decoded all at once.
+def _join(raw: tuple[Any, ...], separator: str, what: str) -> str:
+    """Header names or values as one text joined by ``separator``; ``bytes``
+    are latin-1 (RFC 9110 §5.5), decoded all at once.
 
     Raises:
         InvalidRequest: an item that is neither ``str`` nor ``bytes``.
     """
-    if type(raw[0]) is not str:
-        try:
-            joined = separator.encode("ascii").join(raw).decode("latin-1")
-        except TypeError:
-            pass
-        else:
-            parts = joined.split(separator)
-            if len(parts) == len(raw):
-                return joined, parts
-    else:
-        try:
-            return separator.join(raw), raw
-        except TypeError:
-            pass
-    # mixed types, an item holding the separator, or an item of another type
-    texts = [_as_text(item, what) for item in raw]
-    return separator.join(texts), texts
+    try:
+        if type(raw[0]) is bytes:
+            return separator.encode("ascii").join(raw).decode("latin-1")
+        return separator.join(raw)
+    except TypeError:  # mixed types, or an item of another type
+        return separator.join([_as_text(item, what) for item in raw])
 
 
-def _explain(names: Sequence[str], values: Sequence[str]) -> NoReturn:
+def _explain(raw_names: Sequence[Any], raw_values: Sequence[Any]) -> NoReturn:
     """Name the first field that failed the joined check."""
-    for name, value in zip(names, values):  # noqa: B905
-        if not _FIELD_NAME.fullmatch(name):
+    for raw_name, raw_value in zip(raw_names, raw_values):  # noqa: B905
+        name, value = _as_text(raw_name, "name"), _as_text(raw_value, "value")
+        if not TOKEN.fullmatch(name):
             raise InvalidRequest(f"header name {name[:40]!r} is not a valid HTTP field name")
         if not _FIELD_VALUE.fullmatch(value):
             raise InvalidRequest(

@@ -12,8 +12,9 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 3. replay guard: processed already → 200, not dispatched again (and
    ``webhook.duplicate`` fires); in flight → 409 with ``Retry-After``; store
    unreachable → 503 with ``Retry-After`` (fail closed);
-4. ``webhook.received`` fires with the :class:`Delivery`: every listener
-   succeeded → the key is committed → 200; one raised (or declined, with
+4. the :class:`Delivery` is dispatched (by default ``webhook.received``
+   fires; a middleware dispatches to its wrapped app): it succeeded → the
+   key is committed → 200; it raised (or declined, with
    :class:`~webhookverify.errors.DeliveryDeclined`) → the key is released
    → 500, so the sender's retry is processed and not taken for a replay. A
    commit or release that fails is retried before answering; a delivery
@@ -23,22 +24,17 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-import urllib.parse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._settle import asettle, declined_by, settle
+from . import _outcomes as answers
+from ._settle import asettle, settle
 from .delivery import Delivery, Outcome, Rejection
-from .errors import (
-    AccessDisabled,
-    AmbiguousMatch,
-    ConfigurationError,
-    NoHandlerMatched,
-    VerificationError,
-)
-from .events import DUPLICATE, RECEIVED, REJECTED, EventBus
+from .errors import ConfigurationError, VerificationError
+from .events import RECEIVED, REJECTED, EventBus
 from .registry import HandlerRegistry, Match
 from .replay import (
     DEFAULT_LEASE,
@@ -47,6 +43,7 @@ from .replay import (
     MemoryReplayStore,
     Reservation,
     ReserveResult,
+    checked_reservation,
     replay_key,
 )
 from .request import WebhookRequest
@@ -54,23 +51,18 @@ from .request import WebhookRequest
 if TYPE_CHECKING:
     from .replay import ReplayStore
 
-__all__ = ["Delivery", "Outcome", "Receiver", "Rejection"]
+__all__ = ["AsyncDispatch", "Delivery", "Dispatch", "Outcome", "Receiver", "Rejection"]
+
+# What the receiver does with a verified, new delivery: returns (processed:
+# the key is committed) or raises (not processed: the key is released, 500;
+# DeliveryDeclined for a decline). Default: fire webhook.received on the bus.
+Dispatch: TypeAlias = Callable[[Delivery], None]
+AsyncDispatch: TypeAlias = Callable[[Delivery], Awaitable[None]]
 
 logger = logging.getLogger("webhookverify")
 
 # Senders retry a 409 or 503 after this many seconds at the soonest.
 DEFAULT_RETRY_AFTER = 30
-
-_TEXT = (("Content-Type", "text/plain; charset=utf-8"),)
-_BODIES = {
-    200: b"",
-    202: b"accepted\n",
-    401: b"webhook signature verification failed\n",
-    403: b"webhook access is disabled\n",
-    409: b"this delivery is being processed; retry later\n",
-    500: b"the delivery could not be processed; retry later\n",
-    503: b"webhook receiver temporarily unavailable; retry later\n",
-}
 
 
 class Receiver:
@@ -131,19 +123,24 @@ class Receiver:
 
     # -- the steps shared by receive and areceive ----------------------------------
 
-    def _refusal(self, request: WebhookRequest, exc: VerificationError) -> Outcome:
-        """The outcome of a request the registry refused (401, or 403 when switched off)."""
-        if isinstance(exc, AccessDisabled):
-            return self._reject(request, 403, exc.reason, error=exc)
-        if isinstance(exc, NoHandlerMatched):
-            return self._reject(request, 401, exc.reason, attempts=exc.attempts, error=exc)
-        if isinstance(exc, AmbiguousMatch):
-            logger.error(
-                "two handlers verified one request (HandlerRegistry strict=True): %s",
-                exc,
-                extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
-            )
-        return self._reject(request, 401, exc.reason, error=exc)  # or a user's registry subclass
+    def _verify(
+        self, request: WebhookRequest, now: float | None
+    ) -> tuple[Delivery, float] | Outcome:
+        """The verified delivery and its key's TTL, or the refusal (401; 403 when switched off)."""
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            return answers.refused(request, exc, self.retry_after)
+        key, ttl = self._key(match)
+        return Delivery(match.handler, request, match.verification, key), ttl
+
+    def _early(self, delivery: Delivery, state: object) -> Outcome | None:
+        return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
+
+    def _dispatched(
+        self, delivery: Delivery, failure: BaseException | None, settled: bool
+    ) -> Outcome:
+        return answers.dispatched(delivery, failure, settled, self.success_status)
 
     def _key(self, match: Match) -> tuple[str | None, float]:
         """The replay key of a verified delivery (``None``: not guarded) and its TTL.
@@ -155,9 +152,7 @@ class Receiver:
         """
         handler, verification = match
         mode = handler.replay_mode
-        if mode == "off":
-            return None, 0.0
-        key = replay_key(handler.name, verification, mode)
+        key = None if mode == "off" else replay_key(handler.name, verification, mode)
         window = getattr(handler.verifier, "replay_window", None)
         floor = window if isinstance(window, int | float) and window > 0 else 0.0
         if handler.replay_ttl is not None:
@@ -168,105 +163,96 @@ class Receiver:
             ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
 
-    def _after_reserve(
-        self,
-        request: WebhookRequest,
-        delivery: Delivery,
-        state: Reservation | ReserveResult | BaseException,
-    ) -> Outcome | None:
-        """The outcome of a reservation that does not dispatch, else ``None``."""
-        if isinstance(state, BaseException):
-            logger.error(
-                "replay store unavailable; answering 503 so the sender retries: %s",
-                state,
-                extra={"webhookverify": self._fields(delivery, reason="store_unavailable")},
-            )
-            return self._reject(
-                request, 503, "store_unavailable", error=state, delivery=delivery, retry=True
-            )
-        if state is ReserveResult.DONE:
-            if logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "duplicate delivery acknowledged, not dispatched again",
-                    extra={"webhookverify": self._fields(delivery, reason="duplicate")},
-                )
-            return Outcome(self.success_status, _TEXT, b"", delivery, "duplicate")
-        if state is ReserveResult.IN_FLIGHT:
-            if logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "the same delivery is in flight; answering 409",
-                    extra={"webhookverify": self._fields(delivery, reason="in_flight")},
-                )
-            return self._reject(request, 409, "in_flight", delivery=delivery, retry=True)
-        return None
+    # -- the replay store: every call to it is in these four methods ---------------
 
-    def _dispatched(
-        self, delivery: Delivery, failure: BaseException | None, settled: bool = True
-    ) -> Outcome:
-        """The outcome of a dispatch: its listeners' failure, and whether the key
-        was committed or released (``settled``; a failure to do so is logged)."""
-        if failure is None:
-            reason = "accepted" if settled else "accepted_uncommitted"
-            if settled and logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "delivery dispatched",
-                    extra={"webhookverify": self._fields(delivery, reason=reason)},
-                )
-            status = self.success_status
-            body = _BODIES.get(status, b"")
-            return _new(Outcome, (status, _TEXT, body, delivery, reason, None, None))
-        declined = declined_by(failure)
-        if declined is not None:
-            logger.warning(
-                "the delivery was declined (%s); its key was released so the sender's retry "
-                "is processed",
-                declined,
-                extra={
-                    "webhookverify": {
-                        **self._fields(delivery, reason="declined"),
-                        "status": declined.status,
-                    }
-                },
-            )
-            return Outcome(500, _TEXT, _BODIES[500], delivery, "declined")
-        logger.error(
-            "a listener of webhook.received failed; answering 500 so the sender retries",
-            exc_info=failure,
-            extra={"webhookverify": self._fields(delivery, reason="listener_failed")},
-        )
-        return Outcome(500, _TEXT, _BODIES[500], delivery, "listener_failed")
+    def _reserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
+        """Reserve ``key``; a store failure, or an answer no store should give, is
+        returned as the exception to fail closed with."""
+        try:
+            return checked_reservation(self.replay_store.reserve(key, ttl, self.lease))
+        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+            return exc
 
-    def _reject(
-        self,
-        request: WebhookRequest,
-        status: int,
-        reason: str,
-        *,
-        attempts: tuple[tuple[str, str], ...] = (),
-        error: BaseException | None = None,
-        delivery: Delivery | None = None,
-        retry: bool = False,
-    ) -> Outcome:
-        if status in (401, 403):
-            logger.warning(
-                "webhook refused (%d %s)",
-                status,
-                reason,
-                extra={
-                    "webhookverify": {
-                        "status": status,
-                        "reason": reason,
-                        "attempts": attempts,
-                        "remote_addr": request.remote_addr,
-                    }
-                },
-            )
-        headers = _TEXT + ((("Retry-After", str(self.retry_after)),) if retry else ())
-        path = urllib.parse.urlsplit(request.url).path
-        rejection = Rejection(
-            request, status, reason, attempts, error, request.method, path, request.remote_addr
+    def _settle(self, delivery: Delivery, held: object, failure: BaseException | None) -> bool:
+        """Commit (no failure) or release the reservation ``held``, retried;
+        whether it was done (nothing held: nothing to do)."""
+        if not isinstance(held, Reservation):
+            return True
+        return settle(
+            self.replay_store,
+            held,
+            commit=failure is None,
+            lease=self.lease,
+            fields=lambda: answers.fields(delivery, "settle"),
         )
-        return Outcome(status, headers, _BODIES[status], delivery, reason, rejection)
+
+    async def _areserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
+        """:meth:`_reserve` with the store's async method, or the sync one in a thread."""
+        store = self.replay_store
+        areserve = getattr(store, "areserve", None)
+        try:
+            if areserve is not None:
+                return checked_reservation(await areserve(key, ttl, self.lease))
+            found = await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
+            return checked_reservation(found)
+        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+            return exc
+
+    async def _asettle(
+        self, delivery: Delivery, held: object, failure: BaseException | None
+    ) -> bool:
+        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
+        if not isinstance(held, Reservation):
+            return True
+        return await asettle(
+            self.replay_store,
+            held,
+            commit=failure is None,
+            lease=self.lease,
+            fields=lambda: answers.fields(delivery, "settle"),
+        )
+
+    # -- sync and async ------------------------------------------------------------
+
+    def receive(
+        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
+    ) -> Outcome:
+        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
+
+        Args:
+            request: the request as received.
+            now: the time to judge freshness by (default ``request.received_at``).
+            dispatch: what to do with a verified, new delivery (a middleware
+                passes its wrapped app). Default: fire ``webhook.received``
+                on the bus. Returning means processed: the key is committed,
+                and the answer is the success status. Raising means not
+                processed: the key is released and the answer is 500
+                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
+                logged as a warning without a traceback).
+        """
+        found = self._verify(request, now)
+        if isinstance(found, Outcome):
+            self._notify(REJECTED, found.rejection)
+            return found
+        delivery, ttl = found
+        held: object = None  # what the store holds for this delivery: settled after dispatch
+        if delivery.replay_key is not None:
+            held = self._reserve(delivery.replay_key, ttl)
+            early = self._early(delivery, held)
+            if early is not None:
+                self._notify(*answers.event(early))
+                return early
+        try:
+            if dispatch is None:
+                self.bus.trigger(RECEIVED, delivery)
+            else:
+                dispatch(delivery)
+        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
+            return self._dispatched(delivery, exc, self._settle(delivery, held, exc))
+        except BaseException:
+            self._settle(delivery, held, KeyboardInterrupt())
+            raise
+        return self._dispatched(delivery, None, self._settle(delivery, held, None))
 
     def _notify(self, event: str, payload: object) -> None:
         """Fire an informational event; its listeners' failures change nothing."""
@@ -275,151 +261,59 @@ class Receiver:
         except Exception:
             logger.exception("a listener of %s failed (the answer is unchanged)", event)
 
-    def _fields(self, delivery: Delivery, *, reason: str) -> dict[str, Any]:
-        return {
-            "reason": reason,
-            "handler": delivery.handler.name,
-            "user": delivery.user,
-            "delivery_id": delivery.delivery_id,
-            "scheme": delivery.verification.scheme,
-            "key_id": delivery.verification.key_id,
-            "remote_addr": delivery.request.remote_addr,
-        }
+    async def areceive(
+        self,
+        request: WebhookRequest,
+        now: float | None = None,
+        *,
+        dispatch: AsyncDispatch | None = None,
+    ) -> Outcome:
+        """The pipeline for async servers: the replay store's async methods are
+        used when it has them; by default ``webhook.received`` fires with
+        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
+        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
 
-    # -- sync ----------------------------------------------------------------------
-
-    def receive(self, request: WebhookRequest, now: float | None = None) -> Outcome:
-        """Run the pipeline for ``request``; return the :class:`Outcome` to write."""
-        try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            self._notify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = _new(Delivery, (match.handler, request, match.verification, key))
-        reservation = None
-        if key is not None:
-            try:
-                state: Reservation | ReserveResult | BaseException = self.replay_store.reserve(
-                    key, ttl, self.lease
-                )
-            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-                state = exc
-            early = self._after_reserve(request, delivery, state)
-            if early is not None:
-                if early.rejection is not None:
-                    self._notify(REJECTED, early.rejection)
-                else:
-                    self._notify(DUPLICATE, delivery)
-                return early
-            reservation = state if isinstance(state, Reservation) else None
-        try:
-            self.bus.trigger(RECEIVED, delivery)
-        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            return self._dispatched(delivery, exc, self._settle(delivery, reservation, exc))
-        except BaseException:
-            self._settle(delivery, reservation, KeyboardInterrupt())
-            raise
-        return self._dispatched(delivery, None, self._settle(delivery, reservation, None))
-
-    def _settle(
-        self, delivery: Delivery, reservation: Reservation | None, failure: BaseException | None
-    ) -> bool:
-        """Commit (no failure) or release the reservation, retried; whether it was done."""
-        if reservation is None:
-            return True
-        return settle(
-            self.replay_store,
-            reservation,
-            commit=failure is None,
-            lease=self.lease,
-            fields=lambda: self._fields(delivery, reason="settle"),
-        )
-
-    # -- async ---------------------------------------------------------------------
-
-    async def areceive(self, request: WebhookRequest, now: float | None = None) -> Outcome:
-        """The pipeline for async servers: async listeners are awaited, sync ones
-        run in a worker thread, and the replay store's async methods are used
-        when it has them.
-
-        With ``time_budget`` set, listeners still running after that many
-        seconds keep running in the background and the answer is 202; their
-        key is committed or released when they finish.
+        With ``time_budget`` set, a dispatch still running after that many
+        seconds keeps running in the background and the answer is 202; the
+        key is committed or released when it finishes.
         """
-        try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            refused = self._refusal(request, exc)
-            await self._anotify(REJECTED, refused.rejection)
-            return refused
-        key, ttl = self._key(match)
-        delivery = _new(Delivery, (match.handler, request, match.verification, key))
-        reservation = None
-        if key is not None:
-            try:
-                state: Reservation | ReserveResult | BaseException = await self._store_call(
-                    "reserve", key, ttl, self.lease
-                )
-            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-                state = exc
-            early = self._after_reserve(request, delivery, state)
+        found = self._verify(request, now)
+        if isinstance(found, Outcome):
+            await self._anotify(REJECTED, found.rejection)
+            return found
+        delivery, ttl = found
+        held: object = None
+        if delivery.replay_key is not None:
+            held = await self._areserve(delivery.replay_key, ttl)
+            early = self._early(delivery, held)
             if early is not None:
-                if early.rejection is not None:
-                    await self._anotify(REJECTED, early.rejection)
-                else:
-                    await self._anotify(DUPLICATE, delivery)
+                await self._anotify(*answers.event(early))
                 return early
-            reservation = state if isinstance(state, Reservation) else None
+        run = self._adispatch(
+            delivery, held, dispatch or functools.partial(self.bus.atrigger, RECEIVED)
+        )
         if self.time_budget is None:
-            return self._dispatched(delivery, *await self._adispatch(delivery, reservation))
+            return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
-        task = asyncio.ensure_future(self._adispatch(delivery, reservation))
+        task = asyncio.ensure_future(run)
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
             return self._dispatched(delivery, *task.result())
-        _BACKGROUND.add(task)
-        task.add_done_callback(_finished_late(delivery))
-        logger.info(
-            "listeners exceed the time budget; answering 202 and finishing in the background",
-            extra={"webhookverify": self._fields(delivery, reason="accepted_late")},
-        )
-        return Outcome(202, _TEXT, _BODIES[202], delivery, "accepted_late", pending=task)
+        return answers.accepted_late(delivery, task)
 
     async def _adispatch(
-        self, delivery: Delivery, reservation: Reservation | None
+        self, delivery: Delivery, held: object, dispatch: AsyncDispatch
     ) -> tuple[BaseException | None, bool]:
-        """Fire ``webhook.received``, then settle the key; return the failure, if
-        any, and whether the key was committed or released."""
+        """Run the dispatch, then settle the key; the failure, if any, and
+        whether the key was committed or released."""
         try:
-            await self.bus.atrigger(RECEIVED, delivery)
+            await dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, reservation, exc)
+            return exc, await self._asettle(delivery, held, exc)
         except BaseException:
-            await _asyncio().shield(self._asettle(delivery, reservation, KeyboardInterrupt()))
+            await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
             raise
-        return None, await self._asettle(delivery, reservation, None)
-
-    async def _store_call(self, name: str, *args: Any) -> Any:
-        method: Callable[..., Any] | None = getattr(self.replay_store, "a" + name, None)
-        if method is not None:
-            return await method(*args)
-        return await _asyncio().to_thread(getattr(self.replay_store, name), *args)
-
-    async def _asettle(
-        self, delivery: Delivery, reservation: Reservation | None, failure: BaseException | None
-    ) -> bool:
-        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
-        if reservation is None:
-            return True
-        return await asettle(
-            self.replay_store,
-            reservation,
-            commit=failure is None,
-            lease=self.lease,
-            fields=lambda: self._fields(delivery, reason="settle"),
-        )
+        return None, await self._asettle(delivery, held, None)
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
@@ -431,48 +325,11 @@ class Receiver:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
 
 
-# Delivery(...) and Outcome(...) without their Python-level __new__, for the
-# ones built on every request: every field in order, defaults included.
-_new = tuple.__new__
-
-
 def _asyncio() -> Any:
     """asyncio, imported the first time an async path runs (not at import)."""
     import asyncio
 
     return asyncio
-
-
-# Tasks finishing after a 202: kept referenced until done, so they are not
-# garbage-collected mid-flight.
-_BACKGROUND: set[Any] = set()
-
-
-def _finished_late(delivery: Delivery) -> Callable[[Any], None]:
-    def done(task: Any) -> None:
-        _BACKGROUND.discard(task)
-        if task.cancelled():
-            logger.error("listeners cancelled after a 202 for %r", delivery)
-            return
-        failure = task.exception() or task.result()[0]
-        if failure is not None:
-            declined = declined_by(failure)
-            logger.log(
-                logging.ERROR if declined is None else logging.WARNING,
-                "a listener %s after the 202 was sent; the delivery key was released so a "
-                "redelivery is processed",
-                "failed" if declined is None else f"declined ({declined})",
-                exc_info=failure if declined is None else None,
-                extra={
-                    "webhookverify": {
-                        "handler": delivery.handler.name,
-                        "delivery_id": delivery.delivery_id,
-                        "reason": "listener_failed_late" if declined is None else "declined_late",
-                    }
-                },
-            )
-
-    return done
 
 
 def _positive(value: object) -> bool:

@@ -50,6 +50,7 @@ __all__ = [
     "ReplayStore",
     "Reservation",
     "ReserveResult",
+    "checked_reservation",
     "replay_key",
 ]
 
@@ -107,6 +108,22 @@ class ReserveResult(enum.Enum):
     IN_FLIGHT = "in_flight"
     #: The delivery was processed: acknowledge, do not dispatch again.
     DONE = "done"
+
+
+def checked_reservation(found: object) -> Reservation | ReserveResult:
+    """What a store's ``reserve`` answered, if the protocol allows it.
+
+    Raises:
+        ReplayStoreUnavailable: anything else (a custom store returning a
+            bool, say); the receiver then fails closed with 503 rather than
+            dispatching a delivery nobody holds.
+    """
+    if isinstance(found, Reservation | ReserveResult):
+        return found
+    raise ReplayStoreUnavailable(
+        f"the replay store's reserve() answered {type(found).__name__}; it must return a "
+        "Reservation or a ReserveResult (see ReplayStore)"
+    )
 
 
 @runtime_checkable

@@ -7,18 +7,15 @@ the default ``received_at``.
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ._form import parse_form
 from .errors import InvalidRequest
-from .headers import HeaderInput, Headers
+from .headers import TOKEN, HeaderInput, Headers
 
 __all__ = ["HeaderInput", "Headers", "WebhookRequest"]
-
-# RFC 9110 §9.1: a method is a token (§5.6.2).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class WebhookRequest:
@@ -26,7 +23,10 @@ class WebhookRequest:
 
     Args:
         method: the HTTP method, upper-cased on construction.
-        url: the URL the sender used (needed by schemes that sign it).
+        url: the URL the sender used (needed by schemes that sign it), or a
+            function that returns it: it is then called on the first read of
+            :attr:`url`, once (the adapters pass one, so that a URL is built
+            only for the schemes that sign it).
         headers: a :class:`Headers`, a mapping, or ``(name, value)`` pairs.
         body: the exact bytes received. ``bytearray``/``memoryview`` are copied
             once; a ``str`` needs ``encoding=``; anything else (a parsed
@@ -41,10 +41,10 @@ class WebhookRequest:
         InvalidRequest: for a body or a header that cannot be taken as is.
     """
 
-    __slots__ = ("body", "headers", "method", "received_at", "remote_addr", "url")
+    __slots__ = ("_url", "body", "headers", "method", "received_at", "remote_addr")
 
+    _url: str | Callable[[], str]
     method: str
-    url: str
     headers: Headers
     body: bytes
     received_at: float
@@ -53,7 +53,7 @@ class WebhookRequest:
     def __init__(
         self,
         method: str = "POST",
-        url: str = "",
+        url: str | Callable[[], str] = "",
         headers: HeaderInput | None = None,
         body: bytes | bytearray | memoryview | str = b"",
         received_at: float | None = None,
@@ -61,23 +61,27 @@ class WebhookRequest:
         *,
         encoding: str | None = None,
     ) -> None:
-        # Every check below runs on every request an adapter builds: each
-        # starts with the test that passes for what servers hand over (bytes,
-        # a standard method, an ASCII URL, a float) and only then does more.
-        raw = body if type(body) is bytes else _raw_body(body, encoding)
         upper = _METHODS.get(method) if type(method) is str else None
-        if upper is None:
-            upper = _method(method)
-        if type(url) is not str or not url.isascii():
+        if not callable(url):
             _check_url(url)
-        if type(received_at) is not float:
-            received_at = _received_at(received_at)
-        _set_method(self, upper)
-        _set_url(self, url)
-        _set_headers(self, headers if isinstance(headers, Headers) else Headers(headers))
-        _set_body(self, raw)
-        _set_received_at(self, received_at)
-        _set_remote_addr(self, remote_addr)
+        init = object.__setattr__  # the fields are set once, here: the request is immutable
+        init(self, "method", _method(method) if upper is None else upper)
+        init(self, "_url", url)
+        init(self, "headers", headers if type(headers) is Headers else Headers(headers))
+        init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
+        init(self, "received_at", _received_at(received_at))
+        init(self, "remote_addr", remote_addr)
+
+    @property
+    def url(self) -> str:
+        """The URL the sender used (built on first read when given as a function)."""
+        url = self._url
+        if isinstance(url, str):
+            return url
+        built = url()
+        _check_url(built)
+        object.__setattr__(self, "_url", built)
+        return built
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"WebhookRequest is immutable; cannot set {name!r}")
@@ -85,18 +89,23 @@ class WebhookRequest:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"WebhookRequest is immutable; cannot delete {name!r}")
 
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": self.headers,
+            "body": self.body,
+            "received_at": self.received_at,
+            "remote_addr": self.remote_addr,
+        }
+
     def __reduce__(self) -> tuple[type[WebhookRequest], tuple[Any, ...]]:
         # pickle and copy rebuild through the constructor: assignment is refused
-        return (
-            WebhookRequest,
-            (self.method, self.url, self.headers, self.body, self.received_at, self.remote_addr),
-        )
+        return (WebhookRequest, tuple(self._fields().values()))
 
     def replace(self, **changes: Any) -> WebhookRequest:
         """Return a copy with some fields changed (``url=``, ``headers=``, ...)."""
-        fields: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
-        fields.update(changes)
-        return WebhookRequest(**fields)
+        return WebhookRequest(**{**self._fields(), **changes})
 
     def form(self) -> list[tuple[str, str]]:
         """Parse an ``application/x-www-form-urlencoded`` body into ordered pairs.
@@ -113,7 +122,7 @@ class WebhookRequest:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WebhookRequest):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return self._fields() == other._fields()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -124,16 +133,6 @@ class WebhookRequest:
             f"received_at={self.received_at!r}, remote_addr={self.remote_addr!r})"
         )
 
-
-# Slot descriptors, called directly: WebhookRequest refuses attribute
-# assignment (it is immutable), and object.__setattr__ costs about twice as
-# much on a path that runs for every request.
-_set_method = WebhookRequest.__dict__["method"].__set__
-_set_url = WebhookRequest.__dict__["url"].__set__
-_set_headers = WebhookRequest.__dict__["headers"].__set__
-_set_body = WebhookRequest.__dict__["body"].__set__
-_set_received_at = WebhookRequest.__dict__["received_at"].__set__
-_set_remote_addr = WebhookRequest.__dict__["remote_addr"].__set__
 
 # The methods RFC 9110 §9 and RFC 5789 define, in the spellings servers pass
 # on: found here, a method needs no regex and no upper() per request.
@@ -150,13 +149,15 @@ def _method(method: object) -> str:
     Raises:
         InvalidRequest: not a str, or not a token.
     """
-    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+    if not isinstance(method, str) or not TOKEN.fullmatch(method):  # RFC 9110 §9.1
         raise InvalidRequest("method must be an HTTP method token such as 'POST'")
     return method.upper()
 
 
 def _check_url(url: object) -> None:
     """Raises: InvalidRequest: not a str, or not encodable text (lone surrogates)."""
+    if type(url) is str and url.isascii():
+        return
     if not isinstance(url, str):
         raise InvalidRequest("url must be a str")
     try:
@@ -174,6 +175,8 @@ def _received_at(received_at: object) -> float:
     Raises:
         InvalidRequest: not an int or a float.
     """
+    if type(received_at) is float:
+        return received_at
     if received_at is None:
         return time.time()
     if isinstance(received_at, bool) or not isinstance(received_at, int | float):
@@ -209,38 +212,3 @@ def _raw_body(body: object, encoding: str | None) -> bytes:
         "e.g. request.get_data() in Flask, request.body in Django, await request.body() "
         "in Starlette/FastAPI)"
     )
-
-
-_new_request = object.__new__
-
-
-def _checked_request(
-    method: str,
-    url: str,
-    headers: Headers,
-    body: bytes,
-    received_at: float,
-    remote_addr: str | None,
-) -> WebhookRequest:
-    """A :class:`WebhookRequest` from parts an adapter has checked already.
-
-    For the adapters only, which call it once per request: ``method`` is one
-    of their configured methods (tokens, upper-cased when configured),
-    ``headers`` came from :func:`~webhookverify._http.parse_headers` (every
-    field checked), and ``received_at`` from :func:`time.time`. The body and
-    the URL are still tested, cheaply: anything but ``bytes`` and an ASCII
-    URL (what every server hands over) takes the full constructor.
-
-    Raises:
-        InvalidRequest: as :class:`WebhookRequest` does, for what it checks.
-    """
-    if type(body) is not bytes or type(url) is not str or not url.isascii():
-        return WebhookRequest(method, url, headers, body, received_at, remote_addr)
-    request: WebhookRequest = _new_request(WebhookRequest)
-    _set_method(request, method)
-    _set_url(request, url)
-    _set_headers(request, headers)
-    _set_body(request, body)
-    _set_received_at(request, received_at)
-    _set_remote_addr(request, remote_addr)
-    return request

@@ -1,0 +1,158 @@
+"""ASGI messages in and out: the request body, the response, the wrapped
+app's buffered response, and the scopes that are not HTTP.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from ._body import BodyBuffer, whole_body
+from ._replies import Reply
+from .delivery import Outcome
+
+__all__ = [
+    "UNRELAYABLE_EXTENSIONS",
+    "Capture",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "other_scope",
+    "read_body",
+    "replay",
+    "respond",
+    "send_reply",
+]
+
+logger = logging.getLogger("webhookverify")
+
+Scope: TypeAlias = MutableMapping[str, Any]
+Message: TypeAlias = MutableMapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
+
+# Response extensions that send something other than http.response.start and
+# http.response.body: a middleware that buffers the wrapped app's response
+# cannot relay them, so the wrapped app is not offered them.
+UNRELAYABLE_EXTENSIONS = frozenset(
+    {
+        "http.response.pathsend",
+        "http.response.zerocopysend",
+        "http.response.early_hint",
+        "http.response.trailers",
+    }
+)
+
+
+async def read_body(receive: Receive, length: int | None, limit: int) -> bytes | None:
+    """The whole body, or ``None`` when the client disconnected first."""
+    message = await receive()
+    if message.get("type") == "http.request" and not message.get("more_body", False):
+        return whole_body(message.get("body", b""), length, limit)  # one message: the usual case
+    buffer = BodyBuffer(limit, length)
+    while True:
+        kind = message.get("type")
+        if kind == "http.request":
+            buffer.add(message.get("body", b""))
+            if not message.get("more_body", False):
+                return buffer.finish()
+        elif kind == "http.disconnect":
+            return None
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} while reading the body")
+        message = await receive()
+
+
+@functools.lru_cache(maxsize=32)
+def _encoded(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    # The replies come from a few fixed header sets (ours, not the request's): each encoded once.
+    return tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+
+
+async def send_reply(send: Send, reply: Reply | Outcome) -> None:
+    """Write the receiver's :class:`~webhookverify.Outcome` or the adapter's :class:`Reply`."""
+    body = reply.body
+    headers = [*_encoded(reply.headers), (b"content-length", b"%d" % len(body))]
+    reason = reply.reason if isinstance(reply, Outcome) else f"adapter_{reply.status}"
+    await respond(send, reply.status, headers, body, reason)
+
+
+async def respond(send: Send, status: int, headers: Any, body: bytes, reason: str) -> None:
+    """Write one response: its start, then its whole body.
+
+    A ``send`` that fails is logged for what it is, never as an answer sent:
+    after the request was handled (as ``reason`` says) there is nothing else
+    to answer with.
+    """
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    except OSError as exc:  # ASGI HTTP 2.4: send() on a closed connection raises OSError
+        logger.warning(
+            "the client went away before the answer (%d, %s) was written; nothing was answered: %r",
+            status,
+            reason,
+            exc,
+            extra={"webhookverify": {"reason": "client_gone", "status": status, "outcome": reason}},
+        )
+    except Exception:
+        logger.exception(
+            "the server refused the answer (%d, %s); nothing more can be sent", status, reason
+        )
+
+
+async def other_scope(scope: Scope, receive: Receive, send: Send) -> None:
+    """``lifespan`` (startup and shutdown complete at once); a ``websocket`` is closed."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1008})
+
+
+@dataclass(slots=True)
+class Capture:
+    """The wrapped app's response, buffered until the receiver has decided."""
+
+    status: int | None = None
+    headers: list[Any] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    complete: bool = False
+
+    async def send(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind == "http.response.start" and self.status is None:
+            self.status = int(message["status"])
+            self.headers = list(message.get("headers", ()))
+        elif kind == "http.response.body" and self.status is not None and not self.complete:
+            body = message.get("body", b"")
+            if body:
+                self.chunks.append(bytes(body))
+            self.complete = not message.get("more_body", False)
+        else:
+            raise RuntimeError(f"the wrapped ASGI app sent {kind!r} out of order")
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body once, then the server's own messages
+    (``http.disconnect`` ...), as Starlette's middlewares do."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

@@ -1,0 +1,258 @@
+"""The adapters' settings, checked once at construction: limits, methods,
+the public URL, trusted proxies, and a middleware's paths.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, TypedDict
+
+from ._origin import HOST, Address
+from ._paths import PathSet
+from ._replies import Refused, method_not_allowed
+from .errors import ConfigurationError
+from .headers import TOKEN
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "DEFAULT_MAX_HEADER_COUNT",
+    "DELIVERY_KEY",
+    "AdapterOptions",
+    "AdapterSettings",
+    "Guard",
+    "ProxyHeaders",
+    "check_receiver",
+    "middleware_settings",
+]
+
+# GitHub caps payloads at 25 MB, but webhook events are small: Stripe, Slack
+# and Standard Webhooks senders send a few KiB, and a large GitHub push stays
+# well under a megabyte. 1 MiB bounds the memory one request can hold.
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+# Header fields per request: gunicorn's and Apache's default
+# (limit_request_fields, LimitRequestFields). A webhook carries a dozen or two,
+# a few more behind proxies; past this count a request is no webhook.
+DEFAULT_MAX_HEADER_COUNT = 100
+# Bytes of header names and values together (without ": " and CRLF): the
+# most AWS ALB passes (64 KiB), twice nginx's default buffers (4 x 8 KiB) and
+# four times h11's whole request head (16 KiB). httptools sets no bound of
+# its own, so this is what keeps one request's headers from costing more.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+# Where a verified Delivery is put for the wrapped app: the WSGI environ key
+# and the ASGI scope["state"] key.
+DELIVERY_KEY = "webhookverify.delivery"
+
+ProxyHeaders: TypeAlias = Literal["x-forwarded", "forwarded"]
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AdapterSettings(TypedDict, total=False):
+    """The keyword settings both adapters take (see ``WebhookApp``)."""
+
+    max_body_size: int
+    methods: Iterable[str]
+    public_url: str | None
+    trusted_proxies: Iterable[Any]
+    proxy_headers: ProxyHeaders
+    max_header_count: int
+    max_header_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterOptions:
+    """The checked settings both adapters share; built by :meth:`build`."""
+
+    max_body_size: int
+    methods: frozenset[str]
+    allow: str
+    public_url: str | None
+    trusted: tuple[Network, ...]
+    trust_unix: bool
+    proxy_headers: ProxyHeaders
+    max_header_count: int = DEFAULT_MAX_HEADER_COUNT
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    # any proxy trusted at all: without one, forwarded headers are never read
+    trusts_proxies: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        owner: str,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        methods: Iterable[str] = ("POST",),
+        public_url: str | None = None,
+        trusted_proxies: Iterable[str | Network | Address] = (),
+        proxy_headers: str = "x-forwarded",
+        max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    ) -> AdapterOptions:
+        """Check every setting once, at construction.
+
+        Raises:
+            ConfigurationError: naming the setting to fix.
+        """
+        for setting, value, unit in (
+            ("max_body_size", max_body_size, "bytes"),
+            ("max_header_count", max_header_count, "header fields"),
+            ("max_header_bytes", max_header_bytes, "bytes of header names and values"),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{owner}({setting}=...) must be a positive int ({unit})")
+        names = parse_methods(owner, "methods", methods)
+        if not names:
+            raise ConfigurationError(f"{owner}(methods=...) must name at least one method")
+        if proxy_headers not in ("x-forwarded", "forwarded"):
+            raise ConfigurationError(
+                f"{owner}(proxy_headers={proxy_headers!r}) is unknown; use 'x-forwarded' "
+                "(X-Forwarded-For/-Proto/-Host) or 'forwarded' (RFC 7239)"
+            )
+        networks, trust_unix = _parse_trusted(owner, trusted_proxies)
+        return cls(
+            max_body_size=max_body_size,
+            methods=frozenset(names),
+            allow=", ".join(names),
+            public_url=_parse_public_url(owner, public_url),
+            trusted=networks,
+            trust_unix=trust_unix,
+            proxy_headers=proxy_headers,  # type: ignore[arg-type]
+            max_header_count=max_header_count,
+            max_header_bytes=max_header_bytes,
+            trusts_proxies=bool(networks) or trust_unix,
+        )
+
+    def check_method(self, method: str) -> None:
+        """Raises: Refused: 405 (with ``Allow``) for a method not configured."""
+        if method not in self.methods:
+            raise Refused(method_not_allowed(self.allow), "method_not_allowed")
+
+    def is_trusted(self, address: Address | None) -> bool:
+        """Whether a peer at ``address`` (``None``: a Unix socket) is a trusted proxy."""
+        if address is None:
+            return self.trust_unix
+        return any(address in network for network in self.trusted)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What a middleware guards: its webhook paths, less the methods it passes through."""
+
+    paths: PathSet
+    passthrough_methods: frozenset[str]
+
+    def guards(self, method: object, path: str, mount: str) -> bool:
+        """Whether the middleware verifies a request (else the wrapped app gets it untouched)."""
+        return self.paths.matches(path, mount) and method not in self.passthrough_methods
+
+
+def middleware_settings(
+    app: object,
+    kind: str,
+    receiver: object,
+    path: str | None,
+    paths: Iterable[str] | None,
+    passthrough_methods: Iterable[str],
+    options: AdapterSettings,
+) -> tuple[Guard, AdapterOptions]:
+    """Check a ``WebhookMiddleware``'s settings, the same for WSGI and ASGI.
+
+    Raises:
+        ConfigurationError: a setting is wrong, or a method is both verified
+            and passed through.
+    """
+    owner = "WebhookMiddleware"
+    if not callable(app):
+        raise ConfigurationError(f"{owner}(app=...) must be {kind} app")
+    check_receiver(owner, receiver, "receive" if kind == "a WSGI" else "areceive")
+    found = PathSet(owner, path, paths)
+    adapter = AdapterOptions.build(owner, **options)
+    passthrough = frozenset(parse_methods(owner, "passthrough_methods", passthrough_methods))
+    if passthrough & adapter.methods:
+        raise ConfigurationError(
+            f"{owner}: a method cannot be both verified (methods=...) and passed "
+            "through unverified (passthrough_methods=...)"
+        )
+    return Guard(found, passthrough), adapter
+
+
+def check_receiver(owner: str, receiver: object, method: str) -> None:
+    """Raises: ConfigurationError: ``receiver`` has no ``method`` or no event bus."""
+    bus = getattr(receiver, "bus", None)
+    if not callable(getattr(receiver, method, None)) or not callable(getattr(bus, "bind", None)):
+        raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+
+
+def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str, ...]:
+    """HTTP method names, upper-cased, in order, without repeats.
+
+    Raises:
+        ConfigurationError: a str instead of a sequence, or a name that is not a token.
+    """
+    if isinstance(methods, str | bytes):
+        raise ConfigurationError(f"{owner}({setting}=...) takes a sequence such as ('POST',)")
+    names: list[str] = []
+    for method in methods:
+        if not isinstance(method, str) or not TOKEN.fullmatch(method):  # RFC 9110 §9.1
+            raise ConfigurationError(
+                f"{owner}({setting}=...) holds {method!r}, which is not an HTTP method"
+            )
+        if method.upper() not in names:
+            names.append(method.upper())
+    return tuple(names)
+
+
+def _parse_public_url(owner: str, public_url: str | None) -> str | None:
+    if public_url is None:
+        return None
+    problem = f"{owner}(public_url=...) must be an http(s) URL such as 'https://hooks.example.com'"
+    if not isinstance(public_url, str):
+        raise ConfigurationError(problem)
+    parts = urllib.parse.urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        raise ConfigurationError(problem)
+    try:
+        public_url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"{owner}(public_url=...) has characters that are not valid Unicode (lone "
+            "surrogates); write it as senders do, percent-encoded"
+        ) from None
+    if parts.query or parts.fragment or "?" in public_url or "#" in public_url:
+        raise ConfigurationError(
+            f"{owner}(public_url=...) is a base URL: the request's path and query are "
+            "appended to it, so it takes no query or fragment"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, ...], bool]:
+    if isinstance(entries, str | bytes):
+        raise ConfigurationError(
+            f"{owner}(trusted_proxies=...) takes a list such as ['10.0.0.0/8', '127.0.0.1']"
+        )
+    networks: list[Network] = []
+    trust_unix = False
+    for entry in entries:
+        if entry == "unix":
+            trust_unix = True
+            continue
+        try:
+            if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network):
+                networks.append(entry)
+            elif isinstance(entry, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+                networks.append(
+                    ipaddress.ip_network(entry.strip() if isinstance(entry, str) else entry)
+                )
+            else:
+                raise TypeError
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"{owner}(trusted_proxies=...) holds {entry!r}, which is not an IP address "
+                "or network; name proxies by address ('127.0.0.1', '10.0.0.0/8', with the "
+                "network's host bits zero) or 'unix' for a proxy on a Unix socket"
+            ) from None
+    return tuple(networks), trust_unix

@@ -1,0 +1,196 @@
+"""The receiver's answers: each :class:`~webhookverify.Outcome` it returns, with
+its log line.
+
+Plain functions of the delivery, the request and the receiver's settings
+(``success_status``, ``retry_after``); nothing here reads a store or a bus.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from typing import Any
+
+from ._settle import declined_by
+from .delivery import Delivery, Outcome, Rejection
+from .errors import AccessDisabled, AmbiguousMatch, NoHandlerMatched, VerificationError
+from .events import DUPLICATE, REJECTED
+from .replay import ReserveResult
+from .request import WebhookRequest
+
+__all__ = ["BACKGROUND", "TEXT", "after_reserve", "dispatched", "event", "fields", "finished_late"]
+
+logger = logging.getLogger("webhookverify")
+
+TEXT = (("Content-Type", "text/plain; charset=utf-8"),)
+# Short, fixed texts: they tell a sender what happened, never why a signature failed.
+BODIES = {
+    200: b"",
+    202: b"accepted\n",
+    401: b"webhook signature verification failed\n",
+    403: b"webhook access is disabled\n",
+    409: b"this delivery is being processed; retry later\n",
+    500: b"the delivery could not be processed; retry later\n",
+    503: b"webhook receiver temporarily unavailable; retry later\n",
+}
+
+
+def fields(delivery: Delivery, reason: str) -> dict[str, Any]:
+    """What a log record says of a delivery (never its body or signature)."""
+    return {
+        "reason": reason,
+        "handler": delivery.handler.name,
+        "user": delivery.user,
+        "delivery_id": delivery.delivery_id,
+        "scheme": delivery.verification.scheme,
+        "key_id": delivery.verification.key_id,
+        "remote_addr": delivery.request.remote_addr,
+    }
+
+
+def info(message: str, delivery: Delivery, reason: str) -> None:
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(message, extra={"webhookverify": fields(delivery, reason)})
+
+
+def reject(
+    request: WebhookRequest,
+    status: int,
+    reason: str,
+    retry_after: int,
+    *,
+    attempts: tuple[tuple[str, str], ...] = (),
+    error: BaseException | None = None,
+    delivery: Delivery | None = None,
+) -> Outcome:
+    """A refusal, with its :class:`~webhookverify.Rejection` (``Retry-After`` on 409 and 503)."""
+    remote_addr = request.remote_addr
+    if status in (401, 403):
+        logged = {
+            "status": status,
+            "reason": reason,
+            "attempts": attempts,
+            "remote_addr": remote_addr,
+        }
+        logger.warning("webhook refused (%d %s)", status, reason, extra={"webhookverify": logged})
+    headers = TEXT if status < 409 else (*TEXT, ("Retry-After", str(retry_after)))
+    path = urllib.parse.urlsplit(request.url).path
+    rejection = Rejection(
+        request, status, reason, attempts, error, request.method, path, remote_addr
+    )
+    return Outcome(status, headers, BODIES[status], delivery, reason, rejection)
+
+
+def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -> Outcome:
+    """A request no handler verified: 401 (403 when switched off)."""
+    if isinstance(exc, AccessDisabled):
+        return reject(request, 403, exc.reason, retry_after, error=exc)
+    if isinstance(exc, AmbiguousMatch):
+        logger.error(
+            "two handlers verified one request (HandlerRegistry strict=True): %s",
+            exc,
+            extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
+        )
+    attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
+    return reject(request, 401, exc.reason, retry_after, attempts=attempts, error=exc)
+
+
+def after_reserve(
+    delivery: Delivery, state: object, success_status: int, retry_after: int
+) -> Outcome | None:
+    """The outcome of a reservation that does not dispatch (a store failure, a
+    duplicate, one in flight), else ``None``."""
+    request = delivery.request
+    if isinstance(state, BaseException):
+        logger.error(
+            "replay store unavailable; answering 503 so the sender retries: %s",
+            state,
+            extra={"webhookverify": fields(delivery, "store_unavailable")},
+        )
+        return reject(
+            request, 503, "store_unavailable", retry_after, error=state, delivery=delivery
+        )
+    if state is ReserveResult.DONE:
+        info("duplicate delivery acknowledged, not dispatched again", delivery, "duplicate")
+        return Outcome(success_status, TEXT, b"", delivery, "duplicate")
+    if state is ReserveResult.IN_FLIGHT:
+        info("the same delivery is in flight; answering 409", delivery, "in_flight")
+        return reject(request, 409, "in_flight", retry_after, delivery=delivery)
+    return None
+
+
+def dispatched(
+    delivery: Delivery, failure: BaseException | None, settled: bool, success_status: int
+) -> Outcome:
+    """The outcome of a dispatch: its failure, and whether the key was
+    committed or released (``settled``; a failure to do so is logged)."""
+    if failure is None:
+        if settled:
+            info("delivery dispatched", delivery, "accepted")
+        reason = "accepted" if settled else "accepted_uncommitted"
+        return Outcome(success_status, TEXT, BODIES.get(success_status, b""), delivery, reason)
+    declined = declined_by(failure)
+    if declined is not None:
+        logger.warning(
+            "the delivery was declined (%s); its key was released so the sender's retry "
+            "is processed",
+            declined,
+            extra={"webhookverify": {**fields(delivery, "declined"), "status": declined.status}},
+        )
+        return Outcome(500, TEXT, BODIES[500], delivery, "declined")
+    logger.error(
+        "dispatching the delivery failed; answering 500 so the sender retries",
+        exc_info=failure,
+        extra={"webhookverify": fields(delivery, "listener_failed")},
+    )
+    return Outcome(500, TEXT, BODIES[500], delivery, "listener_failed")
+
+
+def accepted_late(delivery: Delivery, task: Any) -> Outcome:
+    """202 for a dispatch still running at the time budget; it finishes in the background."""
+    BACKGROUND.add(task)
+    task.add_done_callback(lambda done: finished_late(delivery, done))
+    info(
+        "the dispatch exceeds the time budget; answering 202 and finishing in the background",
+        delivery,
+        "accepted_late",
+    )
+    return Outcome(202, TEXT, BODIES[202], delivery, "accepted_late", pending=task)
+
+
+def event(early: Outcome) -> tuple[str, object]:
+    """The event an early outcome fires: ``webhook.rejected``, or ``webhook.duplicate``."""
+    if early.rejection is not None:
+        return REJECTED, early.rejection
+    return DUPLICATE, early.delivery
+
+
+# Tasks finishing after a 202: kept referenced until done, so they are not
+# garbage-collected mid-flight.
+BACKGROUND: set[Any] = set()
+
+
+def finished_late(delivery: Delivery, task: Any) -> None:
+    """Log how a dispatch that outran the time budget ended."""
+    BACKGROUND.discard(task)
+    if task.cancelled():
+        logger.error("listeners cancelled after a 202 for %r", delivery)
+        return
+    failure = task.exception() or task.result()[0]
+    if failure is None:
+        return
+    declined = declined_by(failure)
+    logger.log(
+        logging.ERROR if declined is None else logging.WARNING,
+        "a listener %s after the 202 was sent; the delivery key was released so a "
+        "redelivery is processed",
+        "failed" if declined is None else f"declined ({declined})",
+        exc_info=failure if declined is None else None,
+        extra={
+            "webhookverify": {
+                "handler": delivery.handler.name,
+                "delivery_id": delivery.delivery_id,
+                "reason": "listener_failed_late" if declined is None else "declined_late",
+            }
+        },
+    )
