@@ -237,7 +237,7 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         (presets.svix, "svix-", "svix-v1"),
         (presets.clerk, "svix-", "clerk-v1"),
         (presets.resend, "svix-", "resend-v1"),
-        (presets.gitlab_signing, "webhook-", "gitlab-v1"),
+        (presets.gitlab_signing, "webhook-", "gitlab-signing-v1"),
     ],
 )
 def test_standard_family_headers_and_windows(make: Any, prefix: str, scheme: str) -> None:

@@ -121,7 +121,7 @@ class TestTwilioSharedKey(VerifierContract):
         assert request.headers["X-Twilio-Webhooks-Signature-Settings"] == (
             "key=k0,algorithm=HMAC_SHA256"
         )
-        assert verifier.verify(request, now=NOW).scheme == "hmac-sha256"
+        assert verifier.verify(request, now=NOW).scheme == "twilio-hmac-sha256"
 
 
 # -- twilio-python as the oracle ---------------------------------------------------
@@ -132,7 +132,7 @@ class TestTwilioSharedKey(VerifierContract):
 def test_sdk_signs_form_preset_verifies(token: str, url: str, pairs: list[Any]) -> None:
     signature = RequestValidator(token).compute_signature(url, MultiDict(pairs))
     request = form_request(url, pairs, signature)
-    assert presets.twilio(secret=token).verify(request).scheme == "hmac-sha1"
+    assert presets.twilio(secret=token).verify(request).scheme == "twilio-hmac-sha1"
     with pytest.raises(VerificationError):
         presets.twilio(secret=token + "x").verify(request)
 
@@ -175,7 +175,7 @@ def test_shared_key_sha256_both_directions(key: str, url: str, pairs: list[Any])
     request = form_request(
         url, pairs, signature, **{"X-Twilio-Webhooks-Signature-Settings": settings_header}
     )
-    assert presets.twilio(shared_key=key).verify(request).scheme == "hmac-sha256"
+    assert presets.twilio(shared_key=key).verify(request).scheme == "twilio-hmac-sha256"
     # the same key as an Auth Token is never used for a SharedKey request
     with pytest.raises(VerificationError):
         presets.twilio(secret=key).verify(request)

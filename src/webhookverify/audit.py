@@ -12,6 +12,7 @@ import time
 from .keys import RECOMMENDED_SECRET_BYTES, Secret
 from .keysource import variable_name
 from .registry import Handler
+from .verifiers.token import TokenVerifier
 
 __all__ = ["describe_handler", "key_warnings"]
 
@@ -32,7 +33,7 @@ def describe_handler(handler: Handler, *, now: float) -> tuple[str, list[str]]:
     warnings = key_warnings(secrets, now=now)
     if getattr(verifier, "algorithm", "") == "sha1":
         warnings.append("signs with SHA-1: use it only where the sender requires it")
-    if getattr(verifier, "scheme", "") in ("token", "basic"):
+    if isinstance(verifier, TokenVerifier):
         warnings.append("a token proves less than a signature: it does not cover the body")
     if getattr(verifier, "replay_window", 1) is None and handler.replay_mode != "off":
         warnings.append(

@@ -4,20 +4,143 @@ Each preset returns a verifier configured the way its provider signs, with
 the provider's documented tolerance. Each docstring says where the secret is
 found in the provider's dashboard, what is signed, and what the provider does
 differently from the rest.
+
+The presets are grouped by how their senders sign, one module per family:
+``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac`` (an HMAC of
+the raw body), ``_timestamped`` (an HMAC over a signed timestamp and the
+body), ``_standard`` (Standard Webhooks and its adopters), ``_public_key``,
+``_tokens``, and one module for each sender with a scheme of its own (Box,
+HubSpot, Linear, Mailgun, Mandrill, Mollie, Netlify, Square, Twilio), its
+factory beside its verifier. ``_handshakes`` answers senders' one-time
+endpoint checks. Configuration errors name the preset called
+(``presets.github needs a secret``), and ``Verification.scheme`` is the
+preset's name followed by what was verified (``github-hmac-sha256``,
+``svix-v1``, ``discord-ed25519``).
 """
 
-from . import _more, _popular, _standard
-from ._more import *  # noqa: F403
-from ._popular import *  # noqa: F403
-from ._standard import *  # noqa: F403
+from ._box import BoxVerifier, box
+from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
+from ._hub_signature import bitbucket, github, intercom, jira, meta
+from ._hubspot import hubspot
+from ._linear import LinearVerifier, linear
+from ._mailgun import MailgunVerifier, mailgun
+from ._mandrill import mandrill
+from ._mollie import MollieVerifier, mollie
+from ._netlify import NetlifyVerifier, netlify
+from ._public_key import discord, sendgrid
+from ._raw_hmac import (
+    circleci,
+    coinbase_commerce,
+    dropbox,
+    razorpay,
+    sentry,
+    shopify,
+    tiki,
+    trello,
+    typeform,
+    vercel,
+)
+from ._square import square
+from ._standard import clerk, gitlab_signing, resend, standard_webhooks, svix
+from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
+from ._tokens import gitlab, okta
+from ._twilio import twilio
 
-__all__ = [*_popular.__all__, *_standard.__all__, *_more.__all__, "PRESETS"]
+PRESETS: tuple[str, ...] = (
+    "bitbucket",
+    "box",
+    "calendly",
+    "circleci",
+    "clerk",
+    "coinbase_commerce",
+    "discord",
+    "dropbox",
+    "github",
+    "gitlab",
+    "gitlab_signing",
+    "hubspot",
+    "intercom",
+    "jira",
+    "linear",
+    "mailgun",
+    "mandrill",
+    "meta",
+    "mollie",
+    "netlify",
+    "okta",
+    "paddle",
+    "razorpay",
+    "resend",
+    "sendgrid",
+    "sentry",
+    "shopify",
+    "slack",
+    "square",
+    "standard_webhooks",
+    "stripe",
+    "svix",
+    "tiki",
+    "trello",
+    "twilio",
+    "twitch",
+    "typeform",
+    "vercel",
+    "zoom",
+)
+"""The names of the preset factories, in alphabetical order: what
+``preset = "..."`` in a configuration file and ``webhookverify sign --preset``
+accept, and the order of ``docs/presets.md``."""
 
 # Answers to providers' one-time endpoint checks: helpers, not verifiers.
 _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_validation"})
 
-PRESETS: tuple[str, ...] = tuple(
-    sorted(name for name in __all__ if name.islower() and name not in _HANDSHAKES)
-)
-"""The names of the preset factories: what ``preset = "..."`` in a configuration
-file and ``webhookverify sign --preset`` accept."""
+__all__ = [
+    "PRESETS",
+    "BoxVerifier",
+    "LinearVerifier",
+    "MailgunVerifier",
+    "MollieVerifier",
+    "NetlifyVerifier",
+    "bitbucket",
+    "box",
+    "calendly",
+    "circleci",
+    "clerk",
+    "coinbase_commerce",
+    "discord",
+    "dropbox",
+    "dropbox_challenge",
+    "github",
+    "gitlab",
+    "gitlab_signing",
+    "hubspot",
+    "intercom",
+    "jira",
+    "linear",
+    "mailgun",
+    "mandrill",
+    "meta",
+    "mollie",
+    "netlify",
+    "okta",
+    "okta_verification",
+    "paddle",
+    "razorpay",
+    "resend",
+    "sendgrid",
+    "sentry",
+    "shopify",
+    "slack",
+    "square",
+    "standard_webhooks",
+    "stripe",
+    "svix",
+    "tiki",
+    "trello",
+    "twilio",
+    "twitch",
+    "typeform",
+    "vercel",
+    "zoom",
+    "zoom_url_validation",
+]

@@ -45,8 +45,9 @@ from ..verifiers._base import (
     single_header,
 )
 from ..verifiers.hmac import HmacVerifier
+from ._common import SecretInput, hmac_preset, owner_of
 
-__all__ = ["BOX_FUTURE_TOLERANCE", "BOX_TOLERANCE", "BoxVerifier", "escape_body"]
+__all__ = ["BOX_FUTURE_TOLERANCE", "BOX_TOLERANCE", "BoxVerifier", "box", "escape_body"]
 
 PRIMARY: Final = "box-signature-primary"
 SECONDARY: Final = "box-signature-secondary"
@@ -163,13 +164,13 @@ class BoxVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secondary_secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secondary_secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
         tolerance: float | None = BOX_TOLERANCE,
         future_tolerance: float | None = BOX_FUTURE_TOLERANCE,
     ) -> None:
-        owner = "presets.box"
+        owner = owner_of("box")
         if secrets is not None and secondary_secret is not None:
             raise ConfigurationError(
                 f"{owner} takes secret= and secondary_secret=, or secrets=, not both"
@@ -294,7 +295,9 @@ class BoxVerifier:
 def _hmac(
     keys: tuple[Secret, ...], header: str, tolerance: float | None, future: float | None
 ) -> HmacVerifier:
-    return HmacVerifier(
+    return hmac_preset(
+        "box",
+        secret=None,
         secrets=keys,
         header=header,
         encoding="base64",
@@ -304,7 +307,6 @@ def _hmac(
         id_field=ID_FIELD,
         tolerance=tolerance,
         future_tolerance=future,
-        scheme="box-hmac-sha256",
     )
 
 
@@ -314,4 +316,59 @@ def _named(secret: Secret, name: str) -> Secret:
         return secret
     return Secret(
         secret.value, key_id=name, not_before=secret.not_before, not_after=secret.not_after
+    )
+
+
+def box(
+    *,
+    secret: SecretInput | None = None,
+    secondary_secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = BOX_TOLERANCE,
+    future_tolerance: float | None = BOX_FUTURE_TOLERANCE,
+) -> BoxVerifier:
+    """Box webhooks (v2).
+
+    Secret: the *Primary Key* (``secret=``) and *Secondary Key*
+    (``secondary_secret=``) under *Developer Console > (your app) > Webhooks >
+    Manage signature keys*.
+
+    Signed: ``{raw body}{box-delivery-timestamp}`` (RFC 3339), HMAC-SHA256,
+    base64, twice: ``box-signature-primary`` with the primary key and
+    ``box-signature-secondary`` with the secondary key, so one key can be
+    rotated while the other verifies. ``box-signature-version`` must be ``1``
+    and ``box-signature-algorithm`` ``HmacSHA256``. Window: Box's ten minutes
+    for the past; 300 s for the future (Box's generated SDK allows none, its
+    documentation says nothing: pass ``future_tolerance=0`` for the SDK's rule).
+
+    Box's quirk: its SDKs also accept a signature over the body re-escaped as
+    ASCII JSON (non-ASCII as lower-case ``\\uXXXX``, control characters as
+    ``\\n``/``\\r``/``\\t``/``\\u00XX``, backslashes doubled unless before ``/``),
+    since some deliveries are signed that way. This preset does the same, in
+    the SDK's order: primary over the raw body, then the escaped body, then the
+    secondary signature likewise; but it accepts the escaped form only when it
+    parses to the same JSON value as the body (escaping doubles backslashes, so
+    a body ``"C:\\new"`` would otherwise verify against Box's ``"C:\\\\new"``
+    and mean a newline), and only for a body with at most 1,024 places and
+    16 KiB to escape (``MAX_ESCAPE_RUNS``, ``MAX_ESCAPED_BYTES``), since it is
+    tried before any signature is known to be good.
+
+    Replay id: the signed ``id`` field of the body (the event's id, which
+    stays the same when Box retries), read after the signature has passed.
+    ``box-delivery-id`` changes on every retry and is not signed; Box signs
+    each retry again with a new ``box-delivery-timestamp``.
+
+    Source: Box developer docs "Signature verification"
+    (https://developer.box.com/guides/webhooks/v2/signatures-v2/) and
+    box/box-python-sdk-gen ``box_sdk_gen/managers/webhooks.py``
+    (``validate_message``) and ``box_sdk_gen/internal/utils.py``
+    (``compute_webhook_signature``, ``escape_unicode``), used as an oracle in
+    the tests.
+    """
+    return BoxVerifier(
+        secret=secret,
+        secondary_secret=secondary_secret,
+        secrets=secrets,
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
     )

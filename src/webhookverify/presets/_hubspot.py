@@ -42,11 +42,13 @@ from ..verifiers._base import (
     decode_signature,
     single_header,
 )
+from ._common import SecretInput, check_windows, hmac_preset, owner_of, scheme_of
 
 __all__ = [
     "HUBSPOT_TOLERANCE",
     "HubSpotVerifier",
     "HubSpotVersion",
+    "hubspot",
     "hubspot_v3_uri",
 ]
 
@@ -117,13 +119,13 @@ class HubSpotVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
         versions: Iterable[HubSpotVersion] = ("v3",),
         tolerance: float | None = HUBSPOT_TOLERANCE,
         future_tolerance: float | None = DEFAULT_TOLERANCE,
     ) -> None:
-        owner = "presets.hubspot"
+        owner = owner_of("hubspot")
         keys = to_secrets(secret, secrets, owner=owner)
         if isinstance(versions, str) or not isinstance(versions, Iterable):
             raise ConfigurationError(
@@ -142,7 +144,9 @@ class HubSpotVerifier:
         set_(self, "_legacy", tuple(v for v in ("v2", "v1") if v in pinned))
         v3 = None
         if "v3" in pinned:
-            v3 = HmacVerifier(
+            v3 = hmac_preset(
+                "hubspot",
+                secret=None,
                 secrets=keys,
                 header=V3_HEADER,
                 encoding="base64",
@@ -151,7 +155,7 @@ class HubSpotVerifier:
                 timestamp_format="unix_ms",
                 tolerance=tolerance,
                 future_tolerance=future_tolerance,
-                scheme="hubspot-v3",
+                mechanism="v3",
             )
         set_(self, "_v3", v3)
 
@@ -211,7 +215,7 @@ class HubSpotVerifier:
             any_valid = True
             if constant_time_equal(_legacy_digest(secret.value, parts), signature):
                 return Verification(
-                    scheme=f"hubspot-{version}",
+                    scheme=scheme_of("hubspot", version),
                     key_id=secret.key_id or f"secret[{index}]",
                     signed=(request.body,),  # the replay key: what every version signs
                 )
@@ -270,3 +274,68 @@ def _legacy_digest(key: bytes, parts: Sequence[bytes]) -> bytes:
     for part in parts:
         digest.update(part)
     return digest.digest()
+
+
+def hubspot(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    versions: Iterable[HubSpotVersion] = ("v3",),
+    tolerance: float | None = HUBSPOT_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> HubSpotVerifier:
+    """HubSpot webhooks and app requests (signature v3; v1 and v2 on request).
+
+    Secret: the app's client secret (*developer account > Apps > (the app) >
+    Auth > Client secret*).
+
+    Signed (v3): ``method + URI + raw body + X-HubSpot-Request-Timestamp``,
+    HMAC-SHA256, base64 in ``X-HubSpot-Signature-v3``. The timestamp is in
+    **milliseconds**; HubSpot refuses anything older than 5 minutes. Before
+    signing, HubSpot decodes ``%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C
+    %3B`` in the URI (and no other escape); the request URL is decoded the
+    same way here.
+
+    Versions: only v3 by default. v1 (SHA-256 of secret + body) and v2
+    (SHA-256 of secret + method + URI + body) are plain hashes, not HMACs,
+    sign no timestamp and allow length extension; HubSpot sends them
+    alongside v3 "for backwards compatibility". Name them, e.g.
+    ``versions=("v1", "v2", "v3")``, only for senders that send nothing
+    newer. A request then selects within that set: v3 when it carries
+    ``X-HubSpot-Signature-v3`` (no fallback if it fails), else the version in
+    ``X-HubSpot-Signature-Version``.
+
+    Replay id: content hash. The body is a batch (a JSON array) of events,
+    each with its own ``eventId``; no one id names the delivery, so a retry
+    signed again with a new timestamp is not recognised.
+
+    Source: HubSpot docs "Validating requests"
+    (https://developers.hubspot.com/docs/api/webhooks/validating-requests) and
+    HubSpot/hubspot-api-python ``hubspot/utils/signature.py``; cross-checked
+    against the docs' and that SDK's test vectors (the SDK is not installed).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        versions: the signature versions accepted, a tuple drawn from
+            ``"v1"``, ``"v2"`` and ``"v3"``.
+        tolerance: seconds a v3 timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        A ``HubSpotVerifier``; ``Verification.scheme`` names the version
+        that passed (``hubspot-v3``, ...).
+
+    Raises:
+        ConfigurationError: a missing or empty secret, ``versions`` empty or
+            naming an unknown version, or a bad tolerance.
+    """
+    tolerance, future_tolerance = check_windows("hubspot", tolerance, future_tolerance)
+    return HubSpotVerifier(
+        secret=secret,
+        secrets=secrets,
+        versions=versions,
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+    )

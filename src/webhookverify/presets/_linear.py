@@ -23,8 +23,9 @@ from ..verifiers._base import (
     replay_window,
 )
 from ..verifiers.hmac import HmacVerifier
+from ._common import SecretInput, hmac_preset
 
-__all__ = ["LINEAR_TOLERANCE", "LinearVerifier"]
+__all__ = ["LINEAR_TOLERANCE", "LinearVerifier", "linear"]
 
 HEADER = "Linear-Signature"
 TIMESTAMP_FIELD = "webhookTimestamp"
@@ -102,23 +103,22 @@ class LinearVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
         tolerance: float | None = LINEAR_TOLERANCE,
         future_tolerance: float | None = LINEAR_TOLERANCE,
     ) -> None:
         # The HMAC covers the body alone; the window, which the inner verifier
         # checks and keeps (future_tolerance None: the same as tolerance), is
         # applied here to the timestamp found in the body once it is verified.
-        inner = HmacVerifier(
+        inner = hmac_preset(
+            "linear",
             secret=secret,
             secrets=secrets,
             header=HEADER,
             encoding="hex_lower",
             tolerance=tolerance,
             future_tolerance=future_tolerance,
-            scheme="linear-hmac-sha256",
-            owner="presets.linear",
         )
         object.__setattr__(self, "_inner", inner)
 
@@ -185,3 +185,35 @@ class LinearVerifier:
 
     def __repr__(self) -> str:
         return f"LinearVerifier(tolerance={self.tolerance!r}, secrets=<{len(self.secrets)} hidden>)"
+
+
+def linear(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = LINEAR_TOLERANCE,
+    future_tolerance: float | None = LINEAR_TOLERANCE,
+) -> LinearVerifier:
+    """Linear webhooks.
+
+    Secret: the webhook's *signing secret* (``lin_wh_...``), in *Settings > API
+    > Webhooks > (the webhook)*.
+
+    Signed: the raw body, HMAC-SHA256, ``Linear-Signature: <lower-case hex>``
+    (no prefix). Linear's timestamp is not in a header: it is the body's
+    top-level ``webhookTimestamp`` (unix **milliseconds**), signed along with
+    the rest of the body and held here to Linear's one-minute window, both
+    ways, after the signature has passed. A body without it is refused (the
+    SDK skips the check then; a signed timestamp is never optional here).
+
+    Replay id: content hash. ``Linear-Delivery`` is not signed, and the
+    body's ``webhookId`` names the webhook, not the delivery.
+
+    Source: Linear docs "Webhooks > Securing webhooks"
+    (https://linear.app/developers/webhooks) and linear/linear
+    ``packages/sdk/src/webhooks/client.ts`` (``LinearWebhookClient.verify``);
+    cross-checked against that code and a vector built from it.
+    """
+    return LinearVerifier(
+        secret=secret, secrets=secrets, tolerance=tolerance, future_tolerance=future_tolerance
+    )

@@ -23,9 +23,10 @@ from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification, single_header
 from ..verifiers.hmac import HmacVerifier
+from ._common import SecretInput, hmac_preset
 from ._multipart import multipart_fields
 
-__all__ = ["MAILGUN_TOLERANCE", "MailgunVerifier"]
+__all__ = ["MAILGUN_TOLERANCE", "MailgunVerifier", "mailgun"]
 
 CONTENT_TYPE: Final = "Content-Type"
 # Mailgun's Python SDK refuses a timestamp more than 15 minutes away from its
@@ -119,8 +120,8 @@ class MailgunVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
         tolerance: float | None = MAILGUN_TOLERANCE,
         future_tolerance: float | None = None,
     ) -> None:
@@ -129,7 +130,8 @@ class MailgunVerifier:
             set_(
                 self,
                 slot,
-                HmacVerifier(
+                hmac_preset(
+                    "mailgun",
                     secret=secret,
                     secrets=secrets,
                     header=f"signature.{field}",
@@ -139,8 +141,6 @@ class MailgunVerifier:
                     id_header="signature.token",
                     tolerance=tolerance,
                     future_tolerance=future_tolerance,
-                    scheme="mailgun-hmac-sha256",
-                    owner="presets.mailgun",
                 ),
             )
 
@@ -261,3 +261,39 @@ class MailgunVerifier:
     def __repr__(self) -> str:
         hidden = len(self.secrets)
         return f"MailgunVerifier(tolerance={self.tolerance!r}, secrets=<{hidden} hidden>)"
+
+
+def mailgun(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = MAILGUN_TOLERANCE,
+    future_tolerance: float | None = None,
+) -> MailgunVerifier:
+    """Mailgun webhooks and routes.
+
+    Secret: the *HTTP webhook signing key*, in *Sending > Webhooks* (or
+    *Settings > API Security*). For a subaccount's events, the primary
+    account's key verifies ``parent-signature``.
+
+    Signed: ``{timestamp}{token}``, HMAC-SHA256, lower-case hex, posted **in
+    the body**: the ``signature`` object of a JSON webhook, or the
+    ``timestamp``/``token``/``signature`` fields of a form (legacy webhooks,
+    routes; urlencoded or multipart). The event data is **not** signed by
+    Mailgun: a verified delivery proves that Mailgun sent *a* recent request
+    with this token, not that the rest of the body is untouched, so serve the
+    endpoint over HTTPS only. The window is that of Mailgun's SDK: 15
+    minutes, both ways. ``sign()`` cannot put a signature in the body:
+    :meth:`MailgunVerifier.signed_body` builds one.
+
+    Replay id: the signed ``token`` (keep the replay guard on). The event's
+    own ``event-data.id`` is not signed, so it is never used.
+
+    Source: Mailgun docs "Securing webhooks"
+    (https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks)
+    and mailgun/mailgun-python ``mailgun/security.py``
+    (``SecurityGuard.verify_webhook``), used as an oracle in the tests.
+    """
+    return MailgunVerifier(
+        secret=secret, secrets=secrets, tolerance=tolerance, future_tolerance=future_tolerance
+    )

@@ -18,8 +18,9 @@ from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification
 from ..verifiers._bodyid import body_id
 from ..verifiers.hmac import HmacVerifier
+from ._common import SecretInput, hmac_preset
 
-__all__ = ["MollieVerifier"]
+__all__ = ["MollieVerifier", "mollie"]
 
 HEADER: Final = "X-Mollie-Signature"
 PREFIX: Final = "sha256="
@@ -44,20 +45,19 @@ class MollieVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
     ) -> None:
         object.__setattr__(
             self,
             "_inner",
-            HmacVerifier(
+            hmac_preset(
+                "mollie",
                 secret=secret,
                 secrets=secrets,
                 header=HEADER,
                 encoding="hex_lower",
                 prefix=PREFIX,
-                scheme="mollie-hmac-sha256",
-                owner="presets.mollie",
             ),
         )
 
@@ -116,3 +116,27 @@ class MollieVerifier:
 
     def __repr__(self) -> str:
         return f"MollieVerifier(secrets=<{len(self.secrets)} hidden>)"
+
+
+def mollie(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> MollieVerifier:
+    """Mollie next-gen webhooks.
+
+    Secret: the webhook's *signing secret*, in *Dashboard > Developers >
+    Webhooks*. Classic Mollie webhooks (a bare ``id=tr_...`` form post) are
+    not signed at all: fetch the object from the API instead.
+
+    Signed: the raw body, HMAC-SHA256, ``X-Mollie-Signature: sha256=<lower-case
+    hex>``. As Mollie's SDK, the prefix is optional, several signatures (header
+    fields repeated or comma-joined) are accepted, and any may match any of
+    ``secrets`` during a rotation.
+
+    Replay id: the signed ``id`` field of the body (``event_...``), read after
+    the signature has passed (a body without it: content hash).
+
+    Source: Mollie docs "Webhooks: best practices"
+    (https://docs.mollie.com/reference/webhooks-best-practices) and
+    mollie/mollie-api-php ``src/Webhooks/SignatureValidator.php`` with its tests.
+    """
+    return MollieVerifier(secret=secret, secrets=secrets)

@@ -35,8 +35,9 @@ from ..verifiers._base import (
     single_header,
 )
 from ..verifiers.hmac import HmacVerifier
+from ._common import SecretInput, hmac_preset
 
-__all__ = ["NetlifyVerifier"]
+__all__ = ["NetlifyVerifier", "netlify"]
 
 HEADER: Final = "X-Webhook-Signature"
 ISSUER: Final = "netlify"
@@ -96,19 +97,19 @@ class NetlifyVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
     ) -> None:
         object.__setattr__(
             self,
             "_inner",
-            HmacVerifier(
+            hmac_preset(
+                "netlify",
                 secret=secret,
                 secrets=secrets,
                 header=_SIGNATURE_SEGMENT,
                 encoding="base64url",
-                scheme="netlify-jws-hs256",
-                owner="presets.netlify",
+                mechanism="jws-hs256",
             ),
         )
 
@@ -221,3 +222,27 @@ class NetlifyVerifier:
 
     def __repr__(self) -> str:
         return f"NetlifyVerifier(secrets=<{len(self.secrets)} hidden>)"
+
+
+def netlify(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> NetlifyVerifier:
+    """Netlify outgoing webhooks (deploy notifications, form submissions).
+
+    Secret: the *JWS secret token* you set on the notification, in *Project
+    configuration > Notifications > (the outgoing webhook)*.
+
+    Signed: ``X-Webhook-Signature`` is a JWT signed with HS256 whose claims are
+    ``iss: "netlify"`` and ``sha256``, the lower-case hex SHA-256 of the raw
+    body. The token's algorithm is pinned to HS256 (``none`` and everything
+    else refused), its HMAC checked, then ``iss``, then the body's hash in
+    constant time. No timestamp is signed.
+
+    Replay id: content hash. The body's ``id`` is the deploy's, shared by all
+    of that deploy's notifications, so it is not a delivery id.
+
+    Source: Netlify docs "Deploy notifications > Payload signature"
+    (https://docs.netlify.com/site-deploys/deploy-notifications/#payload-signature);
+    cross-checked against the documented algorithm and RFC 7515/7519.
+    """
+    return NetlifyVerifier(secret=secret, secrets=secrets)

@@ -1,8 +1,11 @@
-"""Presets for Standard Webhooks and its family (Svix, Clerk, Resend, GitLab
-signing tokens), and for the public-key senders (Discord, SendGrid).
+"""Standard Webhooks and its adopters: Svix, and through Svix Clerk and
+Resend; GitLab's signing tokens.
 
-The public-key presets load ``cryptography`` when called, not when
-``webhookverify.presets`` is imported.
+All sign ``{id}.{timestamp}.{body}`` as the specification says
+(https://www.standardwebhooks.com, ``v1`` HMAC-SHA256 with the base64-decoded
+``whsec_`` secret, ``v1a`` Ed25519) and differ only in header names and
+defaults. ``Verification.scheme`` is the preset's name followed by the version
+that passed: ``svix-v1``, ``standard-webhooks-v1a``.
 """
 
 from __future__ import annotations
@@ -10,28 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..keys import Secret
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ..verifiers.standard import StandardWebhooksVerifier
+from ._common import SecretInput, owner_of, scheme_of
 
 if TYPE_CHECKING:
-    from ..verifiers.asymmetric import PrivateKeyInput, PublicKeyInput, PublicKeyVerifier
+    from ..verifiers.asymmetric import PrivateKeyInput, PublicKeyInput
 
-__all__ = [
-    "clerk",
-    "discord",
-    "gitlab_signing",
-    "resend",
-    "sendgrid",
-    "standard_webhooks",
-    "svix",
-]
+__all__ = ["clerk", "gitlab_signing", "resend", "standard_webhooks", "svix"]
 
 # Standard Webhooks' own libraries, Svix's, and through them Clerk's and
 # Resend's, accept timestamps up to five minutes old or ahead.
 STANDARD_WEBHOOKS_TOLERANCE = 300.0
-
-SecretInput = Secret | str | bytes
 
 
 def standard_webhooks(
@@ -84,6 +77,8 @@ def standard_webhooks(
         header_prefix=header_prefix,
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        scheme=scheme_of("standard_webhooks"),
+        owner=owner_of("standard_webhooks"),
     )
 
 
@@ -133,7 +128,8 @@ def svix(
         header_prefix=header_prefix,
         tolerance=tolerance,
         future_tolerance=future_tolerance,
-        scheme="svix",
+        scheme=scheme_of("svix"),
+        owner=owner_of("svix"),
     )
 
 
@@ -232,115 +228,13 @@ def gitlab_signing(
         header_prefix="webhook-",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
-        scheme="gitlab",
-    )
-
-
-def discord(
-    *,
-    public_key: PublicKeyInput | None = None,
-    public_keys: Iterable[PublicKeyInput] | None = None,
-    private_key: PrivateKeyInput | None = None,
-    tolerance: float | None = DEFAULT_TOLERANCE,
-    future_tolerance: float | None = DEFAULT_TOLERANCE,
-) -> PublicKeyVerifier:
-    """Discord interactions sent to an "Interactions Endpoint URL".
-
-    Where the key is: Discord Developer Portal → Applications → the app →
-    General Information → "Public Key" (64 hex digits).
-
-    What is signed: Ed25519 over ``X-Signature-Timestamp`` (unix seconds)
-    immediately followed by the raw body, no separator; the signature is in
-    ``X-Signature-Ed25519`` as hex.
-
-    What differs: Discord first sends a PING interaction (``"type": 1``) that
-    must be answered ``{"type": 1}`` (PONG) in the response body, and keeps
-    sending requests with deliberately bad signatures that must be refused
-    with 401, or it removes the endpoint. Discord documents no tolerance
-    and does not retry; the library's five minutes apply.
-
-    Replay id: the signed ``id`` field of the body (the interaction's
-    snowflake), read after the signature has passed (a body without it:
-    content hash).
-
-    Args:
-        public_key / public_keys: the application's public key(s).
-        private_key: a 32-byte Ed25519 seed, only to sign in tests.
-        tolerance: seconds a timestamp may be old (default 300).
-        future_tolerance: seconds it may be ahead (default 300).
-    """
-    from ..verifiers.asymmetric import PublicKeyVerifier
-
-    return PublicKeyVerifier(
-        algorithm="ed25519",
-        public_key=public_key,
-        public_keys=public_keys,
-        private_key=private_key,
-        header="X-Signature-Ed25519",
-        encoding="hex",
-        template="{timestamp}{body}",
-        timestamp_header="X-Signature-Timestamp",
-        id_field="id",
-        tolerance=tolerance,
-        future_tolerance=future_tolerance,
-        scheme="discord-ed25519",
-    )
-
-
-def sendgrid(
-    *,
-    public_key: PublicKeyInput | None = None,
-    public_keys: Iterable[PublicKeyInput] | None = None,
-    private_key: PrivateKeyInput | None = None,
-    tolerance: float | None = DEFAULT_TOLERANCE,
-    future_tolerance: float | None = DEFAULT_TOLERANCE,
-) -> PublicKeyVerifier:
-    """Twilio SendGrid's Signed Event Webhook.
-
-    Where the key is: SendGrid → Settings → Mail Settings → Event Webhooks →
-    the webhook → Security features → "Enable Signed Event Webhook", then
-    Save; the "Verification Key" is shown there (base64 DER
-    SubjectPublicKeyInfo, no PEM armour: paste it as is).
-
-    What is signed: ECDSA P-256 with SHA-256 over
-    ``X-Twilio-Email-Event-Webhook-Timestamp`` immediately followed by the
-    raw body; ``X-Twilio-Email-Event-Webhook-Signature`` holds the DER
-    signature in base64.
-
-    What differs: the body often ends with CRLF, which is signed: verify the
-    raw bytes, never re-serialised JSON. SendGrid documents no tolerance
-    (its SDKs check none); the library's five minutes apply.
-
-    Replay id: content hash. The body is a batch (a JSON array) of events,
-    each with its own ``sg_event_id``; no one id names the delivery, so a
-    retry signed again with a new timestamp is not recognised.
-
-    Args:
-        public_key / public_keys: the verification key(s), oldest first.
-        private_key: a P-256 private key, only to sign in tests.
-        tolerance: seconds a timestamp may be old (default 300).
-        future_tolerance: seconds it may be ahead (default 300).
-    """
-    from ..verifiers.asymmetric import PublicKeyVerifier
-
-    return PublicKeyVerifier(
-        algorithm="ecdsa-p256-sha256",
-        signature_format="der",
-        public_key=public_key,
-        public_keys=public_keys,
-        private_key=private_key,
-        header="X-Twilio-Email-Event-Webhook-Signature",
-        encoding="base64",
-        template="{timestamp}{body}",
-        timestamp_header="X-Twilio-Email-Event-Webhook-Timestamp",
-        tolerance=tolerance,
-        future_tolerance=future_tolerance,
-        scheme="sendgrid-ecdsa",
+        scheme=scheme_of("gitlab_signing"),
+        owner=owner_of("gitlab_signing"),
     )
 
 
 def _through_svix(
-    scheme: str,
+    name: str,
     secret: SecretInput | None,
     secrets: Iterable[SecretInput] | None,
     tolerance: float | None,
@@ -353,5 +247,6 @@ def _through_svix(
         header_prefix="svix-",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
-        scheme=scheme,
+        scheme=scheme_of(name),
+        owner=owner_of(name),
     )

@@ -30,11 +30,10 @@ from __future__ import annotations
 import hashlib
 import hmac as _hmac
 import time
-import urllib.parse
 from collections.abc import Iterable
+from typing import Literal
 
 from ..errors import (
-    BodyOverLimit,
     ConfigurationError,
     DuplicateHeader,
     MalformedBody,
@@ -54,94 +53,23 @@ from ..verifiers._base import (
     encode_signature,
     single_header,
 )
-from ._square import check_absolute_url
+from ._common import SecretInput, check_absolute_url, owner_of, scheme_of
+from ._twilio_message import BODY_HASH_PARAM, body_hash_param, form_tail, twilio_url_variants
 
-__all__ = ["SETTINGS_HEADER", "SIGNATURE_HEADER", "TwilioVerifier", "twilio_url_variants"]
+__all__ = [
+    "SETTINGS_HEADER",
+    "SIGNATURE_HEADER",
+    "TwilioVerifier",
+    "twilio",
+    "twilio_url_variants",
+]
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
-BODY_HASH_PARAM = "bodySHA256"
 
 # The names Twilio uses in the settings header, and the only ones it signs with.
 _ALGORITHMS = {"HMAC_SHA1": "sha1", "HMAC_SHA256": "sha256"}
 _WIRE_NAMES = {v: k for k, v in _ALGORITHMS.items()}
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def twilio_url_variants(url: str) -> tuple[str, ...]:
-    """The URL as given, then the form Twilio's SDKs also try.
-
-    With a port: the same URL without it. Without one: the URL with the
-    scheme's default port (443 for https, 80 for http). Only the port is
-    touched: user info, path, query and fragment stay byte for byte.
-    """
-    scheme, sep, rest = url.partition("://")
-    default = _DEFAULT_PORTS.get(scheme.lower())
-    if not sep or default is None:
-        return (url,)
-    end = len(rest)
-    for stop in "/?#":
-        found = rest.find(stop)
-        if found != -1:
-            end = min(end, found)
-    authority, tail = rest[:end], rest[end:]
-    userinfo, at, hostport = authority.rpartition("@")
-    if hostport.startswith("["):  # an IPv6 literal: the port follows the bracket
-        close = hostport.find("]")
-        if close == -1:
-            return (url,)
-        host, port_part = hostport[: close + 1], hostport[close + 1 :]
-    else:
-        host, colon, port = hostport.partition(":")
-        port_part = colon + port
-    if not host:
-        return (url,)
-    head = f"{scheme}://{userinfo}{at}"
-    if not port_part:
-        return (url, f"{head}{host}:{default}{tail}")
-    if port_part[1:].isdigit() and port_part[1:].isascii():
-        return (url, f"{head}{host}{tail}")
-    return (url,)
-
-
-def _body_hash_param(url: str) -> str | None:
-    try:
-        query = urllib.parse.urlsplit(url).query
-    except ValueError:  # an unparseable URL signs as a form post, and will not match
-        return None
-    values = [
-        v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k == BODY_HASH_PARAM
-    ]
-    if len(values) > 1:
-        raise SignatureMismatch(f"the URL carries {BODY_HASH_PARAM} more than once")
-    return values[0] if values else None
-
-
-def _form_tail(request: WebhookRequest) -> bytes:
-    # twilio-python compute_signature: for each name in sorted(set(names)),
-    # for each value in sorted(set(values)): s += name + value.
-    try:
-        pairs = request.form()
-    except BodyOverLimit:
-        raise  # form data, but more of it than Twilio posts: the reason stands
-    except MalformedBody:
-        raise MalformedBody(
-            "the body is not form data, and the URL has no bodySHA256 parameter (Twilio signs "
-            "JSON bodies through bodySHA256; check public_url=)"
-        ) from None
-    fields: dict[str, list[str]] = {}
-    for name, value in pairs:
-        fields.setdefault(name, []).append(value)
-    out: list[str] = []
-    for name in sorted(fields):
-        previous = None
-        # Duplicates are dropped after sorting rather than through a set, so
-        # that a large value (a long SMS body) is compared, never hashed.
-        for value in sorted(fields[name]):
-            if value != previous:
-                out += (name, value)
-                previous = value
-    return "".join(out).encode("utf-8")
 
 
 class TwilioVerifier:
@@ -174,14 +102,14 @@ class TwilioVerifier:
     def __init__(
         self,
         *,
-        secret: Secret | str | bytes | None = None,
-        secrets: Iterable[Secret | str | bytes] | None = None,
+        secret: SecretInput | None = None,
+        secrets: Iterable[SecretInput] | None = None,
         public_url: str | None = None,
-        shared_key: Secret | str | bytes | None = None,
-        shared_keys: Iterable[Secret | str | bytes] | None = None,
+        shared_key: SecretInput | None = None,
+        shared_keys: Iterable[SecretInput] | None = None,
         shared_key_algorithms: Iterable[str] = ("sha256",),
     ) -> None:
-        owner = "presets.twilio"
+        owner = owner_of("twilio")
         tokens: tuple[Secret, ...] = ()
         if secret is not None or secrets is not None:
             tokens = to_secrets(secret, secrets, owner=owner)
@@ -294,8 +222,8 @@ class TwilioVerifier:
             raise SignatureMismatch(
                 "Twilio signs the URL it called, and this request has none (set public_url=)"
             )
-        expected_hash = _body_hash_param(url)
-        tail = b"" if expected_hash is not None else _form_tail(request)
+        expected_hash = body_hash_param(url)
+        tail = b"" if expected_hash is not None else form_tail(request)
         valid = [(i, s) for i, s in enumerate(keys) if s.is_valid_at(moment)]
         if not valid:
             raise NoValidKey()
@@ -315,7 +243,7 @@ class TwilioVerifier:
                         )
                     signed = (head, request.body)
                 return Verification(
-                    scheme=f"hmac-{algorithm}",
+                    scheme=scheme_of("twilio", f"hmac-{algorithm}"),
                     key_id=secret.key_id or f"secret[{index}]",
                     signed=signed,
                 )
@@ -343,9 +271,9 @@ class TwilioVerifier:
         moment = time.time() if now is None else now
         url = self.public_url or parts.get("url", "")
         request = WebhookRequest(method=parts.get("method", "POST"), url=url, body=body)
-        expected_hash = _body_hash_param(url)
+        expected_hash = body_hash_param(url)
         if expected_hash is None:
-            tail = _form_tail(request)
+            tail = form_tail(request)
         elif expected_hash != hashlib.sha256(body).hexdigest():
             raise MalformedBody(f"the URL's {BODY_HASH_PARAM} is not the SHA-256 of this body")
         else:
@@ -371,3 +299,73 @@ class TwilioVerifier:
             f"TwilioVerifier(public_url={self.public_url!r}, "
             f"secrets=<{len(self.secrets)} hidden>, shared_keys=<{len(self.shared_keys)} hidden>)"
         )
+
+
+def twilio(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    public_url: str | None = None,
+    shared_key: SecretInput | None = None,
+    shared_keys: Iterable[SecretInput] | None = None,
+    shared_key_algorithms: Iterable[Literal["sha1", "sha256"]] = ("sha256",),
+) -> TwilioVerifier:
+    """Twilio webhooks (``X-Twilio-Signature``).
+
+    Secret: the account's Auth Token (*Console > Account > API keys &
+    tokens > Auth Token*); during a token rotation pass both, oldest first.
+    Accounts that sign with a Webhooks SharedKey (public beta) pass that
+    key's secret as ``shared_key=``.
+
+    Signed: the full URL Twilio called (query included) followed by the POST
+    form fields sorted by name, each distinct value as ``name + value``
+    (decoded, no separators), HMAC-SHA1, base64. JSON bodies: the URL carries
+    ``bodySHA256=<hex SHA-256 of the body>``, the signature covers the URL
+    alone, and the body must hash to that value. Like Twilio's SDKs, the URL
+    is tried as received and with its port removed (or the default port
+    added). SHA-256: Twilio uses it only with a SharedKey whose Webhook
+    Setting names HMAC_SHA256, announced by
+    ``X-Twilio-Webhooks-Signature-Settings``. That header is unsigned, so it
+    only switches to the SharedKey secrets and picks an algorithm within
+    ``shared_key_algorithms`` (default ``("sha256",)``); a request never
+    brings the Auth Token and SHA-256 together, nor any other algorithm.
+
+    The URL must be what Twilio called: behind a proxy set ``public_url=``
+    (else each request's own URL is used). Field names and values run together unseparated,
+    so two different forms can share a signed string; Twilio's scheme, not
+    ours, and one more reason to keep the Auth Token private.
+
+    Replay id: content hash; ``I-Twilio-Idempotency-Token`` is not signed, so
+    it is never used (Twilio signs no timestamp; a retry is the same request).
+
+    Source: twilio/twilio-python ``twilio/request_validator.py``; Twilio docs
+    "Webhooks security"
+    (https://www.twilio.com/docs/usage/webhooks/webhooks-security) and "Sign
+    webhooks with shared keys"
+    (https://www.twilio.com/docs/usage/webhooks/webhook-shared-keys).
+
+    Args:
+        secret: the Auth Token, as text or bytes, or a ``Secret``.
+        secrets: several Auth Tokens, oldest first (not with ``secret``).
+        public_url: the URL Twilio calls, exactly, query included.
+        shared_key: a SharedKey secret, for Webhook Settings that sign with one.
+        shared_keys: several, oldest first (not with ``shared_key``).
+        shared_key_algorithms: what a SharedKey request may use: ``"sha256"``
+            and/or ``"sha1"``.
+
+    Returns:
+        A ``TwilioVerifier``; ``Verification.scheme`` is ``twilio-hmac-sha1``
+        or ``twilio-hmac-sha256``.
+
+    Raises:
+        ConfigurationError: no key at all, an empty key, an unknown
+            algorithm, or a ``public_url`` that is not an absolute http(s) URL.
+    """
+    return TwilioVerifier(
+        secret=secret,
+        secrets=secrets,
+        public_url=public_url,
+        shared_key=shared_key,
+        shared_keys=shared_keys,
+        shared_key_algorithms=shared_key_algorithms,
+    )

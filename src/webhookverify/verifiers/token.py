@@ -40,6 +40,10 @@ class TokenVerifier:
         basic: read HTTP Basic credentials (RFC 7617); the secrets are the
             passwords.
         username: with ``basic=True``, the user name that must come with them.
+        scheme: the name reported in :attr:`Verification.scheme` (default
+            ``basic`` with ``basic=True``, else ``token``).
+        owner: how configuration errors name this verifier (default
+            ``TokenVerifier``); presets pass their own name.
 
     A token proves less than a signature: see the module documentation.
 
@@ -66,8 +70,13 @@ class TokenVerifier:
         prefix: str = "",
         basic: bool = False,
         username: str | None = None,
+        scheme: str | None = None,
+        owner: str = "TokenVerifier",
     ) -> None:
-        owner = "TokenVerifier"
+        if not isinstance(owner, str) or not owner:
+            raise ConfigurationError("TokenVerifier(owner=...) must be a non-empty str")
+        if scheme is not None and (not isinstance(scheme, str) or not scheme):
+            raise ConfigurationError(f"{owner}(scheme=...) must be a non-empty str")
         set_ = object.__setattr__
         set_(self, "secrets", to_secrets(secret, secrets, owner=owner))
         if basic:
@@ -82,7 +91,7 @@ class TokenVerifier:
         set_(self, "prefix", prefix)
         set_(self, "basic", basic)
         set_(self, "username", username)
-        set_(self, "scheme", "basic" if basic else "token")
+        set_(self, "scheme", scheme or ("basic" if basic else "token"))
         set_(self, "_digests", tuple(_fingerprint(s.value) for s in self.secrets))
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -1,0 +1,120 @@
+"""What every preset module builds with: the secret type, the naming rule, one
+HMAC builder and the checks of settings several presets share.
+
+The naming rule: a preset ``name`` reports configuration errors as
+``presets.<name>`` (what the caller wrote) and ``Verification.scheme`` as
+``<name with - for _>-<mechanism>``, the mechanism being ``hmac-<algorithm>``
+for an HMAC, or the sender's own name for its signature version (``v1``,
+``v3``), key type (``ed25519``) or format (``jws-hs256``, ``token``).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterable
+from typing import Unpack
+
+from ..errors import ConfigurationError
+from ..keys import Secret
+from ..verifiers import HmacVerifier, KeyValueHeader
+from ..verifiers._base import check_tolerance
+from ..verifiers._scheme import SchemeOptions
+
+__all__ = [
+    "SecretInput",
+    "check_absolute_url",
+    "check_windows",
+    "hmac_preset",
+    "owner_of",
+    "scheme_of",
+]
+
+SecretInput = Secret | str | bytes
+"""A secret as a preset takes it: a ``Secret``, or its text (UTF-8) or bytes."""
+
+
+def owner_of(name: str) -> str:
+    """How configuration errors name preset ``name``: ``presets.<name>``."""
+    return f"presets.{name}"
+
+
+def scheme_of(name: str, mechanism: str | None = None) -> str:
+    """``Verification.scheme`` of preset ``name``: ``<name>-<mechanism>``, ``_`` as ``-``.
+
+    Without ``mechanism``, the name part alone, for a verifier that appends
+    the version that passed itself (Standard Webhooks: ``-v1``, ``-v1a``).
+    """
+    slug = name.replace("_", "-")
+    return slug if mechanism is None else f"{slug}-{mechanism}"
+
+
+def hmac_preset(
+    name: str,
+    *,
+    secret: SecretInput | None,
+    secrets: Iterable[SecretInput] | None,
+    algorithm: str = "sha256",
+    prefix: str = "",
+    header_format: KeyValueHeader | None = None,
+    mechanism: str | None = None,
+    **options: Unpack[SchemeOptions],
+) -> HmacVerifier:
+    """The ``HmacVerifier`` of preset ``name``, named by the rule above.
+
+    Args:
+        name: the preset's name, as in ``presets.PRESETS``.
+        secret / secrets: as the caller passed them.
+        algorithm / prefix / header_format / options: as ``HmacVerifier``.
+        mechanism: what the scheme says after the name (default
+            ``hmac-<algorithm>``).
+
+    Raises:
+        ConfigurationError: any bad setting, in a message naming ``presets.<name>``.
+    """
+    return HmacVerifier(
+        secret=secret,
+        secrets=secrets,
+        algorithm=algorithm,
+        prefix=prefix,
+        header_format=header_format,
+        scheme=scheme_of(name, mechanism or f"hmac-{algorithm}"),
+        owner=owner_of(name),
+        **options,
+    )
+
+
+def check_windows(
+    name: str, tolerance: float | None, future_tolerance: float | None
+) -> tuple[float | None, float | None]:
+    """Check both tolerances of preset ``name``, for a verifier that checks them late.
+
+    Raises:
+        ConfigurationError: a negative or non-numeric tolerance.
+    """
+    owner = owner_of(name)
+    return (
+        check_tolerance(tolerance, "tolerance", owner),
+        check_tolerance(future_tolerance, "future_tolerance", owner),
+    )
+
+
+def check_absolute_url(url: object, setting: str) -> str:
+    """Return ``url`` if it is an absolute ``http(s)`` URL, else raise.
+
+    Raises:
+        ConfigurationError: not a ``str``, no scheme or host, or a scheme other
+            than ``http``/``https``; the message names ``setting``.
+    """
+    if not isinstance(url, str) or not url:
+        raise ConfigurationError(f"{setting} must be the full URL as a non-empty str")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"{setting} is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{setting} must be an absolute http:// or https:// URL, exactly as the sender "
+            "was told to call it"
+        )
+    return url

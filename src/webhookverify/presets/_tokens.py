@@ -1,0 +1,102 @@
+"""Senders that send a shared token instead of a signature: GitLab's secret
+token and Okta's hook authentication.
+
+A token proves far less than a signature: it covers neither the body nor the
+time, so whoever sees one request can send any body with it, at any time, and
+nothing tells a replay from a new delivery. Replay protection is off for
+these presets. Serve such endpoints over HTTPS only, and prefer a signing
+scheme wherever the sender offers one (``presets.gitlab_signing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..verifiers import TokenVerifier
+from ._common import SecretInput, owner_of, scheme_of
+
+__all__ = ["gitlab", "okta"]
+
+
+def gitlab(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+) -> TokenVerifier:
+    """GitLab's secret token (``X-Gitlab-Token``).
+
+    Secret: *Project (or group) > Settings > Webhooks > (the webhook) >
+    Secret token*, the text you typed there.
+
+    Signed: nothing. GitLab sends the token itself in ``X-Gitlab-Token``,
+    compared here in constant time. A token proves less than a signature: it
+    does not cover the body, so whoever sees one delivery (a logging proxy, a
+    TLS terminator) can send any body with it, and nothing tells a replay from
+    a new delivery. Serve the endpoint over HTTPS only, and prefer
+    ``presets.gitlab_signing`` (GitLab's HMAC signing token, Standard
+    Webhooks format) wherever your GitLab offers it.
+
+    Replay id: none, replay protection is off; nothing is signed, and the
+    ``Idempotency-Key`` header (the same on every retry) is not covered by
+    anything, so it is never used.
+
+    Source: GitLab docs "Webhooks > Validate payloads by using a secret token"
+    (https://docs.gitlab.com/user/project/integrations/webhooks/);
+    cross-checked against self-generated vectors only (there is nothing more
+    to a token than the comparison).
+
+    Args:
+        secret: the token, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+
+    Returns:
+        A ``TokenVerifier`` reading ``X-Gitlab-Token``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        header="X-Gitlab-Token",
+        scheme=scheme_of("gitlab", "token"),
+        owner=owner_of("gitlab"),
+    )
+
+
+def okta(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    header: str = "Authorization",
+) -> TokenVerifier:
+    """Okta event hooks and inline hooks with header authentication.
+
+    Secret: the *Authentication secret* you set on the hook (the whole header
+    value, e.g. ``Basic YWRt...`` or a random token); ``header=`` is the
+    *Authentication field* (default ``Authorization``).
+
+    Nothing is signed: Okta sends the configured value verbatim, compared here
+    in constant time. A static token proves far less than a signature: it
+    does not cover the body, and anyone who sees one request (a logging proxy,
+    a TLS terminator) can send any body with it, at any time; nothing tells a
+    replay from a new event. Serve the endpoint over HTTPS only, use a long
+    random value, and rotate it with ``secrets=[old, new]``. Okta's one-time
+    GET verification also carries the header: verify it, then answer with
+    :func:`okta_verification`.
+
+    Replay id: none, replay protection is off: nothing is signed, so the
+    body's ``eventId`` proves nothing and is never used.
+
+    Source: Okta docs "Event hooks > Verify the endpoint" and "Secure your
+    hooks" (https://developer.okta.com/docs/concepts/event-hooks/,
+    https://developer.okta.com/docs/guides/secure-hooks/).
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        header=header,
+        scheme=scheme_of("okta", "token"),
+        owner=owner_of("okta"),
+    )
