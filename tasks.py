@@ -36,22 +36,33 @@ def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> in
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
-def ensure_venv(extras: str) -> None:
-    """Create the virtual environment and install the project with ``extras``."""
+# pip learned to install PEP 735 dependency groups (--group) in 25.1.
+MIN_PIP = "25.1"
+
+
+def ensure_venv(group: str | None) -> None:
+    """Create the virtual environment and install the project, with ``group``.
+
+    Args:
+        group: a ``[dependency-groups]`` table of pyproject.toml to install
+            as well (``dev``: the test and lint tools), or ``None``.
+    """
     if sys.version_info < (3, 11):
         sys.exit("webhookverify needs Python 3.11 or newer; run this with python3.11 or later")
     if not PYTHON.exists():
         print(f"creating a virtual environment in {VENV.name}/", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / f".installed-{extras or 'base'}"
+    stamp = VENV / f".installed-{group or 'base'}"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    target = f".[{extras}]" if extras else "."
-    if _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip") != 0:
-        sys.exit("could not upgrade pip in .venv; check network access to the package index")
-    if _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target) != 0:
-        sys.exit(f"could not install {target} into .venv; see pip's message above")
+    upgrade = (PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", f"pip>={MIN_PIP}")
+    if _run(*upgrade) != 0:
+        sys.exit(f"could not install pip>={MIN_PIP} in .venv; check network access to the index")
+    install: tuple[str, ...] = ("--group", group) if group else ()
+    if _run(PYTHON, "-m", "pip", "install", "--quiet", *install, "-e", ".") != 0:
+        what = f"the project and its {group!r} group" if group else "the project"
+        sys.exit(f"could not install {what} into .venv; see pip's message above")
     stamp.write_text(wanted)
 
 
@@ -105,7 +116,7 @@ def _start_redis(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
 
 
 def test(args: list[str]) -> int:
-    ensure_venv("test")
+    ensure_venv("dev")
     env = dict(os.environ)
     for step in (
         (PYTHON, "-m", "ruff", "check", "."),
@@ -128,7 +139,7 @@ def test(args: list[str]) -> int:
 
 
 def demo(args: list[str]) -> int:
-    ensure_venv("")
+    ensure_venv(None)
     return _run(BIN / "webhookverify", "demo", *args)
 
 

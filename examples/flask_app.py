@@ -8,6 +8,7 @@ exception or a 5xx), the sender gets a 5xx and its retry is processed.
 """
 
 import os
+import sys
 
 from flask import Flask, request
 
@@ -15,7 +16,13 @@ from webhookverify import Handler, HandlerRegistry, Receiver, presets
 from webhookverify.wsgi import WebhookMiddleware, require_delivery
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
-github = presets.github(secret=os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me"))
+secret = os.environ.get("GITHUB_WEBHOOK_SECRET")
+if not secret:  # never a default: a secret written here is known to everyone
+    sys.exit(
+        "GITHUB_WEBHOOK_SECRET is not set: export GITHUB_WEBHOOK_SECRET='...' "
+        "(the secret in GitHub's webhook settings) and start the app again"
+    )
+github = presets.github(secret=secret)
 receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
 
 app = Flask(__name__)

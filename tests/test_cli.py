@@ -322,3 +322,175 @@ def test_serve_prints_each_verified_delivery(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "webhookverify.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"webhookverify {version('webhookverify')}\n"
+
+
+def test_version_falls_back_to_the_source_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    import webhookverify
+    from webhookverify._clitools import package_version
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert package_version() == webhookverify.__version__
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "CONFIG"],
+        ["sign", "--config", "CONFIG", "--handler", "tiki", "--curl", "http://127.0.0.1/"],
+        ["--version"],
+    ],
+)
+def test_a_reader_gone_away_stops_the_command_quietly(argv: list[str], config: Path) -> None:
+    """`webhookverify ... | head -1`: no traceback, no 'Exception ignored', status 141."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "webhookverify.cli",
+                *(str(config) if a == "CONFIG" else a for a in argv),
+            ],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 141
+
+
+TWO_SENDERS = """
+[[webhooks.handlers]]
+name = "github"
+preset = "github"
+secret = "env:GITHUB_WEBHOOK_SECRET"
+
+[[webhooks.handlers]]
+name = "gitlab"
+verifier = "token"
+header = "X-Gitlab-Token"
+secret = "env:GITLAB_TOKEN"
+"""
+
+
+@pytest.fixture
+def two_senders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GitHub's secret is set, GitLab's is not."""
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "a-github-secret-of-some-length")
+    monkeypatch.delenv("GITLAB_TOKEN", raising=False)
+    path = tmp_path / "webhooks.toml"
+    path.write_text(TWO_SENDERS)
+    return path
+
+
+def test_sign_needs_only_the_handler_it_signs_for(
+    two_senders: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sign", "--config", str(two_senders), "--handler", "github"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("X-Hub-Signature-256: sha256=")
+    assert main(["sign", "--config", str(two_senders), "--handler", "gitlab"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "handlers[1] 'gitlab': secret reads the environment variable GITLAB_TOKEN" in err[0]
+
+
+def test_an_unset_variable_names_itself_and_how_to_set_it(
+    two_senders: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(two_senders)]) == 2
+    cause, remedy = capsys.readouterr().err.strip().splitlines()
+    assert "'gitlab': secret reads the environment variable GITLAB_TOKEN, which is not set" in cause
+    assert remedy.startswith("remedy: export GITLAB_TOKEN='...'")
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["sign", "--config", "CONFIG", "--handler", "gitlb"], "did you mean 'gitlab'?"),
+        (["sign", "--preset", "githb", "--secret", "s"], "did you mean 'github'?"),
+        (["sign", "--config", "CONFIG", "--handler", "nobody"], "the handlers are github, gitlab"),
+    ],
+)
+def test_a_misspelt_name_is_answered_with_the_nearest(
+    argv: list[str], hint: str, two_senders: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(two_senders) if a == "CONFIG" else a for a in argv]) == 2
+    cause, remedy = capsys.readouterr().err.strip().splitlines()
+    assert cause.endswith(hint)
+    assert remedy.startswith("remedy: ")
+
+
+SLACK = """
+[webhooks]
+allow_inline_secrets = true
+
+[[webhooks.handlers]]
+name = "slack"
+preset = "slack"
+secret = "a-slack-signing-secret"
+"""
+
+
+@pytest.mark.parametrize(
+    ("judged_at", "lines"),
+    [
+        (
+            "1767229200.5",
+            [
+                "    signed at 1767225600 (2026-01-01 00:00:00 UTC)",
+                "    now       1767229200.5 (2026-01-01 01:00:00 UTC)",
+                "    3600.5 s old; tolerance is 300 s (--now T judges the request at another time)",
+            ],
+        ),
+        (
+            "1767222000",
+            [
+                "    signed at 1767225600 (2026-01-01 00:00:00 UTC)",
+                "    now       1767222000 (2025-12-31 23:00:00 UTC)",
+                "    3600 s ahead of this clock; future_tolerance is 300 s (--now T judges "
+                "the request at another time)",
+            ],
+        ),
+    ],
+)
+def test_explain_shows_the_numbers_behind_a_timestamp_refusal(
+    judged_at: str, lines: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "webhooks.toml"
+    config.write_text(SLACK)
+    assert main(["sign", "--config", str(config), "--handler", "slack", "--now", "1767225600"]) == 0
+    headers = capsys.readouterr().out.strip().splitlines()
+    flags = [arg for header in headers for arg in ("-H", header)]
+    argv = ["explain", "--config", str(config), *flags]
+    assert main([*argv, "--now", judged_at]) == 1
+    out = capsys.readouterr().out.splitlines()
+    where = next(i for i, line in enumerate(out) if line.startswith("  slack: timestamp_"))
+    assert out[where + 1 : where + 4] == lines
+    assert main([*argv, "--now", "1767225700"]) == 0  # within the tolerance: no numbers
+    assert "signed at" not in capsys.readouterr().out

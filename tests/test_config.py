@@ -353,3 +353,119 @@ def test_inline_secrets_lists_what_the_file_holds(config: Path) -> None:
         ]
     }
     assert inline_secrets(mapping) == [("a", "secrets[1]"), ("b", "private_key")]
+
+
+# -- remedies that name the fix ------------------------------------------------------
+
+
+def test_an_unset_variable_says_which_and_how_to_set_it() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_registry({"handlers": [{**GITHUB, "secret": "env:GITHUB_WEBHOOK_SECRET"}]}, environ={})
+    message = _one_line(info)
+    assert (
+        "secret reads the environment variable GITHUB_WEBHOOK_SECRET, which is not set" in message
+    )
+    assert "export GITHUB_WEBHOOK_SECRET='...'" in message
+    assert info.value.remedy is not None
+    assert info.value.remedy.startswith("export GITHUB_WEBHOOK_SECRET='...'")
+
+
+def test_a_mistake_in_the_file_has_no_outside_remedy() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        _load({**GITHUB, "secret": "inline-but-not-allowed"})
+    assert info.value.remedy is None
+
+
+@pytest.mark.parametrize(
+    ("item", "top", "hint"),
+    [
+        (
+            {"name": "github", "preset": "stripe", "secret": "s", "tolerence": 60},
+            {},
+            "unknown setting 'tolerence'; did you mean 'tolerance'?",
+        ),
+        (
+            {"name": "github", "verifier": "hmac", "header": "S", "secret": "s", "tolerence": 60},
+            {},
+            "did you mean 'tolerance'?",
+        ),
+        (
+            {"name": "github", "verifier": "hmac", "secret": "s", "heder": "S"},
+            {},
+            "did you mean 'header'?",
+        ),
+        (
+            {"name": "github", "preset": "stripe", "secret": "s", "usr": "x"},
+            {},
+            "did you mean 'user'?",
+        ),
+        (
+            {"name": "github", "preset": "githb", "secret": "s"},
+            {},
+            "unknown preset 'githb'; did you mean 'github'?",
+        ),
+        (
+            {"name": "github", "verifier": "hmc", "secret": "s"},
+            {},
+            "unknown verifier 'hmc'; did you mean 'hmac'?",
+        ),
+        ({**GITHUB, "secrets": [{"value": "s", "not_afer": 1}]}, {}, "did you mean 'not_after'?"),
+        (
+            {**GITHUB, "secret": "s"},
+            {"allow_inline_secret": True},
+            "in [webhooks]; did you mean 'allow_inline_secrets'?",
+        ),
+    ],
+)
+def test_a_misspelt_name_is_answered_with_the_nearest(
+    item: dict[str, Any], top: dict[str, Any], hint: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_registry({"webhooks": {"allow_inline_secrets": True, **top, "handlers": [item]}})
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.endswith(hint)
+
+
+def test_a_name_near_nothing_gets_the_list_not_a_guess() -> None:
+    item = {**GITHUB, "secret": "s", "colour": "red"}
+    with pytest.raises(ConfigurationError) as info:
+        _load(item, allow_inline_secrets=True)
+    message = _one_line(info)
+    assert "did you mean" not in message
+    assert message.endswith(
+        "unknown setting 'colour'; the settings here are enabled, legacy_sha1, name, preset, "
+        "replay, replay_ttl, secret, secrets, user, verifier"
+    )
+    with pytest.raises(ConfigurationError, match="; known presets: bitbucket, box,") as preset:
+        _load({**GITHUB, "preset": "qqqq", "secret": "s"}, allow_inline_secrets=True)
+    assert "did you mean" not in str(preset.value)
+
+
+def test_the_file_is_checked_before_its_variables_are_read() -> None:
+    """A misspelt preset is the mistake to report, not the variable it would have read."""
+    with pytest.raises(ConfigurationError, match="did you mean 'github'"):
+        load_registry(
+            {"handlers": [{**GITHUB, "preset": "githb", "secret": "env:UNSET"}]}, environ={}
+        )
+
+
+def test_load_handler_builds_only_that_handler() -> None:
+    from webhookverify.config import load_handler
+
+    source = {
+        "handlers": [
+            {"name": "gitlab", "verifier": "token", "header": "T", "secret": "env:GITLAB_TOKEN"},
+            {**GITHUB, "secret": "env:GITHUB_WEBHOOK_SECRET", "user": "ci"},
+        ]
+    }
+    handler = load_handler(source, "github", environ={"GITHUB_WEBHOOK_SECRET": "s" * 20})
+    assert (handler.name, handler.user) == ("github", "ci")
+    with pytest.raises(ConfigurationError, match="GITLAB_TOKEN, which is not set"):
+        load_handler(source, "gitlab", environ={})
+    with pytest.raises(
+        ConfigurationError, match=r"no handler named 'githb'; did you mean 'github'\?$"
+    ):
+        load_handler(source, "githb", environ={})
+    with pytest.raises(ConfigurationError, match="unknown setting"):
+        load_handler({**source, "colour": 1}, "github", environ={"GITHUB_WEBHOOK_SECRET": "s"})

@@ -35,9 +35,16 @@ def test_readme_quick_start_is_two_single_command_bash_blocks() -> None:
     commands = [body.strip() for _, body in blocks]
     assert all(len(c.splitlines()) == 1 for c in commands)
     assert commands == ["python3 tasks.py demo", "python3 tasks.py test"]
-    first_section = re.search(r"^## .*$", text, re.M)
-    assert first_section is not None
-    assert first_section.group(0) == "## Quick start", "the README opens with its quick start"
+
+
+def test_readme_opens_with_the_quick_start_then_the_install() -> None:
+    """The project's two commands open the README; the package index's reader
+    finds how to install right after them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## (.*)$", text, re.M)
+    assert sections[:2] == ["Quick start", "Install"]
+    install = text.split("## Install\n", 1)[1].split("\n## ", 1)[0]
+    assert install.lstrip().startswith("```\npip install webhookverify ")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -45,9 +52,25 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_local_links_in_docs_exist() -> None:
-    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+    for page in (ROOT / "docs").glob("*.md"):
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+REPOSITORY = "https://github.com/webhookverify/webhookverify"
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    """The index shows README.md without the repository around it: every link is
+    absolute, and one into the repository names a file that exists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]*)\)", text)
+    assert targets, "the README links to its documentation"
+    for target in targets:
+        assert target.startswith("https://"), f"README.md: relative link {target}"
+        path = re.sub(rf"^{re.escape(REPOSITORY)}(?:/(?:blob|tree)/main/)?", "", target)
+        if path != target and path and not path.startswith("/"):
+            assert (ROOT / path.split("#")[0]).exists(), f"README.md links to missing {path}"
 
 
 def test_changelog_names_every_preset() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +35,52 @@ def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.mark.parametrize("name", ["flask_app", "fastapi_app"])
+def test_an_example_without_its_secret_stops_and_says_how_to_set_it(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No default secret to fall back on: a known secret would verify forged deliveries."""
+    monkeypatch.delenv("GITHUB_WEBHOOK_SECRET", raising=False)
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    with pytest.raises(SystemExit) as info:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    message = str(info.value.code)
+    assert message.startswith("GITHUB_WEBHOOK_SECRET is not set: export GITHUB_WEBHOOK_SECRET=")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("unset", "fix"),
+    [
+        ("GITHUB_WEBHOOK_SECRET", "export GITHUB_WEBHOOK_SECRET='...'"),
+        ("DJANGO_SECRET_KEY", "export DJANGO_SECRET_KEY=\"$(python3 -c 'import secrets;"),
+    ],
+)
+def test_the_django_example_without_a_secret_is_improperly_configured(unset: str, fix: str) -> None:
+    env = {
+        **os.environ,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "DJANGO_SECRET_KEY": "a-django-key-for-this-test-only",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    del env[unset]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=EXAMPLES / "django_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"django.core.exceptions.ImproperlyConfigured: {unset} is not set: {fix}"
+    )
 
 
 def github_verifier() -> HmacVerifier:
@@ -117,7 +165,11 @@ def django_server() -> Iterator[str]:
         sys.executable, "-m", "gunicorn", "hooksite.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning",
     ]  # fmt: skip
-    env = {"GITHUB_WEBHOOK_SECRET": SECRET, "DJANGO_SETTINGS_MODULE": "hooksite.settings"}
+    env = {
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "DJANGO_SECRET_KEY": "a-django-key-for-this-test-only",
+        "DJANGO_SETTINGS_MODULE": "hooksite.settings",
+    }
     with running("django under gunicorn", argv, port, cwd=project, env=env):
         yield f"http://127.0.0.1:{port}"
 

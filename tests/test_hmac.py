@@ -17,8 +17,12 @@ from webhookverify import (
     MalformedSignature,
     MessageTemplate,
     Secret,
+    TimestampInFuture,
+    TimestampOutsideTolerance,
+    TimestampTooOld,
     VerificationError,
     WebhookRequest,
+    presets,
 )
 from webhookverify.testing import sign_request
 
@@ -443,3 +447,22 @@ def test_huge_body_streams_without_copy() -> None:
     assert result.signed[-1] is request.body
     assert result.content_digest() == result.content_digest()
     assert len(hashlib.sha256(body).digest()) == len(result.content_digest())
+
+
+@pytest.mark.parametrize(
+    ("judged_at", "error", "tolerance"),
+    [(NOW + 301, TimestampTooOld, 300.0), (NOW - 61, TimestampInFuture, 60.0)],
+)
+def test_a_timestamp_refusal_carries_its_numbers(
+    judged_at: float, error: type[TimestampOutsideTolerance], tolerance: float
+) -> None:
+    """Not secret, and what a person needs to see why: signed at, judged at, allowed."""
+    verifier = presets.slack(secret="a-slack-signing-secret", future_tolerance=60)
+    request = sign_request(verifier, b"{}", now=NOW)
+    with pytest.raises(error) as info:
+        verifier.verify(request, now=judged_at)
+    assert (info.value.timestamp, info.value.now, info.value.tolerance) == (
+        NOW,
+        judged_at,
+        tolerance,
+    )

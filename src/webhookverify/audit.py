@@ -1,20 +1,22 @@
-"""What ``webhookverify check`` says about each handler: a summary and warnings.
+"""What ``webhookverify check`` says about each handler, and ``explain`` about a request.
 
-Warnings are advice, not errors: a configuration that loads is usable, and
-``check`` exits 0 for it. They name a key by its ``key_id`` or its position
-(``secret[1]``), never by its value.
+``check`` gives a summary and warnings. Warnings are advice, not errors: a
+configuration that loads is usable, and ``check`` exits 0 for it. They name a
+key by its ``key_id`` or its position (``secret[1]``), never by its value.
+``explain`` shows the numbers behind a timestamp refused as stale or early.
 """
 
 from __future__ import annotations
 
 import time
 
+from .errors import TimestampInFuture, TimestampOutsideTolerance
 from .keys import RECOMMENDED_SECRET_BYTES, Secret
 from .keysource import variable_name
 from .registry import Handler
 from .verifiers.token import TokenVerifier
 
-__all__ = ["describe_handler", "key_warnings"]
+__all__ = ["describe_handler", "format_utc", "freshness_lines", "key_warnings"]
 
 
 def describe_handler(handler: Handler, *, now: float) -> tuple[str, list[str]]:
@@ -79,11 +81,13 @@ def key_warnings(secrets: tuple[object, ...], *, now: float) -> list[str]:
             )
         if secret.not_after is not None and secret.not_after <= now:
             warnings.append(
-                f"{label} expired at {_utc(secret.not_after)} (not_after): "
+                f"{label} expired at {format_utc(secret.not_after)} (not_after): "
                 "remove it once no sender signs with it"
             )
         elif secret.not_before is not None and now < secret.not_before:
-            warnings.append(f"{label} is not valid before {_utc(secret.not_before)} (not_before)")
+            warnings.append(
+                f"{label} is not valid before {format_utc(secret.not_before)} (not_before)"
+            )
         else:
             valid += 1
     if secrets and not valid:
@@ -91,5 +95,34 @@ def key_warnings(secrets: tuple[object, ...], *, now: float) -> list[str]:
     return warnings
 
 
-def _utc(seconds: float) -> str:
+def format_utc(seconds: float) -> str:
+    """``seconds`` since the epoch as ``2026-01-01 00:00:00 UTC``."""
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+def freshness_lines(error: TimestampOutsideTolerance) -> list[str]:
+    """The numbers behind a timestamp refusal, one fact a line.
+
+    Returns:
+        When the request was signed, the time it was judged at, the gap and
+        the tolerance that it exceeds (``tolerance`` for a stale timestamp,
+        ``future_tolerance`` for an early one); no lines when the verifier
+        did not record the numbers.
+    """
+    if error.timestamp is None or error.now is None:
+        return []
+    ahead = isinstance(error, TimestampInFuture)
+    setting = "future_tolerance" if ahead else "tolerance"
+    limit = "" if error.tolerance is None else f"; {setting} is {_seconds(error.tolerance)} s"
+    gap = abs(error.now - error.timestamp)
+    return [
+        f"signed at {_seconds(error.timestamp)} ({format_utc(error.timestamp)})",
+        f"now       {_seconds(error.now)} ({format_utc(error.now)})",
+        f"{_seconds(gap)} s {'ahead of this clock' if ahead else 'old'}{limit}"
+        " (--now T judges the request at another time)",
+    ]
+
+
+def _seconds(value: float) -> str:
+    """Seconds as written by a person: ``1767225600``, ``12.5``, never ``1.7e+09``."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")

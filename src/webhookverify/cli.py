@@ -6,9 +6,12 @@
     webhookverify explain --config webhooks.toml -H "X-Hub-Signature-256: sha256=..." --body b.json
     webhookverify serve --config webhooks.toml --port 8000
     webhookverify demo
+    webhookverify --version
 
 Errors print one line of cause and one line of remedy, and exit non-zero
-(2 for a usage or configuration mistake, 1 for a check that failed).
+(2 for a usage or configuration mistake, 1 for a check that failed). When
+the reader of the output goes away (``webhookverify sign ... | head -1``),
+the command stops quietly with status 141, as a program stopped by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import ConfigurationError, NoHandlerMatched, VerificationError, WebhookError
+from ._clitools import VersionAction, discard_stdout
+from ._suggest import did_you_mean
+from .errors import (
+    ConfigurationError,
+    NoHandlerMatched,
+    TimestampOutsideTolerance,
+    VerificationError,
+    WebhookError,
+)
 from .registry import HandlerRegistry
 from .request import WebhookRequest
 
@@ -30,6 +41,9 @@ __all__ = ["main"]
 
 # The body sign/explain read from a file or stdin; the same bound as the adapters.
 _MAX_CLI_BODY = 1 << 20
+# The exit status of a program stopped by SIGPIPE (128 + 13), what a shell
+# reports for any other command whose reader went away.
+_EXIT_BROKEN_PIPE = 141
 
 
 class _Fail(Exception):
@@ -93,16 +107,21 @@ def _verifier_for(args: argparse.Namespace) -> Any:
     if args.config:
         if not args.handler:
             raise _Fail("--config needs --handler NAME", "name the handler to sign as")
-        handler = _registry(args.config).get(args.handler)
-        if handler is None:
-            raise _Fail(f"no handler named {args.handler!r} in {args.config}", "check --handler")
-        return handler.verifier
+        from .config import load_handler
+
+        try:  # only this handler: the others' keys need not be set to sign as this one
+            return load_handler(args.config, args.handler).verifier
+        except ConfigurationError as exc:
+            raise _Fail(str(exc), exc.remedy or "check --handler and the configuration") from None
     if not args.preset:
         raise _Fail("sign needs --config and --handler, or --preset", "see webhookverify sign -h")
     from . import presets
 
     if args.preset not in presets.PRESETS:
-        raise _Fail(f"unknown preset {args.preset!r}", f"use one of: {', '.join(presets.PRESETS)}")
+        hint = did_you_mean(args.preset, presets.PRESETS)
+        raise _Fail(
+            f"unknown preset {args.preset!r}{hint}", f"use one of: {', '.join(presets.PRESETS)}"
+        )
     options: dict[str, Any] = {}
     if args.secret:
         options["secret"] = args.secret
@@ -175,6 +194,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 result = handler.verifier.verify(request)
             except VerificationError as exc:
                 _out(f"  {handler.name}: {exc.reason}: {exc}")
+                if isinstance(exc, TimestampOutsideTolerance):
+                    from .audit import freshness_lines
+
+                    for line in freshness_lines(exc):
+                        _out(f"    {line}")
             else:
                 _out(
                     f"  {handler.name}: verified ({result.scheme}, key {result.key_id}, "
@@ -253,7 +277,8 @@ def _registry(path: str) -> HandlerRegistry:
     try:
         return load_registry(path)
     except ConfigurationError as exc:
-        raise _Fail(str(exc), "fix the configuration file; see webhookverify.config") from None
+        remedy = exc.remedy or "fix the configuration file; see webhookverify.config"
+        raise _Fail(str(exc), remedy) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -267,6 +292,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="webhookverify", description="Verify, sign and receive webhooks.")
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser("check", help="load a configuration and report on each handler")
@@ -323,16 +349,20 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        args = _parser().parse_args(argv)  # --version writes here
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         code: int = args.run(args)
+        sys.stdout.flush()  # here, so that a reader gone away is seen here
     except _Fail as failure:
         sys.stderr.write(f"webhookverify: {failure.cause}\n")
         sys.stderr.write(f"remedy: {failure.remedy}\n")
         return failure.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        discard_stdout()
+        return _EXIT_BROKEN_PIPE
     return code
 
 

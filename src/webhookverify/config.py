@@ -42,7 +42,10 @@ become the key. Write ``env:NAME``; ``raw:`` is the way to mean such text
 literally.
 
 Every mistake is a :class:`ConfigurationError` with one line naming where it
-is (``handlers[2] 'shop'``) and what to change.
+is (``handlers[2] 'shop'``) and what to change: a misspelt setting, preset,
+verifier or handler name is answered with the nearest valid one, and an
+unset ``env:`` variable with the ``export`` that sets it (also in the
+error's ``remedy``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._suggest import did_you_mean, keyword_names
 from .errors import ConfigurationError
 from .keysource import is_inline, resolve_key_setting
 from .registry import Handler, HandlerRegistry
@@ -62,6 +66,7 @@ __all__ = [
     "build_handler",
     "inline_secrets",
     "load_config",
+    "load_handler",
     "load_registry",
 ]
 
@@ -119,19 +124,7 @@ def load_registry(
     table = load_config(source)
     where = table.pop("where")
     env = os.environ if environ is None else environ
-    unknown = set(table) - _TOP_KEYS
-    if unknown:
-        raise ConfigurationError(
-            f"{where}: unknown setting(s) {', '.join(sorted(unknown))} in [webhooks]"
-        )
-    items = table.get("handlers", [])
-    if not isinstance(items, list) or not items:
-        raise ConfigurationError(
-            f"{where}: no handlers; add at least one [[webhooks.handlers]] table"
-        )
-    for flag in ("enabled", "strict", "allow_inline_secrets"):
-        if flag in table and not isinstance(table[flag], bool):
-            raise ConfigurationError(f"{where}: [webhooks] {flag} must be true or false")
+    items = _checked_handlers(table, where)
     inline = table.get("allow_inline_secrets", False)
     handlers = []
     for label, item in _labelled(items, where):
@@ -142,6 +135,61 @@ def load_registry(
         )
     except ConfigurationError as exc:
         raise ConfigurationError(f"{where}: {exc}") from None
+
+
+def load_handler(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    name: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Handler:
+    """Build only the handler called ``name``, as :func:`load_registry` would.
+
+    The other handlers are not built, so their keys are not read: signing as
+    one sender (``webhookverify sign``) works without the others' variables.
+
+    Args:
+        source: a TOML file path, or a mapping of the same shape.
+        name: the handler's ``name``.
+        environ: where ``env:NAME`` secrets are looked up (default ``os.environ``).
+
+    Raises:
+        ConfigurationError: no handler has that name (the nearest is named),
+            or that handler's settings are wrong.
+    """
+    table = load_config(source)
+    where = table.pop("where")
+    labelled = _labelled(_checked_handlers(table, where), where)
+    for label, item in labelled:
+        if item.get("name") == name:
+            return build_handler(
+                item,
+                environ=os.environ if environ is None else environ,
+                label=label,
+                allow_inline_secrets=table.get("allow_inline_secrets", False),
+            )
+    names = [str(item.get("name")) for _, item in labelled]
+    hint = did_you_mean(name, names) or f"; the handlers are {', '.join(names)}"
+    raise ConfigurationError(f"{where}: no handler named {name!r}{hint}")
+
+
+def _checked_handlers(table: Mapping[str, Any], where: str) -> list[Any]:
+    """The ``handlers`` list of a ``[webhooks]`` table, once its other keys are checked."""
+    unknown = sorted(str(key) for key in set(table) - _TOP_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown setting(s) {', '.join(unknown)} in [webhooks]"
+            + did_you_mean(unknown[0], _TOP_KEYS)
+        )
+    items = table.get("handlers", [])
+    if not isinstance(items, list) or not items:
+        raise ConfigurationError(
+            f"{where}: no handlers; add at least one [[webhooks.handlers]] table"
+        )
+    for flag in ("enabled", "strict", "allow_inline_secrets"):
+        if flag in table and not isinstance(table[flag], bool):
+            raise ConfigurationError(f"{where}: [webhooks] {flag} must be true or false")
+    return items
 
 
 def inline_secrets(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -216,6 +264,9 @@ def build_handler(
         )
     options = {k: v for k, v in item.items() if k not in _HANDLER_KEYS}
     try:
+        # the file's own mistakes first, then what it reads from outside
+        factory = _factory(preset, kind)
+        _check_options(options, factory)
         for key in _SECRET_KEYS:
             if key in options:
                 options[key] = resolve_key_setting(
@@ -224,7 +275,6 @@ def build_handler(
                     environ=env,
                     allow_inline=allow_inline_secrets or key in _PUBLIC_KEYS,
                 )
-        factory = _factory(preset, kind)
         if kind == "hmac" and isinstance(options.get("header_format"), Mapping):
             from .verifiers import KeyValueHeader
 
@@ -239,7 +289,7 @@ def build_handler(
             replay_ttl=item.get("replay_ttl"),
         )
     except ConfigurationError as exc:
-        raise ConfigurationError(f"{label}: {exc}") from None
+        raise ConfigurationError(f"{label}: {exc}", remedy=exc.remedy) from None
     except TypeError as exc:
         # a keyword the preset or verifier does not take
         message = str(exc).split(") ", 1)[-1] if ") " in str(exc) else str(exc)
@@ -251,8 +301,11 @@ def _factory(preset: object, kind: object) -> Callable[..., Any]:
         from . import presets
 
         if not isinstance(preset, str) or preset not in presets.PRESETS:
+            hint = did_you_mean(preset, presets.PRESETS) if isinstance(preset, str) else ""
             known = ", ".join(presets.PRESETS)
-            raise ConfigurationError(f"unknown preset {preset!r}; known presets: {known}")
+            raise ConfigurationError(
+                f"unknown preset {preset!r}{hint or f'; known presets: {known}'}"
+            )
         factory: Callable[..., Any] = getattr(presets, preset)
         return factory
     if kind == "hmac":
@@ -271,6 +324,22 @@ def _factory(preset: object, kind: object) -> Callable[..., Any]:
         from .verifiers.asymmetric import PublicKeyVerifier
 
         return PublicKeyVerifier
+    hint = did_you_mean(kind, VERIFIER_KINDS) if isinstance(kind, str) else ""
+    kinds = ", ".join(VERIFIER_KINDS)
     raise ConfigurationError(
-        f"unknown verifier {kind!r}; use one of {', '.join(VERIFIER_KINDS)} or a preset"
+        f"unknown verifier {kind!r}{hint or f'; use one of {kinds} or a preset'}"
     )
+
+
+def _check_options(options: Mapping[str, Any], factory: Callable[..., Any]) -> None:
+    """Refuse a setting the preset or verifier does not take, naming the nearest one."""
+    accepted = keyword_names(factory)
+    if accepted is None:
+        return  # it takes any keyword: let the factory judge
+    unknown = sorted(str(key) for key in set(options) - accepted)
+    if unknown:
+        valid = (accepted - {"owner", "scheme"}) | _HANDLER_KEYS
+        hint = (
+            did_you_mean(unknown[0], valid) or f"; the settings here are {', '.join(sorted(valid))}"
+        )
+        raise ConfigurationError(f"unknown setting {unknown[0]!r}{hint}")

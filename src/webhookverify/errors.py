@@ -36,6 +36,7 @@ __all__ = [
     "ReplayStoreUnavailable",
     "SignatureMismatch",
     "TimestampInFuture",
+    "TimestampOutsideTolerance",
     "TimestampTooOld",
     "UnsupportedSignatureVersion",
     "VerificationError",
@@ -48,7 +49,17 @@ class WebhookError(Exception):
 
 
 class ConfigurationError(WebhookError, ValueError):
-    """The configuration is wrong: raised when it is built, not per request."""
+    """The configuration is wrong: raised when it is built, not per request.
+
+    Attributes:
+        remedy: the fix, when it lies outside the configuration itself (an
+            environment variable to set: ``export NAME=...``); else ``None``,
+            and the message names the setting to change.
+    """
+
+    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        super().__init__(message)
+        self.remedy = remedy
 
 
 class InvalidRequest(WebhookError, ValueError):
@@ -162,12 +173,43 @@ class MalformedTimestamp(VerificationError):
     default_message = "the signed timestamp is not a valid timestamp"
 
 
-class TimestampTooOld(VerificationError):
+class TimestampOutsideTolerance(VerificationError):
+    """The signed timestamp is outside the window the verifier accepts.
+
+    The numbers behind the refusal are kept for ``webhookverify explain`` and
+    for logs (a timestamp is not secret); each is ``None`` when the verifier
+    did not give it.
+
+    Attributes:
+        timestamp: the request's signed time, in unix seconds.
+        now: the time it was judged at, in unix seconds.
+        tolerance: the seconds allowed in that direction (``tolerance`` for a
+            past timestamp, ``future_tolerance`` for a future one).
+    """
+
+    reason = "timestamp_outside_tolerance"
+    default_message = "the signed timestamp is outside the tolerance"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        header: str | None = None,
+        handler: str | None = None,
+        timestamp: float | None = None,
+        now: float | None = None,
+        tolerance: float | None = None,
+    ) -> None:
+        super().__init__(message, header=header, handler=handler)
+        self.timestamp, self.now, self.tolerance = timestamp, now, tolerance
+
+
+class TimestampTooOld(TimestampOutsideTolerance):
     reason = "timestamp_too_old"
     default_message = "the signed timestamp is older than the tolerance allows"
 
 
-class TimestampInFuture(VerificationError):
+class TimestampInFuture(TimestampOutsideTolerance):
     reason = "timestamp_in_future"
     default_message = "the signed timestamp is further in the future than the tolerance allows"
 

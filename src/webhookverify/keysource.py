@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ._suggest import did_you_mean
 from .errors import ConfigurationError
 from .keys import Secret, parse_secret
 
@@ -108,9 +109,11 @@ def _resolve_one(
     if table:
         extra = set(value) - {"value", *_WINDOW_KEYS}
         if extra or "value" not in value:
+            named = sorted(str(key) for key in extra)
             raise ConfigurationError(
                 f"{setting} takes value, key_id, not_before, not_after"
-                + (f"; not {', '.join(sorted(extra))}" if extra else "; value is missing")
+                + (f"; not {', '.join(named)}" if named else "; value is missing")
+                + (did_you_mean(named[0], ("value", *_WINDOW_KEYS)) if named else "")
             )
         options = {k: value[k] for k in _WINDOW_KEYS if k in value}
         value = value["value"]
@@ -158,8 +161,11 @@ def _from_environ(name: str, setting: str, environ: Mapping[str, str]) -> str:
         )
     found = environ.get(name)
     if not found:
+        how = f"export {name}='...' (the value from the sender's webhook settings)"
         raise ConfigurationError(
-            f"{setting} reads the environment variable {name}, which is not set or empty"
+            f"{setting} reads the environment variable {name}, which is not set or empty: "
+            f"set it where the receiver starts, {how}",
+            remedy=f"{how}, then run this again",
         )
     return found
 

@@ -2,7 +2,20 @@
 
 import os
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
+from django.core.exceptions import ImproperlyConfigured
+
+
+def required_env(name: str, how: str) -> str:
+    """A setting read from the environment, with no default to fall back on."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise ImproperlyConfigured(f"{name} is not set: export {name}={how}")
+    return value
+
+
+SECRET_KEY = required_env(
+    "DJANGO_SECRET_KEY", "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\""
+)
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 ROOT_URLCONF = "hooksite.urls"
@@ -16,4 +29,6 @@ MIDDLEWARE = [
 USE_TZ = True
 
 # Where GitHub's webhook secret comes from: keep it out of the code.
-GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "change-me")
+GITHUB_WEBHOOK_SECRET = required_env(
+    "GITHUB_WEBHOOK_SECRET", "'...' (the secret in GitHub's webhook settings)"
+)

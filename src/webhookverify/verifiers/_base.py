@@ -331,11 +331,18 @@ def check_freshness(
     """
     if tolerance is not None and timestamp < now - tolerance:
         raise TimestampTooOld(
-            f"the timestamp in {header} is older than the tolerance (tolerance=...)", header=header
+            f"the timestamp in {header} is older than the tolerance (tolerance=...)",
+            header=header,
+            timestamp=timestamp,
+            now=now,
+            tolerance=tolerance,
         )
     if future_tolerance is not None and timestamp > now + future_tolerance:
         raise TimestampInFuture(
             f"the timestamp in {header} is ahead of this clock by more than the tolerance "
             "(future_tolerance=...); check both clocks",
             header=header,
+            timestamp=timestamp,
+            now=now,
+            tolerance=future_tolerance,
         )
