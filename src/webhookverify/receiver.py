@@ -24,7 +24,6 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -153,8 +152,7 @@ class Receiver:
         handler, verification = match
         mode = handler.replay_mode
         key = None if mode == "off" else replay_key(handler.name, verification, mode)
-        window = getattr(handler.verifier, "replay_window", None)
-        floor = window if isinstance(window, int | float) and window > 0 else 0.0
+        floor = handler.replay_window or 0.0
         if handler.replay_ttl is not None:
             ttl = max(floor, handler.replay_ttl)
         elif mode == "id" and verification.delivery_id is not None:
@@ -187,8 +185,11 @@ class Receiver:
         )
 
     async def _areserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
-        """:meth:`_reserve` with the store's async method, or the sync one in a thread."""
+        """:meth:`_reserve` for asyncio: called directly when the store does not
+        block, else its async method, else its sync one in a worker thread."""
         store = self.replay_store
+        if not getattr(store, "blocking", True):
+            return self._reserve(key, ttl)
         areserve = getattr(store, "areserve", None)
         try:
             if areserve is not None:
@@ -201,7 +202,8 @@ class Receiver:
     async def _asettle(
         self, delivery: Delivery, held: object, failure: BaseException | None
     ) -> bool:
-        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
+        """:meth:`_settle` for asyncio: the store's async methods (or the sync
+        ones of a store that does not block), the pauses awaited."""
         if not isinstance(held, Reservation):
             return True
         return await asettle(
@@ -268,8 +270,10 @@ class Receiver:
         *,
         dispatch: AsyncDispatch | None = None,
     ) -> Outcome:
-        """The pipeline for async servers: the replay store's async methods are
-        used when it has them; by default ``webhook.received`` fires with
+        """The pipeline for async servers: the replay store's sync methods are
+        called directly when it does not block (``blocking = False``, as
+        :class:`MemoryReplayStore`), else its async methods when it has them,
+        else its sync ones in a worker thread; by default ``webhook.received`` fires with
         :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
         worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
 
@@ -289,9 +293,7 @@ class Receiver:
             if early is not None:
                 await self._anotify(*answers.event(early))
                 return early
-        run = self._adispatch(
-            delivery, held, dispatch or functools.partial(self.bus.atrigger, RECEIVED)
-        )
+        run = self._adispatch(delivery, held, dispatch)
         if self.time_budget is None:
             return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
@@ -302,12 +304,15 @@ class Receiver:
         return answers.accepted_late(delivery, task)
 
     async def _adispatch(
-        self, delivery: Delivery, held: object, dispatch: AsyncDispatch
+        self, delivery: Delivery, held: object, dispatch: AsyncDispatch | None
     ) -> tuple[BaseException | None, bool]:
-        """Run the dispatch, then settle the key; the failure, if any, and
-        whether the key was committed or released."""
+        """Run the dispatch (``None``: fire ``webhook.received``), then settle the
+        key; the failure, if any, and whether the key was committed or released."""
         try:
-            await dispatch(delivery)
+            if dispatch is None:
+                await self.bus.atrigger(RECEIVED, delivery)
+            else:
+                await dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             return exc, await self._asettle(delivery, held, exc)
         except BaseException:

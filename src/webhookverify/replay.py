@@ -140,6 +140,12 @@ class ReplayStore(Protocol):
     Any method may raise :class:`~webhookverify.ReplayStoreUnavailable`. The
     receiver calls ``commit`` or ``release`` again when it raised (a few
     times, within the request), so both must be idempotent.
+
+    A store may say that its sync methods never wait on I/O with a class
+    attribute ``blocking = False`` (:class:`MemoryReplayStore` does):
+    ``Receiver.areceive`` then calls them directly on the event loop. Without
+    it (the default, ``True``), ``areceive`` awaits the :class:`AsyncReplayStore`
+    methods, or runs the sync ones in a worker thread.
     """
 
     def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult: ...
@@ -233,6 +239,10 @@ class MemoryReplayStore:
     Raises:
         ConfigurationError: ``max_keys`` is not a positive int.
     """
+
+    #: Its methods wait only on a lock held for microseconds, never on I/O:
+    #: ``Receiver.areceive`` calls them on the event loop (see :class:`ReplayStore`).
+    blocking = False
 
     def __init__(
         self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Callable[[], float] = time.monotonic
