@@ -144,7 +144,7 @@ class _Entry:
 
     position: int
     handler: Handler
-    others: tuple[str, ...]  # the required headers after the first
+    others: frozenset[str]  # the required headers after the first, lower-cased
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class _Snapshot:
             if not handler.enabled:
                 continue
             required = handler.verifier.required_headers
-            entry = _Entry(position, handler, tuple(required[1:]))
+            entry = _Entry(position, handler, frozenset(name.lower() for name in required[1:]))
             if required:
                 by_first.setdefault(required[0].lower(), []).append(entry)
             else:
@@ -178,15 +178,16 @@ class _Snapshot:
 
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
+        present = headers.by_name  # every name received, lower-cased
         found = list(self.always)
-        if len(self.by_first) <= len(headers):
+        if len(self.by_first) <= len(present):
             for name, entries in self.by_first.items():
-                if headers.get_all(name):
+                if name in present:
                     found.extend(entries)
         else:
-            for name in headers:
-                found.extend(self.by_first.get(name.lower(), ()))
-        found = [e for e in found if not e.others or all(map(headers.get_all, e.others))]
+            for name in present:
+                found.extend(self.by_first.get(name, ()))
+        found = [e for e in found if e.others <= present.keys()]
         if len(found) > 1:
             found.sort(key=lambda entry: entry.position)
         return found
