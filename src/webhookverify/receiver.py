@@ -134,6 +134,8 @@ class Receiver:
         return Delivery(match.handler, request, match.verification, key), ttl
 
     def _early(self, delivery: Delivery, state: object) -> Outcome | None:
+        if isinstance(state, Reservation):
+            return None  # reserved: dispatch it
         return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
 
     def _dispatched(
@@ -185,11 +187,9 @@ class Receiver:
         )
 
     async def _areserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
-        """:meth:`_reserve` for asyncio: called directly when the store does not
-        block, else its async method, else its sync one in a worker thread."""
+        """:meth:`_reserve` for a store that blocks: its async method, else its
+        sync one in a worker thread."""
         store = self.replay_store
-        if not getattr(store, "blocking", True):
-            return self._reserve(key, ttl)
         areserve = getattr(store, "areserve", None)
         try:
             if areserve is not None:
@@ -288,7 +288,10 @@ class Receiver:
         delivery, ttl = found
         held: object = None
         if delivery.replay_key is not None:
-            held = await self._areserve(delivery.replay_key, ttl)
+            if getattr(self.replay_store, "blocking", True):
+                held = await self._areserve(delivery.replay_key, ttl)
+            else:
+                held = self._reserve(delivery.replay_key, ttl)
             early = self._early(delivery, held)
             if early is not None:
                 await self._anotify(*answers.event(early))
