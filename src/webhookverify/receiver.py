@@ -199,14 +199,12 @@ class Receiver:
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
 
-    async def _asettle(
-        self, delivery: Delivery, held: object, failure: BaseException | None
-    ) -> bool:
+    def _asettle(
+        self, delivery: Delivery, held: Reservation, failure: BaseException | None
+    ) -> Awaitable[bool]:
         """:meth:`_settle` for asyncio: the store's async methods (or the sync
         ones of a store that does not block), the pauses awaited."""
-        if not isinstance(held, Reservation):
-            return True
-        return await asettle(
+        return asettle(
             self.replay_store,
             held,
             commit=failure is None,
@@ -311,17 +309,21 @@ class Receiver:
     ) -> tuple[BaseException | None, bool]:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
+        failure: Exception | None = None
         try:
             if dispatch is None:
                 await self.bus.atrigger(RECEIVED, delivery)
             else:
                 await dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, held, exc)
+            failure = exc
         except BaseException:
-            await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
+            if isinstance(held, Reservation):
+                await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
             raise
-        return None, await self._asettle(delivery, held, None)
+        if not isinstance(held, Reservation):
+            return failure, True  # nothing held: nothing to settle
+        return failure, await self._asettle(delivery, held, failure)
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
