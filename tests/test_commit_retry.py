@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -191,6 +192,7 @@ class SyncOnlyStore(MemoryReplayStore):
     """A memory store without async methods: ``areceive`` runs its sync ones in
     worker threads, as it does for any store of a user's that has only those."""
 
+    blocking = True  # its sync methods go to worker threads, as a blocking store's
     areserve = None  # type: ignore[assignment]
     acommit = None  # type: ignore[assignment]
     arelease = None  # type: ignore[assignment]
@@ -330,4 +332,64 @@ def test_redis_commit_failing_every_time_leaves_the_key_in_flight(
     assert 0 < redis_client.pttl(redis_prefix + outcome.delivery.replay_key) <= 30_000
     assert receiver.receive(request).status == 409
     client.close()
+    assert len(seen) == 1
+
+
+class NonBlockingFlakyStore(FlakyStore):
+    """A store that says its sync methods never block: ``areceive`` calls them on
+    the event loop's own thread, and has no async methods to call."""
+
+    blocking = False
+
+    def __init__(self, **fail: int) -> None:
+        super().__init__(**fail)
+        self.threads: set[int] = set()
+
+    def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
+        self.threads.add(threading.get_ident())
+        return super().reserve(key, ttl, lease)
+
+    def commit(self, reservation: Reservation) -> None:
+        self.threads.add(threading.get_ident())
+        super().commit(reservation)
+
+    def release(self, reservation: Reservation) -> None:
+        self.threads.add(threading.get_ident())
+        super().release(reservation)
+
+
+@pytest.mark.parametrize("step", ["commit", "release"])
+def test_a_store_that_does_not_block_is_called_on_the_loop_and_retried_with_awaited_pauses(
+    step: str,
+) -> None:
+    store = NonBlockingFlakyStore(**{f"fail_{step}": 1})
+    receiver, seen, fail = build(store)
+    fail[0] = 1 if step == "release" else 0
+    request = delivery()
+
+    async def main() -> tuple[list[Any], int, int]:
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        task = asyncio.create_task(ticker())
+        outcomes = [await receiver.areceive(request), await receiver.areceive(request)]
+        stop.set()
+        await task
+        return outcomes, ticks, threading.get_ident()
+
+    outcomes, ticks, loop_thread = asyncio.run(main())
+    first, second = [(o.status, o.reason) for o in outcomes]
+    if step == "commit":
+        assert (first, second) == ((200, "accepted"), (200, "duplicate"))
+    else:  # released after the failed listener: the retry is processed
+        assert (first, second) == ((500, "listener_failed"), (200, "accepted"))
+    assert store.calls == [step, step, *(["commit"] if step == "release" else [])]
+    assert store.threads == {loop_thread}  # never in a worker thread
+    assert ticks >= 2  # the pause before the retry was awaited, not slept
     assert len(seen) == 1

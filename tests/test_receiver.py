@@ -378,6 +378,7 @@ def test_areceive_uses_sync_store_in_thread_and_rejects() -> None:
     handler = Handler("a", tiki_verifier("s"))
 
     class SyncOnly(MemoryReplayStore):
+        blocking = True
         areserve = None  # type: ignore[assignment]
         acommit = None  # type: ignore[assignment]
         arelease = None  # type: ignore[assignment]

@@ -77,8 +77,12 @@ async def send_reply(send: Send, reply: Reply | Outcome) -> None:
     """Write the receiver's :class:`~webhookverify.Outcome` or the adapter's :class:`Reply`."""
     body = reply.body
     headers = [*_encoded(reply.headers), (b"content-length", b"%d" % len(body))]
-    reason = reply.reason if isinstance(reply, Outcome) else f"adapter_{reply.status}"
-    await respond(send, reply.status, headers, body, reason)
+    try:
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    except Exception as exc:  # noqa: BLE001 - logged for what it is
+        reason = reply.reason if isinstance(reply, Outcome) else f"adapter_{reply.status}"
+        _not_sent(exc, reply.status, reason)
 
 
 async def respond(send: Send, status: int, headers: Any, body: bytes, reason: str) -> None:
@@ -91,7 +95,13 @@ async def respond(send: Send, status: int, headers: Any, body: bytes, reason: st
     try:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-    except OSError as exc:  # ASGI HTTP 2.4: send() on a closed connection raises OSError
+    except Exception as exc:  # noqa: BLE001 - logged for what it is
+        _not_sent(exc, status, reason)
+
+
+def _not_sent(exc: Exception, status: int, reason: str) -> None:
+    """Log an answer the server would not take: the client gone, or another failure."""
+    if isinstance(exc, OSError):  # ASGI HTTP 2.4: send() on a closed connection raises OSError
         logger.warning(
             "the client went away before the answer (%d, %s) was written; nothing was answered: %r",
             status,
@@ -99,9 +109,12 @@ async def respond(send: Send, status: int, headers: Any, body: bytes, reason: st
             exc,
             extra={"webhookverify": {"reason": "client_gone", "status": status, "outcome": reason}},
         )
-    except Exception:
-        logger.exception(
-            "the server refused the answer (%d, %s); nothing more can be sent", status, reason
+    else:
+        logger.error(
+            "the server refused the answer (%d, %s); nothing more can be sent",
+            status,
+            reason,
+            exc_info=exc,
         )
 
 

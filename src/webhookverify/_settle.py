@@ -77,23 +77,34 @@ def settle(
 async def asettle(
     store: AnyStore, reservation: Reservation, *, commit: bool, lease: float, fields: Fields
 ) -> bool:
-    """:func:`settle` for asyncio: the store's ``acommit``/``arelease`` awaited (its sync
-    method in a worker thread when it has no async one), and the pauses too."""
-    import asyncio
-
+    """:func:`settle` for asyncio, the pauses awaited: the store's sync
+    ``commit``/``release`` called directly when it does not block (its
+    ``blocking`` attribute is false), else its ``acommit``/``arelease``
+    awaited, else its sync method in a worker thread."""
     name = "commit" if commit else "release"
-    step = getattr(store, "a" + name, None) or (
-        lambda reservation: asyncio.to_thread(getattr(store, name), reservation)
-    )
+    direct = not getattr(store, "blocking", True)
+    step: Any = getattr(store, name if direct else "a" + name, None)
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         try:
-            await step(reservation)
+            if direct:
+                step(reservation)
+            elif step is not None:
+                await step(reservation)
+            else:
+                await _asyncio().to_thread(getattr(store, name), reservation)
             return True
         except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
             if _failed(exc, attempt, commit=commit, lease=lease, fields=fields):
                 return False
-            await asyncio.sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
+            await _asyncio().sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
     return False  # pragma: no cover - the loop returns
+
+
+def _asyncio() -> Any:
+    """asyncio, imported where an async path needs it (not at import)."""
+    import asyncio
+
+    return asyncio
 
 
 def declined_by(failure: BaseException) -> DeliveryDeclined | None:

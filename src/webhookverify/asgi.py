@@ -55,7 +55,7 @@ from ._replies import (
 )
 from .delivery import Outcome
 from .errors import MissingDelivery
-from .request import WebhookRequest
+from .headers import Headers
 
 if TYPE_CHECKING:
     from .receiver import AsyncDispatch, Delivery, Receiver
@@ -128,40 +128,16 @@ def _url_parts(scope: Scope) -> tuple[str, str, tuple[str, int | None] | None]:
     return _path(scope), query.decode("latin-1"), scope.get("server")
 
 
-async def _read_request(
-    options: AdapterOptions, scope: Scope, receive: Receive, received_at: float
-) -> WebhookRequest | None:
-    """Build the request (``None`` on disconnect), or raise :class:`Refused`.
-
-    A wrong method, a malformed header or Host, or a Content-Length over the
-    limit is refused before the first ``receive``.
-    """
+def _read_head(options: AdapterOptions, scope: Scope) -> tuple[str, Headers, int | None, str]:
+    """The method, headers, announced body length and Host of a request, or
+    raise :class:`Refused`: a wrong method, a malformed header or Host, or a
+    Content-Length over the limit is refused before the first ``receive``."""
     method: str = scope.get("method", "GET")
     options.check_method(method)
     headers = read_headers(options, scope.get("headers", ()))
-    limit = options.max_body_size
-    length = parse_content_length(headers.by_name.get("content-length", ()), limit)
-    host = check_host(headers.by_name.get("host", ()))
-    body = await read_body(receive, length, limit)
-    client = scope.get("client")
-    peer: str | None = client[0] if client else None
-    if body is None:
-        logger.info(
-            "the client disconnected mid-body; nothing dispatched",
-            extra={"webhookverify": {"reason": "client_disconnected", "remote_addr": peer}},
-        )
-        return None
-    return build_request(
-        options,
-        method=method,
-        scheme=scope.get("scheme", "http"),
-        host=host,
-        headers=headers,
-        body=body,
-        received_at=received_at,
-        peer=peer,
-        url_parts=lambda: _url_parts(scope),
-    )
+    found = headers.by_name
+    length = parse_content_length(found.get("content-length", ()), options.max_body_size)
+    return method, headers, length, check_host(found.get("host", ()))
 
 
 async def _handle(
@@ -174,18 +150,35 @@ async def _handle(
     """Read, verify and dispatch one request; the reply to write (``None``: the
     client went away mid-body, nothing to answer)."""
     try:
+        received_at = time.time()
+        client = scope.get("client")
+        peer: str | None = client[0] if client else None
         try:
-            request = await _read_request(options, scope, receive, time.time())
+            method, headers, length, host = _read_head(options, scope)
+            body = await read_body(receive, length, options.max_body_size)
+            if body is None:
+                logger.info(
+                    "the client disconnected mid-body; nothing dispatched",
+                    extra={"webhookverify": {"reason": "client_disconnected", "remote_addr": peer}},
+                )
+                return None
+            request = build_request(
+                options,
+                method=method,
+                scheme=scope.get("scheme", "http"),
+                host=host,
+                headers=headers,
+                body=body,
+                received_at=received_at,
+                peer=peer,
+                url_parts=lambda: _url_parts(scope),
+            )
         except Refused as refused:
             try:
                 path: str | None = _path(scope)
             except Exception:  # noqa: BLE001 - a scope whose path is not text: say nothing of it
                 path = None
-            client = scope.get("client")
-            peer = client[0] if client else None
             return await arefuse(receiver.bus, refused, scope.get("method"), path, peer)
-        if request is None:
-            return None
         if dispatch is None:
             return await receiver.areceive(request)
         return await receiver.areceive(request, dispatch=dispatch)

@@ -132,14 +132,11 @@ class Headers(Mapping[str, str]):
             self._names, self._values, self.by_name, self.size = (), (), {}, 0
             return
         count = len(raw_names)
-        joined_names = _join(raw_names, " ", "name")
-        joined_values = _join(raw_values, "\n", "value")
+        joined_names, joined_values = _checked_join(raw_names, raw_values)
         names = joined_names.split(" ")
         values = joined_values.split("\n")
         # a separator inside a name or value splits it: the counts tell
         if len(names) != count or len(values) != count or "" in names:
-            _explain(raw_names, raw_values)
-        if not _allowed(joined_names, joined_values):
             _explain(raw_names, raw_values)
         keys = joined_names.lower().split(" ")
         # Every name distinct (the usual request) builds the index in one
@@ -211,32 +208,35 @@ class Headers(Mapping[str, str]):
         return f"Headers({fields!r})"
 
 
-def _allowed(joined_names: str, joined_values: str) -> bool:
-    """Whether names joined by spaces and values joined by LF are all allowed
-    (RFC 9110 §5.1, §5.5): deleting every allowed byte leaves nothing."""
-    try:
-        name_bytes = joined_names.encode("ascii")
-        value_bytes = joined_values.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return not name_bytes.translate(None, _NAME_BYTES) and not value_bytes.translate(
-        None, _VALUE_BYTES
-    )
-
-
-def _join(raw: tuple[Any, ...], separator: str, what: str) -> str:
-    """Header names or values as one text joined by ``separator``; ``bytes``
-    are latin-1 (RFC 9110 §5.5), decoded all at once.
+def _checked_join(raw_names: tuple[Any, ...], raw_values: tuple[Any, ...]) -> tuple[str, str]:
+    """The names joined by spaces and the values joined by LF, as text, once
+    every byte of them is known to be allowed (RFC 9110 §5.1, §5.5): deleting
+    every allowed byte leaves nothing. ``bytes`` are latin-1 (§5.5), checked
+    before they are decoded, all at once.
 
     Raises:
-        InvalidRequest: an item that is neither ``str`` nor ``bytes``.
+        InvalidRequest: an item that is neither ``str`` nor ``bytes``, or a
+            name or value HTTP does not allow.
     """
     try:
-        if type(raw[0]) is bytes:
-            return separator.encode("ascii").join(raw).decode("latin-1")
-        return separator.join(raw)
+        if type(raw_names[0]) is bytes and type(raw_values[0]) is bytes:
+            name_bytes, value_bytes = b" ".join(raw_names), b"\n".join(raw_values)
+            names, values = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
+        else:
+            names, values = " ".join(raw_names), "\n".join(raw_values)
+            name_bytes, value_bytes = names.encode("ascii"), values.encode("latin-1")
     except TypeError:  # mixed types, or an item of another type
-        return separator.join([_as_text(item, what) for item in raw])
+        names = " ".join([_as_text(item, "name") for item in raw_names])
+        values = "\n".join([_as_text(item, "value") for item in raw_values])
+        try:
+            name_bytes, value_bytes = names.encode("ascii"), values.encode("latin-1")
+        except UnicodeEncodeError:
+            _explain(raw_names, raw_values)
+    except UnicodeEncodeError:
+        _explain(raw_names, raw_values)
+    if name_bytes.translate(None, _NAME_BYTES) or value_bytes.translate(None, _VALUE_BYTES):
+        _explain(raw_names, raw_values)
+    return names, values
 
 
 def _explain(raw_names: Sequence[Any], raw_values: Sequence[Any]) -> NoReturn:

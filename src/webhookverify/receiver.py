@@ -24,7 +24,6 @@ The order of the steps is the design's (DESIGN.md, "The flow"):
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -135,6 +134,8 @@ class Receiver:
         return Delivery(match.handler, request, match.verification, key), ttl
 
     def _early(self, delivery: Delivery, state: object) -> Outcome | None:
+        if isinstance(state, Reservation):
+            return None  # reserved: dispatch it
         return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
 
     def _dispatched(
@@ -153,8 +154,7 @@ class Receiver:
         handler, verification = match
         mode = handler.replay_mode
         key = None if mode == "off" else replay_key(handler.name, verification, mode)
-        window = getattr(handler.verifier, "replay_window", None)
-        floor = window if isinstance(window, int | float) and window > 0 else 0.0
+        floor = handler.replay_window or 0.0
         if handler.replay_ttl is not None:
             ttl = max(floor, handler.replay_ttl)
         elif mode == "id" and verification.delivery_id is not None:
@@ -187,7 +187,8 @@ class Receiver:
         )
 
     async def _areserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
-        """:meth:`_reserve` with the store's async method, or the sync one in a thread."""
+        """:meth:`_reserve` for a store that blocks: its async method, else its
+        sync one in a worker thread."""
         store = self.replay_store
         areserve = getattr(store, "areserve", None)
         try:
@@ -198,13 +199,12 @@ class Receiver:
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
 
-    async def _asettle(
-        self, delivery: Delivery, held: object, failure: BaseException | None
-    ) -> bool:
-        """:meth:`_settle` for asyncio: the store's async methods, the pauses awaited."""
-        if not isinstance(held, Reservation):
-            return True
-        return await asettle(
+    def _asettle(
+        self, delivery: Delivery, held: Reservation, failure: BaseException | None
+    ) -> Awaitable[bool]:
+        """:meth:`_settle` for asyncio: the store's async methods (or the sync
+        ones of a store that does not block), the pauses awaited."""
+        return asettle(
             self.replay_store,
             held,
             commit=failure is None,
@@ -268,8 +268,10 @@ class Receiver:
         *,
         dispatch: AsyncDispatch | None = None,
     ) -> Outcome:
-        """The pipeline for async servers: the replay store's async methods are
-        used when it has them; by default ``webhook.received`` fires with
+        """The pipeline for async servers: the replay store's sync methods are
+        called directly when it does not block (``blocking = False``, as
+        :class:`MemoryReplayStore`), else its async methods when it has them,
+        else its sync ones in a worker thread; by default ``webhook.received`` fires with
         :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
         worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
 
@@ -284,14 +286,15 @@ class Receiver:
         delivery, ttl = found
         held: object = None
         if delivery.replay_key is not None:
-            held = await self._areserve(delivery.replay_key, ttl)
+            if getattr(self.replay_store, "blocking", True):
+                held = await self._areserve(delivery.replay_key, ttl)
+            else:
+                held = self._reserve(delivery.replay_key, ttl)
             early = self._early(delivery, held)
             if early is not None:
                 await self._anotify(*answers.event(early))
                 return early
-        run = self._adispatch(
-            delivery, held, dispatch or functools.partial(self.bus.atrigger, RECEIVED)
-        )
+        run = self._adispatch(delivery, held, dispatch)
         if self.time_budget is None:
             return self._dispatched(delivery, *await run)
         asyncio = _asyncio()
@@ -302,18 +305,25 @@ class Receiver:
         return answers.accepted_late(delivery, task)
 
     async def _adispatch(
-        self, delivery: Delivery, held: object, dispatch: AsyncDispatch
+        self, delivery: Delivery, held: object, dispatch: AsyncDispatch | None
     ) -> tuple[BaseException | None, bool]:
-        """Run the dispatch, then settle the key; the failure, if any, and
-        whether the key was committed or released."""
+        """Run the dispatch (``None``: fire ``webhook.received``), then settle the
+        key; the failure, if any, and whether the key was committed or released."""
+        failure: Exception | None = None
         try:
-            await dispatch(delivery)
+            if dispatch is None:
+                await self.bus.atrigger(RECEIVED, delivery)
+            else:
+                await dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
-            return exc, await self._asettle(delivery, held, exc)
+            failure = exc
         except BaseException:
-            await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
+            if isinstance(held, Reservation):
+                await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
             raise
-        return None, await self._asettle(delivery, held, None)
+        if not isinstance(held, Reservation):
+            return failure, True  # nothing held: nothing to settle
+        return failure, await self._asettle(delivery, held, failure)
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:

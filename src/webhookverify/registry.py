@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import (
@@ -26,7 +26,13 @@ from .errors import (
 )
 from .headers import Headers
 from .request import WebhookRequest
-from .types import DEFAULT_REPLAY_MODE, ReplayMode, Verification, Verifier
+from .types import (
+    DEFAULT_REPLAY_MODE,
+    DEFAULT_REPLAY_WINDOW,
+    ReplayMode,
+    Verification,
+    Verifier,
+)
 
 __all__ = ["Handler", "HandlerRegistry", "Match"]
 
@@ -55,6 +61,13 @@ class Handler:
             for a signed delivery id, which senders keep on retries signed
             again later (see ``replay.ID_TTL``).
 
+    Attributes:
+        replay_mode: the replay mode in force: ``replay``, else the verifier's
+            ``replay_default`` (read once, here: verifiers are immutable).
+        replay_window: the verifier's ``replay_window`` (read once, here):
+            seconds a replay could still pass its timestamp check, ``None``
+            when it signs no timestamp.
+
     Raises:
         ConfigurationError: an empty name, a verifier without the protocol's
             methods, or an unknown replay mode.
@@ -66,6 +79,8 @@ class Handler:
     enabled: bool = True
     replay: ReplayMode | None = None
     replay_ttl: float | None = None
+    replay_mode: ReplayMode = field(init=False, repr=False, compare=False)
+    replay_window: float | None = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -109,14 +124,11 @@ class Handler:
         set_(self, "enabled", bool(enabled))
         set_(self, "replay", replay)
         set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
-
-    @property
-    def replay_mode(self) -> ReplayMode:
-        """The replay mode in force (the handler's, else the verifier's default)."""
-        if self.replay is not None:
-            return self.replay
-        mode = getattr(self.verifier, "replay_default", DEFAULT_REPLAY_MODE)
-        return mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE
+        mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
+        set_(self, "replay_mode", mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE)
+        window = getattr(verifier, "replay_window", DEFAULT_REPLAY_WINDOW)
+        positive = isinstance(window, int | float) and window > 0
+        set_(self, "replay_window", window if positive else None)
 
 
 class Match(NamedTuple):
@@ -132,7 +144,7 @@ class _Entry:
 
     position: int
     handler: Handler
-    others: tuple[str, ...]  # the required headers after the first
+    others: frozenset[str]  # the required headers after the first, lower-cased
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +169,7 @@ class _Snapshot:
             if not handler.enabled:
                 continue
             required = handler.verifier.required_headers
-            entry = _Entry(position, handler, tuple(required[1:]))
+            entry = _Entry(position, handler, frozenset(name.lower() for name in required[1:]))
             if required:
                 by_first.setdefault(required[0].lower(), []).append(entry)
             else:
@@ -166,15 +178,16 @@ class _Snapshot:
 
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
+        present = headers.by_name  # every name received, lower-cased
         found = list(self.always)
-        if len(self.by_first) <= len(headers):
+        if len(self.by_first) <= len(present):
             for name, entries in self.by_first.items():
-                if headers.get_all(name):
+                if name in present:
                     found.extend(entries)
         else:
-            for name in headers:
-                found.extend(self.by_first.get(name.lower(), ()))
-        found = [e for e in found if not e.others or all(map(headers.get_all, e.others))]
+            for name in present:
+                found.extend(self.by_first.get(name, ()))
+        found = [e for e in found if e.others <= present.keys()]
         if len(found) > 1:
             found.sort(key=lambda entry: entry.position)
         return found

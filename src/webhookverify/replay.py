@@ -140,6 +140,12 @@ class ReplayStore(Protocol):
     Any method may raise :class:`~webhookverify.ReplayStoreUnavailable`. The
     receiver calls ``commit`` or ``release`` again when it raised (a few
     times, within the request), so both must be idempotent.
+
+    A store may say that its sync methods never wait on I/O with a class
+    attribute ``blocking = False`` (:class:`MemoryReplayStore` does):
+    ``Receiver.areceive`` then calls them directly on the event loop. Without
+    it (the default, ``True``), ``areceive`` awaits the :class:`AsyncReplayStore`
+    methods, or runs the sync ones in a worker thread.
     """
 
     def reserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult: ...
@@ -203,6 +209,8 @@ def check_seconds(seconds: float, setting: str) -> float:
         ConfigurationError: anything else (a NaN lease would make every
             reservation expire at once and switch replay protection off).
     """
+    if type(seconds) is float and 0 < seconds <= MAX_EXPIRY:  # what the receiver passes
+        return seconds
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
@@ -234,6 +242,10 @@ class MemoryReplayStore:
         ConfigurationError: ``max_keys`` is not a positive int.
     """
 
+    #: Its methods wait only on a lock held for microseconds, never on I/O:
+    #: ``Receiver.areceive`` calls them on the event loop (see :class:`ReplayStore`).
+    blocking = False
+
     def __init__(
         self, max_keys: int = DEFAULT_MAX_KEYS, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -262,15 +274,17 @@ class MemoryReplayStore:
         lease = check_seconds(lease, "MemoryReplayStore.reserve(lease=...)")
         now = self._clock()
         with self._lock:
-            if self._done.get(key, now) > now:
-                return ReserveResult.DONE
-            if self._in_flight.get(key, (now, ""))[0] > now:
+            done, in_flight = self._done, self._in_flight
+            if key in done:
+                if done[key] > now:
+                    return ReserveResult.DONE
+                del done[key]  # expired
+            if key in in_flight and in_flight[key][0] > now:
                 return ReserveResult.IN_FLIGHT
-            self._done.pop(key, None)  # expired, if there
-            if len(self._done) + len(self._in_flight) >= self.max_keys:
+            if len(done) + len(in_flight) >= self.max_keys:
                 self._make_room(now)
             reservation = Reservation(key, str(next(_TOKENS)), ttl)
-            self._in_flight[key] = (now + lease, reservation.token)
+            in_flight[key] = (now + lease, reservation.token)
         return reservation
 
     def commit(self, reservation: Reservation) -> None:
@@ -280,13 +294,15 @@ class MemoryReplayStore:
             if self._taken(reservation, now, "commit"):
                 return
             self._in_flight.pop(key, None)
-            if self._done.get(key, now) > now:
-                return  # already done: a repeated commit changes nothing
+            done = self._done
+            if key in done:
+                if done[key] > now:
+                    return  # already done: a repeated commit changes nothing
+                del done[key]
             # Done keys stay in commit order. With one ttl per store that is
             # expiry order too; with several, a key that expired behind a
             # younger one lingers until it is looked up or room is needed.
-            self._done.pop(key, None)
-            self._done[key] = now + reservation.ttl
+            done[key] = now + reservation.ttl
 
     def release(self, reservation: Reservation) -> None:
         """Forget the reservation's key, unless done or reserved again by another."""
@@ -308,8 +324,8 @@ class MemoryReplayStore:
 
     def _taken(self, reservation: Reservation, now: float, action: str) -> bool:
         """Whether a live reservation other than ``reservation`` holds its key (under the lock)."""
-        expires, token = self._in_flight.get(reservation.key, (now, reservation.token))
-        if token == reservation.token or expires <= now:
+        held = self._in_flight.get(reservation.key)
+        if held is None or held[1] == reservation.token or held[0] <= now:
             return False
         warn_lost_lease(reservation.key, action)
         return True
