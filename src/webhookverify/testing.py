@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any, Literal  # noqa: E402
 
+from ._wsgi_io import call_app  # noqa: E402
 from .request import Headers  # noqa: E402
 
 __all__ += ["AdapterResponse", "call_asgi", "make_environ", "make_scope", "run_asgi", "run_wsgi"]
@@ -194,23 +195,8 @@ def run_wsgi(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Ad
     Raises:
         RuntimeError: the app returned without calling ``start_response``.
     """
-    started: list[Any] = []
-    chunks: list[bytes] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        started[:] = [status, headers]
-        return chunks.append
-
-    result = app(environ, start_response)
-    try:
-        chunks.extend(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    if not started:
-        raise RuntimeError("the WSGI app returned without calling start_response")
-    return AdapterResponse(int(started[0].split(" ", 1)[0]), Headers(started[1]), b"".join(chunks))
+    response = call_app(app, environ)
+    return AdapterResponse(response.status, Headers(response.headers), response.body)
 
 
 def make_scope(
