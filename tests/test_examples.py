@@ -157,25 +157,32 @@ def test_example_views_refuse_to_run_without_the_middleware(
         asyncio.run(main())
 
 
-@pytest.fixture(scope="module")
-def django_server() -> Iterator[str]:
+DJANGO_SERVERS = {
+    "gunicorn": ["-m", "gunicorn", "hooksite.wsgi:application", "--workers", "1",
+                 "--log-level", "warning", "--bind"],
+    "uvicorn": ["-m", "uvicorn", "hooksite.asgi:application", "--log-level", "warning",
+                "--port"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=sorted(DJANGO_SERVERS))
+def django_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The Django example under WSGI (gunicorn) and ASGI (uvicorn)."""
     port = free_port()
     project = EXAMPLES / "django_project"
-    argv = [
-        sys.executable, "-m", "gunicorn", "hooksite.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning",
-    ]  # fmt: skip
+    address = f"127.0.0.1:{port}" if request.param == "gunicorn" else str(port)
+    argv = [sys.executable, *DJANGO_SERVERS[request.param], address]
     env = {
         "GITHUB_WEBHOOK_SECRET": SECRET,
         "DJANGO_SECRET_KEY": "a-django-key-for-this-test-only",
         "DJANGO_SETTINGS_MODULE": "hooksite.settings",
     }
-    with running("django under gunicorn", argv, port, cwd=project, env=env):
+    with running(f"django under {request.param}", argv, port, cwd=project, env=env):
         yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.server
-def test_django_example_under_gunicorn(django_server: str) -> None:
+def test_django_example_under_a_server(django_server: str) -> None:
     with httpx.Client(base_url=django_server, timeout=10) as client:
         headers = github_headers(PAYLOAD)
         response = client.post("/webhooks/github", content=PAYLOAD, headers=headers)
@@ -185,8 +192,38 @@ def test_django_example_under_gunicorn(django_server: str) -> None:
         assert (duplicate.status_code, duplicate.content) == (200, b"")
         tampered = client.post("/webhooks/github", content=b'{"action": "closed"}', headers=headers)
         assert tampered.status_code == 401
-        # a route the middleware does not guard is Django's as usual
+        # other routes are Django's as usual
         assert client.get("/elsewhere").status_code == 404
-        # other spellings of the path are guarded too
-        for target in ("/webhooks/github/", "/WEBHOOKS/github", "/webhooks/%67ithub"):
-            assert client.post(target, content=b"{}", headers=headers).status_code == 401
+        # the view verifies whatever spelling of its path routed to it
+        assert client.post("/webhooks/%67ithub", content=b"{}", headers=headers).status_code == 401
+        assert client.get("/webhooks/github").status_code == 405
+
+
+def test_django_example_with_djangos_test_client() -> None:
+    """Django's own test client never passes through a WSGI wrapper: the view verifies."""
+    code = f"""
+import json, django
+django.setup()
+from django.test import Client
+client = Client(enforce_csrf_checks=True)
+headers = json.loads({json.dumps(json.dumps(github_headers(PAYLOAD)))})
+post = lambda body: client.post("/webhooks/github", body, content_type="application/json",
+                                headers=headers)
+first, again, tampered = post({PAYLOAD!r}), post({PAYLOAD!r}), post(b"{{}}")
+print(json.dumps([first.status_code, first.json(), again.status_code, again.content.decode(),
+                  tampered.status_code]))
+"""
+    project = EXAMPLES / "django_project"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(project), *sys.path]),
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "DJANGO_SECRET_KEY": "a-django-key-for-this-test-only",
+        "DJANGO_SETTINGS_MODULE": "hooksite.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == [200, EXPECTED, 200, "", 401]

@@ -1,18 +1,18 @@
-"""The view runs only for a verified, new delivery (see wsgi.py)."""
+"""The view runs only for a verified, new delivery: webhook_view verifies it first."""
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from webhookverify.wsgi import require_delivery
+from webhookverify import Delivery
+from webhookverify.django import webhook_view
+
+from .webhooks import receiver
 
 
-@csrf_exempt  # the sender proves itself with its signature, not a CSRF token
-@require_POST
-def github_webhook(request: HttpRequest) -> JsonResponse:
-    # Django's META is the WSGI environ. Raises MissingDelivery (a 500) if the
-    # middleware does not guard this route, so the view never runs unverified.
-    delivery = require_delivery(request.META)
+# CSRF-exempt and POST-only: the sender proves itself with its signature. A
+# tampered request gets 401, a replay 200, and neither runs the view; an
+# answer other than 2xx (or a raise) lets GitHub's redelivery run it again.
+@webhook_view(receiver)
+def github_webhook(request: HttpRequest, delivery: Delivery) -> JsonResponse:
     payload = delivery.json()
     return JsonResponse(
         {
