@@ -310,3 +310,22 @@ def test_a_missing_or_bad_setting_is_one_clear_line(views: Views) -> None:
     assert str(wrong.value).startswith("settings.WEBHOOKVERIFY: ")
     with pytest.raises(ConfigurationError, match=r"must be a webhookverify\.Receiver"):
         webhook_view(object())  # type: ignore[arg-type]
+
+
+def test_a_toml_setting_and_its_body_limit(views: Views, tmp_path: Any) -> None:
+    config = tmp_path / "webhooks.toml"
+    config.write_text(
+        '[webhooks]\nmax_body_size = 16\n[[webhooks.handlers]]\nname = "toml"\n'
+        'preset = "github"\nsecret = "env:DJANGO_TEST_SECRET"\nuser = "ops"\n'
+    )
+    with override_settings(WEBHOOKVERIFY=str(config)):
+        small = b'{"a": 1}'
+        response = post("/hooks/settings", small, signed(small))
+        assert response.json() == {"user": "ops", "handler": "toml"}
+        big = b'{"a": "more than sixteen bytes"}'
+        assert post("/hooks/settings", big, signed(big)).status_code == 413
+    assert len(views.runs) == 1
+    config.write_text("[webhooks]\nmax_body_size = -1\nhandlers = []\n")
+    with override_settings(WEBHOOKVERIFY=str(config)), pytest.raises(ConfigurationError) as bad:
+        settings_receiver()
+    assert str(bad.value).startswith("settings.WEBHOOKVERIFY: max_body_size")

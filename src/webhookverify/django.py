@@ -12,27 +12,24 @@ second argument and runs only for a verified, new delivery::
         return HttpResponse(status=204)
 
 The view is the dispatch step of :meth:`Receiver.receive
-<webhookverify.Receiver.receive>` (:meth:`~webhookverify.Receiver.areceive`
-for an ``async def`` view): only its 2xx records the delivery as processed.
-Any other answer (a validation error, a redirect) is sent as it is and
-releases the delivery key, so the sender's retry runs the view again; a raise
-answers 500 and releases it too. A refusal (401, 403, 409, 503), a duplicate
-of a processed delivery (200, the view not run) and the adapter's own
-refusals (400, 405, 413, 431, checked as the WSGI and ASGI adapters do) are
-answered with the receiver's status, headers and fixed text.
+<webhookverify.Receiver.receive>` (``areceive`` for an ``async def`` view):
+only its 2xx records the delivery as processed. Any other answer is sent as
+it is and releases the delivery key, so the sender's retry runs the view
+again; a raise answers 500 and releases it too. Refusals (401, 403, 409,
+503, and 400, 405, 413, 431 as the WSGI adapter answers them) and a
+duplicate of a processed delivery (200) never run the view.
 
-The view is CSRF-exempt (a sender proves itself with its signature, not a
-CSRF token). The request is read once: its method, ``request.headers``,
-``request.body`` (a Content-Length over ``max_body_size`` is refused with 413
-before the body is read), ``REMOTE_ADDR``, and the URL from
-``request.build_absolute_uri()``, called only for the schemes that sign the
-URL (Django's ``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST`` and
+The view is CSRF-exempt (a sender proves itself with its signature). The
+request is read once: method, ``request.headers``, ``request.body`` (a
+Content-Length over ``max_body_size`` is refused with 413 before reading),
+``REMOTE_ADDR``, and ``request.build_absolute_uri()``, called only for the
+schemes that sign the URL (``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST`` and
 ``SECURE_PROXY_SSL_HEADER`` decide what it is).
 
 Without a receiver, ``webhook_view()`` uses the one the ``WEBHOOKVERIFY``
-setting describes (a TOML file path, or a mapping of the same shape; see
-:func:`webhookverify.config.load_registry`), built once on first use. Its
-events are sent as the signals :data:`webhook_received`,
+setting describes (a TOML file path or a mapping, as
+:func:`webhookverify.config.load_registry` takes), built once on first use.
+Its events are sent as the signals :data:`webhook_received`,
 :data:`webhook_duplicate` and :data:`webhook_rejected`; for a receiver of
 your own, call :func:`connect_signals` once.
 
@@ -144,6 +141,7 @@ def _from_settings() -> tuple[Receiver, int]:
                 )
             try:
                 limit = load_config(source).get("max_body_size", DEFAULT_MAX_BODY_SIZE)
+                AdapterOptions.build("max_body_size", max_body_size=limit)  # checked now
                 receiver = Receiver(load_registry(source))
             except ConfigurationError as exc:
                 raise ConfigurationError(f"settings.{SETTING}: {exc}") from None
@@ -182,10 +180,10 @@ class _Endpoint:
 
     __slots__ = ("_fixed", "_last", "_settings")
 
-    def __init__(self, receiver: Receiver | None, owner: str, settings: dict[str, Any]) -> None:
+    def __init__(self, receiver: Receiver | None, owner: str, chosen: dict[str, Any]) -> None:
         if receiver is not None and not isinstance(receiver, Receiver):
             raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
-        self._settings = {"owner": owner, **settings}
+        self._settings = {"owner": owner, **chosen}
         options = AdapterOptions.build(**self._settings)  # checked at construction
         self._fixed = receiver is not None
         self._last: tuple[Receiver, AdapterOptions] | None = (
@@ -363,7 +361,8 @@ class WebhookView(View):  # type: ignore[misc]
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         endpoint = self.endpoint
-        assert endpoint is not None, "route WebhookView subclasses with as_view()"
+        if endpoint is None:
+            raise ConfigurationError(f"route {type(self).__name__} through its as_view()")
         handler = getattr(self, "handle", None)
         if handler is not None and inspect.iscoroutinefunction(handler):
             return ahandle(endpoint, lambda d: handler(request, d, *args, **kwargs), request)
