@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask.testing import FlaskClient
 
 from webhookverify import ConfigurationError, Delivery, Handler, HandlerRegistry, Receiver, presets
 from webhookverify.flask import WebhookVerify, webhook_view
-from webhookverify.testing import sign_request
+from webhookverify.testing import make_environ, run_wsgi, sign_request
 
 SECRET = "flask-test-secret"
 RULES = {
@@ -159,3 +159,31 @@ def test_extension_without_its_setting_says_which_to_set() -> None:
         ConfigurationError, match=r"^WEBHOOKVERIFY_CONFIG is not set in app\.config"
     ):
         WebhookVerify(Flask(__name__))
+
+
+def test_a_body_a_hook_read_before_the_view_is_verified_as_sent() -> None:
+    app, recorder = make_app()
+    seen: list[Any] = []
+    app.before_request(lambda: seen.append(request.get_json()))
+    response = app.test_client().post("/hooks", data=b'{"action": "opened"}', headers=signed())
+    assert response.status_code == 200
+    assert seen == [{"action": "opened"}]
+    assert recorder.calls == [("github", "ci-bot", {"action": "opened"})]
+
+
+@pytest.mark.parametrize(("size", "status", "runs"), [(1 << 20, 200, 1), (10, 413, 0)])
+def test_a_chunked_body_is_read_within_the_limit(size: int, status: int, runs: int) -> None:
+    """Without a Content-Length (the server marks its input terminated), the
+    body is read up to the limit and no further."""
+    receiver = Receiver(
+        HandlerRegistry([Handler("github", presets.github(secret=SECRET), user="ci-bot")])
+    )
+    recorder = Recorder()
+    app = Flask(__name__)
+    app.post("/hooks")(webhook_view(receiver, max_body_size=size)(recorder))
+    request = sign_request(
+        presets.github(secret=SECRET), b'{"action": "opened"}', url="http://localhost/hooks"
+    )
+    response = run_wsgi(app, make_environ(request, chunked=True))
+    assert response.status == status
+    assert len(recorder.calls) == runs

@@ -78,9 +78,9 @@ def webhook_view(
             Content-Length over it is answered 413 before reading.
 
     Returns:
-        the decorator. The body is read once from ``request.stream`` (do not
-        read ``request.data`` in the view: use ``delivery.body`` or
-        ``delivery.json()``).
+        the decorator. The body is read once, with
+        ``request.get_data(cache=False)`` (in the view, read
+        ``delivery.body`` or ``delivery.json()``, not ``request.data``).
 
     Raises:
         ConfigurationError: ``max_body_size`` is not a positive whole number.
@@ -107,10 +107,16 @@ def _read_request(max_body_size: int) -> WebhookRequest:
         Refused: 413 over ``max_body_size``; 400 for a bad length or header.
     """
     length = parse_content_length((request.headers.get("Content-Length", ""),), max_body_size)
-    # Werkzeug's stream is bounded by Content-Length, and empty without one
-    # unless the server marks its input terminated (chunked): read one byte
-    # past the limit to tell a body that is too large.
-    body = whole_body(request.stream.read(max_body_size + 1), length, max_body_size)
+    if length is not None:
+        # bounded by the Content-Length just checked; the bytes a hook read
+        # before the view (request.get_json() in before_request) are reused
+        raw = request.get_data(cache=False)
+    else:
+        # chunked (Werkzeug's stream is empty without a length unless the
+        # server marks its input terminated): one byte past the limit tells
+        # a body that is too large
+        raw = request.stream.read(max_body_size + 1)
+    body = whole_body(raw, length, max_body_size)
     try:
         return WebhookRequest(
             request.method,
