@@ -6,6 +6,7 @@ has the sender's retry run it again.
 No ``from __future__ import annotations`` here: FastAPI reads the routes'
 annotations at runtime, and they name dependencies local to the test."""
 
+import asyncio
 import sys
 import textwrap
 import uuid
@@ -22,9 +23,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from test_servers import free_port, running
-from webhookverify import Delivery, Handler, HandlerRegistry, Receiver, presets
+from webhookverify import Delivery, Handler, HandlerRegistry, Receiver, WebhookRequest, presets
 from webhookverify.fastapi import WebhookDelivery, WebhookRoute, install, webhook_endpoint
-from webhookverify.testing import sign_request
+from webhookverify.replay import MemoryReplayStore
+from webhookverify.testing import make_scope, sign_request
 
 SECRET = "fastapi-test-secret"
 BODY = b'{"action": "opened"}'
@@ -208,7 +210,7 @@ SERVED_APP = """
 import os
 from typing import Annotated
 from fastapi import Depends, FastAPI
-from webhookverify import Delivery, Handler, HandlerRegistry, Receiver, presets
+from webhookverify import Delivery, Handler, HandlerRegistry, Receiver, WebhookRequest, presets
 from webhookverify.fastapi import WebhookDelivery, install
 
 secret = os.environ["HOOK_SECRET"]
@@ -244,3 +246,58 @@ def test_under_uvicorn_over_loopback(tmp_path: Path) -> None:
         assert httpx.post(url, content=failing, headers=headers).status_code == 500
         retry = httpx.post(url, content=failing, headers=headers)
         assert (retry.status_code, retry.json()["runs"]) == (200, 3)
+
+
+class GatedStore(MemoryReplayStore):
+    """A store whose reservations wait for a gate: a request can be
+    cancelled while the receiver is still reserving its key."""
+
+    blocking = True  # the receiver awaits areserve
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def areserve(self, key: str, ttl: float, lease: float) -> Any:
+        await self.gate.wait()
+        return self.reserve(key, ttl, lease)
+
+
+def starlette_request(webhook_request: WebhookRequest) -> Request:
+    messages = [{"type": "http.request", "body": webhook_request.body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    return Request(make_scope(webhook_request), receive)
+
+
+@pytest.mark.parametrize("when", ["reserving", "in the route"])
+def test_a_cancelled_request_releases_the_key_for_the_retry(when: str) -> None:
+    store = GatedStore()
+    registry = HandlerRegistry([Handler("github", presets.github(secret=SECRET), user="ci-bot")])
+    verified = WebhookDelivery(Receiver(registry, replay_store=store))
+    signed_request = sign_request(presets.github(secret=SECRET), BODY, url="http://test/hooks")
+
+    async def main() -> Delivery:
+        first = verified(starlette_request(signed_request), Response())
+        if when == "reserving":
+            entering = asyncio.ensure_future(anext(first))
+            await asyncio.sleep(0.01)  # the receiver waits on the gate
+            entering.cancel()
+            store.gate.set()
+            with pytest.raises(asyncio.CancelledError):
+                await entering
+        else:
+            store.gate.set()
+            await anext(first)
+            with pytest.raises(asyncio.CancelledError):
+                await first.athrow(asyncio.CancelledError())
+        await asyncio.sleep(0.01)  # the key is released in the background
+        retry = verified(starlette_request(signed_request), Response())
+        delivery = await anext(retry)  # not refused as in flight (409)
+        with pytest.raises(StopAsyncIteration):
+            await anext(retry)
+        return delivery
+
+    assert asyncio.run(main()).user == "ci-bot"

@@ -188,7 +188,11 @@ class WebhookDelivery:
             self.receiver.areceive(webhook_request, dispatch=dispatch)
         )
         waiting: set[asyncio.Future[Any]] = {receiving, handed}
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled before the route: the key is released
+            _abandon(receiving, finished, "the request was cancelled")
+            raise
         if not handed.done():
             outcome = receiving.result()
             raise WebhookRefused(outcome.status, outcome.headers, outcome.body)
@@ -201,9 +205,7 @@ class WebhookDelivery:
             await receiving
             raise
         except BaseException:  # cancelled: release the key without waiting
-            finished.set_exception(DeliveryDeclined("the route was cancelled"))
-            _RELEASING.add(receiving)
-            receiving.add_done_callback(_RELEASING.discard)
+            _abandon(receiving, finished, "the route was cancelled")
             raise
         status = request.scope.get(STATUS_KEY, response.status_code)
         if status is not None and not 200 <= status < 300:
@@ -214,6 +216,15 @@ class WebhookDelivery:
 
     def __repr__(self) -> str:
         return f"fastapi.WebhookDelivery({self.receiver!r})"
+
+
+def _abandon(receiving: asyncio.Future[Outcome], finished: asyncio.Future[None], why: str) -> None:
+    """Decline a delivery whose request was cancelled: the receiver releases
+    its key in the background (``receiving`` is kept referenced until then)."""
+    if not finished.done():
+        finished.set_exception(DeliveryDeclined(why))
+    _RELEASING.add(receiving)
+    receiving.add_done_callback(_RELEASING.discard)
 
 
 class WebhookRoute(APIRoute):
