@@ -2,9 +2,11 @@
 
     GITHUB_WEBHOOK_SECRET=... flask --app examples/flask_app.py run
 
-The middleware verifies every POST to /webhooks/github before Flask sees it;
-the view runs only for a verified, new delivery. If the view fails (an
-exception or a 5xx), the sender gets a 5xx and its retry is processed.
+The view runs only for a verified, new delivery: ``webhook_view`` reads the
+body once, verifies it, answers refusals (401) and replays (an empty 200)
+itself, and hands the view the ``Delivery``. If the view fails (an exception,
+or an answer other than 2xx), the delivery is not recorded as processed and
+GitHub's retry reaches the view again.
 """
 
 import os
@@ -12,8 +14,8 @@ import sys
 
 from flask import Flask, request
 
-from webhookverify import Handler, HandlerRegistry, Receiver, presets
-from webhookverify.wsgi import WebhookMiddleware, require_delivery
+from webhookverify import Delivery, Handler, HandlerRegistry, Receiver, presets
+from webhookverify.flask import webhook_view
 
 # GitHub signs the raw body with HMAC-SHA256: X-Hub-Signature-256: sha256=<hex>
 secret = os.environ.get("GITHUB_WEBHOOK_SECRET")
@@ -26,14 +28,12 @@ github = presets.github(secret=secret)
 receiver = Receiver(HandlerRegistry([Handler("github", github, user="ci-bot")]))
 
 app = Flask(__name__)
-app.wsgi_app = WebhookMiddleware(app.wsgi_app, receiver, path="/webhooks/github")
 
 
 @app.post("/webhooks/github")
-def github_webhook() -> tuple[dict[str, object], int]:
-    # verified: who sent it, exact body; raises MissingDelivery (a 500) if the
-    # middleware does not guard this route, so the view never runs unverified
-    delivery = require_delivery(request.environ)
+@webhook_view(receiver)
+def github_webhook(delivery: Delivery) -> tuple[dict[str, object], int]:
+    # verified: who sent it (delivery.handler, delivery.user), the exact body
     payload = delivery.json()
     return {
         "event": request.headers.get("X-GitHub-Event"),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("asyncio", "cryptography", "redis", "flask", "django", "starlette", "uvicorn", "gunicorn")
+HEAVY = (
+    "asyncio",
+    "cryptography",
+    "redis",
+    "flask",
+    "django",
+    "starlette",
+    "fastapi",
+    "uvicorn",
+    "gunicorn",
+)
 
 
 def loaded_after(code: str) -> list[str]:
