@@ -329,6 +329,12 @@ def test_configuration_errors() -> None:
             keys=rfc_keys(),
             signing_keys={"test-key-ed25519": ed25519.Ed25519PrivateKey.generate()},
         )
+    # sign() needs a key that can sign, and says which setting gives one
+    public_only = HttpMessageSignatureVerifier(keys=rfc_keys())
+    with pytest.raises(ConfigurationError, match="signing_keys"):
+        public_only.sign(b"{}", NOW, key_id="test-key-ed25519")
+    with pytest.raises(ConfigurationError, match="signing_keys"):
+        HttpMessageSignatureVerifier(keys={"e": rfc_keys()["test-key-ed25519"]}).sign(b"{}", NOW)
     with pytest.raises(AttributeError):
         hmac_verifier().tolerance = None  # type: ignore[misc]
 

@@ -15,7 +15,13 @@ import hashlib
 import re
 from urllib.parse import quote, unquote_plus, urlsplit
 
-from ..errors import MalformedHeader, MissingHeader, SignatureMismatch, VerificationError
+from ..errors import (
+    MalformedHeader,
+    MissingHeader,
+    SignatureMismatch,
+    TimestampTooOld,
+    VerificationError,
+)
 from ..request import WebhookRequest
 from ._base import constant_time_equal
 from ._sfv import (
@@ -32,10 +38,12 @@ __all__ = [
     "AlgorithmMismatch",
     "ContentDigestMismatch",
     "MissingComponent",
+    "SignatureExpired",
     "UncoveredComponent",
     "UnknownKeyId",
     "check_content_digest",
     "content_digest",
+    "read_dictionary",
     "signature_base",
 ]
 
@@ -98,6 +106,30 @@ class AlgorithmMismatch(SignatureMismatch):
 
     reason = "algorithm_mismatch"
     default_message = "the signature's alg is not the algorithm configured for its key"
+
+
+class SignatureExpired(TimestampTooOld):
+    """The signature's ``expires`` parameter is in the past (RFC 9421 §2.3)."""
+
+    reason = "signature_expired"
+    default_message = "the signature has expired (its expires parameter is in the past)"
+
+
+def read_dictionary(request: WebhookRequest, name: str) -> dict[str, Item | InnerList]:
+    """The field ``name`` parsed as an RFC 8941 Dictionary.
+
+    Raises:
+        MissingHeader: absent. MalformedHeader: not a valid Dictionary within the limits.
+    """
+    lines = request.headers.get_all(name)
+    if not lines:
+        raise MissingHeader(f"the {name} header is missing", header=name)
+    try:
+        return parse_dictionary(", ".join(lines))
+    except StructuredFieldError as error:
+        raise MalformedHeader(
+            f"the {name} header is not a valid structured field (RFC 8941): {error}", header=name
+        ) from None
 
 
 def _field_value(request: WebhookRequest, name: str) -> str:
@@ -178,11 +210,11 @@ def component_value(request: WebhookRequest, item: Item) -> str:
         MalformedHeader: not a component identifier this verifier derives.
         MissingHeader / MissingComponent: the request does not have it.
     """
-    if not isinstance(item.value, str) or type(item.value) is not str:
+    if type(item.value) is not str:  # a Token is a str too, but not a String
         raise MalformedHeader(
             "a covered component is not a quoted string", header="Signature-Input"
         )
-    name = item.value
+    name = str(item.value)
     if name.startswith("@"):
         if name == "@status":
             raise MalformedHeader(

@@ -17,11 +17,19 @@ import hmac
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret
 from ._base import constant_time_equal
 
-__all__ = ["ALGORITHMS", "HttpSigAlgorithm", "KeyTable", "SigningKey", "TableKey", "load_table"]
+__all__ = [
+    "ALGORITHMS",
+    "HttpSigAlgorithm",
+    "KeyTable",
+    "SigningKey",
+    "TableKey",
+    "load_table",
+    "pick_signer",
+]
 
 HttpSigAlgorithm = Literal[
     "hmac-sha256",
@@ -171,3 +179,34 @@ def load_table(
             )
         signers[key_id] = SigningKey(entry.algorithm, signer)
     return table, signers
+
+
+def pick_signer(
+    table: KeyTable, signers: dict[str, SigningKey], key_id: str | None, now: float
+) -> tuple[str, SigningKey]:
+    """The key :meth:`HttpMessageSignatureVerifier.sign` uses: ``key_id``, or the
+    last configured key valid at ``now`` that can sign.
+
+    Raises:
+        ConfigurationError: ``key_id`` cannot sign, or no key can.
+        NoValidKey: the keys that can sign are all outside their windows.
+    """
+    owner = "HttpMessageSignatureVerifier.sign()"
+    if key_id:
+        signer = signers.get(key_id)
+        if signer is None:
+            raise ConfigurationError(
+                f"{owner}: {key_id!r} cannot sign; HMAC keys sign, a public key needs "
+                "its private half in signing_keys=..."
+            )
+        if not table[key_id].valid_at(now):
+            raise NoValidKey()
+        return key_id, signer
+    if not signers:
+        raise ConfigurationError(
+            f"{owner} needs a key that can sign; give the private keys in signing_keys=..."
+        )
+    for candidate in reversed(signers):
+        if table[candidate].valid_at(now):
+            return candidate, signers[candidate]
+    raise NoValidKey()

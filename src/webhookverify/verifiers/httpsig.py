@@ -27,10 +27,8 @@ from ..errors import (
     MalformedHeader,
     MalformedSignature,
     MalformedTimestamp,
-    MissingHeader,
     NoValidKey,
     SignatureMismatch,
-    TimestampTooOld,
     UnsupportedSignatureVersion,
     VerificationError,
 )
@@ -43,14 +41,23 @@ from ._httpsig_base import (
     AlgorithmMismatch,
     ContentDigestMismatch,
     MissingComponent,
+    SignatureExpired,
     UncoveredComponent,
     UnknownKeyId,
     check_content_digest,
     content_digest,
+    read_dictionary,
     signature_base,
 )
-from ._httpsig_keys import ALGORITHMS, HttpSigAlgorithm, KeyTable, SigningKey, load_table
-from ._sfv import InnerList, Item, StructuredFieldError, parse_dictionary, serialize_inner_list
+from ._httpsig_keys import (
+    ALGORITHMS,
+    HttpSigAlgorithm,
+    KeyTable,
+    SigningKey,
+    load_table,
+    pick_signer,
+)
+from ._sfv import InnerList, Item, serialize_inner_list
 
 __all__ = [
     "ALGORITHMS",
@@ -73,25 +80,6 @@ _SIGN_COMPONENTS = ("@method", "@target-uri", "content-digest")
 # RFC 9421 §2.3: the parameters it defines, with the type each must have.
 _INT_PARAMS = ("created", "expires")
 _STR_PARAMS = ("keyid", "alg", "nonce", "tag")
-
-
-class SignatureExpired(TimestampTooOld):
-    """The signature's ``expires`` parameter is in the past (RFC 9421 §2.3)."""
-
-    reason = "signature_expired"
-    default_message = "the signature has expired (its expires parameter is in the past)"
-
-
-def _field(request: WebhookRequest, name: str) -> dict[str, Item | InnerList]:
-    lines = request.headers.get_all(name)
-    if not lines:
-        raise MissingHeader(f"the {name} header is missing", header=name)
-    try:
-        return parse_dictionary(", ".join(lines))
-    except StructuredFieldError as error:
-        raise MalformedHeader(
-            f"the {name} header is not a valid structured field (RFC 8941): {error}", header=name
-        ) from None
 
 
 class HttpMessageSignatureVerifier:
@@ -216,8 +204,8 @@ class HttpMessageSignatureVerifier:
             VerificationError: no signature passes; the first one's refusal.
         """
         moment = request.received_at if now is None else now
-        inputs = _field(request, "Signature-Input")
-        signatures = _field(request, "Signature")
+        inputs = read_dictionary(request, "Signature-Input")
+        signatures = read_dictionary(request, "Signature")
         first: VerificationError | None = None
         tried = 0
         for label, covered in inputs.items():
@@ -343,14 +331,7 @@ class HttpMessageSignatureVerifier:
             ConfigurationError: no key can sign, or a covered field has no value.
         """
         moment = time.time() if now is None else now
-        signer_id = parts.get("key_id") or next(
-            (k for k in reversed(self._signers) if self._table[k].valid_at(moment)), None
-        )
-        signer = self._signers.get(signer_id) if signer_id else None
-        if signer_id is None or signer is None:
-            if any(self._table[k].valid_at(moment) for k in self._signers):
-                raise ConfigurationError(f"HttpMessageSignatureVerifier: no key {signer_id!r}")
-            raise NoValidKey()
+        signer_id, signer = pick_signer(self._table, self._signers, parts.get("key_id"), moment)
         text = parts.get("components")
         names = text.split() if text is not None else list(_SIGN_COMPONENTS)
         names += [n for n in self.required_components if n not in names and text is None]
