@@ -240,6 +240,28 @@ def test_nonce_is_the_delivery_id() -> None:
     assert verifier.verify(sign_request(verifier, b"{}", now=NOW), now=NOW).delivery_id is None
 
 
+def test_through_a_receiver_replays_are_refused_by_nonce_and_by_content() -> None:
+    from webhookverify import EventBus, Handler, HandlerRegistry, MemoryReplayStore, Receiver
+
+    verifier = hmac_verifier()
+    receiver = Receiver(
+        HandlerRegistry([Handler("httpsig", verifier)]),
+        EventBus(),
+        replay_store=MemoryReplayStore(),
+    )
+    first = sign_request(verifier, b'{"n": 1}', now=NOW, nonce="evt-1")
+    assert receiver.receive(first).status == 200
+    assert receiver.receive(first).reason == "duplicate"
+    # the same nonce signed again (another created): still the same delivery
+    again = sign_request(verifier, b'{"n": 1}', now=NOW + 1, nonce="evt-1")
+    assert receiver.receive(again).reason == "duplicate"
+    plain = sign_request(verifier, b'{"n": 2}', now=NOW)
+    assert receiver.receive(plain).status == 200
+    assert receiver.receive(plain).reason == "duplicate"
+    forged = plain.replace(body=b'{"n": 3}')
+    assert receiver.receive(forged).status == 401
+
+
 def test_status_and_unknown_components_are_refused() -> None:
     verifier = hmac_verifier(required_components=())
     request = sign_request(verifier, b"{}", now=NOW)
