@@ -39,6 +39,7 @@ from .request import Headers, WebhookRequest
 from .types import ReplayMode, Verification, Verifier
 from .verifiers import (
     HmacVerifier,
+    HttpMessageSignatureVerifier,
     KeyValueHeader,
     MessageBuilder,
     MessageTemplate,
@@ -82,6 +83,7 @@ __all__ = [
     "HandlerRegistry",
     "Headers",
     "HmacVerifier",
+    "HttpMessageSignatureVerifier",
     "InvalidRequest",
     "KeyValueHeader",
     "MalformedBody",

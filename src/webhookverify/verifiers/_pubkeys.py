@@ -7,9 +7,10 @@ the form, a key that cannot serve the pinned algorithm is a
 :class:`~webhookverify.ConfigurationError` here, never a surprise at request
 time.
 
-With :mod:`.asymmetric`, this is the only module of webhookverify that
-imports ``cryptography``; both are loaded only when a public-key verifier is
-built. :mod:`.asymmetric` re-exports the public names.
+With :mod:`.asymmetric` and :mod:`._httpsig_crypto` (RFC 9421's algorithms),
+this is the only module of webhookverify that imports ``cryptography``; all
+three are loaded only when a public-key verifier is built. :mod:`.asymmetric`
+re-exports the public names.
 """
 
 from __future__ import annotations
