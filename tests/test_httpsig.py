@@ -28,14 +28,14 @@ from webhookverify import (
     VerificationError,
     WebhookRequest,
 )
-from webhookverify.testing import sign_request
-from webhookverify.verifiers._httpsig_base import signature_base
-from webhookverify.verifiers._sfv import (
+from webhookverify.httpsig._base import signature_base
+from webhookverify.httpsig._sfv import (
     MAX_INNER_LIST,
     MAX_MEMBERS,
     InnerList,
     parse_dictionary,
 )
+from webhookverify.testing import sign_request
 
 from contract import NOW, VerifierContract
 
@@ -376,7 +376,7 @@ def test_hmac_only_stays_light() -> None:
 
 def test_exported() -> None:
     assert webhookverify.HttpMessageSignatureVerifier is HttpMessageSignatureVerifier
-    assert webhookverify.verifiers.HttpMessageSignatureVerifier is HttpMessageSignatureVerifier
+    assert webhookverify.httpsig.HttpMessageSignatureVerifier is HttpMessageSignatureVerifier
 
 
 # -- the verifier contract -----------------------------------------------------------

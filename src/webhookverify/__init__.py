@@ -32,6 +32,7 @@ from .errors import (
     WebhookError,
 )
 from .events import EventBus
+from .httpsig import HttpMessageSignatureVerifier
 from .keys import Secret, parse_secret
 from .receiver import Delivery, Outcome, Receiver, Rejection
 from .registry import Handler, HandlerRegistry, Match
@@ -39,7 +40,6 @@ from .request import Headers, WebhookRequest
 from .types import ReplayMode, Verification, Verifier
 from .verifiers import (
     HmacVerifier,
-    HttpMessageSignatureVerifier,
     KeyValueHeader,
     MessageBuilder,
     MessageTemplate,

@@ -5,14 +5,12 @@ from ._base import DEFAULT_TOLERANCE, constant_time_equal
 from ._bodyid import MAX_ID_LENGTH
 from ._template import MessageBuilder, MessageTemplate
 from .hmac import HmacVerifier, KeyValueHeader
-from .httpsig import HttpMessageSignatureVerifier
 from .token import TokenVerifier
 
 __all__ = [
     "DEFAULT_TOLERANCE",
     "MAX_ID_LENGTH",
     "HmacVerifier",
-    "HttpMessageSignatureVerifier",
     "KeyValueHeader",
     "MessageBuilder",
     "MessageTemplate",

@@ -7,7 +7,7 @@ the form, a key that cannot serve the pinned algorithm is a
 :class:`~webhookverify.ConfigurationError` here, never a surprise at request
 time.
 
-With :mod:`.asymmetric` and :mod:`._httpsig_crypto` (RFC 9421's algorithms),
+With :mod:`.asymmetric` and :mod:`webhookverify.httpsig._crypto` (RFC 9421's algorithms),
 this is the only module of webhookverify that imports ``cryptography``; all
 three are loaded only when a public-key verifier is built. :mod:`.asymmetric`
 re-exports the public names.

@@ -6,7 +6,7 @@ holds only the public key, so a leaked receiver configuration cannot forge
 deliveries.
 
 With :mod:`._pubkeys` (key loading, re-exported here) and
-:mod:`._httpsig_crypto` (RFC 9421's algorithms, loaded only when such a key is
+:mod:`webhookverify.httpsig._crypto` (RFC 9421's algorithms, loaded only when such a key is
 configured), this is the only module of webhookverify that imports
 ``cryptography``; ``webhookverify``
 loads it the first time a :class:`PublicKeyVerifier` is used, so an

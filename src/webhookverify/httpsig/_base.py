@@ -23,7 +23,7 @@ from ..errors import (
     VerificationError,
 )
 from ..request import WebhookRequest
-from ._base import constant_time_equal
+from ..verifiers._base import constant_time_equal
 from ._sfv import (
     InnerList,
     Item,

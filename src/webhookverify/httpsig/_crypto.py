@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from ..errors import ConfigurationError
 from ..keys import Secret
-from .asymmetric import Algorithm, load_private_key, load_public_key
+from ..verifiers.asymmetric import Algorithm, load_private_key, load_public_key
 
 __all__ = ["load_signing_key", "load_verify_key", "same_key", "sign", "verify"]
 

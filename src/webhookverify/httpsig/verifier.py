@@ -34,9 +34,9 @@ from ..errors import (
 )
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
-from ._base import DEFAULT_TOLERANCE, check_freshness, check_tolerance, replay_window
-from ._bodyid import MAX_ID_LENGTH
-from ._httpsig_base import (
+from ..verifiers._base import DEFAULT_TOLERANCE, check_freshness, check_tolerance, replay_window
+from ..verifiers._bodyid import MAX_ID_LENGTH
+from ._base import (
     DERIVED,
     AlgorithmMismatch,
     ContentDigestMismatch,
@@ -49,7 +49,7 @@ from ._httpsig_base import (
     read_dictionary,
     signature_base,
 )
-from ._httpsig_keys import (
+from ._keys import (
     ALGORITHMS,
     HttpSigAlgorithm,
     KeyTable,

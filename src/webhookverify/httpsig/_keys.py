@@ -6,7 +6,7 @@ it states must agree. A later key source (a key set at a URL, a key fetched by
 id) feeds the same table.
 
 HMAC keys are checked with :mod:`hmac`; the public-key algorithms load
-:mod:`._httpsig_crypto` (and with it ``cryptography``) the first time a key of
+:mod:`._crypto` (and with it ``cryptography``) the first time a key of
 theirs is configured.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, Literal, NamedTuple
 
 from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret
-from ._base import constant_time_equal
+from ..verifiers._base import constant_time_equal
 
 __all__ = [
     "ALGORITHMS",
@@ -72,9 +72,9 @@ class TableKey(NamedTuple):
         if self.algorithm == "hmac-sha256":
             expected = hmac.new(self.key, message, hashlib.sha256).digest()
             return constant_time_equal(expected, signature)
-        from . import _httpsig_crypto
+        from . import _crypto
 
-        return _httpsig_crypto.verify(self.algorithm, self.key, signature, message)
+        return _crypto.verify(self.algorithm, self.key, signature, message)
 
 
 class SigningKey(NamedTuple):
@@ -86,9 +86,9 @@ class SigningKey(NamedTuple):
     def sign(self, message: bytes) -> bytes:
         if self.algorithm == "hmac-sha256":
             return hmac.new(self.key, message, hashlib.sha256).digest()
-        from . import _httpsig_crypto
+        from . import _crypto
 
-        return _httpsig_crypto.sign(self.algorithm, self.key, message)
+        return _crypto.sign(self.algorithm, self.key, message)
 
 
 KeyTable = dict[str, TableKey]
@@ -160,9 +160,9 @@ def load_table(
             table[key_id] = TableKey(algorithm, secret, window)
             signers[key_id] = SigningKey(algorithm, secret)
             continue
-        from . import _httpsig_crypto
+        from . import _crypto
 
-        loaded = _httpsig_crypto.load_verify_key(algorithm, material, what=what, owner=owner)
+        loaded = _crypto.load_verify_key(algorithm, material, what=what, owner=owner)
         table[key_id] = TableKey(algorithm, loaded, window)
     for key_id, private in (signing_keys or {}).items():
         entry = table.get(key_id)
@@ -170,10 +170,10 @@ def load_table(
             raise ConfigurationError(
                 f"{owner}(signing_keys=...) names {key_id!r}, which is not a public key in keys=..."
             )
-        from . import _httpsig_crypto
+        from . import _crypto
 
-        signer = _httpsig_crypto.load_signing_key(entry.algorithm, private, owner=owner)
-        if not _httpsig_crypto.same_key(signer, entry.key):
+        signer = _crypto.load_signing_key(entry.algorithm, private, owner=owner)
+        if not _crypto.same_key(signer, entry.key):
             raise ConfigurationError(
                 f"{owner}(signing_keys[{key_id!r}]) is not the private half of keys[{key_id!r}]"
             )
