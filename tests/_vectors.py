@@ -34,3 +34,9 @@ def providers(provider: str | None = None) -> list[dict[str, Any]]:
     """Return the provider vectors, all or those of one provider."""
     vectors: list[dict[str, Any]] = _load(VECTORS / "providers" / "providers.json")
     return [v for v in vectors if provider is None or v["provider"] == provider]
+
+
+def providers_more(preset: str | None = None) -> list[dict[str, Any]]:
+    """Return the vectors of ``providers_more.json``, all or those of one preset."""
+    vectors: list[dict[str, Any]] = _load(VECTORS / "providers_more.json")
+    return [v for v in vectors if preset is None or v["preset"] == preset]

@@ -7,7 +7,8 @@ differently from the rest.
 
 The presets are grouped by how their senders sign, one module per family:
 ``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac`` (an HMAC of
-the raw body), ``_timestamped`` (an HMAC over a signed timestamp and the
+the raw body; ``_raw_hmac_commerce`` and ``_raw_hmac_apps`` hold more of
+them), ``_timestamped`` (an HMAC over a signed timestamp and the
 body), ``_standard`` (Standard Webhooks and its adopters), ``_public_key``,
 ``_tokens``, and one module for each sender with a scheme of its own (Box,
 HubSpot, Linear, Mailgun, Mandrill, Mollie, Netlify, Square, Twilio), its
@@ -40,6 +41,8 @@ from ._raw_hmac import (
     typeform,
     vercel,
 )
+from ._raw_hmac_apps import cal_com, line, pagerduty
+from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocommerce
 from ._square import square
 from ._standard import clerk, gitlab_signing, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
@@ -49,18 +52,24 @@ from ._twilio import twilio
 PRESETS: tuple[str, ...] = (
     "bitbucket",
     "box",
+    "cal_com",
     "calendly",
+    "checkr",
     "circleci",
     "clerk",
     "coinbase_commerce",
     "discord",
+    "docusign",
     "dropbox",
     "github",
     "gitlab",
     "gitlab_signing",
     "hubspot",
     "intercom",
+    "intuit",
     "jira",
+    "lemon_squeezy",
+    "line",
     "linear",
     "mailgun",
     "mandrill",
@@ -69,6 +78,7 @@ PRESETS: tuple[str, ...] = (
     "netlify",
     "okta",
     "paddle",
+    "pagerduty",
     "razorpay",
     "resend",
     "sendgrid",
@@ -85,6 +95,7 @@ PRESETS: tuple[str, ...] = (
     "twitch",
     "typeform",
     "vercel",
+    "woocommerce",
     "zoom",
 )
 """The names of the preset factories, in alphabetical order: what
@@ -103,11 +114,14 @@ __all__ = [
     "NetlifyVerifier",
     "bitbucket",
     "box",
+    "cal_com",
     "calendly",
+    "checkr",
     "circleci",
     "clerk",
     "coinbase_commerce",
     "discord",
+    "docusign",
     "dropbox",
     "dropbox_challenge",
     "github",
@@ -115,7 +129,10 @@ __all__ = [
     "gitlab_signing",
     "hubspot",
     "intercom",
+    "intuit",
     "jira",
+    "lemon_squeezy",
+    "line",
     "linear",
     "mailgun",
     "mandrill",
@@ -125,6 +142,7 @@ __all__ = [
     "okta",
     "okta_verification",
     "paddle",
+    "pagerduty",
     "razorpay",
     "resend",
     "sendgrid",
@@ -141,6 +159,7 @@ __all__ = [
     "twitch",
     "typeform",
     "vercel",
+    "woocommerce",
     "zoom",
     "zoom_url_validation",
 ]

@@ -1,0 +1,241 @@
+"""PagerDuty, WooCommerce, Lemon Squeezy, Cal.com, Intuit QuickBooks, DocuSign
+Connect, LINE and Checkr: every vector of tests/vectors/providers_more.json,
+and the verifier contract.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, ClassVar
+
+import pytest
+
+from webhookverify import (
+    ConfigurationError,
+    HmacVerifier,
+    VerificationError,
+    WebhookRequest,
+    presets,
+)
+from webhookverify.testing import sign_request
+
+from _vectors import providers_more
+from contract import NOW, VerifierContract
+
+# preset -> (number of vectors, signature header, encoding)
+GROUP: dict[str, tuple[int, str, str]] = {
+    "cal_com": (2, "X-Cal-Signature-256", "hex"),
+    "checkr": (1, "X-Checkr-Signature", "hex"),
+    "docusign": (2, "X-DocuSign-Signature-1", "base64"),
+    "intuit": (1, "intuit-signature", "base64"),
+    "lemon_squeezy": (1, "X-Signature", "hex"),
+    "line": (2, "x-line-signature", "base64"),
+    "pagerduty": (3, "X-PagerDuty-Signature", "hex"),
+    "woocommerce": (1, "X-WC-Webhook-Signature", "base64"),
+}
+VECTORS = providers_more()
+VALID = [v for v in VECTORS if v["expected"] == "valid"]
+
+
+def preset_for(vector: dict[str, Any], **keys: Any) -> HmacVerifier:
+    """The preset of a vector, built from the vector's data only."""
+    keys = keys or {"secret": vector["secret"]}
+    extra = {"header": vector["header"]} if "header" in vector else {}
+    verifier: HmacVerifier = getattr(presets, vector["preset"])(**keys, **extra)
+    return verifier
+
+
+def request_for(vector: dict[str, Any], body: bytes | None = None) -> WebhookRequest:
+    return WebhookRequest(
+        method="POST",
+        url="https://hooks.example.test/in",
+        headers=vector["headers"],
+        body=vector["body"].encode("utf-8") if body is None else body,
+        received_at=NOW,
+    )
+
+
+def test_every_preset_of_the_group_has_its_vectors() -> None:
+    for name, (count, _, _) in GROUP.items():
+        assert len(providers_more(name)) == count, name
+        assert name in presets.PRESETS and name in presets.__all__
+    assert {v["preset"] for v in VECTORS} == set(GROUP)
+    for vector in VECTORS:
+        assert vector["source"] and vector["source_kind"] in (
+            "doc",
+            "sdk-test",
+            "derived",
+            "derived-negative",
+            "self-generated",
+        ), vector["id"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["id"])
+def test_vector(vector: dict[str, Any]) -> None:
+    verifier = preset_for(vector)
+    if vector["expected"] == "valid":
+        result = verifier.verify(request_for(vector), now=NOW)
+        assert result.key_id == "secret[0]"
+        assert result.scheme == vector["preset"].replace("_", "-") + "-hmac-sha256"
+        assert result.timestamp is None and result.delivery_id is None
+    else:
+        with pytest.raises(VerificationError):
+            verifier.verify(request_for(vector), now=NOW)
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_vector_with_another_key_is_refused(vector: dict[str, Any]) -> None:
+    with pytest.raises(VerificationError) as info:
+        preset_for(vector, secret="not-the-key").verify(request_for(vector), now=NOW)
+    assert info.value.reason == "signature_mismatch"
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_vector_with_one_more_body_byte_is_refused(vector: dict[str, Any]) -> None:
+    body = vector["body"].encode("utf-8") + b" "
+    with pytest.raises(VerificationError) as info:
+        preset_for(vector).verify(request_for(vector, body), now=NOW)
+    assert info.value.reason == "signature_mismatch"
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_vector_verifies_as_the_rotated_key(vector: dict[str, Any]) -> None:
+    verifier = preset_for(vector, secrets=["an-older-key", vector["secret"]])
+    assert verifier.verify(request_for(vector), now=NOW).key_id == "secret[1]"
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_the_preset_signs_as_the_sender_does(vector: dict[str, Any]) -> None:
+    # sign() is what `webhookverify sign --preset` sends: it must reproduce the
+    # sender's own header byte for byte (the rotation vector lists two).
+    verifier = preset_for(vector)
+    headers = verifier.sign(vector["body"].encode("utf-8"), now=NOW)
+    assert vector["headers"][verifier.header].endswith(headers[verifier.header])
+
+
+@pytest.mark.parametrize("name", sorted(GROUP))
+def test_the_documented_algorithm(name: str) -> None:
+    # Independent of the vectors: the header each sender names, carrying
+    # HMAC-SHA256 of the raw body in the encoding it documents.
+    _, header, encoding = GROUP[name]
+    body = '{"event":"ping","n":"h\u00e9"}'.encode()
+    digest = hmac.new(b"k-123", body, hashlib.sha256).digest()
+    text = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
+    if name == "pagerduty":
+        text = "v1=" + text
+    request = WebhookRequest(method="POST", url="", headers={header: text}, body=body)
+    assert getattr(presets, name)(secret="k-123").verify(request, now=NOW).key_id == "secret[0]"
+
+
+def test_hex_senders_refuse_upper_case_hex() -> None:
+    body = b'{"a":1}'
+    upper = hmac.new(b"k", body, hashlib.sha256).hexdigest().upper()
+    for name in ("cal_com", "checkr", "lemon_squeezy"):
+        header = GROUP[name][1]
+        request = WebhookRequest(method="POST", url="", headers={header: upper}, body=body)
+        with pytest.raises(VerificationError):
+            getattr(presets, name)(secret="k").verify(request, now=NOW)
+
+
+def test_pagerduty_ignores_other_versions_and_needs_v1() -> None:
+    body = b'{"event":{"id":"e1"}}'
+    good = hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    verifier = presets.pagerduty(secret="k")
+    ok = {"X-PagerDuty-Signature": f"v2=abc, v1={good}"}
+    assert verifier.verify(WebhookRequest(method="POST", url="", headers=ok, body=body), now=NOW)
+    bare = {"X-PagerDuty-Signature": good}
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(WebhookRequest(method="POST", url="", headers=bare, body=body), now=NOW)
+    assert info.value.reason == "unsupported_signature_version"
+
+
+def test_docusign_reads_the_header_it_is_given() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "docusign-second-key"]
+    request = request_for(vector)
+    with pytest.raises(VerificationError):
+        presets.docusign(secret=vector["secret"]).verify(request, now=NOW)  # reads -1
+    assert presets.docusign(secret=vector["secret"], header="X-DocuSign-Signature-2").verify(
+        request, now=NOW
+    )
+    with pytest.raises(ConfigurationError, match=r"^presets\.docusign\(header=\.\.\.\)"):
+        presets.docusign(secret="k", header="")
+
+
+@pytest.mark.parametrize("name", sorted(GROUP))
+def test_replay_key_is_the_content_hash(name: str) -> None:
+    # None of these senders signs a delivery id: two deliveries of one body are
+    # the same delivery, whatever unsigned headers say.
+    verifier = getattr(presets, name)(secret="k")
+    assert verifier.replay_default == "content"
+    assert verifier.id_field is None and verifier.replay_window is None
+
+
+@pytest.mark.parametrize("name", sorted(GROUP))
+def test_missing_and_bad_secrets_name_the_preset(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs a secret"):
+        getattr(presets, name)()
+    with pytest.raises(ConfigurationError, match="secret is empty"):
+        getattr(presets, name)(secret="")
+
+
+def test_repr_never_shows_the_secret() -> None:
+    for name in GROUP:
+        assert "very-secret-value-42" not in repr(
+            getattr(presets, name)(secret="very-secret-value-42")
+        )
+
+
+# -- the contract ------------------------------------------------------------------------
+
+
+class _Body(VerifierContract):
+    preset: ClassVar[str]
+
+    def make(self, keys: list[Any]) -> Any:
+        return getattr(presets, self.preset)(secrets=keys)
+
+
+class TestPagerDuty(_Body):
+    preset = "pagerduty"
+
+
+class TestWooCommerce(_Body):
+    preset = "woocommerce"
+
+
+class TestLemonSqueezy(_Body):
+    preset = "lemon_squeezy"
+
+
+class TestCalCom(_Body):
+    preset = "cal_com"
+
+
+class TestIntuit(_Body):
+    preset = "intuit"
+
+
+class TestDocuSign(_Body):
+    preset = "docusign"
+
+
+class TestDocuSignSecondHeader(VerifierContract):
+    def make(self, keys: list[Any]) -> Any:
+        return presets.docusign(secrets=keys, header="X-DocuSign-Signature-2")
+
+
+class TestLine(_Body):
+    preset = "line"
+
+
+class TestCheckr(_Body):
+    preset = "checkr"
+
+
+def test_sign_request_round_trips_through_every_preset() -> None:
+    for name in GROUP:
+        verifier = getattr(presets, name)(secret="k")
+        request = sign_request(verifier, b'{"x":1}', now=NOW, received_at=NOW)
+        assert verifier.verify(request, now=NOW).scheme.startswith(name.replace("_", "-"))
