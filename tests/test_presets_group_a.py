@@ -1,6 +1,6 @@
 """PagerDuty, WooCommerce, Lemon Squeezy, Cal.com, Intuit QuickBooks, DocuSign
-Connect, LINE and Checkr: every vector of tests/vectors/providers_more.json,
-and the verifier contract.
+Connect, LINE, Checkr and Zendesk: every vector of
+tests/vectors/providers_more.json, and the verifier contract.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ GROUP: dict[str, tuple[int, str, str]] = {
     "line": (2, "x-line-signature", "base64"),
     "pagerduty": (3, "X-PagerDuty-Signature", "hex"),
     "woocommerce": (1, "X-WC-Webhook-Signature", "base64"),
+    "zendesk": (2, "X-Zendesk-Webhook-Signature", "base64"),
 }
+# the senders that sign a timestamp with the body
+TIMESTAMPED = {"zendesk": "X-Zendesk-Webhook-Signature-Timestamp"}
 VECTORS = providers_more()
 VALID = [v for v in VECTORS if v["expected"] == "valid"]
 
@@ -53,7 +56,7 @@ def request_for(vector: dict[str, Any], body: bytes | None = None) -> WebhookReq
         url="https://hooks.example.test/in",
         headers=vector["headers"],
         body=vector["body"].encode("utf-8") if body is None else body,
-        received_at=NOW,
+        received_at=vector.get("now", NOW),
     )
 
 
@@ -76,19 +79,24 @@ def test_every_preset_of_the_group_has_its_vectors() -> None:
 def test_vector(vector: dict[str, Any]) -> None:
     verifier = preset_for(vector)
     if vector["expected"] == "valid":
-        result = verifier.verify(request_for(vector), now=NOW)
+        result = verifier.verify(request_for(vector), now=vector.get("now"))
         assert result.key_id == "secret[0]"
         assert result.scheme == vector["preset"].replace("_", "-") + "-hmac-sha256"
-        assert result.timestamp is None and result.delivery_id is None
+        assert result.delivery_id is None
+        if vector["preset"] in TIMESTAMPED:
+            assert result.timestamp is not None
+            assert abs(result.timestamp - vector["now"]) <= 60
+        else:
+            assert result.timestamp is None
     else:
         with pytest.raises(VerificationError):
-            verifier.verify(request_for(vector), now=NOW)
+            verifier.verify(request_for(vector), now=vector.get("now"))
 
 
 @pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
 def test_vector_with_another_key_is_refused(vector: dict[str, Any]) -> None:
     with pytest.raises(VerificationError) as info:
-        preset_for(vector, secret="not-the-key").verify(request_for(vector), now=NOW)
+        preset_for(vector, secret="not-the-key").verify(request_for(vector), now=vector.get("now"))
     assert info.value.reason == "signature_mismatch"
 
 
@@ -96,14 +104,14 @@ def test_vector_with_another_key_is_refused(vector: dict[str, Any]) -> None:
 def test_vector_with_one_more_body_byte_is_refused(vector: dict[str, Any]) -> None:
     body = vector["body"].encode("utf-8") + b" "
     with pytest.raises(VerificationError) as info:
-        preset_for(vector).verify(request_for(vector, body), now=NOW)
+        preset_for(vector).verify(request_for(vector, body), now=vector.get("now"))
     assert info.value.reason == "signature_mismatch"
 
 
 @pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
 def test_vector_verifies_as_the_rotated_key(vector: dict[str, Any]) -> None:
     verifier = preset_for(vector, secrets=["an-older-key", vector["secret"]])
-    assert verifier.verify(request_for(vector), now=NOW).key_id == "secret[1]"
+    assert verifier.verify(request_for(vector), now=vector.get("now")).key_id == "secret[1]"
 
 
 @pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
@@ -111,7 +119,10 @@ def test_the_preset_signs_as_the_sender_does(vector: dict[str, Any]) -> None:
     # sign() is what `webhookverify sign --preset` sends: it must reproduce the
     # sender's own header byte for byte (the rotation vector lists two).
     verifier = preset_for(vector)
-    headers = verifier.sign(vector["body"].encode("utf-8"), now=NOW)
+    parts = {}
+    if vector["preset"] in TIMESTAMPED:
+        parts["timestamp"] = vector["headers"][TIMESTAMPED[vector["preset"]]]
+    headers = verifier.sign(vector["body"].encode("utf-8"), now=NOW, **parts)
     assert vector["headers"][verifier.header].endswith(headers[verifier.header])
 
 
@@ -125,7 +136,16 @@ def test_the_documented_algorithm(name: str) -> None:
     text = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
     if name == "pagerduty":
         text = "v1=" + text
-    request = WebhookRequest(method="POST", url="", headers={header: text}, body=body)
+    headers = {header: text}
+    if name in TIMESTAMPED:
+        stamp = "2024-05-01T10:00:00Z"
+        digest = hmac.new(b"k-123", stamp.encode() + body, hashlib.sha256).digest()
+        headers = {header: base64.b64encode(digest).decode(), TIMESTAMPED[name]: stamp}
+        now = 1714557600.0  # the stamp, in unix seconds
+        request = WebhookRequest(method="POST", url="", headers=headers, body=body)
+        assert getattr(presets, name)(secret="k-123").verify(request, now=now).timestamp == now
+        return
+    request = WebhookRequest(method="POST", url="", headers=headers, body=body)
     assert getattr(presets, name)(secret="k-123").verify(request, now=NOW).key_id == "secret[0]"
 
 
@@ -169,7 +189,43 @@ def test_replay_key_is_the_content_hash(name: str) -> None:
     # the same delivery, whatever unsigned headers say.
     verifier = getattr(presets, name)(secret="k")
     assert verifier.replay_default == "content"
-    assert verifier.id_field is None and verifier.replay_window is None
+    assert verifier.id_field is None
+    assert (verifier.replay_window is None) == (name not in TIMESTAMPED)
+
+
+def test_zendesk_signs_the_timestamp_first() -> None:
+    # Zendesk's earlier page gave the body first, and its example was signed
+    # that way; the current page puts the timestamp first, as the preset does.
+    (old,) = [v for v in VECTORS if v["id"] == "zendesk-earlier-doc-example"]
+    stamp = old["headers"]["X-Zendesk-Webhook-Signature-Timestamp"].encode()
+    body = old["body"].encode()
+    key = old["secret"].encode()
+    expected = old["headers"]["X-Zendesk-Webhook-Signature"]
+    assert base64.b64encode(hmac.new(key, body + stamp, hashlib.sha256).digest()).decode() == (
+        expected
+    )
+    signed = presets.zendesk(secret=key).sign(body, now=old["now"], timestamp=stamp.decode())
+    assert (
+        signed["X-Zendesk-Webhook-Signature"]
+        == base64.b64encode(hmac.new(key, stamp + body, hashlib.sha256).digest()).decode()
+    )
+
+
+def test_zendesk_window_and_missing_timestamp() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "zendesk-self-generated"]
+    verifier = presets.zendesk(secret=vector["secret"])
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request_for(vector), now=vector["now"] + 301)
+    assert info.value.reason == "timestamp_too_old"
+    assert presets.zendesk(secret=vector["secret"], tolerance=400).verify(
+        request_for(vector), now=vector["now"] + 301
+    )
+    headers = {"X-Zendesk-Webhook-Signature": vector["headers"]["X-Zendesk-Webhook-Signature"]}
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request_for({**vector, "headers": headers}), now=vector["now"])
+    assert info.value.reason == "missing_header"
+    with pytest.raises(ConfigurationError, match=r"^presets\.zendesk\(tolerance=\.\.\.\)"):
+        presets.zendesk(secret="k", tolerance=-1)
 
 
 @pytest.mark.parametrize("name", sorted(GROUP))
@@ -232,6 +288,14 @@ class TestLine(_Body):
 
 class TestCheckr(_Body):
     preset = "checkr"
+
+
+class TestZendesk(_Body):
+    preset = "zendesk"
+    signs_timestamp = True
+
+    def signature_headers(self, verifier: Any) -> tuple[str, ...]:
+        return ("X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp")
 
 
 def test_sign_request_round_trips_through_every_preset() -> None:

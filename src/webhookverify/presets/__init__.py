@@ -6,11 +6,11 @@ found in the provider's dashboard, what is signed, and what the provider does
 differently from the rest.
 
 The presets are grouped by how their senders sign, one module per family:
-``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac`` (an HMAC of
-the raw body; ``_raw_hmac_commerce`` and ``_raw_hmac_apps`` hold more of
-them), ``_timestamped`` (an HMAC over a signed timestamp and the
-body), ``_standard`` (Standard Webhooks and its adopters), ``_public_key``,
-``_tokens``, and one module for each sender with a scheme of its own (Box,
+``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac``,
+``_raw_hmac_commerce`` and ``_raw_hmac_apps`` (an HMAC of the raw body),
+``_timestamped`` and ``_timestamped_apps`` (an HMAC over a signed timestamp
+and the body), ``_standard`` (Standard Webhooks and its adopters),
+``_public_key``, ``_tokens``, and one module for each sender with a scheme of its own (Box,
 HubSpot, Linear, Mailgun, Mandrill, Mollie, Netlify, Square, Twilio), its
 factory beside its verifier. ``_handshakes`` answers senders' one-time
 endpoint checks. Configuration errors name the preset called
@@ -46,6 +46,7 @@ from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocomm
 from ._square import square
 from ._standard import clerk, gitlab_signing, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
+from ._timestamped_apps import zendesk
 from ._tokens import gitlab, okta
 from ._twilio import twilio
 
@@ -96,6 +97,7 @@ PRESETS: tuple[str, ...] = (
     "typeform",
     "vercel",
     "woocommerce",
+    "zendesk",
     "zoom",
 )
 """The names of the preset factories, in alphabetical order: what
@@ -160,6 +162,7 @@ __all__ = [
     "typeform",
     "vercel",
     "woocommerce",
+    "zendesk",
     "zoom",
     "zoom_url_validation",
 ]
