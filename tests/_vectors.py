@@ -34,3 +34,9 @@ def providers(provider: str | None = None) -> list[dict[str, Any]]:
     """Return the provider vectors, all or those of one provider."""
     vectors: list[dict[str, Any]] = _load(VECTORS / "providers" / "providers.json")
     return [v for v in vectors if provider is None or v["provider"] == provider]
+
+
+def provider_file(name: str, provider: str | None = None) -> list[dict[str, Any]]:
+    """Return the vectors of ``tests/vectors/<name>``, in providers.json's format."""
+    vectors: list[dict[str, Any]] = _load(VECTORS / name)
+    return [v for v in vectors if provider is None or v["provider"] == provider]

@@ -7,11 +7,11 @@ differently from the rest.
 
 The presets are grouped by how their senders sign, one module per family:
 ``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac`` (an HMAC of
-the raw body), ``_timestamped`` (an HMAC over a signed timestamp and the
-body), ``_standard`` (Standard Webhooks and its adopters), ``_public_key``,
-``_tokens``, and one module for each sender with a scheme of its own (Box,
-HubSpot, Linear, Mailgun, Mandrill, Mollie, Netlify, Square, Twilio), its
-factory beside its verifier. ``_handshakes`` answers senders' one-time
+the raw body), ``_timestamped`` and ``_timestamped_more`` (an HMAC over a
+signed timestamp and the body), ``_standard`` (Standard Webhooks and its
+adopters), ``_public_key``, ``_tokens``, and one module for each sender with
+a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
+Netlify, Square, Twilio), its factory beside its verifier. ``_handshakes`` answers senders' one-time
 endpoint checks. Configuration errors name the preset called
 (``presets.github needs a secret``), and ``Verification.scheme`` is the
 preset's name followed by what was verified (``github-hmac-sha256``,
@@ -27,7 +27,7 @@ from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
 from ._mollie import MollieVerifier, mollie
 from ._netlify import NetlifyVerifier, netlify
-from ._public_key import discord, sendgrid
+from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
     coinbase_commerce,
@@ -41,9 +41,10 @@ from ._raw_hmac import (
     vercel,
 )
 from ._square import square
-from ._standard import clerk, gitlab_signing, resend, standard_webhooks, svix
+from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
-from ._tokens import gitlab, okta
+from ._timestamped_more import mux, sanity
+from ._tokens import gitlab, okta, postmark, telegram
 from ._twilio import twilio
 
 PRESETS: tuple[str, ...] = (
@@ -66,11 +67,15 @@ PRESETS: tuple[str, ...] = (
     "mandrill",
     "meta",
     "mollie",
+    "mux",
     "netlify",
     "okta",
     "paddle",
+    "postmark",
     "razorpay",
+    "replicate",
     "resend",
+    "sanity",
     "sendgrid",
     "sentry",
     "shopify",
@@ -79,6 +84,8 @@ PRESETS: tuple[str, ...] = (
     "standard_webhooks",
     "stripe",
     "svix",
+    "telegram",
+    "telnyx",
     "tiki",
     "trello",
     "twilio",
@@ -121,12 +128,16 @@ __all__ = [
     "mandrill",
     "meta",
     "mollie",
+    "mux",
     "netlify",
     "okta",
     "okta_verification",
     "paddle",
+    "postmark",
     "razorpay",
+    "replicate",
     "resend",
+    "sanity",
     "sendgrid",
     "sentry",
     "shopify",
@@ -135,6 +146,8 @@ __all__ = [
     "standard_webhooks",
     "stripe",
     "svix",
+    "telegram",
+    "telnyx",
     "tiki",
     "trello",
     "twilio",
