@@ -175,7 +175,7 @@ def test_schemes_name_the_mechanism() -> None:
 
 
 def test_bespoke_factories_sit_beside_their_verifiers() -> None:
-    for name in ("box", "hubspot", "linear", "mailgun", "mollie", "netlify", "twilio"):
+    for name in ("box", "hubspot", "linear", "mailgun", "mollie", "netlify", "persona", "twilio"):
         verifier = getattr(presets, name)(secret="k")
         assert getattr(presets, name).__module__ == type(verifier).__module__, name
 

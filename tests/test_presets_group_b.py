@@ -1,11 +1,11 @@
-"""Mux, Sanity, Replicate, Telnyx, Telegram and Postmark: their vectors, their
-providers' own algorithms as oracles, and the verifier contract.
+"""Mux, Sanity, Persona, Replicate, Telnyx, Telegram and Postmark: their
+vectors, their providers' own algorithms as oracles, and the verifier contract.
 
 The vectors are in tests/vectors/providers_more_b.json, each with its source:
 Mux's and Sanity's come from their SDKs' test suites; Replicate's is signed by
 the ``standardwebhooks`` library, Telnyx's by its SDK test's signer (PyNaCl,
-a fixed seed); Telegram and Postmark sign nothing, so theirs are built from
-the documented header.
+a fixed seed); Persona publishes no vector and no SDK, and Telegram and
+Postmark sign nothing, so theirs are built from the documentation.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ FILE = "providers_more_b.json"
 PROVIDERS: dict[str, tuple[str, int]] = {
     "mux": ("mux", 6),
     "sanity": ("sanity", 6),
+    "persona": ("persona", 4),
     "replicate": ("replicate", 2),
     "telnyx": ("telnyx", 3),
     "telegram": ("telegram", 2),
@@ -88,7 +89,7 @@ def test_vector(vector: dict[str, Any]) -> None:
         assert result.scheme.startswith(vector["provider"] + "-")
         if "now" in vector:
             assert result.timestamp is not None
-            assert abs(result.timestamp - vector["now"]) < 1
+            assert abs(result.timestamp - vector["now"]) <= 1
     else:
         with pytest.raises(VerificationError):
             verifier.verify(request, now=vector.get("now"))
@@ -148,6 +149,27 @@ def test_sanity_accepts_the_space_its_toolkit_allows() -> None:
     spaced = vector["headers"]["sanity-webhook-signature"].replace(",", ", ")
     request = request_for(vector).replace(headers={"sanity-webhook-signature": spaced})
     presets.sanity(secret=vector["secret"]).verify(request, now=vector["now"])
+
+
+def test_persona_checks_each_set_against_its_own_timestamp() -> None:
+    secret, body = "wbhsec_k", b'{"data":{"id":"evt_1"}}'
+    verifier = presets.persona(secret=secret)
+    own = verifier.sign(body, NOW)["Persona-Signature"]
+    other = presets.persona(secret="wbhsec_other").sign(body, NOW - 1)["Persona-Signature"]
+    for header in (f"{other} {own}", f"{own} {other}", f"{other}  {own}"):
+        request = WebhookRequest(headers={"Persona-Signature": header}, body=body)
+        result = verifier.verify(request, now=NOW)
+        assert (result.delivery_id, result.scheme) == ("evt_1", "persona-hmac-sha256")
+    # a stale set with a valid signature does not pass because another set is fresh
+    stale = verifier.sign(body, NOW - 400)["Persona-Signature"]
+    request = WebhookRequest(headers={"Persona-Signature": f"{stale} {other}"}, body=body)
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request, now=NOW)
+    assert info.value.reason == "timestamp_too_old"
+    many = " ".join([other] * 5)
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(WebhookRequest(headers={"Persona-Signature": many}, body=body), now=NOW)
+    assert info.value.reason == "malformed_header"
 
 
 def test_replicate_agrees_with_the_standardwebhooks_library_both_ways() -> None:
@@ -222,6 +244,8 @@ def test_documented_windows_and_replay_ids() -> None:
     telnyx = presets.telnyx(public_key=ed25519.Ed25519PrivateKey.generate().public_key())
     assert (telnyx.tolerance, telnyx.future_tolerance) == (300, 300)
     assert telnyx.id_field == ("data", "id")
+    persona = presets.persona(secret="k")
+    assert (persona.tolerance, persona.future_tolerance, persona.replay_default) == (300, 300, "id")
     sanity = presets.sanity(secret="k")
     assert (sanity.tolerance, sanity.future_tolerance, sanity.id_field) == (300, 300, None)
     assert presets.replicate(secret="whsec_" + "QUJD" * 8).tolerance == 300
@@ -267,6 +291,13 @@ class TestSanity(VerifierContract):
 
     def make(self, keys: list[Any]) -> Any:
         return presets.sanity(secrets=keys)
+
+
+class TestPersona(VerifierContract):
+    signs_timestamp = True
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.persona(secrets=keys)
 
 
 class TestReplicate(VerifierContract):

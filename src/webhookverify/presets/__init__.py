@@ -11,11 +11,11 @@ the raw body), ``_timestamped`` and ``_timestamped_more`` (an HMAC over a
 signed timestamp and the body), ``_standard`` (Standard Webhooks and its
 adopters), ``_public_key``, ``_tokens``, and one module for each sender with
 a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
-Netlify, Square, Twilio), its factory beside its verifier. ``_handshakes`` answers senders' one-time
-endpoint checks. Configuration errors name the preset called
-(``presets.github needs a secret``), and ``Verification.scheme`` is the
-preset's name followed by what was verified (``github-hmac-sha256``,
-``svix-v1``, ``discord-ed25519``).
+Netlify, Persona, Square, Twilio), its factory beside its verifier.
+``_handshakes`` answers senders' one-time endpoint checks. Configuration
+errors name the preset called (``presets.github needs a secret``), and
+``Verification.scheme`` is the preset's name followed by what was verified
+(``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
 from ._box import BoxVerifier, box
@@ -27,6 +27,7 @@ from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
 from ._mollie import MollieVerifier, mollie
 from ._netlify import NetlifyVerifier, netlify
+from ._persona import PersonaVerifier, persona
 from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
@@ -71,6 +72,7 @@ PRESETS: tuple[str, ...] = (
     "netlify",
     "okta",
     "paddle",
+    "persona",
     "postmark",
     "razorpay",
     "replicate",
@@ -108,6 +110,7 @@ __all__ = [
     "MailgunVerifier",
     "MollieVerifier",
     "NetlifyVerifier",
+    "PersonaVerifier",
     "bitbucket",
     "box",
     "calendly",
@@ -133,6 +136,7 @@ __all__ = [
     "okta",
     "okta_verification",
     "paddle",
+    "persona",
     "postmark",
     "razorpay",
     "replicate",
