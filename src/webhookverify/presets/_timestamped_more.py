@@ -48,7 +48,7 @@ def mux(
     recognise one. A body without it falls back to the content hash.
 
     Source: Mux docs "Verify webhook signatures"
-    (https://docs.mux.com/core/verify-webhook-signatures) and muxinc/mux-node-sdk
+    (https://www.mux.com/docs/core/verify-webhook-signatures) and muxinc/mux-node-sdk
     ``tests/api-resources/webhooks.test.ts`` (``verifySignature``), whose
     vector is in the tests.
 
