@@ -40,3 +40,9 @@ def providers_more(preset: str | None = None) -> list[dict[str, Any]]:
     """Return the vectors of ``providers_more.json``, all or those of one preset."""
     vectors: list[dict[str, Any]] = _load(VECTORS / "providers_more.json")
     return [v for v in vectors if preset is None or v["preset"] == preset]
+
+
+def provider_file(name: str, provider: str | None = None) -> list[dict[str, Any]]:
+    """Return the vectors of ``tests/vectors/<name>``, in providers.json's format."""
+    vectors: list[dict[str, Any]] = _load(VECTORS / name)
+    return [v for v in vectors if provider is None or v["provider"] == provider]

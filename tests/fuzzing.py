@@ -152,7 +152,7 @@ def build_case(name: str) -> Case:
     for option in ("callback_url", "url", "notification_url"):
         if option in params:
             options[option] = URL
-    if name in ("discord", "sendgrid"):
+    if name in ("discord", "sendgrid", "telnyx"):
         options = _keys(name)
     verifier = factory(**options)
     body, headers, kind = JSON_BODY, {"Content-Type": "application/json"}, "raw"
@@ -162,7 +162,7 @@ def build_case(name: str) -> Case:
         body, kind = verifier.signed_body({"event": "delivered"}, NOW, token="t" * 50), "none"
     elif name in ("twilio", "mandrill"):
         body, headers, kind = FORM_BODY, {"Content-Type": FORM_TYPE}, "form"
-    elif name in ("gitlab", "okta"):
+    elif name in ("gitlab", "okta", "postmark", "telegram"):
         kind = "none"
     request = sign_request(verifier, body, now=NOW, url=URL, headers=headers)
     return Case(

@@ -232,16 +232,16 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
     factory = getattr(presets, name)
     body = b'{"event":"ping","n":1}'
     url = URL
-    if name in ("discord", "sendgrid"):
+    if name in ("discord", "sendgrid", "telnyx"):
         from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
         key: Any = (
             ed25519.Ed25519PrivateKey.generate()
-            if name == "discord"
+            if name != "sendgrid"
             else ec.generate_private_key(ec.SECP256R1())
         )
         verifier = factory(public_key=key.public_key(), private_key=key)
-    elif name in ("clerk", "resend", "svix", "standard_webhooks", "stripe"):
+    elif name in ("clerk", "replicate", "resend", "svix", "standard_webhooks", "stripe"):
         import base64
 
         encoded = base64.b64encode(secret.encode()).decode()

@@ -73,7 +73,7 @@ EXPORTED = frozenset(
         "zoom_url_validation",
     }
 )
-PUBLIC_KEY = frozenset({"discord", "sendgrid"})
+PUBLIC_KEY = frozenset({"discord", "sendgrid", "telnyx"})
 
 
 def _required(name: str) -> dict[str, Any]:
@@ -112,7 +112,7 @@ SECRET = "whsec_" + "QUJD" * 8  # base64, as Standard Webhooks secrets must be
 
 
 def _keys(name: str) -> dict[str, Any]:
-    if name == "discord":
+    if name in ("discord", "telnyx"):
         return {"public_key": ed25519.Ed25519PrivateKey.generate().public_key()}
     if name == "sendgrid":
         return {"public_key": ec.generate_private_key(ec.SECP256R1()).public_key()}
@@ -175,7 +175,7 @@ def test_schemes_name_the_mechanism() -> None:
 
 
 def test_bespoke_factories_sit_beside_their_verifiers() -> None:
-    for name in ("box", "hubspot", "linear", "mailgun", "mollie", "netlify", "twilio"):
+    for name in ("box", "hubspot", "linear", "mailgun", "mollie", "netlify", "persona", "twilio"):
         verifier = getattr(presets, name)(secret="k")
         assert getattr(presets, name).__module__ == type(verifier).__module__, name
 

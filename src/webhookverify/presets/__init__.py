@@ -8,15 +8,15 @@ differently from the rest.
 The presets are grouped by how their senders sign, one module per family:
 ``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac``,
 ``_raw_hmac_commerce`` and ``_raw_hmac_apps`` (an HMAC of the raw body),
-``_timestamped`` and ``_timestamped_apps`` (an HMAC over a signed timestamp
-and the body), ``_standard`` (Standard Webhooks and its adopters),
-``_public_key``, ``_tokens``, and one module for each sender with a scheme of its own (Box,
-HubSpot, Linear, Mailgun, Mandrill, Mollie, Netlify, Square, Twilio), its
-factory beside its verifier. ``_handshakes`` answers senders' one-time
-endpoint checks. Configuration errors name the preset called
-(``presets.github needs a secret``), and ``Verification.scheme`` is the
-preset's name followed by what was verified (``github-hmac-sha256``,
-``svix-v1``, ``discord-ed25519``).
+``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
+over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
+its adopters), ``_public_key``, ``_tokens``, and one module for each sender
+with a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
+Netlify, Persona, Square, Twilio), its factory beside its verifier.
+``_handshakes`` answers senders' one-time endpoint checks. Configuration
+errors name the preset called (``presets.github needs a secret``), and
+``Verification.scheme`` is the preset's name followed by what was verified
+(``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
 from ._box import BoxVerifier, box
@@ -28,7 +28,8 @@ from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
 from ._mollie import MollieVerifier, mollie
 from ._netlify import NetlifyVerifier, netlify
-from ._public_key import discord, sendgrid
+from ._persona import PersonaVerifier, persona
+from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
     coinbase_commerce,
@@ -44,10 +45,11 @@ from ._raw_hmac import (
 from ._raw_hmac_apps import cal_com, line, pagerduty
 from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocommerce
 from ._square import square
-from ._standard import clerk, gitlab_signing, resend, standard_webhooks, svix
+from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
 from ._timestamped_apps import zendesk
-from ._tokens import gitlab, okta
+from ._timestamped_more import mux, sanity
+from ._tokens import gitlab, okta, postmark, telegram
 from ._twilio import twilio
 
 PRESETS: tuple[str, ...] = (
@@ -76,12 +78,17 @@ PRESETS: tuple[str, ...] = (
     "mandrill",
     "meta",
     "mollie",
+    "mux",
     "netlify",
     "okta",
     "paddle",
     "pagerduty",
+    "persona",
+    "postmark",
     "razorpay",
+    "replicate",
     "resend",
+    "sanity",
     "sendgrid",
     "sentry",
     "shopify",
@@ -90,6 +97,8 @@ PRESETS: tuple[str, ...] = (
     "standard_webhooks",
     "stripe",
     "svix",
+    "telegram",
+    "telnyx",
     "tiki",
     "trello",
     "twilio",
@@ -114,6 +123,7 @@ __all__ = [
     "MailgunVerifier",
     "MollieVerifier",
     "NetlifyVerifier",
+    "PersonaVerifier",
     "bitbucket",
     "box",
     "cal_com",
@@ -140,13 +150,18 @@ __all__ = [
     "mandrill",
     "meta",
     "mollie",
+    "mux",
     "netlify",
     "okta",
     "okta_verification",
     "paddle",
     "pagerduty",
+    "persona",
+    "postmark",
     "razorpay",
+    "replicate",
     "resend",
+    "sanity",
     "sendgrid",
     "sentry",
     "shopify",
@@ -155,6 +170,8 @@ __all__ = [
     "standard_webhooks",
     "stripe",
     "svix",
+    "telegram",
+    "telnyx",
     "tiki",
     "trello",
     "twilio",

@@ -1,5 +1,5 @@
 """Senders that sign with a private key and publish the public one: Discord
-(Ed25519) and Twilio SendGrid (ECDSA P-256).
+and Telnyx (Ed25519), and Twilio SendGrid (ECDSA P-256).
 
 These presets load ``cryptography`` when called, not when
 ``webhookverify.presets`` is imported. Senders whose keys must be fetched
@@ -17,7 +17,11 @@ from ._common import owner_of, scheme_of
 if TYPE_CHECKING:
     from ..verifiers.asymmetric import PrivateKeyInput, PublicKeyInput, PublicKeyVerifier
 
-__all__ = ["discord", "sendgrid"]
+__all__ = ["discord", "sendgrid", "telnyx"]
+
+# Telnyx's SDK refuses a timestamp more than 300 s old
+# (telnyx-python ``telnyx/webhook.py``, ``Webhook.DEFAULT_TOLERANCE``).
+TELNYX_TOLERANCE = 300.0
 
 
 def discord(
@@ -122,4 +126,67 @@ def sendgrid(
         future_tolerance=future_tolerance,
         scheme=scheme_of("sendgrid", "ecdsa"),
         owner=owner_of("sendgrid"),
+    )
+
+
+def telnyx(
+    *,
+    public_key: PublicKeyInput | None = None,
+    public_keys: Iterable[PublicKeyInput] | None = None,
+    private_key: PrivateKeyInput | None = None,
+    tolerance: float | None = TELNYX_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> PublicKeyVerifier:
+    """Telnyx API v2 webhooks, signed with Ed25519.
+
+    Where the key is: Telnyx Mission Control Portal → Account Settings →
+    Keys & Credentials → Public Key (the raw 32-byte Ed25519 key in base64;
+    paste it as is).
+
+    What is signed: Ed25519 over ``telnyx-timestamp`` (unix seconds), a
+    ``|`` and the raw body; ``telnyx-signature-ed25519`` holds the 64-byte
+    signature in base64.
+
+    What differs: the separator is a pipe, not a dot. Telnyx's SDK refuses a
+    timestamp more than 300 s old and bounds only the past; the future is
+    bounded by the library default (300 s).
+
+    Replay id: the signed ``data.id`` field of the body (the event's id, the
+    same on every retry; ``meta.attempt`` changes), read after the signature
+    has passed; a body without it falls back to the content hash.
+
+    Source: team-telnyx/telnyx-python ``telnyx/webhook.py``
+    (``WebhookSignature.verify``) and ``tests/test_webhook.py``, whose signer
+    is replayed with PyNaCl as an oracle in the tests.
+
+    Args:
+        public_key / public_keys: the account's public key(s), oldest first.
+        private_key: a 32-byte Ed25519 seed, only to sign in tests.
+        tolerance: seconds a timestamp may be old (default 300).
+        future_tolerance: seconds it may be ahead (default 300).
+
+    Returns:
+        A ``PublicKeyVerifier`` reading ``telnyx-signature-ed25519`` and
+        ``telnyx-timestamp``.
+
+    Raises:
+        ConfigurationError: no key, a key that cannot be read as Ed25519, or a
+            negative or non-numeric tolerance.
+    """
+    from ..verifiers.asymmetric import PublicKeyVerifier
+
+    return PublicKeyVerifier(
+        algorithm="ed25519",
+        public_key=public_key,
+        public_keys=public_keys,
+        private_key=private_key,
+        header="telnyx-signature-ed25519",
+        encoding="base64",
+        template="{timestamp}|{body}",
+        timestamp_header="telnyx-timestamp",
+        id_field=("data", "id"),
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+        scheme=scheme_of("telnyx", "ed25519"),
+        owner=owner_of("telnyx"),
     )

@@ -1,5 +1,5 @@
 """Standard Webhooks and its adopters: Svix, and through Svix Clerk and
-Resend; GitLab's signing tokens.
+Resend; GitLab's signing tokens; Replicate.
 
 All sign ``{id}.{timestamp}.{body}`` as the specification says
 (https://www.standardwebhooks.com, ``v1`` HMAC-SHA256 with the base64-decoded
@@ -20,7 +20,7 @@ from ._common import SecretInput, owner_of, scheme_of
 if TYPE_CHECKING:
     from ..verifiers.asymmetric import PrivateKeyInput, PublicKeyInput
 
-__all__ = ["clerk", "gitlab_signing", "resend", "standard_webhooks", "svix"]
+__all__ = ["clerk", "gitlab_signing", "replicate", "resend", "standard_webhooks", "svix"]
 
 # Standard Webhooks' own libraries, Svix's, and through them Clerk's and
 # Resend's, accept timestamps up to five minutes old or ahead.
@@ -230,6 +230,57 @@ def gitlab_signing(
         future_tolerance=future_tolerance,
         scheme=scheme_of("gitlab_signing"),
         owner=owner_of("gitlab_signing"),
+    )
+
+
+def replicate(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = STANDARD_WEBHOOKS_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> StandardWebhooksVerifier:
+    """Replicate prediction and training webhooks (Standard Webhooks).
+
+    Where the secret is: one per account or organisation, not per webhook:
+    ``GET https://api.replicate.com/v1/webhooks/default/secret`` returns
+    ``{"key": "whsec_..."}``. Pass the whole ``whsec_`` text.
+
+    What is signed: ``{webhook-id}.{webhook-timestamp}.{body}``,
+    HMAC-SHA256 with the base64-decoded ``whsec_`` secret, sent as
+    ``webhook-signature: v1,<base64>`` (several, space-separated): Standard
+    Webhooks ``v1``, with the unbranded ``webhook-`` headers.
+
+    What differs: nothing from the specification. Replicate asks receivers
+    to check the timestamp against replay without naming a window; the
+    specification's five minutes apply, both ways.
+
+    Replay id: ``webhook-id``, a header the signature covers, the same when
+    Replicate resends a message.
+
+    Source: Replicate docs "Verify webhooks"
+    (https://replicate.com/docs/topics/webhooks/verify-webhook); cross-checked
+    against the ``standardwebhooks`` library as an oracle in the tests.
+
+    Args:
+        secret / secrets: the ``whsec_`` secret(s), oldest first.
+        tolerance: seconds a timestamp may be old (default 300).
+        future_tolerance: seconds it may be ahead (default 300).
+
+    Returns:
+        A ``StandardWebhooksVerifier`` reading the ``webhook-`` headers.
+
+    Raises:
+        ConfigurationError: no secret, or one that is not ``whsec_`` base64.
+    """
+    return StandardWebhooksVerifier(
+        secret=secret,
+        secrets=secrets,
+        header_prefix="webhook-",
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+        scheme=scheme_of("replicate"),
+        owner=owner_of("replicate"),
     )
 
 

@@ -1,5 +1,6 @@
 """Senders that send a shared token instead of a signature: GitLab's secret
-token and Okta's hook authentication.
+token, Okta's hook authentication, Telegram's secret token and Postmark's
+HTTP Basic credentials.
 
 A token proves far less than a signature: it covers neither the body nor the
 time, so whoever sees one request can send any body with it, at any time, and
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from ..verifiers import TokenVerifier
 from ._common import SecretInput, owner_of, scheme_of
 
-__all__ = ["gitlab", "okta"]
+__all__ = ["gitlab", "okta", "postmark", "telegram"]
 
 
 def gitlab(
@@ -99,4 +100,103 @@ def okta(
         header=header,
         scheme=scheme_of("okta", "token"),
         owner=owner_of("okta"),
+    )
+
+
+def telegram(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+) -> TokenVerifier:
+    """Telegram Bot API webhooks with a secret token.
+
+    Secret: the ``secret_token`` you passed to ``setWebhook`` (1 to 256
+    characters among ``A-Z``, ``a-z``, ``0-9``, ``_`` and ``-``); Telegram
+    never shows it again.
+
+    Signed: nothing. Telegram sends the token itself in
+    ``X-Telegram-Bot-Api-Secret-Token`` on every update, compared here in
+    constant time. A token proves less than a signature: it does not cover
+    the body, so whoever sees one update (a logging proxy, a TLS terminator)
+    can send any body with it, at any time. Telegram offers nothing
+    stronger; serve the endpoint over HTTPS only and use a long random token.
+    To rotate, call ``setWebhook`` with the new token while both are listed
+    here (``secrets=[old, new]``).
+
+    Replay id: none, replay protection is off; nothing is signed, so the
+    body's ``update_id`` proves nothing and is never used.
+
+    Source: Telegram Bot API "setWebhook"
+    (https://core.telegram.org/bots/api#setwebhook); cross-checked against
+    self-generated vectors only (there is nothing more to a token than the
+    comparison).
+
+    Args:
+        secret: the token, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+
+    Returns:
+        A ``TokenVerifier`` reading ``X-Telegram-Bot-Api-Secret-Token``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        header="X-Telegram-Bot-Api-Secret-Token",
+        scheme=scheme_of("telegram", "token"),
+        owner=owner_of("telegram"),
+    )
+
+
+def postmark(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    username: str | None = None,
+) -> TokenVerifier:
+    """Postmark webhooks protected with HTTP Basic authentication.
+
+    Secret: the password you put in the webhook URL
+    (``https://user:password@example.com/webhooks``) in *Servers > (the
+    server) > (the stream) > Webhooks > (the webhook)*, or in the
+    ``HttpAuth`` of the Webhooks API; ``username=`` is the user name there.
+    Postmark sends them as ``Authorization: Basic <base64(user:password)>``.
+
+    Signed: nothing; Postmark signs no webhook. The credentials are compared
+    in constant time (the user name too when ``username=`` is given: give
+    it). They prove less than a signature: they do not cover the body, so
+    whoever sees one delivery can send any body with them, at any time.
+    Serve the endpoint over HTTPS only and use a long random password;
+    rotate with ``secrets=[old, new]``.
+
+    Replay id: none, replay protection is off; nothing is signed, so the
+    body's ``MessageID`` proves nothing and is never used.
+
+    Source: Postmark docs "Webhooks overview > Protecting your webhook"
+    (https://postmarkapp.com/developer/webhooks/webhooks-overview) and RFC
+    7617 (the Basic scheme); cross-checked against self-generated vectors
+    (Postmark publishes none for a scheme that signs nothing).
+
+    Args:
+        secret: the password, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        username: the user name that must come with the password.
+
+    Returns:
+        A ``TokenVerifier`` reading ``Authorization``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        basic=True,
+        username=username,
+        scheme=scheme_of("postmark", "basic"),
+        owner=owner_of("postmark"),
     )

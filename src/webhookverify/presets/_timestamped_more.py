@@ -1,0 +1,136 @@
+"""More senders that sign a timestamp with the body, HMAC over a signed
+message, in Stripe's ``t=...,v1=...`` layout: Mux and Sanity.
+
+They sit apart from ``_timestamped`` only to keep each module short; each
+preset pins the provider's header, message template, encoding and window as
+``_timestamped`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..verifiers import HmacVerifier, KeyValueHeader
+from ..verifiers._base import DEFAULT_TOLERANCE
+from ._common import SecretInput, hmac_preset
+
+__all__ = ["mux", "sanity"]
+
+# Mux's SDKs refuse a timestamp more than 300 s old (@mux/mux-node
+# ``verifySignature``, DEFAULT_TOLERANCE = 300; its test refuses one 6 minutes old).
+MUX_TOLERANCE = 300.0
+# Sanity's toolkit checks no window at all; the library's five minutes apply.
+SANITY_TOLERANCE = DEFAULT_TOLERANCE
+
+
+def mux(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = MUX_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> HmacVerifier:
+    """Mux webhooks (``Mux-Signature: t=...,v1=...``).
+
+    Secret: *Mux Dashboard > Settings > Webhooks > (the webhook) > Show
+    Signing Secret*; each webhook has its own, used as typed.
+
+    Signed: ``{t}.{raw body}``, HMAC-SHA256, lower-case hex in each ``v1=``
+    entry of ``Mux-Signature: t=<unix>,v1=<hex>``; any ``v1`` may match, and
+    entries of other versions (``v2=``) are ignored. ``t`` must lie within
+    ``tolerance`` seconds in the past (300, Mux's SDK default) and
+    ``future_tolerance`` in the future (the library default 300 s; Mux bounds
+    only the past).
+
+    Replay id: the signed ``id`` field of the body (the event's id, the same
+    on every retry), read after the signature has passed; the body's
+    ``attempts`` list grows on each retry, so the content hash would not
+    recognise one. A body without it falls back to the content hash.
+
+    Source: Mux docs "Verify webhook signatures"
+    (https://www.mux.com/docs/core/verify-webhook-signatures) and muxinc/mux-node-sdk
+    ``tests/api-resources/webhooks.test.ts`` (``verifySignature``), whose
+    vector is in the tests.
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` reading ``Mux-Signature``.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
+    """
+    return hmac_preset(
+        "mux",
+        secret=secret,
+        secrets=secrets,
+        header="Mux-Signature",
+        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        template="{timestamp}.{body}",
+        encoding="hex_lower",
+        id_field="id",
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+    )
+
+
+def sanity(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = SANITY_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> HmacVerifier:
+    """Sanity GROQ-powered webhooks (``sanity-webhook-signature``).
+
+    Secret: the *Secret* you set on the webhook in *sanity.io/manage >
+    (the project) > API > Webhooks > (the webhook) > Edit*; Sanity signs only
+    when one is set.
+
+    Signed: ``{t}.{raw body}``, HMAC-SHA256, sent as
+    ``sanity-webhook-signature: t=<unix milliseconds>,v1=<base64url>``, the
+    digest in URL-safe base64 without padding. ``t`` is in **milliseconds**.
+    Sanity's toolkit checks no window; the library's five minutes apply,
+    both ways.
+
+    Replay id: content hash. The body is the webhook's own GROQ projection,
+    with no id Sanity vouches for, and the ``idempotency-key`` header is not
+    signed, so it is never read: make the listener idempotent.
+
+    Source: Sanity docs "GROQ-powered webhooks > Security"
+    (https://www.sanity.io/docs/webhooks) and sanity-io/webhook-toolkit
+    ``src/signature.ts`` and ``test/signature.test.ts``, whose vectors are in
+    the tests.
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` reading ``sanity-webhook-signature``.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
+    """
+    return hmac_preset(
+        "sanity",
+        secret=secret,
+        secrets=secrets,
+        header="sanity-webhook-signature",
+        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        template="{timestamp}.{body}",
+        encoding="base64url",
+        timestamp_format="unix_ms",
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+    )
