@@ -34,7 +34,7 @@ from ._asgi_messages import (
     respond,
     send_reply,
 )
-from ._body import parse_content_length
+from ._body import parse_content_length, whole_body
 from ._options import (
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
@@ -155,7 +155,11 @@ async def _handle(
         peer: str | None = client[0] if client else None
         try:
             method, headers, length, host = _read_head(options, scope)
-            body = await read_body(receive, length, options.max_body_size)
+            max_size, message = options.max_body_size, await receive()
+            if message.get("type") == "http.request" and not message.get("more_body", False):
+                body: bytes | None = whole_body(message.get("body", b""), length, max_size)
+            else:
+                body = await read_body(receive, message, length, max_size)
             if body is None:
                 logger.info(
                     "the client disconnected mid-body; nothing dispatched",
