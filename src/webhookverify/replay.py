@@ -27,7 +27,6 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
@@ -233,7 +232,7 @@ class MemoryReplayStore:
         self.max_keys = max_keys
         self._clock = clock
         self._lock = threading.Lock()
-        self._done: OrderedDict[str, float] = OrderedDict()
+        self._done: dict[str, float] = {}  # in commit order, as dicts keep insertion order
         self._in_flight: dict[str, tuple[float, str]] = {}
         self._warned_at = -math.inf
 
@@ -319,7 +318,7 @@ class MemoryReplayStore:
             del in_flight[key]
         dropped = 0  # keys still live, whose replay would now be dispatched again
         while done and len(done) + len(in_flight) >= self.max_keys:
-            dropped += done.popitem(last=False)[1] > now
+            dropped += done.pop(next(iter(done))) > now  # the oldest commit
         if len(done) + len(in_flight) >= self.max_keys:
             raise ReplayStoreUnavailable(
                 "every slot of the memory replay store is in flight (raise max_keys=...)"
