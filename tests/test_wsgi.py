@@ -240,6 +240,19 @@ def test_no_length_and_no_transfer_encoding_means_an_empty_body(
     assert recorder.bodies == [b""]
 
 
+def test_a_content_length_of_zero_is_an_empty_body_read_without_touching_the_input(
+    endpoint: tuple[WebhookApp, Recorder],
+) -> None:
+    app, recorder = endpoint
+    stream = Stream(b"never read")
+    environ = make_environ(signed(b""), content_length=0)
+    environ["wsgi.input"] = stream
+    response = run_wsgi(app, environ)
+    assert response.status == 200
+    assert recorder.bodies == [b""]
+    assert stream.reads == []
+
+
 @pytest.mark.parametrize(
     "value", ["abc", "-1", "+5", "1, 2", "0x10", "1.0", "\uff11", "5 5", ",", "1e3"]
 )

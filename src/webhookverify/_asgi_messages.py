@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from ._body import BodyBuffer, whole_body
+from ._body import BodyBuffer
 from ._replies import Reply
 from .delivery import Outcome
 
@@ -48,11 +48,11 @@ UNRELAYABLE_EXTENSIONS = frozenset(
 )
 
 
-async def read_body(receive: Receive, length: int | None, limit: int) -> bytes | None:
-    """The whole body, or ``None`` when the client disconnected first."""
-    message = await receive()
-    if message.get("type") == "http.request" and not message.get("more_body", False):
-        return whole_body(message.get("body", b""), length, limit)  # one message: the usual case
+async def read_body(
+    receive: Receive, message: Message, length: int | None, limit: int
+) -> bytes | None:
+    """The whole body of a request whose first message, ``message``, did not
+    carry all of it, or ``None`` when the client disconnected first."""
     buffer = BodyBuffer(limit, length)
     while True:
         kind = message.get("type")

@@ -11,9 +11,15 @@ import logging
 import urllib.parse
 from typing import Any
 
-from ._settle import declined_by
+from ._settle import declined_by, fields
 from .delivery import Delivery, Outcome, Rejection
-from .errors import AccessDisabled, AmbiguousMatch, NoHandlerMatched, VerificationError
+from .errors import (
+    AccessDisabled,
+    AmbiguousMatch,
+    NoHandlerMatched,
+    ReplayStoreUnavailable,
+    VerificationError,
+)
 from .events import DUPLICATE, REJECTED
 from .replay import ReserveResult
 from .request import WebhookRequest
@@ -33,19 +39,6 @@ BODIES = {
     500: b"the delivery could not be processed; retry later\n",
     503: b"webhook receiver temporarily unavailable; retry later\n",
 }
-
-
-def fields(delivery: Delivery, reason: str) -> dict[str, Any]:
-    """What a log record says of a delivery (never its body or signature)."""
-    return {
-        "reason": reason,
-        "handler": delivery.handler.name,
-        "user": delivery.user,
-        "delivery_id": delivery.delivery_id,
-        "scheme": delivery.verification.scheme,
-        "key_id": delivery.verification.key_id,
-        "remote_addr": delivery.request.remote_addr,
-    }
 
 
 def info(message: str, delivery: Delivery, reason: str) -> None:
@@ -97,10 +90,16 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
 
 def after_reserve(
     delivery: Delivery, state: object, success_status: int, retry_after: int
-) -> Outcome | None:
-    """The outcome of a reservation that does not dispatch (a store failure, a
-    duplicate, one in flight), else ``None``."""
+) -> Outcome:
+    """The outcome of a ``reserve`` that gave no :class:`~webhookverify.Reservation`:
+    a duplicate, one in flight, or a store failure (503; also for an answer the
+    protocol does not allow, such as a bool: nobody would hold the key)."""
     request = delivery.request
+    if not isinstance(state, BaseException | ReserveResult):
+        state = ReplayStoreUnavailable(
+            f"the replay store's reserve() answered {type(state).__name__}; it must return a "
+            "Reservation or a ReserveResult (see ReplayStore)"
+        )
     if isinstance(state, BaseException):
         logger.error(
             "replay store unavailable; answering 503 so the sender retries: %s",
@@ -113,10 +112,8 @@ def after_reserve(
     if state is ReserveResult.DONE:
         info("duplicate delivery acknowledged, not dispatched again", delivery, "duplicate")
         return Outcome(success_status, TEXT, b"", delivery, "duplicate")
-    if state is ReserveResult.IN_FLIGHT:
-        info("the same delivery is in flight; answering 409", delivery, "in_flight")
-        return reject(request, 409, "in_flight", retry_after, delivery=delivery)
-    return None
+    info("the same delivery is in flight; answering 409", delivery, "in_flight")
+    return reject(request, 409, "in_flight", retry_after, delivery=delivery)
 
 
 def dispatched(

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .errors import DeliveryDeclined
 from .replay import AsyncReplayStore, ReplayStore, Reservation
 
-__all__ = ["SETTLE_ATTEMPTS", "SETTLE_PAUSE", "asettle", "declined_by", "settle"]
+if TYPE_CHECKING:
+    from .delivery import Delivery
+
+__all__ = ["SETTLE_ATTEMPTS", "SETTLE_PAUSE", "asettle", "declined_by", "fields", "settle"]
 
 logger = logging.getLogger("webhookverify")
 
-# Gives the structured log fields about the delivery, when something is logged.
-Fields: TypeAlias = Callable[[], Mapping[str, Any]]
 # A store with the async methods, or only the sync ones (run in a worker thread).
 AnyStore: TypeAlias = ReplayStore | AsyncReplayStore
 
@@ -44,8 +44,21 @@ SETTLE_ATTEMPTS = 3
 SETTLE_PAUSE = 0.05
 
 
+def fields(delivery: Delivery, reason: str) -> dict[str, Any]:
+    """What a log record says of a delivery (never its body or signature)."""
+    return {
+        "reason": reason,
+        "handler": delivery.handler.name,
+        "user": delivery.user,
+        "delivery_id": delivery.delivery_id,
+        "scheme": delivery.verification.scheme,
+        "key_id": delivery.verification.key_id,
+        "remote_addr": delivery.request.remote_addr,
+    }
+
+
 def settle(
-    store: ReplayStore, reservation: Reservation, *, commit: bool, lease: float, fields: Fields
+    store: ReplayStore, reservation: Reservation, *, commit: bool, lease: float, about: Delivery
 ) -> bool:
     """Commit or release ``reservation`` in ``store``, retried on failure.
 
@@ -55,8 +68,7 @@ def settle(
         commit: commit (the listeners succeeded), else release.
         lease: the receiver's lease, to say in the log how long the key stays
             in flight when every attempt failed.
-        fields: gives the structured log fields about the delivery; called
-            only when something is logged.
+        about: the delivery, named in the log when something is logged.
 
     Returns:
         whether the store took it; when it did not, the failure is logged
@@ -68,14 +80,14 @@ def settle(
             step(reservation)
             return True
         except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
-            if _failed(exc, attempt, commit=commit, lease=lease, fields=fields):
+            if _failed(exc, attempt, commit=commit, lease=lease, about=about):
                 return False
             time.sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
     return False  # pragma: no cover - the loop returns
 
 
 async def asettle(
-    store: AnyStore, reservation: Reservation, *, commit: bool, lease: float, fields: Fields
+    store: AnyStore, reservation: Reservation, *, commit: bool, lease: float, about: Delivery
 ) -> bool:
     """:func:`settle` for asyncio, the pauses awaited: the store's sync
     ``commit``/``release`` called directly when it does not block (its
@@ -94,7 +106,7 @@ async def asettle(
                 await _asyncio().to_thread(getattr(store, name), reservation)
             return True
         except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
-            if _failed(exc, attempt, commit=commit, lease=lease, fields=fields):
+            if _failed(exc, attempt, commit=commit, lease=lease, about=about):
                 return False
             await _asyncio().sleep(SETTLE_PAUSE * 2 ** (attempt - 1))
     return False  # pragma: no cover - the loop returns
@@ -122,7 +134,7 @@ def declined_by(failure: BaseException) -> DeliveryDeclined | None:
     return None
 
 
-def _failed(exc: Exception, attempt: int, *, commit: bool, lease: float, fields: Fields) -> bool:
+def _failed(exc: Exception, attempt: int, *, commit: bool, lease: float, about: Delivery) -> bool:
     """Log a failed attempt; whether it was the last."""
     if attempt < SETTLE_ATTEMPTS:
         logger.warning(
@@ -132,7 +144,7 @@ def _failed(exc: Exception, attempt: int, *, commit: bool, lease: float, fields:
             SETTLE_ATTEMPTS,
             type(exc).__name__,
             SETTLE_PAUSE * 2 ** (attempt - 1),
-            extra={"webhookverify": {**fields(), "attempt": attempt}},
+            extra={"webhookverify": {**fields(about, "settle"), "attempt": attempt}},
         )
         return False
     reason = "accepted_uncommitted" if commit else "release_failed"
@@ -146,6 +158,6 @@ def _failed(exc: Exception, attempt: int, *, commit: bool, lease: float, fields:
         lease,
         "a copy or replay is dispatched again" if commit else "the sender's retry is processed",
         exc_info=exc,
-        extra={"webhookverify": {**fields(), "reason": reason}},
+        extra={"webhookverify": {**fields(about, "settle"), "reason": reason}},
     )
     return True

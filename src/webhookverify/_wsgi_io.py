@@ -85,20 +85,22 @@ def read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes
     else:
         remaining = length
     stream = environ["wsgi.input"]
-    buffer = BodyBuffer(limit, length)
+    buffer: BodyBuffer | None = None  # made once a read falls short of the whole body
     while remaining > 0:
         try:
             chunk = stream.read(min(remaining, READ_CHUNK_SIZE))
         except Exception as exc:  # noqa: BLE001 - the server's stream: a client gone, a bad chunk
             logger.info("the request body could not be read: %r", exc)
             raise Refused(BAD_REQUEST, "unreadable_body") from None
-        if len(chunk) == length and not buffer.size:
-            return bytes(chunk)  # the whole announced body in one read: the usual case
+        if buffer is None:
+            if len(chunk) == length:
+                return bytes(chunk)  # the whole announced body in one read: the usual case
+            buffer = BodyBuffer(limit, length)
         if not chunk:
             break
         buffer.add(chunk)
         remaining -= len(chunk)
-    return buffer.finish()
+    return b"" if buffer is None else buffer.finish()  # None: a Content-Length of 0
 
 
 def write(reply: Reply | Outcome, start_response: StartResponse) -> list[bytes]:

@@ -34,7 +34,7 @@ from ._asgi_messages import (
     respond,
     send_reply,
 )
-from ._body import parse_content_length
+from ._body import parse_content_length, whole_body
 from ._options import (
     DEFAULT_MAX_BODY_SIZE,
     DELIVERY_KEY,
@@ -55,7 +55,6 @@ from ._replies import (
 )
 from .delivery import Outcome
 from .errors import MissingDelivery
-from .headers import Headers
 
 if TYPE_CHECKING:
     from .receiver import AsyncDispatch, Delivery, Receiver
@@ -128,18 +127,6 @@ def _url_parts(scope: Scope) -> tuple[str, str, tuple[str, int | None] | None]:
     return _path(scope), query.decode("latin-1"), scope.get("server")
 
 
-def _read_head(options: AdapterOptions, scope: Scope) -> tuple[str, Headers, int | None, str]:
-    """The method, headers, announced body length and Host of a request, or
-    raise :class:`Refused`: a wrong method, a malformed header or Host, or a
-    Content-Length over the limit is refused before the first ``receive``."""
-    method: str = scope.get("method", "GET")
-    options.check_method(method)
-    headers = read_headers(options, scope.get("headers", ()))
-    found = headers.by_name
-    length = parse_content_length(found.get("content-length", ()), options.max_body_size)
-    return method, headers, length, check_host(found.get("host", ()))
-
-
 async def _handle(
     receiver: Receiver,
     options: AdapterOptions,
@@ -154,8 +141,19 @@ async def _handle(
         client = scope.get("client")
         peer: str | None = client[0] if client else None
         try:
-            method, headers, length, host = _read_head(options, scope)
-            body = await read_body(receive, length, options.max_body_size)
+            # The head first: a wrong method, a malformed header or Host, or a
+            # Content-Length over the limit is refused before the first receive.
+            method: str = scope.get("method", "GET")
+            options.check_method(method)
+            headers = read_headers(options, scope.get("headers", ()))
+            max_size, found = options.max_body_size, headers.by_name
+            length = parse_content_length(found.get("content-length", ()), max_size)
+            host = check_host(found.get("host", ()))
+            message = await receive()
+            if message.get("type") == "http.request" and not message.get("more_body", False):
+                body: bytes | None = whole_body(message.get("body", b""), length, max_size)
+            else:
+                body = await read_body(receive, message, length, max_size)
             if body is None:
                 logger.info(
                     "the client disconnected mid-body; nothing dispatched",

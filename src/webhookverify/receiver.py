@@ -41,8 +41,6 @@ from .replay import (
     NO_TIMESTAMP_TTL,
     MemoryReplayStore,
     Reservation,
-    ReserveResult,
-    checked_reservation,
     replay_key,
 )
 from .request import WebhookRequest
@@ -133,16 +131,6 @@ class Receiver:
         key, ttl = self._key(match)
         return Delivery(match.handler, request, match.verification, key), ttl
 
-    def _early(self, delivery: Delivery, state: object) -> Outcome | None:
-        if isinstance(state, Reservation):
-            return None  # reserved: dispatch it
-        return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
-
-    def _dispatched(
-        self, delivery: Delivery, failure: BaseException | None, settled: bool
-    ) -> Outcome:
-        return answers.dispatched(delivery, failure, settled, self.success_status)
-
     def _key(self, match: Match) -> tuple[str | None, float]:
         """The replay key of a verified delivery (``None``: not guarded) and its TTL.
 
@@ -163,13 +151,13 @@ class Receiver:
             ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
 
-    # -- the replay store: every call to it is in these four methods ---------------
+    # -- the replay store: every call to it is in these three methods ---------------
 
-    def _reserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
-        """Reserve ``key``; a store failure, or an answer no store should give, is
-        returned as the exception to fail closed with."""
+    def _reserve(self, key: str, ttl: float) -> object:
+        """What the store's ``reserve`` answered, or the exception it raised (the
+        receiver fails closed with it)."""
         try:
-            return checked_reservation(self.replay_store.reserve(key, ttl, self.lease))
+            return self.replay_store.reserve(key, ttl, self.lease)
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
 
@@ -178,39 +166,20 @@ class Receiver:
         whether it was done (nothing held: nothing to do)."""
         if not isinstance(held, Reservation):
             return True
-        return settle(
-            self.replay_store,
-            held,
-            commit=failure is None,
-            lease=self.lease,
-            fields=lambda: answers.fields(delivery, "settle"),
-        )
+        store, lease = self.replay_store, self.lease
+        return settle(store, held, commit=failure is None, lease=lease, about=delivery)
 
-    async def _areserve(self, key: str, ttl: float) -> Reservation | ReserveResult | BaseException:
+    async def _areserve(self, key: str, ttl: float) -> object:
         """:meth:`_reserve` for a store that blocks: its async method, else its
         sync one in a worker thread."""
         store = self.replay_store
         areserve = getattr(store, "areserve", None)
         try:
             if areserve is not None:
-                return checked_reservation(await areserve(key, ttl, self.lease))
-            found = await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
-            return checked_reservation(found)
+                return await areserve(key, ttl, self.lease)
+            return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
-
-    def _asettle(
-        self, delivery: Delivery, held: Reservation, failure: BaseException | None
-    ) -> Awaitable[bool]:
-        """:meth:`_settle` for asyncio: the store's async methods (or the sync
-        ones of a store that does not block), the pauses awaited."""
-        return asettle(
-            self.replay_store,
-            held,
-            commit=failure is None,
-            lease=self.lease,
-            fields=lambda: answers.fields(delivery, "settle"),
-        )
 
     # -- sync and async ------------------------------------------------------------
 
@@ -238,8 +207,8 @@ class Receiver:
         held: object = None  # what the store holds for this delivery: settled after dispatch
         if delivery.replay_key is not None:
             held = self._reserve(delivery.replay_key, ttl)
-            early = self._early(delivery, held)
-            if early is not None:
+            if not isinstance(held, Reservation):
+                early = answers.after_reserve(delivery, held, self.success_status, self.retry_after)
                 self._notify(*answers.event(early))
                 return early
         try:
@@ -248,11 +217,13 @@ class Receiver:
             else:
                 dispatch(delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            return self._dispatched(delivery, exc, self._settle(delivery, held, exc))
+            settled = self._settle(delivery, held, exc)
+            return answers.dispatched(delivery, exc, settled, self.success_status)
         except BaseException:
             self._settle(delivery, held, KeyboardInterrupt())
             raise
-        return self._dispatched(delivery, None, self._settle(delivery, held, None))
+        settled = self._settle(delivery, held, None)
+        return answers.dispatched(delivery, None, settled, self.success_status)
 
     def _notify(self, event: str, payload: object) -> None:
         """Fire an informational event; its listeners' failures change nothing."""
@@ -290,18 +261,19 @@ class Receiver:
                 held = await self._areserve(delivery.replay_key, ttl)
             else:
                 held = self._reserve(delivery.replay_key, ttl)
-            early = self._early(delivery, held)
-            if early is not None:
+            if not isinstance(held, Reservation):
+                early = answers.after_reserve(delivery, held, self.success_status, self.retry_after)
                 await self._anotify(*answers.event(early))
                 return early
         run = self._adispatch(delivery, held, dispatch)
         if self.time_budget is None:
-            return self._dispatched(delivery, *await run)
+            return answers.dispatched(delivery, *await run, self.success_status)
         asyncio = _asyncio()
         task = asyncio.ensure_future(run)
         done, _ = await asyncio.wait({task}, timeout=self.time_budget)
         if task in done:
-            return self._dispatched(delivery, *task.result())
+            failure, settled = task.result()
+            return answers.dispatched(delivery, failure, settled, self.success_status)
         return answers.accepted_late(delivery, task)
 
     async def _adispatch(
@@ -310,6 +282,7 @@ class Receiver:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
         failure: Exception | None = None
+        store = self.replay_store
         try:
             if dispatch is None:
                 await self.bus.atrigger(RECEIVED, delivery)
@@ -319,11 +292,13 @@ class Receiver:
             failure = exc
         except BaseException:
             if isinstance(held, Reservation):
-                await _asyncio().shield(self._asettle(delivery, held, KeyboardInterrupt()))
+                undo = asettle(store, held, commit=False, lease=self.lease, about=delivery)
+                await _asyncio().shield(undo)
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        return failure, await self._asettle(delivery, held, failure)
+        commit = failure is None
+        return failure, await asettle(store, held, commit=commit, lease=self.lease, about=delivery)
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:

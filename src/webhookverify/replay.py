@@ -27,10 +27,8 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
 from .verifiers._base import ReplayMode, Verification
@@ -50,7 +48,6 @@ __all__ = [
     "ReplayStore",
     "Reservation",
     "ReserveResult",
-    "checked_reservation",
     "replay_key",
 ]
 
@@ -84,9 +81,8 @@ FULL_WARNING_INTERVAL = 60.0
 _TOKENS = itertools.count()
 
 
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """A reserved key, held by the caller that reserved it.
+class Reservation(NamedTuple):
+    """A reserved key, held by the caller that reserved it (immutable).
 
     Pass it back to the store's ``commit`` or ``release``; it may cross
     threads and tasks (the receiver settles from a task of its own after a
@@ -108,22 +104,6 @@ class ReserveResult(enum.Enum):
     IN_FLIGHT = "in_flight"
     #: The delivery was processed: acknowledge, do not dispatch again.
     DONE = "done"
-
-
-def checked_reservation(found: object) -> Reservation | ReserveResult:
-    """What a store's ``reserve`` answered, if the protocol allows it.
-
-    Raises:
-        ReplayStoreUnavailable: anything else (a custom store returning a
-            bool, say); the receiver then fails closed with 503 rather than
-            dispatching a delivery nobody holds.
-    """
-    if isinstance(found, Reservation | ReserveResult):
-        return found
-    raise ReplayStoreUnavailable(
-        f"the replay store's reserve() answered {type(found).__name__}; it must return a "
-        "Reservation or a ReserveResult (see ReplayStore)"
-    )
 
 
 @runtime_checkable
@@ -209,8 +189,6 @@ def check_seconds(seconds: float, setting: str) -> float:
         ConfigurationError: anything else (a NaN lease would make every
             reservation expire at once and switch replay protection off).
     """
-    if type(seconds) is float and 0 < seconds <= MAX_EXPIRY:  # what the receiver passes
-        return seconds
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
@@ -254,7 +232,7 @@ class MemoryReplayStore:
         self.max_keys = max_keys
         self._clock = clock
         self._lock = threading.Lock()
-        self._done: OrderedDict[str, float] = OrderedDict()
+        self._done: dict[str, float] = {}  # in commit order, as dicts keep insertion order
         self._in_flight: dict[str, tuple[float, str]] = {}
         self._warned_at = -math.inf
 
@@ -270,8 +248,11 @@ class MemoryReplayStore:
                 seconds above 0 and at most :data:`MAX_EXPIRY`.
             ReplayStoreUnavailable: every slot is in flight.
         """
-        ttl = check_seconds(ttl, "MemoryReplayStore.reserve(ttl=...)")
-        lease = check_seconds(lease, "MemoryReplayStore.reserve(lease=...)")
+        if not (type(ttl) is float and 0 < ttl <= MAX_EXPIRY) or not (
+            type(lease) is float and 0 < lease <= MAX_EXPIRY  # what the receiver passes
+        ):
+            ttl = check_seconds(ttl, "MemoryReplayStore.reserve(ttl=...)")
+            lease = check_seconds(lease, "MemoryReplayStore.reserve(lease=...)")
         now = self._clock()
         with self._lock:
             done, in_flight = self._done, self._in_flight
@@ -337,7 +318,7 @@ class MemoryReplayStore:
             del in_flight[key]
         dropped = 0  # keys still live, whose replay would now be dispatched again
         while done and len(done) + len(in_flight) >= self.max_keys:
-            dropped += done.popitem(last=False)[1] > now
+            dropped += done.pop(next(iter(done))) > now  # the oldest commit
         if len(done) + len(in_flight) >= self.max_keys:
             raise ReplayStoreUnavailable(
                 "every slot of the memory replay store is in flight (raise max_keys=...)"

@@ -69,7 +69,8 @@ class WebhookRequest:
         init(self, "_url", url)
         init(self, "headers", headers if type(headers) is Headers else Headers(headers))
         init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
-        init(self, "received_at", _received_at(received_at))
+        when = received_at if type(received_at) is float else _received_at(received_at)
+        init(self, "received_at", when)
         init(self, "remote_addr", remote_addr)
 
     @property
@@ -175,8 +176,6 @@ def _received_at(received_at: object) -> float:
     Raises:
         InvalidRequest: not an int or a float.
     """
-    if type(received_at) is float:
-        return received_at
     if received_at is None:
         return time.time()
     if isinstance(received_at, bool) or not isinstance(received_at, int | float):

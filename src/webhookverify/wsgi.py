@@ -62,7 +62,6 @@ from ._wsgi_io import AppResponse, call_app, header_pairs, read_body, url_parts,
 from ._wsgi_io import path as request_path
 from .delivery import Outcome
 from .errors import MissingDelivery
-from .request import WebhookRequest
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -110,27 +109,6 @@ def require_delivery(environ: WSGIEnvironment) -> Delivery:
 # -- reading a request -----------------------------------------------------------------
 
 
-def _read_request(
-    options: AdapterOptions, environ: WSGIEnvironment, method: str, received_at: float
-) -> WebhookRequest:
-    """Build the request, or raise :class:`Refused` with what to answer."""
-    options.check_method(method)
-    length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), options.max_body_size)
-    headers = read_headers(options, header_pairs(environ))
-    host = check_host(headers.by_name.get("host", ()))
-    return build_request(
-        options,
-        method=method,
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        host=host,
-        headers=headers,
-        body=read_body(environ, length, options.max_body_size),
-        received_at=received_at,
-        peer=environ.get("REMOTE_ADDR") or None,
-        url_parts=lambda: url_parts(environ),
-    )
-
-
 def _handle(
     receiver: Receiver,
     options: AdapterOptions,
@@ -141,7 +119,22 @@ def _handle(
     """Read, verify and dispatch one request; the reply to write."""
     try:
         try:
-            request = _read_request(options, environ, method, time.time())
+            received_at, max_size = time.time(), options.max_body_size
+            options.check_method(method)
+            length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), max_size)
+            headers = read_headers(options, header_pairs(environ))
+            host = check_host(headers.by_name.get("host", ()))
+            request = build_request(
+                options,
+                method=method,
+                scheme=environ.get("wsgi.url_scheme", "http"),
+                host=host,
+                headers=headers,
+                body=read_body(environ, length, max_size),
+                received_at=received_at,
+                peer=environ.get("REMOTE_ADDR") or None,
+                url_parts=lambda: url_parts(environ),
+            )
         except Refused as refused:
             try:
                 path: str | None = request_path(environ)

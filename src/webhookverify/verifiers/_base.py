@@ -134,7 +134,7 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MissingHeader: absent. DuplicateHeader: sent more than once.
         MalformedHeader: empty.
     """
-    values = request.headers.get_all(name)
+    values = request.headers.by_name.get(name.lower(), ())
     if len(values) != 1 or not values[0]:
         raise header_fault(name, values)
     return values[0]

@@ -109,7 +109,7 @@ def split_list(value: str, delimiter: str, header: str) -> list[str]:
     Raises:
         MalformedHeader: more than ``MAX_SIGNATURES`` of them.
     """
-    signatures = [text.strip() for text in value.split(delimiter)]
+    signatures = list(map(str.strip, value.split(delimiter)))
     if len(signatures) > MAX_SIGNATURES:
         raise MalformedHeader(f"the {header} header has too many signatures", header=header)
     return signatures

@@ -14,7 +14,7 @@ from typing import Generic, NamedTuple, TypeVar
 from ..errors import NoValidKey
 from ..keys import Secret
 
-__all__ = ["KeyEntry", "newest_valid", "valid_keys"]
+__all__ = ["KeyEntry", "newest_valid", "valid_keys", "window_of"]
 
 K = TypeVar("K")
 
@@ -36,6 +36,13 @@ class KeyEntry(NamedTuple, Generic[K]):
     def valid_at(self, now: float) -> bool:
         """True when the key may verify or sign at ``now`` (unix seconds)."""
         return self.window is None or self.window.is_valid_at(now)
+
+
+def window_of(secret: Secret | None) -> Secret | None:
+    """``secret`` when it bounds when its key may be used, else ``None`` (always valid)."""
+    if secret is None or (secret.not_before is None and secret.not_after is None):
+        return None
+    return secret
 
 
 def valid_keys(keys: Sequence[KeyEntry[K]], now: float) -> tuple[KeyEntry[K], ...]:

@@ -273,7 +273,7 @@ class SignatureScheme(Generic[K]):
             # The signature has passed: the body is signed material now, and its
             # event id identifies a retry that was signed again (see _bodyid).
             ident = body_id(request.body, self.id_field)
-        elif ident is not None and not self.signs_id:
+        elif ident is not None and "id" not in self._message.signs:
             ident = None  # read but not signed: proves nothing
         return Verification(self.scheme, key_id, timestamp, ident, parts)
 

@@ -21,7 +21,7 @@ from ._base import (
     parse_timestamp,
 )
 from ._headers import KeyValueHeader
-from ._keyring import KeyEntry, newest_valid
+from ._keyring import KeyEntry, newest_valid, window_of
 from ._scheme import SchemeOptions, SignatureScheme
 
 __all__ = ["ALGORITHMS", "HmacVerifier", "KeyValueHeader", "hmac_digest"]
@@ -126,7 +126,11 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         set_(self, "secrets", keys)
         self._set_keys(
             [
-                KeyEntry(_hmac.new(s.value, digestmod=algorithm), s.key_id or f"secret[{i}]", s)
+                KeyEntry(
+                    _hmac.new(s.value, digestmod=algorithm),
+                    s.key_id or f"secret[{i}]",
+                    window_of(s),
+                )
                 for i, s in enumerate(keys)
             ],
             frozenset({hashlib.new(algorithm).digest_size}),
@@ -206,7 +210,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         # spellings decoding accepts (upper-case hex, base64url with padding).
         digests: list[tuple[str, bytes]] = []
         for entry in self._keys:
-            if entry.valid_at(now):
+            if entry.window is None or entry.window.is_valid_at(now):
                 digest = hmac_digest(entry.key, parts)
                 expected = self.prefix + encode_signature(digest, self.encoding)
                 for text in candidates:
