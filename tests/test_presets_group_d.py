@@ -1,9 +1,9 @@
-"""GoCardless, Onfido, Paystack, Webflow, Flutterwave and Chargebee: their
+"""GoCardless, Onfido, Paystack, Webflow, Recurly, Flutterwave and Chargebee: their
 vectors, their documented algorithms as oracles, and the verifier contract.
 
 The vectors are in tests/vectors/providers_more_d.json, each with its source:
 GoCardless's come from gocardless-pro-java's tests and Onfido's from
-onfido-python's; Paystack and Webflow publish no complete vector, and
+onfido-python's; Paystack, Webflow and Recurly publish no complete vector, and
 Flutterwave and Chargebee sign nothing, so theirs are built from the
 documentation and labelled so.
 """
@@ -29,6 +29,7 @@ PROVIDERS: dict[str, tuple[str, int]] = {
     "onfido": ("onfido", 2),
     "paystack": ("paystack", 2),
     "webflow": ("webflow", 3),
+    "recurly": ("recurly", 4),
     "flutterwave": ("flutterwave", 2),
     "chargebee": ("chargebee", 2),
 }
@@ -149,6 +150,30 @@ def test_webflow_signs_milliseconds_and_a_colon() -> None:
     assert info.value.reason == "timestamp_too_old"
 
 
+def test_recurly_reads_a_timestamp_then_signatures() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "recurly-doc-algorithm-rotation"]
+    stamp, old, new = vector["headers"]["recurly-signature"].split(",")
+    key = vector["secret"].encode()
+    assert hmac.new(key, f"{stamp}.{vector['body']}".encode(), hashlib.sha256).hexdigest() == new
+    verifier = presets.recurly(secret=vector["secret"])
+    assert verifier.sign(vector["body"].encode(), timestamp=stamp) == {
+        "recurly-signature": f"{stamp},{new}"
+    }
+    body = vector["body"].encode()
+    # t is read as milliseconds: a clock showing the same number in seconds is far later
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request_for(vector), now=float(stamp))
+    assert info.value.reason == "timestamp_too_old"
+    for header in (stamp, f"{stamp},", f",{new}", f"{stamp},,{new}", ",".join([stamp] + [old] * 5)):
+        request = WebhookRequest(headers={"recurly-signature": header}, body=body)
+        with pytest.raises(VerificationError) as info:
+            verifier.verify(request, now=vector["now"])
+        assert info.value.reason == "malformed_header", header
+    # spaces after the commas, as a proxy may fold them, are tolerated
+    spaced = WebhookRequest(headers={"Recurly-Signature": f"{stamp}, {old}, {new}"}, body=body)
+    assert verifier.verify(spaced, now=vector["now"]).scheme == "recurly-hmac-sha256"
+
+
 def test_token_headers() -> None:
     flutterwave = presets.flutterwave(secret="hash")
     assert flutterwave.required_headers == ("verif-hash",)
@@ -169,6 +194,13 @@ def test_token_headers() -> None:
 
 
 def test_documented_windows_and_replay_ids() -> None:
+    recurly = presets.recurly(secret="k")
+    assert presets.recurly.__module__ == type(recurly).__module__  # factory beside verifier
+    assert (recurly.tolerance, recurly.future_tolerance, recurly.replay_default) == (
+        300,
+        300,
+        presets.webflow(secret="k").replay_default,
+    )
     webflow = presets.webflow(secret="k")
     assert (webflow.tolerance, webflow.future_tolerance, webflow.id_field) == (300, 300, None)
     assert webflow.timestamp_format == "unix_ms"
@@ -221,6 +253,11 @@ class TestWebflow(_Body):
 
     def signature_headers(self, verifier: Any) -> tuple[str, ...]:
         return ("x-webflow-signature", "x-webflow-timestamp")
+
+
+class TestRecurly(_Body):
+    preset = "recurly"
+    signs_timestamp = True
 
 
 class _Token(VerifierContract):

@@ -11,8 +11,9 @@ The presets are grouped by how their senders sign, one module per family:
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
-module for each sender with a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
-Netlify, Persona, Square, Twilio), its factory beside its verifier.
+module for each sender with a scheme of its own (Box, HubSpot, Linear,
+Mailgun, Mandrill, Mollie, Netlify, Persona, Recurly, Square, Twilio), its
+factory beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -53,6 +54,7 @@ from ._raw_hmac_commerce import (
     paystack,
     woocommerce,
 )
+from ._recurly import RecurlyVerifier, recurly
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
@@ -101,6 +103,7 @@ PRESETS: tuple[str, ...] = (
     "persona",
     "postmark",
     "razorpay",
+    "recurly",
     "replicate",
     "resend",
     "sanity",
@@ -140,6 +143,7 @@ __all__ = [
     "MollieVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
+    "RecurlyVerifier",
     "bitbucket",
     "box",
     "cal_com",
@@ -180,6 +184,7 @@ __all__ = [
     "persona",
     "postmark",
     "razorpay",
+    "recurly",
     "replicate",
     "resend",
     "sanity",
