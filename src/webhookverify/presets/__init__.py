@@ -10,9 +10,10 @@ The presets are grouped by how their senders sign, one module per family:
 ``_raw_hmac_commerce`` and ``_raw_hmac_apps`` (an HMAC of the raw body),
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
-its adopters), ``_public_key``, ``_tokens``, and one module for each sender
-with a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
-Netlify, Persona, Square, Twilio), its factory beside its verifier.
+its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
+module for each sender with a scheme of its own (Box, HubSpot, Linear,
+Mailgun, Mandrill, Mollie, Netlify, Persona, Recurly, Square, Twilio), its
+factory beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -43,13 +44,24 @@ from ._raw_hmac import (
     vercel,
 )
 from ._raw_hmac_apps import cal_com, line, pagerduty
-from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocommerce
+from ._raw_hmac_commerce import (
+    checkr,
+    docusign,
+    gocardless,
+    intuit,
+    lemon_squeezy,
+    onfido,
+    paystack,
+    woocommerce,
+)
+from ._recurly import RecurlyVerifier, recurly
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
 from ._timestamped_apps import zendesk
-from ._timestamped_more import mux, sanity
+from ._timestamped_more import mux, sanity, webflow
 from ._tokens import gitlab, okta, postmark, telegram
+from ._tokens_more import chargebee, flutterwave
 from ._twilio import twilio
 
 PRESETS: tuple[str, ...] = (
@@ -57,6 +69,7 @@ PRESETS: tuple[str, ...] = (
     "box",
     "cal_com",
     "calendly",
+    "chargebee",
     "checkr",
     "circleci",
     "clerk",
@@ -64,9 +77,11 @@ PRESETS: tuple[str, ...] = (
     "discord",
     "docusign",
     "dropbox",
+    "flutterwave",
     "github",
     "gitlab",
     "gitlab_signing",
+    "gocardless",
     "hubspot",
     "intercom",
     "intuit",
@@ -81,11 +96,14 @@ PRESETS: tuple[str, ...] = (
     "mux",
     "netlify",
     "okta",
+    "onfido",
     "paddle",
     "pagerduty",
+    "paystack",
     "persona",
     "postmark",
     "razorpay",
+    "recurly",
     "replicate",
     "resend",
     "sanity",
@@ -105,6 +123,7 @@ PRESETS: tuple[str, ...] = (
     "twitch",
     "typeform",
     "vercel",
+    "webflow",
     "woocommerce",
     "zendesk",
     "zoom",
@@ -124,10 +143,12 @@ __all__ = [
     "MollieVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
+    "RecurlyVerifier",
     "bitbucket",
     "box",
     "cal_com",
     "calendly",
+    "chargebee",
     "checkr",
     "circleci",
     "clerk",
@@ -136,9 +157,11 @@ __all__ = [
     "docusign",
     "dropbox",
     "dropbox_challenge",
+    "flutterwave",
     "github",
     "gitlab",
     "gitlab_signing",
+    "gocardless",
     "hubspot",
     "intercom",
     "intuit",
@@ -154,11 +177,14 @@ __all__ = [
     "netlify",
     "okta",
     "okta_verification",
+    "onfido",
     "paddle",
     "pagerduty",
+    "paystack",
     "persona",
     "postmark",
     "razorpay",
+    "recurly",
     "replicate",
     "resend",
     "sanity",
@@ -178,6 +204,7 @@ __all__ = [
     "twitch",
     "typeform",
     "vercel",
+    "webflow",
     "woocommerce",
     "zendesk",
     "zoom",

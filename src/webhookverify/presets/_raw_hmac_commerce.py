@@ -1,7 +1,8 @@
-"""Business platforms that sign the raw body with an HMAC-SHA256 and nothing
-else: no timestamp, no id, no URL.
+"""Business platforms that sign the raw body with an HMAC and nothing else: no
+timestamp, no id, no URL.
 
-WooCommerce, Lemon Squeezy, Intuit QuickBooks, DocuSign Connect and Checkr.
+WooCommerce, Lemon Squeezy, Intuit QuickBooks, DocuSign Connect, Checkr,
+GoCardless, Onfido (HMAC-SHA256) and Paystack (HMAC-SHA512).
 The other raw-body senders are in ``_raw_hmac`` and ``_raw_hmac_apps``. Hex
 is ``hex_lower``: each sender emits lower-case hex and its SDK or documented
 sample compares that text byte for byte.
@@ -14,7 +15,16 @@ from collections.abc import Iterable
 from ..verifiers import HmacVerifier
 from ._common import SecretInput, hmac_preset
 
-__all__ = ["checkr", "docusign", "intuit", "lemon_squeezy", "woocommerce"]
+__all__ = [
+    "checkr",
+    "docusign",
+    "gocardless",
+    "intuit",
+    "lemon_squeezy",
+    "onfido",
+    "paystack",
+    "woocommerce",
+]
 
 
 def woocommerce(
@@ -167,5 +177,93 @@ def checkr(
         secret=secret,
         secrets=secrets,
         header="X-Checkr-Signature",
+        encoding="hex_lower",
+    )
+
+
+def paystack(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> HmacVerifier:
+    """Paystack webhooks (``x-paystack-signature``).
+
+    Secret: the account's **secret key** (``sk_live_...`` or ``sk_test_...``),
+    in *Paystack Dashboard > Settings > API Keys & Webhooks*; Paystack has no
+    separate webhook secret, so the key of the mode the webhook belongs to
+    signs it.
+
+    Signed: the raw body, **HMAC-SHA512**, lower-case hex (128 characters) in
+    ``x-paystack-signature``, no prefix, no timestamp.
+
+    Replay id: content hash; the body's ``data.id`` names the transaction (a
+    number), not the delivery, and Paystack signs no delivery id.
+
+    Source: Paystack docs "Webhooks > Verify event origin"
+    (https://paystack.com/docs/payments/webhooks/#verify-event-origin);
+    cross-checked against a vector built from the documented algorithm
+    (Paystack publishes no vector and no official Python SDK).
+    """
+    return hmac_preset(
+        "paystack",
+        secret=secret,
+        secrets=secrets,
+        algorithm="sha512",
+        header="x-paystack-signature",
+        encoding="hex_lower",
+    )
+
+
+def gocardless(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> HmacVerifier:
+    """GoCardless webhooks (``Webhook-Signature``).
+
+    Secret: the webhook endpoint's *Secret*, in *GoCardless Dashboard >
+    Developers > Webhook endpoints > (the endpoint)*; each endpoint has its own.
+
+    Signed: the raw body, HMAC-SHA256, lower-case hex in ``Webhook-Signature``,
+    no prefix, no timestamp.
+
+    Replay id: content hash; the body's ``events`` is a batch, each event with
+    its own ``id``, so no one id names the delivery.
+
+    Source: GoCardless docs "Webhooks > Staying secure"
+    (https://developer.gocardless.com/getting-started/staying-up-to-date-with-webhooks)
+    and gocardless/gocardless-pro-java ``WebhookTest.java``, whose vector is in
+    the tests.
+    """
+    return hmac_preset(
+        "gocardless",
+        secret=secret,
+        secrets=secrets,
+        header="Webhook-Signature",
+        encoding="hex_lower",
+    )
+
+
+def onfido(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> HmacVerifier:
+    """Onfido webhooks (``X-SHA2-Signature``).
+
+    Secret: the webhook's *token*, returned once when the webhook is created
+    (*Onfido Dashboard > Webhooks*, or ``token`` in the answer of
+    ``POST /webhooks``).
+
+    Signed: the raw body, HMAC-SHA256, lower-case hex in ``X-SHA2-Signature``.
+    Onfido's older ``X-Signature`` header (HMAC-SHA1) is not read.
+
+    Replay id: content hash; ``payload.object.id`` names the check or report,
+    shared by its events, not the delivery.
+
+    Source: Onfido docs "Webhooks > Verifying webhook signatures"
+    (https://documentation.onfido.com/api/latest/#webhooks) and
+    onfido/onfido-python ``tests/test_classic_webhook_event_verification.py``
+    (``WebhookEventVerifier``), whose vectors are in the tests.
+    """
+    return hmac_preset(
+        "onfido",
+        secret=secret,
+        secrets=secrets,
+        header="X-SHA2-Signature",
         encoding="hex_lower",
     )

@@ -1,5 +1,6 @@
 """More senders that sign a timestamp with the body, HMAC over a signed
-message, in Stripe's ``t=...,v1=...`` layout: Mux and Sanity.
+message: Mux and Sanity in Stripe's ``t=...,v1=...`` layout, Webflow with
+the timestamp in a header of its own.
 
 They sit apart from ``_timestamped`` only to keep each module short; each
 preset pins the provider's header, message template, encoding and window as
@@ -14,13 +15,16 @@ from ..verifiers import HmacVerifier, KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import SecretInput, hmac_preset
 
-__all__ = ["mux", "sanity"]
+__all__ = ["mux", "sanity", "webflow"]
 
 # Mux's SDKs refuse a timestamp more than 300 s old (@mux/mux-node
 # ``verifySignature``, DEFAULT_TOLERANCE = 300; its test refuses one 6 minutes old).
 MUX_TOLERANCE = 300.0
 # Sanity's toolkit checks no window at all; the library's five minutes apply.
 SANITY_TOLERANCE = DEFAULT_TOLERANCE
+# Webflow: "If the request is older than 5 minutes, this may indicate a replay
+# attack" (docs "Verifying Requests"); its sample refuses anything older.
+WEBFLOW_TOLERANCE = 300.0
 
 
 def mux(
@@ -130,6 +134,64 @@ def sanity(
         header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
         template="{timestamp}.{body}",
         encoding="base64url",
+        timestamp_format="unix_ms",
+        tolerance=tolerance,
+        future_tolerance=future_tolerance,
+    )
+
+
+def webflow(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    tolerance: float | None = WEBFLOW_TOLERANCE,
+    future_tolerance: float | None = DEFAULT_TOLERANCE,
+) -> HmacVerifier:
+    """Webflow webhooks (``x-webflow-signature``, ``x-webflow-timestamp``).
+
+    Secret: the OAuth application's *Client Secret* (*Workspace settings >
+    Apps & Integrations > (the app)*), or the ``secret`` Webflow returned when
+    the webhook was created through the API. Webhooks created in a site's
+    dashboard or with a site token are not signed at all: this preset refuses
+    them, as it should.
+
+    Signed: ``{t}:{raw body}`` (a **colon**), HMAC-SHA256, lower-case hex in
+    ``x-webflow-signature``; ``t`` is ``x-webflow-timestamp``, in
+    **milliseconds**, and must lie within ``tolerance`` seconds in the past
+    (300, Webflow's five minutes) and ``future_tolerance`` in the future.
+
+    Replay id: content hash (timestamp and body); the body names the trigger
+    and its object, not the delivery.
+
+    Source: Webflow docs "Verifying Requests"
+    (https://developers.webflow.com/docs/verifying-webhook-signatures)
+    and webflow-api ``webhooks.verifySignature``; cross-checked against a
+    vector built from the documented algorithm (the docs' example shows a
+    signature but neither its body nor its secret).
+
+    Args:
+        secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        tolerance: seconds a timestamp may lie in the past; ``None`` turns
+            the check off (by name only).
+        future_tolerance: seconds it may lie ahead of this clock.
+
+    Returns:
+        An ``HmacVerifier`` reading ``x-webflow-signature`` and
+        ``x-webflow-timestamp``.
+
+    Raises:
+        ConfigurationError: a missing or empty secret, or a negative or
+            non-numeric tolerance.
+    """
+    return hmac_preset(
+        "webflow",
+        secret=secret,
+        secrets=secrets,
+        header="x-webflow-signature",
+        timestamp_header="x-webflow-timestamp",
+        template="{timestamp}:{body}",
+        encoding="hex_lower",
         timestamp_format="unix_ms",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
