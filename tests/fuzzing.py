@@ -162,7 +162,7 @@ def build_case(name: str) -> Case:
         body, kind = verifier.signed_body({"event": "delivered"}, NOW, token="t" * 50), "none"
     elif name in ("twilio", "mandrill"):
         body, headers, kind = FORM_BODY, {"Content-Type": FORM_TYPE}, "form"
-    elif name in ("gitlab", "okta", "postmark", "telegram"):
+    elif name in ("bandwidth", "gitlab", "okta", "postmark", "sparkpost", "telegram"):
         kind = "none"
     request = sign_request(verifier, body, now=NOW, url=URL, headers=headers)
     return Case(

@@ -246,6 +246,11 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
 
         encoded = base64.b64encode(secret.encode()).decode()
         verifier = factory(secret=f"whsec_{encoded}")
+    elif name == "airtable":
+        import base64
+
+        # the macSecretBase64 Airtable returns: base64 text of the key
+        verifier = factory(secret=base64.b64encode(secret.encode()).decode())
     elif name == "trello":
         verifier = factory(secret=secret, callback_url=URL)
     elif name == "mandrill":

@@ -42,17 +42,19 @@ from ._raw_hmac import (
     typeform,
     vercel,
 )
-from ._raw_hmac_apps import cal_com, line, pagerduty
+from ._raw_hmac_apps import airtable, cal_com, line, pagerduty
 from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocommerce
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
-from ._timestamped_apps import zendesk
+from ._timestamped_apps import frame_io, zendesk
 from ._timestamped_more import mux, sanity
-from ._tokens import gitlab, okta, postmark, telegram
+from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
 from ._twilio import twilio
 
 PRESETS: tuple[str, ...] = (
+    "airtable",
+    "bandwidth",
     "bitbucket",
     "box",
     "cal_com",
@@ -64,6 +66,7 @@ PRESETS: tuple[str, ...] = (
     "discord",
     "docusign",
     "dropbox",
+    "frame_io",
     "github",
     "gitlab",
     "gitlab_signing",
@@ -93,6 +96,7 @@ PRESETS: tuple[str, ...] = (
     "sentry",
     "shopify",
     "slack",
+    "sparkpost",
     "square",
     "standard_webhooks",
     "stripe",
@@ -124,6 +128,8 @@ __all__ = [
     "MollieVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
+    "airtable",
+    "bandwidth",
     "bitbucket",
     "box",
     "cal_com",
@@ -136,6 +142,7 @@ __all__ = [
     "docusign",
     "dropbox",
     "dropbox_challenge",
+    "frame_io",
     "github",
     "gitlab",
     "gitlab_signing",
@@ -166,6 +173,7 @@ __all__ = [
     "sentry",
     "shopify",
     "slack",
+    "sparkpost",
     "square",
     "standard_webhooks",
     "stripe",

@@ -1,0 +1,221 @@
+"""Airtable, Frame.io, Bandwidth and SparkPost: their vectors, their documented
+algorithms as oracles, and the verifier contract.
+
+The vectors are in tests/vectors/providers_more_c.json, each with its source.
+None of these providers publishes a test vector or an SDK that verifies its
+webhooks, so every valid vector is built from the provider's documentation
+(``self-generated``) and the oracles below recompute it with ``hmac`` alone;
+Bandwidth and SparkPost sign nothing (HTTP Basic credentials).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, ClassVar
+
+import pytest
+
+from webhookverify import ConfigurationError, Secret, VerificationError, WebhookRequest, presets
+
+from _vectors import provider_file
+from contract import NOW, VerifierContract
+
+FILE = "providers_more_c.json"
+# provider in the file -> (preset, number of vectors)
+PROVIDERS: dict[str, tuple[str, int]] = {
+    "airtable": ("airtable", 3),
+    "frame_io": ("frame_io", 3),
+    "bandwidth": ("bandwidth", 2),
+    "sparkpost": ("sparkpost", 2),
+}
+VECTORS = provider_file(FILE)
+VALID = [v for v in VECTORS if v["expected"] == "valid"]
+BASIC = ("bandwidth", "sparkpost")  # nothing is signed: the body is not covered
+
+
+def preset_for(vector: dict[str, Any], **override: Any) -> Any:
+    """The preset for a vector's sender, built from the vector's data only."""
+    name = PROVIDERS[vector["provider"]][0]
+    keys = {"secret": override.get("secret", vector["secret"])}
+    if name in BASIC:
+        return getattr(presets, name)(username=vector["scheme_params"]["username"], **keys)
+    return getattr(presets, name)(**keys)
+
+
+def request_for(vector: dict[str, Any]) -> WebhookRequest:
+    return WebhookRequest(
+        method=vector["method"],
+        headers=vector["headers"],
+        body=vector["body"].encode("utf-8"),
+        received_at=vector.get("now", NOW),
+    )
+
+
+def test_every_provider_has_its_vectors_with_a_source() -> None:
+    for provider, (_, count) in PROVIDERS.items():
+        assert len(provider_file(FILE, provider)) == count, provider
+    assert len(VECTORS) == sum(count for _, count in PROVIDERS.values())
+    for vector in VECTORS:
+        assert vector["source"] and vector["source_kind"] in (
+            "sdk-test",
+            "doc",
+            "self-generated",
+            "derived-negative",
+        ), vector["id"]
+        assert vector["official"] == (vector["source_kind"] in ("sdk-test", "doc")), vector["id"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["id"])
+def test_vector(vector: dict[str, Any]) -> None:
+    verifier = preset_for(vector)
+    request = request_for(vector)
+    if vector["expected"] == "valid":
+        result = verifier.verify(request, now=vector.get("now"))
+        assert result.scheme.startswith(vector["provider"].replace("_", "-") + "-")
+        if "now" in vector:
+            assert result.timestamp is not None
+            assert abs(result.timestamp - vector["now"]) <= 60
+    else:
+        with pytest.raises(VerificationError):
+            verifier.verify(request, now=vector.get("now"))
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_vector_with_another_key_is_refused(vector: dict[str, Any]) -> None:
+    other = base64.b64encode(b"another key, 32 bytes long......").decode()
+    with pytest.raises(VerificationError) as info:
+        preset_for(vector, secret=other).verify(request_for(vector), now=vector.get("now"))
+    assert info.value.reason == "signature_mismatch"
+
+
+@pytest.mark.parametrize("vector", VALID, ids=lambda v: v["id"])
+def test_vector_with_one_more_body_byte_is_refused(vector: dict[str, Any]) -> None:
+    request = request_for(vector)
+    longer = request.replace(body=request.body + b" ")
+    if vector["provider"] in BASIC:
+        # the documented limit of Basic credentials: they do not cover the body
+        assert preset_for(vector).verify(longer).scheme == vector["provider"] + "-basic"
+        return
+    with pytest.raises(VerificationError):
+        preset_for(vector).verify(longer, now=vector.get("now"))
+
+
+# -- the documented algorithms as oracles ---------------------------------------------------
+
+
+def test_airtable_keys_the_hmac_with_the_decoded_mac_secret() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "airtable-doc-notification"]
+    key = base64.b64decode(vector["secret"])
+    body = vector["body"].encode()
+    expected = "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    assert vector["headers"]["X-Airtable-Content-MAC"] == expected
+    # the text Airtable returns, the decoded bytes and a Secret all name one key
+    for secret in (vector["secret"], key, Secret(key)):
+        headers = presets.airtable(secret=secret).sign(body)
+        assert headers == {"X-Airtable-Content-MAC": expected}
+    rotated = presets.airtable(secrets=["QUJD", vector["secret"]])
+    assert rotated.verify(request_for(vector)).scheme == "airtable-hmac-sha256"
+
+
+def test_airtable_refuses_a_secret_that_is_not_base64_by_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"^presets\.airtable .*macSecretBase64"):
+        presets.airtable(secret="not base64!")
+    with pytest.raises(ConfigurationError, match=r"^presets\.airtable .*macSecretBase64"):
+        presets.airtable(secrets=["QUJD", "%%%"])
+
+
+def test_frame_io_signs_v0_colon_timestamp_colon_body() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "frame-io-doc-asset-created"]
+    stamp = vector["headers"]["X-Frameio-Request-Timestamp"]
+    message = f"v0:{stamp}:{vector['body']}".encode()
+    digest = hmac.new(vector["secret"].encode(), message, hashlib.sha256).hexdigest()
+    assert vector["headers"]["X-Frameio-Signature"] == "v0=" + digest
+    headers = presets.frame_io(secret=vector["secret"]).sign(
+        vector["body"].encode(), timestamp=stamp
+    )
+    assert headers == vector["headers"]
+
+
+@pytest.mark.parametrize("name", BASIC)
+def test_basic_presets_read_authorization(name: str) -> None:
+    verifier = getattr(presets, name)(secret="pw", username="hooks")
+    assert verifier.required_headers == ("Authorization",)
+    good = "Basic " + base64.b64encode(b"hooks:pw").decode()
+    assert verifier.verify(WebhookRequest(headers={"Authorization": good})).scheme == (
+        f"{name}-basic"
+    )
+    for wrong in ("Bearer pw", "Basic " + base64.b64encode(b"hooks:pw2").decode()):
+        with pytest.raises(VerificationError):
+            verifier.verify(WebhookRequest(headers={"Authorization": wrong}))
+
+
+# -- what each preset pins -----------------------------------------------------------------
+
+
+def test_documented_windows_and_replay_defaults() -> None:
+    frame_io = presets.frame_io(secret="k")
+    assert (frame_io.tolerance, frame_io.future_tolerance) == (300, 300)
+    assert frame_io.timestamp_header == "X-Frameio-Request-Timestamp"
+    assert presets.airtable(secret="QUJD").timestamp_header is None
+    for name in BASIC:
+        assert getattr(presets, name)(secret="pw").replay_default == "off"
+
+
+@pytest.mark.parametrize("name", [name for name, _ in PROVIDERS.values()])
+def test_errors_name_the_preset_called(name: str) -> None:
+    factory = getattr(presets, name)
+    with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
+        factory()
+    with pytest.raises(ConfigurationError, match="secret"):
+        factory(secret="")
+
+
+# -- the contract ---------------------------------------------------------------------------
+
+
+class TestAirtable(VerifierContract):
+    def make(self, keys: list[Any]) -> Any:
+        return presets.airtable(secrets=keys)
+
+
+class TestFrameIo(VerifierContract):
+    signs_timestamp = True
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.frame_io(secrets=keys)
+
+    def signature_headers(self, verifier: Any) -> tuple[str, ...]:
+        return verifier.required_headers  # type: ignore[no-any-return]
+
+
+class _Basic(VerifierContract):
+    """Basic credentials sign nothing: the body tests become "they alone decide"."""
+
+    preset: ClassVar[str]
+
+    def make(self, keys: list[Any]) -> Any:
+        return getattr(presets, self.preset)(secrets=keys, username=f"{self.preset}-hooks")
+
+    @pytest.mark.parametrize("where", ["anything", ""])
+    def test_altered_body_rejected(self, where: str) -> None:
+        verifier = self.make([self.new_key(0)])
+        verifier.verify(self.signed(verifier).replace(body=where.encode()), now=NOW)
+        assert verifier.replay_default == "off"
+
+    def test_property_round_trip_and_any_flip(self) -> None:
+        verifier = self.make([self.new_key(0)])
+        assert verifier.verify(self.signed(verifier, body=b"\x00\xff"), now=NOW).key_id == "k0"
+
+    def test_garbage_body_gives_only_verification_errors(self) -> None:
+        verifier = self.make([self.new_key(0)])
+        verifier.verify(self.signed(verifier).replace(body=b"\xff"), now=NOW)
+
+
+class TestBandwidth(_Basic):
+    preset = "bandwidth"
+
+
+class TestSparkpost(_Basic):
+    preset = "sparkpost"
