@@ -22,6 +22,7 @@ backslash-heavy JSON, deeply nested JSON, and one long line.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import sys
@@ -104,6 +105,9 @@ def verifiers() -> dict[str, tuple[Any, Any]]:
                 factory(public_key=good.public_key(), **extra),
                 factory(private_key=bad, **extra),
             )
+        elif name == "airtable":  # a macSecretBase64: base64 text of the key
+            good_key, bad_key = (base64.b64encode(k.encode()).decode() for k in (KEY, WRONG))
+            out[name] = (factory(secret=good_key), factory(secret=bad_key))
         elif name in ("standard_webhooks", "svix", "clerk", "resend", "gitlab_signing"):
             out[name] = (factory(secret=WHSEC, **extra), factory(secret=WHSEC_WRONG, **extra))
         else:

@@ -269,6 +269,8 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
             "POST", url, {"Content-Type": "application/json"},
             json.dumps({"signature": fields, "event-data": {}}).encode(), NOW,
         )  # fmt: skip
+    elif name == "dropbox_sign":
+        body = verifier.signed_body({"signature_request": {}}, NOW)
     return verifier, sign_request(
         verifier, body, now=NOW, url=url, headers={"X-Request-Id": "req-1", "User-Agent": "ua"}
     )

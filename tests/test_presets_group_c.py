@@ -1,11 +1,12 @@
-"""Airtable, Frame.io, Bandwidth and SparkPost: their vectors, their documented
-algorithms as oracles, and the verifier contract.
+"""Dropbox Sign, Airtable, Frame.io, Bandwidth and SparkPost: their vectors,
+their documented algorithms as oracles, and the verifier contract.
 
 The vectors are in tests/vectors/providers_more_c.json, each with its source.
-None of these providers publishes a test vector or an SDK that verifies its
-webhooks, so every valid vector is built from the provider's documentation
-(``self-generated``) and the oracles below recompute it with ``hmac`` alone;
-Bandwidth and SparkPost sign nothing (HTTP Basic credentials).
+Dropbox Sign's come from its SDKs' tests and example. The others publish no
+test vector and no SDK that verifies their webhooks, so their valid vectors
+are built from the provider's documentation (``self-generated``) and the
+oracles below recompute them with ``hmac`` alone; Bandwidth and SparkPost sign
+nothing (HTTP Basic credentials).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any, ClassVar
 
 import pytest
@@ -20,11 +22,12 @@ import pytest
 from webhookverify import ConfigurationError, Secret, VerificationError, WebhookRequest, presets
 
 from _vectors import provider_file
-from contract import NOW, VerifierContract
+from contract import NOW, VerifierContract, mutate
 
 FILE = "providers_more_c.json"
 # provider in the file -> (preset, number of vectors)
 PROVIDERS: dict[str, tuple[str, int]] = {
+    "dropbox_sign": ("dropbox_sign", 9),
     "airtable": ("airtable", 3),
     "frame_io": ("frame_io", 3),
     "bandwidth": ("bandwidth", 2),
@@ -33,6 +36,7 @@ PROVIDERS: dict[str, tuple[str, int]] = {
 VECTORS = provider_file(FILE)
 VALID = [v for v in VECTORS if v["expected"] == "valid"]
 BASIC = ("bandwidth", "sparkpost")  # nothing is signed: the body is not covered
+UNSIGNED_BODY = (*BASIC, "dropbox_sign")  # Dropbox Sign signs two fields of the body
 
 
 def preset_for(vector: dict[str, Any], **override: Any) -> Any:
@@ -94,15 +98,82 @@ def test_vector_with_another_key_is_refused(vector: dict[str, Any]) -> None:
 def test_vector_with_one_more_body_byte_is_refused(vector: dict[str, Any]) -> None:
     request = request_for(vector)
     longer = request.replace(body=request.body + b" ")
-    if vector["provider"] in BASIC:
-        # the documented limit of Basic credentials: they do not cover the body
-        assert preset_for(vector).verify(longer).scheme == vector["provider"] + "-basic"
+    if vector["provider"] in UNSIGNED_BODY:
+        # the documented limit: Basic credentials do not cover the body, nor
+        # does Dropbox Sign's event_hash (here: a byte after the close delimiter)
+        verification = preset_for(vector).verify(longer, now=vector.get("now"))
+        assert verification.scheme.startswith(vector["provider"].replace("_", "-") + "-")
         return
     with pytest.raises(VerificationError):
         preset_for(vector).verify(longer, now=vector.get("now"))
 
 
 # -- the documented algorithms as oracles ---------------------------------------------------
+
+
+def test_dropbox_sign_hashes_event_time_and_type_with_the_api_key() -> None:
+    sdk = [v for v in VECTORS if v["provider"] == "dropbox_sign" and v["expected"] == "valid"]
+    assert len(sdk) == 5
+    for vector in sdk:
+        field = vector["body"].split("\r\n\r\n", 1)[1].rsplit("\r\n--", 1)[0]
+        event = json.loads(field)["event"]
+        message = (event["event_time"] + event["event_type"]).encode()
+        expected = hmac.new(vector["secret"].encode(), message, hashlib.sha256).hexdigest()
+        assert event["event_hash"] == expected, vector["id"]
+
+
+def test_dropbox_sign_signed_body_round_trip_and_what_it_signs() -> None:
+    verifier = presets.dropbox_sign(secret="api-key")
+    body = verifier.signed_body({"signature_request": {"id": "sr1"}}, NOW, event_type="x_y")
+    headers = verifier.sign(body, NOW)
+    request = WebhookRequest(headers=headers, body=body, received_at=NOW)
+    result = verifier.verify(request)
+    assert (result.scheme, result.timestamp, result.delivery_id) == (
+        "dropbox-sign-hmac-sha256",
+        int(NOW),
+        None,
+    )
+    # the event data beside the event is not signed (the documented limit) ...
+    forged = body.replace(b'"sr1"', b'"sr2"')
+    assert verifier.verify(request.replace(body=forged)).scheme == "dropbox-sign-hmac-sha256"
+    # ... but every character of the signed values is
+    text = body.decode()
+    for name in ("event_time", "event_type", "event_hash"):
+        start = text.index(f'"{name}":"') + len(name) + 4
+        for index in range(start, text.index('"', start)):
+            with pytest.raises(VerificationError):
+                verifier.verify(request.replace(body=mutate(text, index).encode()))
+
+
+def test_dropbox_sign_reads_no_more_than_its_bound_before_the_signature() -> None:
+    verifier = presets.dropbox_sign(secret="api-key")
+    body = presets.dropbox_sign(secret="another-key").signed_body({}, NOW).decode()
+    # a wrong hash before a megabyte that is not JSON: refused for the hash,
+    # so the rest of the field was never parsed
+    huge = body.replace("}}\r\n--", "}, " + "[" * (1 << 20) + "\r\n--")
+    request = WebhookRequest(headers=verifier.sign(verifier.signed_body({}, NOW), NOW), body=b"")
+    request = request.replace(body=huge.encode())
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request, now=NOW)
+    assert info.value.reason == "signature_mismatch"
+    # an event after MAX_EVENT_HEAD bytes is not looked for
+    padded = body.replace('{"event"', '{"pad":"' + "x" * 8192 + '","event"')
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request.replace(body=padded.encode()), now=NOW)
+    assert info.value.reason == "malformed_body" and "MAX_EVENT_HEAD" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "reason"),
+    [("application/json", "malformed_header"), ("multipart/form-data", "malformed_body")],
+)
+def test_dropbox_sign_wants_its_multipart_json_field(content_type: str, reason: str) -> None:
+    verifier = presets.dropbox_sign(secret="api-key")
+    body = verifier.signed_body({}, NOW)
+    request = WebhookRequest(headers={"Content-Type": content_type}, body=body)
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request, now=NOW)
+    assert info.value.reason == reason
 
 
 def test_airtable_keys_the_hmac_with_the_decoded_mac_secret() -> None:
@@ -155,6 +226,9 @@ def test_basic_presets_read_authorization(name: str) -> None:
 
 
 def test_documented_windows_and_replay_defaults() -> None:
+    dropbox_sign = presets.dropbox_sign(secret="k")
+    assert (dropbox_sign.tolerance, dropbox_sign.future_tolerance) == (300, 300)
+    assert dropbox_sign.required_headers == ("Content-Type",)
     frame_io = presets.frame_io(secret="k")
     assert (frame_io.tolerance, frame_io.future_tolerance) == (300, 300)
     assert frame_io.timestamp_header == "X-Frameio-Request-Timestamp"
@@ -173,6 +247,42 @@ def test_errors_name_the_preset_called(name: str) -> None:
 
 
 # -- the contract ---------------------------------------------------------------------------
+
+
+class TestDropboxSign(VerifierContract):
+    """Dropbox Sign signs (event_time, event_type), carried in the body.
+
+    The contract's body tests assume the whole body is signed, which is not
+    Dropbox Sign's scheme: they are replaced by tests over the signed values
+    (``test_dropbox_sign_signed_body_round_trip_and_what_it_signs``).
+    """
+
+    signs_timestamp = True
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.dropbox_sign(secrets=keys)
+
+    def signed(self, verifier: Any, body: bytes | None = None, now: float = NOW) -> WebhookRequest:
+        document = {"signature_request": {"raw": (self.body if body is None else body).hex()}}
+        raw = verifier.signed_body(document, now)
+        return WebhookRequest("POST", self.url, verifier.sign(raw, now), raw, received_at=NOW)
+
+    def signature_headers(self, verifier: Any) -> tuple[str, ...]:
+        return ()  # nothing in a header is signed
+
+    @pytest.mark.parametrize("where", ["event_time", "event_type", "event_hash"])
+    def test_altered_body_rejected(self, where: str) -> None:
+        verifier = self.make([self.new_key(0)])
+        request = self.signed(verifier)
+        text = request.body.decode()
+        start = text.index(f'"{where}":"') + len(where) + 4
+        for index in range(start, text.index('"', start)):
+            with pytest.raises(VerificationError):
+                verifier.verify(request.replace(body=mutate(text, index).encode()), now=NOW)
+
+    def test_property_round_trip_and_any_flip(self) -> None:
+        verifier = self.make([self.new_key(0)])
+        assert verifier.verify(self.signed(verifier, body=b"\x00\xff"), now=NOW).key_id == "k0"
 
 
 class TestAirtable(VerifierContract):

@@ -11,8 +11,9 @@ The presets are grouped by how their senders sign, one module per family:
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens``, and one module for each sender
-with a scheme of its own (Box, HubSpot, Linear, Mailgun, Mandrill, Mollie,
-Netlify, Persona, Square, Twilio), its factory beside its verifier.
+with a scheme of its own (Box, Dropbox Sign, HubSpot, Linear, Mailgun,
+Mandrill, Mollie, Netlify, Persona, Square, Twilio), its factory beside its
+verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -20,6 +21,7 @@ errors name the preset called (``presets.github needs a secret``), and
 """
 
 from ._box import BoxVerifier, box
+from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
 from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
 from ._hub_signature import bitbucket, github, intercom, jira, meta
 from ._hubspot import hubspot
@@ -66,6 +68,7 @@ PRESETS: tuple[str, ...] = (
     "discord",
     "docusign",
     "dropbox",
+    "dropbox_sign",
     "frame_io",
     "github",
     "gitlab",
@@ -123,6 +126,7 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 __all__ = [
     "PRESETS",
     "BoxVerifier",
+    "DropboxSignVerifier",
     "LinearVerifier",
     "MailgunVerifier",
     "MollieVerifier",
@@ -142,6 +146,7 @@ __all__ = [
     "docusign",
     "dropbox",
     "dropbox_challenge",
+    "dropbox_sign",
     "frame_io",
     "github",
     "gitlab",
