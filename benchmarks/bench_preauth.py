@@ -93,7 +93,7 @@ def verifiers() -> dict[str, tuple[Any, Any]]:
         extra: dict[str, Any] = {}
         if name in ("trello",):
             extra = {"callback_url": URL}
-        elif name in ("mandrill",):
+        elif name in ("mandrill", "monday"):
             extra = {"url": URL}
         elif name in ("twilio",):
             extra = {"public_url": URL}

@@ -165,7 +165,7 @@ def build_case(name: str) -> Case:
         body, kind = verifier.signed_body({"signature_request": {"title": "t"}}, NOW), "none"
     elif name in ("twilio", "mandrill"):
         body, headers, kind = FORM_BODY, {"Content-Type": FORM_TYPE}, "form"
-    elif name in ("bandwidth", "gitlab", "okta", "postmark", "sparkpost", "telegram"):
+    elif name in ("bandwidth", "gitlab", "monday", "okta", "postmark", "sparkpost", "telegram"):
         kind = "none"
     request = sign_request(verifier, body, now=NOW, url=URL, headers=headers)
     return Case(

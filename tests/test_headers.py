@@ -253,7 +253,7 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
         verifier = factory(secret=base64.b64encode(secret.encode()).decode())
     elif name == "trello":
         verifier = factory(secret=secret, callback_url=URL)
-    elif name == "mandrill":
+    elif name in ("mandrill", "monday"):
         verifier = factory(secret=secret, url=URL)
     else:
         verifier = factory(secret=secret)

@@ -1,8 +1,9 @@
-"""Dropbox Sign, Airtable, Frame.io, Bandwidth and SparkPost: their vectors,
-their documented algorithms as oracles, and the verifier contract.
+"""Dropbox Sign, monday.com, Airtable, Frame.io, Bandwidth and SparkPost: their
+vectors, their documented algorithms as oracles, and the verifier contract.
 
 The vectors are in tests/vectors/providers_more_c.json, each with its source.
-Dropbox Sign's come from its SDKs' tests and example. The others publish no
+Dropbox Sign's come from its SDKs' tests and example; monday.com's tokens are
+signed by PyJWT, which also checks ours. The others publish no
 test vector and no SDK that verifies their webhooks, so their valid vectors
 are built from the provider's documentation (``self-generated``) and the
 oracles below recompute them with ``hmac`` alone; Bandwidth and SparkPost sign
@@ -17,6 +18,7 @@ import hmac
 import json
 from typing import Any, ClassVar
 
+import jwt
 import pytest
 
 from webhookverify import ConfigurationError, Secret, VerificationError, WebhookRequest, presets
@@ -28,6 +30,7 @@ FILE = "providers_more_c.json"
 # provider in the file -> (preset, number of vectors)
 PROVIDERS: dict[str, tuple[str, int]] = {
     "dropbox_sign": ("dropbox_sign", 9),
+    "monday": ("monday", 5),
     "airtable": ("airtable", 3),
     "frame_io": ("frame_io", 3),
     "bandwidth": ("bandwidth", 2),
@@ -36,7 +39,8 @@ PROVIDERS: dict[str, tuple[str, int]] = {
 VECTORS = provider_file(FILE)
 VALID = [v for v in VECTORS if v["expected"] == "valid"]
 BASIC = ("bandwidth", "sparkpost")  # nothing is signed: the body is not covered
-UNSIGNED_BODY = (*BASIC, "dropbox_sign")  # Dropbox Sign signs two fields of the body
+# Dropbox Sign signs two fields of the body; monday.com's token covers none of it
+UNSIGNED_BODY = (*BASIC, "dropbox_sign", "monday")
 
 
 def preset_for(vector: dict[str, Any], **override: Any) -> Any:
@@ -45,6 +49,8 @@ def preset_for(vector: dict[str, Any], **override: Any) -> Any:
     keys = {"secret": override.get("secret", vector["secret"])}
     if name in BASIC:
         return getattr(presets, name)(username=vector["scheme_params"]["username"], **keys)
+    if name == "monday":
+        return presets.monday(url=vector["scheme_params"]["url"], **keys)
     return getattr(presets, name)(**keys)
 
 
@@ -176,6 +182,50 @@ def test_dropbox_sign_wants_its_multipart_json_field(content_type: str, reason: 
     assert info.value.reason == reason
 
 
+def test_monday_agrees_with_pyjwt_both_ways() -> None:
+    url = "https://hooks.example.test/monday"
+    secret = "monday-signing-secret-0123456789abcdef"
+    verifier = presets.monday(secret=secret, url=url)
+    ours = verifier.sign(b"{}", NOW)["Authorization"]
+    claims = jwt.decode(
+        ours, secret, algorithms=["HS256"], audience=url, options={"verify_exp": False}
+    )
+    assert (claims["aud"], claims["iat"], claims["exp"]) == (url, int(NOW), int(NOW) + 300)
+    theirs = jwt.encode(
+        {"aud": [url, "https://other.test/"], "exp": int(NOW) + 60, "iat": int(NOW), "uid": 7},
+        secret,
+        algorithm="HS256",
+    )
+    for value in (theirs, f"Bearer {theirs}"):
+        request = WebhookRequest(headers={"Authorization": value}, body=b"{}")
+        result = verifier.verify(request, now=NOW)
+        assert (result.scheme, result.timestamp) == ("monday-jwt-hs256", NOW)
+        assert result.delivery_id == theirs.rsplit(".", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"aud": "https://hooks.example.test/monday"}, "timestamp_too_old"),  # no exp
+        ({"aud": "https://hooks.example.test/monday", "exp": "soon"}, "malformed_header"),
+        ({"exp": int(NOW) + 60}, "signature_mismatch"),  # no aud
+        ({"aud": "https://hooks.example.test/monday", "exp": NOW + 90, "nbf": NOW + 60}, None),
+    ],
+)
+def test_monday_claims(claims: dict[str, Any], reason: str | None) -> None:
+    verifier = presets.monday(secret="s" * 32, url="https://hooks.example.test/monday")
+    token = jwt.encode(claims, "s" * 32, algorithm="HS256")
+    request = WebhookRequest(headers={"Authorization": token})
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(request, now=NOW)
+    assert info.value.reason == (reason or "timestamp_in_future")
+
+
+def test_monday_needs_its_url() -> None:
+    with pytest.raises(ConfigurationError, match=r"^presets\.monday\(url=\.\.\.\)"):
+        presets.monday(secret="k", url="/relative")
+
+
 def test_airtable_keys_the_hmac_with_the_decoded_mac_secret() -> None:
     (vector,) = [v for v in VECTORS if v["id"] == "airtable-doc-notification"]
     key = base64.b64decode(vector["secret"])
@@ -240,10 +290,11 @@ def test_documented_windows_and_replay_defaults() -> None:
 @pytest.mark.parametrize("name", [name for name, _ in PROVIDERS.values()])
 def test_errors_name_the_preset_called(name: str) -> None:
     factory = getattr(presets, name)
+    required = {"url": "https://hooks.example.test/"} if name == "monday" else {}
     with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
-        factory()
+        factory(**required)
     with pytest.raises(ConfigurationError, match="secret"):
-        factory(secret="")
+        factory(secret="", **required)
 
 
 # -- the contract ---------------------------------------------------------------------------
@@ -283,6 +334,30 @@ class TestDropboxSign(VerifierContract):
     def test_property_round_trip_and_any_flip(self) -> None:
         verifier = self.make([self.new_key(0)])
         assert verifier.verify(self.signed(verifier, body=b"\x00\xff"), now=NOW).key_id == "k0"
+
+
+class TestMonday(VerifierContract):
+    """The token covers no body: the body tests become "the token alone decides"."""
+
+    signs_timestamp = True
+    tolerance = 330.0  # exp (iat + 300) and the leeway
+    future_tolerance = 30.0  # iat ahead of this clock: the leeway
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.monday(secrets=keys, url=self.url)
+
+    @pytest.mark.parametrize("where", ["anything", ""])
+    def test_altered_body_rejected(self, where: str) -> None:
+        verifier = self.make([self.new_key(0)])
+        verifier.verify(self.signed(verifier).replace(body=where.encode()), now=NOW)
+
+    def test_property_round_trip_and_any_flip(self) -> None:
+        verifier = self.make([self.new_key(0)])
+        assert verifier.verify(self.signed(verifier, body=b"\x00\xff"), now=NOW).key_id == "k0"
+
+    def test_garbage_body_gives_only_verification_errors(self) -> None:
+        verifier = self.make([self.new_key(0)])
+        verifier.verify(self.signed(verifier).replace(body=b"\xff"), now=NOW)
 
 
 class TestAirtable(VerifierContract):

@@ -12,8 +12,8 @@ The presets are grouped by how their senders sign, one module per family:
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens``, and one module for each sender
 with a scheme of its own (Box, Dropbox Sign, HubSpot, Linear, Mailgun,
-Mandrill, Mollie, Netlify, Persona, Square, Twilio), its factory beside its
-verifier.
+Mandrill, Mollie, monday.com, Netlify, Persona, Square, Twilio), its factory
+beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -29,6 +29,7 @@ from ._linear import LinearVerifier, linear
 from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
 from ._mollie import MollieVerifier, mollie
+from ._monday import MondayVerifier, monday
 from ._netlify import NetlifyVerifier, netlify
 from ._persona import PersonaVerifier, persona
 from ._public_key import discord, sendgrid, telnyx
@@ -84,6 +85,7 @@ PRESETS: tuple[str, ...] = (
     "mandrill",
     "meta",
     "mollie",
+    "monday",
     "mux",
     "netlify",
     "okta",
@@ -130,6 +132,7 @@ __all__ = [
     "LinearVerifier",
     "MailgunVerifier",
     "MollieVerifier",
+    "MondayVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
     "airtable",
@@ -162,6 +165,7 @@ __all__ = [
     "mandrill",
     "meta",
     "mollie",
+    "monday",
     "mux",
     "netlify",
     "okta",
