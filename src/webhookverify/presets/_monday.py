@@ -11,26 +11,17 @@ the algorithm pinned to HS256 before anything else is decoded.
 
 from __future__ import annotations
 
-import binascii
-import json
-import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Final
 
-from ..errors import (
-    MalformedHeader,
-    MalformedSignature,
-    SignatureMismatch,
-    TimestampInFuture,
-    TimestampTooOld,
-    UnsupportedSignatureVersion,
-)
+from ..errors import MalformedSignature, SignatureMismatch, TimestampInFuture, TimestampTooOld
 from ..keys import Secret
 from ..request import WebhookRequest
-from ..verifiers._base import ReplayMode, Verification, encode_signature, single_header
+from ..verifiers._base import ReplayMode, Verification, single_header
 from ..verifiers.hmac import HmacVerifier
 from ._common import SecretInput, check_absolute_url, hmac_preset, owner_of
+from ._jwt import HS256_HEADER, compact_hs256, encode_segment, json_segment, number_claim
 
 __all__ = ["MONDAY_LEEWAY", "MondayVerifier", "monday"]
 
@@ -43,35 +34,6 @@ _MAX_TOKEN: Final = 8192
 # five minutes (iat to exp in its documented example), and clocks drift.
 MONDAY_LEEWAY: Final = 30.0
 _SIGNATURE_SEGMENT: Final = "Authorization.signature"
-# RFC 7515 §7.1: three base64url segments (RFC 4648 §5, no padding), two dots.
-_COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
-_JOSE_HEADER: Final[Mapping[str, object]] = {"alg": "HS256", "typ": "JWT"}
-
-
-def _b64url_json(segment: str, what: str) -> dict[str, Any]:
-    # RFC 7515 §2 (base64url, no padding); RFC 7519 §7.2 (a JSON object).
-    try:
-        raw = binascii.a2b_base64(
-            segment.translate(str.maketrans("-_", "+/")) + "=" * (-len(segment) % 4),
-            strict_mode=True,
-        )
-        value = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, RecursionError):
-        raise MalformedHeader(
-            f"the JWT {what} in {HEADER} is not base64url JSON", header=HEADER
-        ) from None
-    if not isinstance(value, dict):
-        raise MalformedHeader(f"the JWT {what} in {HEADER} is not a JSON object", header=HEADER)
-    return value
-
-
-def _number(claims: dict[str, Any], name: str) -> float | None:
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedHeader(f"the {name} claim in {HEADER} is not a number", header=HEADER)
-    return float(value)
 
 
 class MondayVerifier:
@@ -153,16 +115,7 @@ class MondayVerifier:
         token = single_header(request, HEADER).strip()
         if token[:7].lower() == "bearer ":
             token = token[7:].lstrip()
-        if len(token) > _MAX_TOKEN or not _COMPACT.fullmatch(token):
-            raise MalformedHeader(f"the {HEADER} header is not a compact JWT", header=HEADER)
-        segments = token.split(".")
-        header = _b64url_json(segments[0], "header")
-        if header.get("alg") != "HS256" or "crit" in header:
-            raise UnsupportedSignatureVersion(
-                f"the JWT in {HEADER} is not HS256 without extensions, the only form monday.com "
-                "sends",
-                header=HEADER,
-            )
+        segments = compact_hs256(token, HEADER, _MAX_TOKEN, "monday.com")
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         try:
             verification = self._inner.verify_message(segments[2], (signing_input,), now)
@@ -175,7 +128,7 @@ class MondayVerifier:
                 f"the JWT in {HEADER} is not signed with a configured Signing Secret",
                 header=HEADER,
             ) from None
-        claims = _b64url_json(segments[1], "payload")
+        claims = json_segment(segments[1], "payload", HEADER)
         issued = self._check_times(claims, now)
         audience = claims.get("aud")
         if not (audience == self.url or (isinstance(audience, list) and self.url in audience)):
@@ -189,19 +142,19 @@ class MondayVerifier:
     def _check_times(claims: dict[str, Any], now: float) -> float | None:
         # RFC 7519 §4.1.4 (exp), §4.1.5 (nbf), §4.1.6 (iat); monday.com
         # always sends exp, and its documentation says to check it.
-        expires = _number(claims, "exp")
+        expires = number_claim(claims, "exp", HEADER)
         if expires is None:
             raise TimestampTooOld(f"the JWT in {HEADER} has no exp claim", header=HEADER)
         if now >= expires + MONDAY_LEEWAY:
             raise TimestampTooOld(f"the JWT in {HEADER} has expired (exp)", header=HEADER)
         for name in ("nbf", "iat"):
-            value = _number(claims, name)
+            value = number_claim(claims, name, HEADER)
             if value is not None and now + MONDAY_LEEWAY < value:
                 raise TimestampInFuture(
                     f"the JWT in {HEADER} is not valid yet ({name}); check both clocks",
                     header=HEADER,
                 )
-        return _number(claims, "iat")
+        return number_claim(claims, "iat", HEADER)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return an ``Authorization`` header as monday.com sends it, for tests.
@@ -221,10 +174,7 @@ class MondayVerifier:
             "iat": int(moment),
             "exp": int(moment) + 300,
         }
-        head = encode_signature(
-            json.dumps(dict(_JOSE_HEADER), separators=(",", ":")).encode(), "base64url"
-        )
-        payload = encode_signature(json.dumps(claims, separators=(",", ":")).encode(), "base64url")
+        head, payload = encode_segment(HS256_HEADER), encode_segment(claims)
         signing_input = f"{head}.{payload}".encode("ascii")
         signature = self._inner.sign(signing_input, moment)[_SIGNATURE_SEGMENT]
         return {HEADER: f"{head}.{payload}.{signature}"}
