@@ -1,9 +1,11 @@
-"""Dropbox Sign, monday.com, Airtable, Frame.io, Bandwidth and SparkPost: their
-vectors, their documented algorithms as oracles, and the verifier contract.
+"""Dropbox Sign, monday.com, Vonage, Airtable, Frame.io, Bandwidth and
+SparkPost: their vectors, their documented algorithms as oracles, and the
+verifier contract.
 
 The vectors are in tests/vectors/providers_more_c.json, each with its source.
 Dropbox Sign's come from its SDKs' tests and example; monday.com's tokens are
-signed by PyJWT, which also checks ours. The others publish no
+signed by PyJWT, which also checks ours; Vonage's SDK verifies with PyJWT,
+the oracle here, and its test token is one vector. The others publish no
 test vector and no SDK that verifies their webhooks, so their valid vectors
 are built from the provider's documentation (``self-generated``) and the
 oracles below recompute them with ``hmac`` alone; Bandwidth and SparkPost sign
@@ -31,6 +33,7 @@ FILE = "providers_more_c.json"
 PROVIDERS: dict[str, tuple[str, int]] = {
     "dropbox_sign": ("dropbox_sign", 9),
     "monday": ("monday", 5),
+    "vonage": ("vonage", 5),
     "airtable": ("airtable", 3),
     "frame_io": ("frame_io", 3),
     "bandwidth": ("bandwidth", 2),
@@ -226,6 +229,50 @@ def test_monday_needs_its_url() -> None:
         presets.monday(secret="k", url="/relative")
 
 
+def _vonage_sdk_verify_signature(token: str, signature_secret: str) -> bool:
+    # Vonage/vonage-python-sdk jwt/src/vonage_jwt/verify_jwt.py, verify_signature
+    try:
+        jwt.decode(token, signature_secret, algorithms="HS256", options={"verify_aud": False})
+        return True
+    except jwt.InvalidSignatureError:
+        return False
+
+
+def test_vonage_agrees_with_its_sdk_both_ways() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "vonage-doc-inbound-sms"]
+    token = vector["headers"]["Authorization"].split(" ", 1)[1]
+    assert _vonage_sdk_verify_signature(token, vector["secret"])
+    claims = jwt.decode(token, vector["secret"], algorithms=["HS256"])
+    assert claims["payload_hash"] == hashlib.sha256(vector["body"].encode()).hexdigest()
+    verifier = presets.vonage(secret=vector["secret"])
+    result = verifier.verify(request_for(vector), now=vector["now"])
+    assert (result.delivery_id, result.timestamp) == (claims["jti"], claims["iat"])
+    # ours, read by the SDK
+    body = b'{"message_uuid":"m-1"}'
+    ours = verifier.sign(body, NOW, id="jti-1", api_key="k")["Authorization"]
+    assert ours.startswith("Bearer ")
+    assert _vonage_sdk_verify_signature(ours[7:], vector["secret"])
+    assert not _vonage_sdk_verify_signature(ours[7:], "asdf")
+    mine = jwt.decode(ours[7:], vector["secret"], algorithms=["HS256"])
+    assert (mine["jti"], mine["iat"], mine["api_key"]) == ("jti-1", int(NOW), "k")
+    assert mine["payload_hash"] == hashlib.sha256(body).hexdigest()
+
+
+def test_vonage_sdk_test_token_passes_the_signature_and_lacks_the_claims() -> None:
+    # The SDK's own test token (jwt/tests/test_verify_jwt.py) is signed with its
+    # valid secret but is not a webhook's: no jti, no payload_hash.
+    (vector,) = [v for v in VECTORS if v["id"] == "vonage-sdk-test-token-wrong-secret"]
+    token = vector["headers"]["Authorization"].split(" ", 1)[1]
+    secret = "qwertyuiopasdfghjklzxcvbnm123456"
+    assert _vonage_sdk_verify_signature(token, secret)
+    with pytest.raises(VerificationError) as info:
+        presets.vonage(secret=secret).verify(request_for(vector), now=vector["now"])
+    assert info.value.reason == "malformed_header" and "jti" in str(info.value)
+    with pytest.raises(VerificationError) as info:
+        presets.vonage(secret="asdf").verify(request_for(vector), now=vector["now"])
+    assert info.value.reason == "signature_mismatch"
+
+
 def test_airtable_keys_the_hmac_with_the_decoded_mac_secret() -> None:
     (vector,) = [v for v in VECTORS if v["id"] == "airtable-doc-notification"]
     key = base64.b64decode(vector["secret"])
@@ -358,6 +405,13 @@ class TestMonday(VerifierContract):
     def test_garbage_body_gives_only_verification_errors(self) -> None:
         verifier = self.make([self.new_key(0)])
         verifier.verify(self.signed(verifier).replace(body=b"\xff"), now=NOW)
+
+
+class TestVonage(VerifierContract):
+    signs_timestamp = True
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.vonage(secrets=keys)
 
 
 class TestAirtable(VerifierContract):

@@ -12,8 +12,8 @@ The presets are grouped by how their senders sign, one module per family:
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens``, and one module for each sender
 with a scheme of its own (Box, Dropbox Sign, HubSpot, Linear, Mailgun,
-Mandrill, Mollie, monday.com, Netlify, Persona, Square, Twilio), its factory
-beside its verifier.
+Mandrill, Mollie, monday.com, Netlify, Persona, Square, Twilio, Vonage), its
+factory beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -54,6 +54,7 @@ from ._timestamped_apps import frame_io, zendesk
 from ._timestamped_more import mux, sanity
 from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
 from ._twilio import twilio
+from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
     "airtable",
@@ -114,6 +115,7 @@ PRESETS: tuple[str, ...] = (
     "twitch",
     "typeform",
     "vercel",
+    "vonage",
     "woocommerce",
     "zendesk",
     "zoom",
@@ -135,6 +137,7 @@ __all__ = [
     "MondayVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
+    "VonageVerifier",
     "airtable",
     "bandwidth",
     "bitbucket",
@@ -195,6 +198,7 @@ __all__ = [
     "twitch",
     "typeform",
     "vercel",
+    "vonage",
     "woocommerce",
     "zendesk",
     "zoom",
