@@ -281,9 +281,9 @@ def _sensitive(verifier: Any, request: WebhookRequest, secret: str) -> list[str]
     found = [secret]
     for name, value in request.headers.raw_items():
         if name.lower() in ("content-type", "x-request-id", "user-agent") or name.lower().endswith(
-            "-id"
+            ("-id", "-nonce")
         ):
-            continue  # what the test added, and delivery ids: neither is a secret
+            continue  # what the test added, and delivery ids or nonces: none is a secret
         found += re.findall(r"[A-Za-z0-9+/=_.-]{16,}", value)
     if request.body.startswith(b'{"signature"'):  # Mailgun signs in the body
         found.append(json.loads(request.body)["signature"]["signature"])

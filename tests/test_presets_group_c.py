@@ -1,11 +1,12 @@
-"""Dropbox Sign, monday.com, Vonage, Airtable, Frame.io, Bandwidth and
+"""Dropbox Sign, monday.com, Vonage, Sinch, Airtable, Frame.io, Bandwidth and
 SparkPost: their vectors, their documented algorithms as oracles, and the
 verifier contract.
 
 The vectors are in tests/vectors/providers_more_c.json, each with its source.
 Dropbox Sign's come from its SDKs' tests and example; monday.com's tokens are
 signed by PyJWT, which also checks ours; Vonage's SDK verifies with PyJWT,
-the oracle here, and its test token is one vector. The others publish no
+the oracle here, and its test token is one vector; Sinch's comes from its
+.NET SDK's test suite. The others publish no
 test vector and no SDK that verifies their webhooks, so their valid vectors
 are built from the provider's documentation (``self-generated``) and the
 oracles below recompute them with ``hmac`` alone; Bandwidth and SparkPost sign
@@ -34,6 +35,7 @@ PROVIDERS: dict[str, tuple[str, int]] = {
     "dropbox_sign": ("dropbox_sign", 9),
     "monday": ("monday", 5),
     "vonage": ("vonage", 5),
+    "sinch": ("sinch", 3),
     "airtable": ("airtable", 3),
     "frame_io": ("frame_io", 3),
     "bandwidth": ("bandwidth", 2),
@@ -306,6 +308,21 @@ def test_frame_io_signs_v0_colon_timestamp_colon_body() -> None:
     assert headers == vector["headers"]
 
 
+def test_sinch_signs_body_nonce_timestamp_and_keys_a_retry_by_the_nonce() -> None:
+    (vector,) = [v for v in VECTORS if v["id"] == "sinch-sdk-contact-create"]
+    headers = vector["headers"]
+    nonce = headers["x-sinch-webhook-signature-nonce"]
+    stamp = headers["x-sinch-webhook-signature-timestamp"]
+    message = f"{vector['body']}.{nonce}.{stamp}".encode()
+    digest = hmac.new(vector["secret"].encode(), message, hashlib.sha256).digest()
+    assert base64.b64encode(digest).decode() == headers["x-sinch-webhook-signature"]
+    verifier = presets.sinch(secret=vector["secret"])
+    signed = verifier.sign(vector["body"].encode(), timestamp=stamp, id=nonce)
+    assert signed["x-sinch-webhook-signature"] == headers["x-sinch-webhook-signature"]
+    result = verifier.verify(request_for(vector), now=vector["now"])
+    assert (result.delivery_id, verifier.replay_default) == (nonce, "id")
+
+
 @pytest.mark.parametrize("name", BASIC)
 def test_basic_presets_read_authorization(name: str) -> None:
     verifier = getattr(presets, name)(secret="pw", username="hooks")
@@ -412,6 +429,16 @@ class TestVonage(VerifierContract):
 
     def make(self, keys: list[Any]) -> Any:
         return presets.vonage(secrets=keys)
+
+
+class TestSinch(VerifierContract):
+    signs_timestamp = True
+
+    def make(self, keys: list[Any]) -> Any:
+        return presets.sinch(secrets=keys)
+
+    def signature_headers(self, verifier: Any) -> tuple[str, ...]:
+        return verifier.required_headers  # type: ignore[no-any-return]
 
 
 class TestAirtable(VerifierContract):

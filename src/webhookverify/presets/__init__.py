@@ -50,7 +50,7 @@ from ._raw_hmac_commerce import checkr, docusign, intuit, lemon_squeezy, woocomm
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
-from ._timestamped_apps import frame_io, zendesk
+from ._timestamped_apps import frame_io, sinch, zendesk
 from ._timestamped_more import mux, sanity
 from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
 from ._twilio import twilio
@@ -101,6 +101,7 @@ PRESETS: tuple[str, ...] = (
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
     "sparkpost",
     "square",
@@ -184,6 +185,7 @@ __all__ = [
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
     "sparkpost",
     "square",
