@@ -22,6 +22,7 @@ backslash-heavy JSON, deeply nested JSON, and one long line.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import sys
@@ -92,19 +93,29 @@ def verifiers() -> dict[str, tuple[Any, Any]]:
         extra: dict[str, Any] = {}
         if name in ("trello",):
             extra = {"callback_url": URL}
-        elif name in ("mandrill",):
+        elif name in ("mandrill", "monday"):
             extra = {"url": URL}
         elif name in ("twilio",):
             extra = {"public_url": URL}
         elif name in ("square",):
             extra = {"notification_url": URL}
-        if name in ("discord", "sendgrid"):
-            good, bad = keys["ed25519" if name == "discord" else "p256"]
+        if name in ("discord", "sendgrid", "telnyx"):
+            good, bad = keys["p256" if name == "sendgrid" else "ed25519"]
             out[name] = (
                 factory(public_key=good.public_key(), **extra),
                 factory(private_key=bad, **extra),
             )
-        elif name in ("standard_webhooks", "svix", "clerk", "resend", "gitlab_signing"):
+        elif name == "airtable":  # a macSecretBase64: base64 text of the key
+            good_key, bad_key = (base64.b64encode(k.encode()).decode() for k in (KEY, WRONG))
+            out[name] = (factory(secret=good_key), factory(secret=bad_key))
+        elif name in (
+            "standard_webhooks",
+            "svix",
+            "clerk",
+            "resend",
+            "gitlab_signing",
+            "replicate",
+        ):
             out[name] = (factory(secret=WHSEC, **extra), factory(secret=WHSEC_WRONG, **extra))
         else:
             out[name] = (factory(secret=KEY, **extra), factory(secret=WRONG, **extra))

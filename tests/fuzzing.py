@@ -160,10 +160,13 @@ def build_case(name: str) -> Case:
         body = json.dumps({"action": "create", "webhookTimestamp": int(NOW * 1000)}).encode()
     elif name == "mailgun":
         body, kind = verifier.signed_body({"event": "delivered"}, NOW, token="t" * 50), "none"
+    elif name == "dropbox_sign":
+        # sign() gives the multipart Content-Type
+        body, kind = verifier.signed_body({"signature_request": {"title": "t"}}, NOW), "none"
     elif name in ("twilio", "mandrill"):
         body, headers, kind = FORM_BODY, {"Content-Type": FORM_TYPE}, "form"
-    elif isinstance(verifier, TokenVerifier):
-        # a token or Basic credentials: nothing in the request is signed
+    elif isinstance(verifier, TokenVerifier) or name == "monday":
+        # a token, Basic credentials, or monday.com's JWT: nothing of the body is signed
         kind = "none"
     request = sign_request(verifier, body, now=NOW, url=URL, headers=headers)
     return Case(

@@ -246,9 +246,14 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
 
         encoded = base64.b64encode(secret.encode()).decode()
         verifier = factory(secret=f"whsec_{encoded}")
+    elif name == "airtable":
+        import base64
+
+        # the macSecretBase64 Airtable returns: base64 text of the key
+        verifier = factory(secret=base64.b64encode(secret.encode()).decode())
     elif name == "trello":
         verifier = factory(secret=secret, callback_url=URL)
-    elif name == "mandrill":
+    elif name in ("mandrill", "monday"):
         verifier = factory(secret=secret, url=URL)
     else:
         verifier = factory(secret=secret)
@@ -264,6 +269,8 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
             "POST", url, {"Content-Type": "application/json"},
             json.dumps({"signature": fields, "event-data": {}}).encode(), NOW,
         )  # fmt: skip
+    elif name == "dropbox_sign":
+        body = verifier.signed_body({"signature_request": {}}, NOW)
     return verifier, sign_request(
         verifier, body, now=NOW, url=url, headers={"X-Request-Id": "req-1", "User-Agent": "ua"}
     )
@@ -274,9 +281,9 @@ def _sensitive(verifier: Any, request: WebhookRequest, secret: str) -> list[str]
     found = [secret]
     for name, value in request.headers.raw_items():
         if name.lower() in ("content-type", "x-request-id", "user-agent") or name.lower().endswith(
-            "-id"
+            ("-id", "-nonce")
         ):
-            continue  # what the test added, and delivery ids: neither is a secret
+            continue  # what the test added, and delivery ids or nonces: none is a secret
         found += re.findall(r"[A-Za-z0-9+/=_.-]{16,}", value)
     if request.body.startswith(b'{"signature"'):  # Mailgun signs in the body
         found.append(json.loads(request.body)["signature"]["signature"])

@@ -78,6 +78,8 @@ PUBLIC_KEY = frozenset({"discord", "sendgrid", "telnyx"})
 
 def _required(name: str) -> dict[str, Any]:
     """The settings other than keys that a preset cannot do without."""
+    if name == "monday":
+        return {"url": URL}
     return {"callback_url": URL} if name == "trello" else {}
 
 

@@ -11,8 +11,9 @@ The presets are grouped by how their senders sign, one module per family:
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
-module for each sender with a scheme of its own (Box, HubSpot, Linear,
-Mailgun, Mandrill, Mollie, Netlify, Persona, Recurly, Square, Twilio), its
+module for each sender with a scheme of its own (Box, Dropbox Sign, HubSpot,
+Linear, Mailgun, Mandrill, Mollie, monday.com, Netlify, Persona, Recurly,
+Square, Twilio, Vonage), its
 factory beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
@@ -21,6 +22,7 @@ errors name the preset called (``presets.github needs a secret``), and
 """
 
 from ._box import BoxVerifier, box
+from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
 from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
 from ._hub_signature import bitbucket, github, intercom, jira, meta
 from ._hubspot import hubspot
@@ -28,6 +30,7 @@ from ._linear import LinearVerifier, linear
 from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
 from ._mollie import MollieVerifier, mollie
+from ._monday import MondayVerifier, monday
 from ._netlify import NetlifyVerifier, netlify
 from ._persona import PersonaVerifier, persona
 from ._public_key import discord, sendgrid, telnyx
@@ -43,7 +46,7 @@ from ._raw_hmac import (
     typeform,
     vercel,
 )
-from ._raw_hmac_apps import cal_com, line, pagerduty
+from ._raw_hmac_apps import airtable, cal_com, line, pagerduty
 from ._raw_hmac_commerce import (
     checkr,
     docusign,
@@ -58,13 +61,16 @@ from ._recurly import RecurlyVerifier, recurly
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
-from ._timestamped_apps import zendesk
+from ._timestamped_apps import frame_io, sinch, zendesk
 from ._timestamped_more import mux, sanity, webflow
-from ._tokens import gitlab, okta, postmark, telegram
+from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
 from ._tokens_more import chargebee, flutterwave
 from ._twilio import twilio
+from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
+    "airtable",
+    "bandwidth",
     "bitbucket",
     "box",
     "cal_com",
@@ -77,7 +83,9 @@ PRESETS: tuple[str, ...] = (
     "discord",
     "docusign",
     "dropbox",
+    "dropbox_sign",
     "flutterwave",
+    "frame_io",
     "github",
     "gitlab",
     "gitlab_signing",
@@ -93,6 +101,7 @@ PRESETS: tuple[str, ...] = (
     "mandrill",
     "meta",
     "mollie",
+    "monday",
     "mux",
     "netlify",
     "okta",
@@ -110,7 +119,9 @@ PRESETS: tuple[str, ...] = (
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
+    "sparkpost",
     "square",
     "standard_webhooks",
     "stripe",
@@ -123,6 +134,7 @@ PRESETS: tuple[str, ...] = (
     "twitch",
     "typeform",
     "vercel",
+    "vonage",
     "webflow",
     "woocommerce",
     "zendesk",
@@ -138,12 +150,17 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 __all__ = [
     "PRESETS",
     "BoxVerifier",
+    "DropboxSignVerifier",
     "LinearVerifier",
     "MailgunVerifier",
     "MollieVerifier",
+    "MondayVerifier",
     "NetlifyVerifier",
     "PersonaVerifier",
     "RecurlyVerifier",
+    "VonageVerifier",
+    "airtable",
+    "bandwidth",
     "bitbucket",
     "box",
     "cal_com",
@@ -157,7 +174,9 @@ __all__ = [
     "docusign",
     "dropbox",
     "dropbox_challenge",
+    "dropbox_sign",
     "flutterwave",
+    "frame_io",
     "github",
     "gitlab",
     "gitlab_signing",
@@ -173,6 +192,7 @@ __all__ = [
     "mandrill",
     "meta",
     "mollie",
+    "monday",
     "mux",
     "netlify",
     "okta",
@@ -191,7 +211,9 @@ __all__ = [
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
+    "sparkpost",
     "square",
     "standard_webhooks",
     "stripe",
@@ -204,6 +226,7 @@ __all__ = [
     "twitch",
     "typeform",
     "vercel",
+    "vonage",
     "webflow",
     "woocommerce",
     "zendesk",

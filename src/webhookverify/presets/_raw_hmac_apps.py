@@ -1,7 +1,7 @@
 """Operations and messaging apps that sign the raw body with an HMAC-SHA256
 and nothing else: no timestamp, no id, no URL.
 
-PagerDuty (v3 webhooks), Cal.com and LINE. The other raw-body senders are in
+PagerDuty (v3 webhooks), Cal.com, LINE and Airtable. The other raw-body senders are in
 ``_raw_hmac`` and ``_raw_hmac_commerce``. Hex is ``hex_lower``: each sender
 emits lower-case hex and its SDK or documented sample compares that text
 byte for byte.
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..errors import ConfigurationError
+from ..keys import Secret
 from ..verifiers import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import SecretInput, hmac_preset, owner_of
 
-__all__ = ["cal_com", "line", "pagerduty"]
+__all__ = ["airtable", "cal_com", "line", "pagerduty"]
 
 
 def pagerduty(
@@ -98,4 +100,71 @@ def line(
     """
     return hmac_preset(
         "line", secret=secret, secrets=secrets, header="x-line-signature", encoding="base64"
+    )
+
+
+def _airtable_key(secret: SecretInput) -> SecretInput:
+    """A ``macSecretBase64`` as Airtable returns it, decoded; bytes and ``Secret`` as given.
+
+    Raises:
+        ConfigurationError: a text secret that is not base64 (an empty one is
+            left for the verifier to refuse as empty).
+    """
+    if not isinstance(secret, str) or not secret.strip():
+        return secret
+    try:
+        return Secret.from_base64(secret)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{owner_of('airtable')} secret is not base64: pass the macSecretBase64 "
+            "exactly as Airtable returned it"
+        ) from None
+
+
+def airtable(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> HmacVerifier:
+    """Airtable webhooks (the Web API's webhook notifications).
+
+    Secret: the ``macSecretBase64`` that *Create a webhook*
+    (``POST /v0/bases/{baseId}/webhooks``) returns, once, with the webhook's
+    id. Pass it as that text: it is **base64-decoded** into the HMAC key, as
+    Airtable's documentation says (a ``Secret`` or bytes are taken as the key
+    itself). Each webhook has its own.
+
+    Signed: the raw body, HMAC-SHA256, ``X-Airtable-Content-MAC:
+    hmac-sha256=<lower-case hex>``. The body is a notification ping
+    (``{"base": {"id": ...}, "webhook": {"id": ...}, "timestamp": ...}``);
+    the changes themselves are fetched with *List webhook payloads*.
+
+    Replay id: content hash; the body's ``timestamp`` is signed with it, so
+    two pings differ, and a redelivery keeps the body.
+
+    Source: Airtable docs "Webhooks overview > Webhook notification
+    delivery" (https://airtable.com/developers/web/api/webhooks-overview);
+    cross-checked against a vector built from that algorithm (Airtable
+    publishes no test vector and no SDK that verifies notifications).
+
+    Args:
+        secret: the ``macSecretBase64`` text, or the decoded key as bytes or
+            a ``Secret``.
+        secrets: several, oldest first, while replacing a webhook (not with
+            ``secret``).
+
+    Returns:
+        An ``HmacVerifier`` over the raw body.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, an
+            empty one, or a text secret that is not base64.
+    """
+    return hmac_preset(
+        "airtable",
+        secret=None if secret is None else _airtable_key(secret),
+        secrets=secrets
+        if isinstance(secrets, str | bytes | Secret | None)
+        else [_airtable_key(s) for s in secrets],
+        header="X-Airtable-Content-MAC",
+        encoding="hex_lower",
+        prefix="hmac-sha256=",
     )

@@ -1,6 +1,6 @@
 """Senders that send a shared token instead of a signature: GitLab's secret
-token, Okta's hook authentication, Telegram's secret token and Postmark's
-HTTP Basic credentials.
+token, Okta's hook authentication, Telegram's secret token, and the HTTP
+Basic credentials of Postmark, Bandwidth and SparkPost.
 
 A token proves far less than a signature: it covers neither the body nor the
 time, so whoever sees one request can send any body with it, at any time, and
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from ..verifiers import TokenVerifier
 from ._common import SecretInput, owner_of, scheme_of
 
-__all__ = ["gitlab", "okta", "postmark", "telegram"]
+__all__ = ["bandwidth", "gitlab", "okta", "postmark", "sparkpost", "telegram"]
 
 
 def gitlab(
@@ -199,4 +199,112 @@ def postmark(
         username=username,
         scheme=scheme_of("postmark", "basic"),
         owner=owner_of("postmark"),
+    )
+
+
+def bandwidth(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    username: str | None = None,
+) -> TokenVerifier:
+    """Bandwidth callbacks (Voice, Messaging and the other APIs' webhooks)
+    protected with HTTP Basic authentication.
+
+    Secret: the *callback password* set on the application (*Applications >
+    (the application) > Callback authentication*, or the
+    ``callbackCreds``/``CallbackCreds`` of the Applications API, or per call
+    as ``callbackPassword``); ``username=`` is the callback user name beside
+    it. Bandwidth sends them as ``Authorization: Basic
+    <base64(user:password)>``.
+
+    Signed: nothing; Bandwidth signs no callback. The credentials are
+    compared in constant time (the user name too when ``username=`` is
+    given: give it). They prove less than a signature: they do not cover the
+    body, so whoever sees one callback can send any body with them, at any
+    time. Serve the endpoint over HTTPS only and use a long random password;
+    rotate with ``secrets=[old, new]``.
+
+    Replay id: none, replay protection is off; nothing is signed, so the
+    body's ``callId`` or ``message.id`` proves nothing and is never used.
+
+    Source: Bandwidth docs "Webhooks > Callback authentication"
+    (https://dev.bandwidth.com/docs/voice/programmable-voice/webhooks/ and
+    the Applications API's ``callbackCreds``) and RFC 7617 (the Basic
+    scheme); cross-checked against self-generated vectors (there is nothing
+    more to Basic credentials than the comparison).
+
+    Args:
+        secret: the password, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        username: the user name that must come with the password.
+
+    Returns:
+        A ``TokenVerifier`` reading ``Authorization``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        basic=True,
+        username=username,
+        scheme=scheme_of("bandwidth", "basic"),
+        owner=owner_of("bandwidth"),
+    )
+
+
+def sparkpost(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    username: str | None = None,
+) -> TokenVerifier:
+    """SparkPost (Bird) event webhooks with Basic authentication.
+
+    Secret: the password of the webhook's *Authentication: Basic Auth*
+    (*Configuration > Webhooks > (the webhook)*, or ``auth_type: "basic"``
+    with ``auth_credentials: {"username", "password"}`` in the Webhooks
+    API); ``username=`` is the user name there. SparkPost sends them as
+    ``Authorization: Basic <base64(user:password)>``. Its other option,
+    OAuth 2.0, sends a bearer token it fetched from your token endpoint:
+    this preset does not cover it.
+
+    Signed: nothing; SparkPost signs no webhook. The credentials are
+    compared in constant time (the user name too when ``username=`` is
+    given: give it). They prove less than a signature: they do not cover the
+    body, so whoever sees one batch can send any body with them, at any
+    time. Serve the endpoint over HTTPS only and use a long random password;
+    rotate with ``secrets=[old, new]``.
+
+    Replay id: none, replay protection is off; the ``X-MessageSystems-Batch-ID``
+    header is not covered by anything, so it is never used.
+
+    Source: SparkPost API reference "Webhooks > Create a webhook"
+    (``auth_type``, ``auth_credentials``;
+    https://developers.sparkpost.com/api/webhooks/) and RFC 7617 (the Basic
+    scheme); cross-checked against self-generated vectors (there is nothing
+    more to Basic credentials than the comparison).
+
+    Args:
+        secret: the password, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+        username: the user name that must come with the password.
+
+    Returns:
+        A ``TokenVerifier`` reading ``Authorization``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        basic=True,
+        username=username,
+        scheme=scheme_of("sparkpost", "basic"),
+        owner=owner_of("sparkpost"),
     )

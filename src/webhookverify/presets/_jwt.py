@@ -1,0 +1,89 @@
+"""The parts of a compact HS256 JWT (RFC 7515, RFC 7519) that the JWT presets share.
+
+A token arrives in a header from whoever sends the request, so it is held to
+a length and a character set before anything is decoded, and its algorithm
+is pinned to HS256 before its signature is looked at (``alg: none`` and
+every other algorithm are refused, RFC 8725 §3.1).
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from typing import Any, Final
+
+from ..errors import MalformedHeader, UnsupportedSignatureVersion
+from ..verifiers._base import encode_signature
+
+__all__ = ["HS256_HEADER", "compact_hs256", "encode_segment", "json_segment", "number_claim"]
+
+# RFC 7515 §7.1: three base64url segments (RFC 4648 §5, no padding), two dots.
+_COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
+HS256_HEADER: Final[dict[str, object]] = {"alg": "HS256", "typ": "JWT"}
+"""The JOSE header of the tokens the presets' ``sign()`` makes."""
+
+
+def json_segment(segment: str, what: str, header: str) -> dict[str, Any]:
+    """Decode one base64url segment to its JSON object (RFC 7515 §2, RFC 7519 §7.2).
+
+    Raises:
+        MalformedHeader: not base64url, not UTF-8 JSON, or not an object.
+    """
+    try:
+        raw = binascii.a2b_base64(
+            segment.translate(str.maketrans("-_", "+/")) + "=" * (-len(segment) % 4),
+            strict_mode=True,
+        )
+        value = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, RecursionError):
+        raise MalformedHeader(
+            f"the JWT {what} in {header} is not base64url JSON", header=header
+        ) from None
+    if not isinstance(value, dict):
+        raise MalformedHeader(f"the JWT {what} in {header} is not a JSON object", header=header)
+    return value
+
+
+def compact_hs256(token: str, header: str, max_length: int, sender: str) -> list[str]:
+    """The three segments of ``token``, once it is known to be a compact HS256 JWT.
+
+    Args:
+        token: the header's value, without any ``Bearer`` prefix.
+        header: the header's name, for errors.
+        max_length: the longest token the sender sends (refused above it).
+        sender: the sender's name, for errors.
+
+    Raises:
+        MalformedHeader: too long, or not three base64url segments of JSON.
+        UnsupportedSignatureVersion: ``alg`` is not HS256, or ``crit`` is set.
+    """
+    if len(token) > max_length or not _COMPACT.fullmatch(token):
+        raise MalformedHeader(f"the {header} header is not a compact JWT", header=header)
+    segments = token.split(".")
+    jose = json_segment(segments[0], "header", header)
+    if jose.get("alg") != "HS256" or "crit" in jose:
+        raise UnsupportedSignatureVersion(
+            f"the JWT in {header} is not HS256 without extensions, the only form {sender} sends",
+            header=header,
+        )
+    return segments
+
+
+def number_claim(claims: dict[str, Any], name: str, header: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2), or ``None`` when absent.
+
+    Raises:
+        MalformedHeader: present but not a number.
+    """
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedHeader(f"the {name} claim in {header} is not a number", header=header)
+    return float(value)
+
+
+def encode_segment(value: dict[str, object]) -> str:
+    """The base64url segment of a JSON object, compact, as senders encode it."""
+    return encode_signature(json.dumps(value, separators=(",", ":")).encode(), "base64url")
