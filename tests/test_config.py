@@ -437,7 +437,9 @@ def test_a_name_near_nothing_gets_the_list_not_a_guess() -> None:
         "unknown setting 'colour'; the settings here are enabled, legacy_sha1, name, preset, "
         "replay, replay_ttl, secret, secrets, user, verifier"
     )
-    with pytest.raises(ConfigurationError, match="; known presets: airtable, bandwidth, bitbucket, box,") as preset:
+    with pytest.raises(
+        ConfigurationError, match="; known presets: airtable, bandwidth, bitbucket, box,"
+    ) as preset:
         _load({**GITHUB, "preset": "qqqq", "secret": "s"}, allow_inline_secrets=True)
     assert "did you mean" not in str(preset.value)
 
