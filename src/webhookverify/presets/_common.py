@@ -16,6 +16,7 @@ from typing import Unpack
 
 from ..errors import ConfigurationError
 from ..keys import Secret
+from ..types import ReplayMode
 from ..verifiers import HmacVerifier, KeyValueHeader
 from ..verifiers._base import check_tolerance
 from ..verifiers._scheme import SchemeOptions
@@ -118,3 +119,52 @@ def check_absolute_url(url: object, setting: str) -> str:
             "was told to call it"
         )
     return url
+
+
+class HmacWrapper:
+    """A preset verifier that reshapes its signature header for an inner
+    :class:`~webhookverify.HmacVerifier` (several signature sets, a layout the
+    inner one cannot read) and is otherwise that verifier: its keys, windows,
+    scheme, required headers and replay settings are the inner one's.
+
+    A subclass passes the inner verifier to ``__init__`` and defines
+    ``verify`` and ``sign``.
+    """
+
+    __slots__ = ("_inner",)
+
+    _inner: HmacVerifier
+
+    def __init__(self, inner: HmacVerifier) -> None:
+        object.__setattr__(self, "_inner", inner)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return self._inner.secrets
+
+    @property
+    def tolerance(self) -> float | None:
+        return self._inner.tolerance
+
+    @property
+    def future_tolerance(self) -> float | None:
+        return self._inner.future_tolerance
+
+    @property
+    def scheme(self) -> str:
+        return self._inner.scheme
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return self._inner.required_headers
+
+    @property
+    def replay_default(self) -> ReplayMode:
+        return self._inner.replay_default
+
+    @property
+    def replay_window(self) -> float | None:
+        return self._inner.replay_window

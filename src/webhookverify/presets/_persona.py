@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from typing import Final
 
 from ..errors import MalformedHeader, VerificationError
-from ..keys import Secret
 from ..request import WebhookRequest
-from ..verifiers import HmacVerifier, KeyValueHeader
-from ..verifiers._base import DEFAULT_TOLERANCE, ReplayMode, Verification, single_header
-from ._common import SecretInput, hmac_preset
+from ..verifiers import KeyValueHeader
+from ..verifiers._base import DEFAULT_TOLERANCE, Verification, single_header
+from ._common import HmacWrapper, SecretInput, hmac_preset
 
 __all__ = ["PersonaVerifier", "persona"]
 
@@ -33,7 +32,7 @@ _SETS = re.compile(r"\s+(?=t=)")
 PERSONA_TOLERANCE: Final = DEFAULT_TOLERANCE
 
 
-class PersonaVerifier:
+class PersonaVerifier(HmacWrapper):
     """Verify ``Persona-Signature``, one ``t=...,v1=...`` set or several.
 
     Args:
@@ -44,9 +43,7 @@ class PersonaVerifier:
         ConfigurationError: no secret, or a bad tolerance.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -68,38 +65,7 @@ class PersonaVerifier:
             tolerance=tolerance,
             future_tolerance=future_tolerance,
         )
-        object.__setattr__(self, "_inner", inner)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("PersonaVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
-
-    @property
-    def tolerance(self) -> float | None:
-        return self._inner.tolerance
-
-    @property
-    def future_tolerance(self) -> float | None:
-        return self._inner.future_tolerance
-
-    @property
-    def scheme(self) -> str:
-        return self._inner.scheme
-
-    @property
-    def required_headers(self) -> tuple[str, ...]:
-        return self._inner.required_headers
-
-    @property
-    def replay_default(self) -> ReplayMode:
-        return self._inner.replay_default
-
-    @property
-    def replay_window(self) -> float | None:
-        return self._inner.replay_window
+        super().__init__(inner)
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify each ``t=...,v1=...`` set of the header until one passes.

@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from typing import Final
 
 from ..errors import MalformedHeader
-from ..keys import Secret
 from ..request import WebhookRequest
-from ..verifiers import HmacVerifier, KeyValueHeader
-from ..verifiers._base import DEFAULT_TOLERANCE, ReplayMode, Verification, single_header
-from ._common import SecretInput, hmac_preset
+from ..verifiers import KeyValueHeader
+from ..verifiers._base import DEFAULT_TOLERANCE, Verification, single_header
+from ._common import HmacWrapper, SecretInput, hmac_preset
 
 __all__ = ["RecurlyVerifier", "recurly"]
 
@@ -34,7 +33,7 @@ RECURLY_TOLERANCE: Final = 300.0
 _LAYOUT: Final = KeyValueHeader(signature_key="v1", timestamp_key="t", separator=",")
 
 
-class RecurlyVerifier:
+class RecurlyVerifier(HmacWrapper):
     """Verify ``recurly-signature: <t>,<hex>[,<hex>...]``.
 
     Args:
@@ -45,9 +44,7 @@ class RecurlyVerifier:
         ConfigurationError: no secret, or a bad tolerance.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -69,38 +66,7 @@ class RecurlyVerifier:
             tolerance=tolerance,
             future_tolerance=future_tolerance,
         )
-        object.__setattr__(self, "_inner", inner)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("RecurlyVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
-
-    @property
-    def tolerance(self) -> float | None:
-        return self._inner.tolerance
-
-    @property
-    def future_tolerance(self) -> float | None:
-        return self._inner.future_tolerance
-
-    @property
-    def scheme(self) -> str:
-        return self._inner.scheme
-
-    @property
-    def required_headers(self) -> tuple[str, ...]:
-        return self._inner.required_headers
-
-    @property
-    def replay_default(self) -> ReplayMode:
-        return self._inner.replay_default
-
-    @property
-    def replay_window(self) -> float | None:
-        return self._inner.replay_window
+        super().__init__(inner)
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Verify the header's timestamp and any of its signatures.
