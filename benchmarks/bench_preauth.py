@@ -108,6 +108,9 @@ def verifiers() -> dict[str, tuple[Any, Any]]:
         elif name == "airtable":  # a macSecretBase64: base64 text of the key
             good_key, bad_key = (base64.b64encode(k.encode()).decode() for k in (KEY, WRONG))
             out[name] = (factory(secret=good_key), factory(secret=bad_key))
+        elif name in ("squarespace", "close"):  # a hex secret, hex-decoded into the key
+            good_key, bad_key = (k.encode().hex() for k in (KEY, WRONG))
+            out[name] = (factory(secret=good_key), factory(secret=bad_key))
         elif name in (
             "standard_webhooks",
             "svix",

@@ -251,6 +251,9 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
 
         # the macSecretBase64 Airtable returns: base64 text of the key
         verifier = factory(secret=base64.b64encode(secret.encode()).decode())
+    elif name in ("squarespace", "close"):
+        # a hex secret, hex-decoded into the key
+        verifier = factory(secret=secret.encode().hex())
     elif name == "trello":
         verifier = factory(secret=secret, callback_url=URL)
     elif name in ("mandrill", "monday"):

@@ -118,6 +118,8 @@ def _keys(name: str) -> dict[str, Any]:
         return {"public_key": ed25519.Ed25519PrivateKey.generate().public_key()}
     if name == "sendgrid":
         return {"public_key": ec.generate_private_key(ec.SECP256R1()).public_key()}
+    if name in ("squarespace", "close"):  # a hex secret, hex-decoded into the key
+        return {"secret": SECRET.encode().hex()}
     return {"secret": SECRET}
 
 

@@ -7,7 +7,8 @@ differently from the rest.
 
 The presets are grouped by how their senders sign, one module per family:
 ``_hub_signature`` (``X-Hub-Signature`` senders), ``_raw_hmac``,
-``_raw_hmac_commerce`` and ``_raw_hmac_apps`` (an HMAC of the raw body),
+``_raw_hmac_commerce``, ``_raw_hmac_apps`` and ``_raw_hmac_more`` (an HMAC of the
+raw body; Close there adds a timestamp),
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
@@ -57,6 +58,7 @@ from ._raw_hmac_commerce import (
     paystack,
     woocommerce,
 )
+from ._raw_hmac_more import close, discourse, help_scout, squarespace
 from ._recurly import RecurlyVerifier, recurly
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
@@ -64,7 +66,7 @@ from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
 from ._timestamped_apps import frame_io, sinch, zendesk
 from ._timestamped_more import mux, sanity, webflow
 from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
-from ._tokens_more import chargebee, flutterwave
+from ._tokens_more import chargebee, flutterwave, xendit
 from ._twilio import twilio
 from ._vonage import VonageVerifier, vonage
 
@@ -79,8 +81,10 @@ PRESETS: tuple[str, ...] = (
     "checkr",
     "circleci",
     "clerk",
+    "close",
     "coinbase_commerce",
     "discord",
+    "discourse",
     "docusign",
     "dropbox",
     "dropbox_sign",
@@ -90,6 +94,7 @@ PRESETS: tuple[str, ...] = (
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "help_scout",
     "hubspot",
     "intercom",
     "intuit",
@@ -123,6 +128,7 @@ PRESETS: tuple[str, ...] = (
     "slack",
     "sparkpost",
     "square",
+    "squarespace",
     "standard_webhooks",
     "stripe",
     "svix",
@@ -137,6 +143,7 @@ PRESETS: tuple[str, ...] = (
     "vonage",
     "webflow",
     "woocommerce",
+    "xendit",
     "zendesk",
     "zoom",
 )
@@ -169,8 +176,10 @@ __all__ = [
     "checkr",
     "circleci",
     "clerk",
+    "close",
     "coinbase_commerce",
     "discord",
+    "discourse",
     "docusign",
     "dropbox",
     "dropbox_challenge",
@@ -181,6 +190,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "help_scout",
     "hubspot",
     "intercom",
     "intuit",
@@ -215,6 +225,7 @@ __all__ = [
     "slack",
     "sparkpost",
     "square",
+    "squarespace",
     "standard_webhooks",
     "stripe",
     "svix",
@@ -229,6 +240,7 @@ __all__ = [
     "vonage",
     "webflow",
     "woocommerce",
+    "xendit",
     "zendesk",
     "zoom",
     "zoom_url_validation",

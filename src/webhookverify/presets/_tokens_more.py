@@ -1,5 +1,6 @@
 """More senders that send a shared secret instead of a signature: Flutterwave's
-``verif-hash`` and Chargebee's HTTP Basic credentials.
+``verif-hash``, Chargebee's HTTP Basic credentials and Xendit's
+``x-callback-token``.
 
 What ``_tokens`` says holds here too: a token covers neither the body nor the
 time, so whoever sees one request can send any body with it, at any time, and
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from ..verifiers import TokenVerifier
 from ._common import SecretInput, owner_of, scheme_of
 
-__all__ = ["chargebee", "flutterwave"]
+__all__ = ["chargebee", "flutterwave", "xendit"]
 
 
 def flutterwave(
@@ -110,4 +111,51 @@ def chargebee(
         username=username,
         scheme=scheme_of("chargebee", "basic"),
         owner=owner_of("chargebee"),
+    )
+
+
+def xendit(
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+) -> TokenVerifier:
+    """Xendit callbacks (webhooks) with a verification token.
+
+    Secret: the *Webhook verification token* in *Xendit Dashboard >
+    Settings > Developers > Webhooks* (one per account and environment), as
+    shown there.
+
+    Signed: nothing. Xendit sends the token itself, unchanged, in
+    ``x-callback-token`` on every callback, compared here in constant time.
+    It proves less than a signature: it does not cover the body, so whoever
+    sees one delivery can send any body with it, at any time. Serve the
+    endpoint over HTTPS only and fetch the object through Xendit's API
+    before acting on it; rotate with ``secrets=[old, new]``.
+
+    Replay id: none, replay protection is off; nothing is signed, so the
+    ``webhook-id`` header and the body's ``id`` prove nothing and are never
+    used.
+
+    Source: Xendit docs "Webhooks > Verify webhook"
+    (https://docs.xendit.co/docs/handling-webhooks); cross-checked against
+    self-generated vectors only (there is nothing more to a token than the
+    comparison).
+
+    Args:
+        secret: the verification token, as text or bytes, or a ``Secret``.
+        secrets: several, oldest first, while rotating (not with ``secret``).
+
+    Returns:
+        A ``TokenVerifier`` reading ``x-callback-token``.
+
+    Raises:
+        ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
+            empty one.
+    """
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        header="x-callback-token",
+        scheme=scheme_of("xendit", "token"),
+        owner=owner_of("xendit"),
     )
