@@ -133,6 +133,8 @@ def test_a_missing_secret_names_the_preset_called(name: str) -> None:
             factory(secret=SECRET, secrets=[SECRET], **_required(name))
         with pytest.raises(ConfigurationError, match=rf"^presets\.{name}\(secrets=\.\.\.\)"):
             factory(secrets="one", **_required(name))
+        with pytest.raises(ConfigurationError, match="secret"):
+            factory(secret="", **_required(name))
 
 
 @pytest.mark.parametrize(

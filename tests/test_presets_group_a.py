@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -23,6 +23,7 @@ from webhookverify.testing import sign_request
 
 from _vectors import providers_more
 from contract import NOW, VerifierContract
+from preset_contracts import PresetContract
 
 # preset -> (number of vectors, signature header, encoding)
 GROUP: dict[str, tuple[int, str, str]] = {
@@ -246,34 +247,27 @@ def test_repr_never_shows_the_secret() -> None:
 # -- the contract ------------------------------------------------------------------------
 
 
-class _Body(VerifierContract):
-    preset: ClassVar[str]
-
-    def make(self, keys: list[Any]) -> Any:
-        return getattr(presets, self.preset)(secrets=keys)
-
-
-class TestPagerDuty(_Body):
+class TestPagerDuty(PresetContract):
     preset = "pagerduty"
 
 
-class TestWooCommerce(_Body):
+class TestWooCommerce(PresetContract):
     preset = "woocommerce"
 
 
-class TestLemonSqueezy(_Body):
+class TestLemonSqueezy(PresetContract):
     preset = "lemon_squeezy"
 
 
-class TestCalCom(_Body):
+class TestCalCom(PresetContract):
     preset = "cal_com"
 
 
-class TestIntuit(_Body):
+class TestIntuit(PresetContract):
     preset = "intuit"
 
 
-class TestDocuSign(_Body):
+class TestDocuSign(PresetContract):
     preset = "docusign"
 
 
@@ -282,15 +276,15 @@ class TestDocuSignSecondHeader(VerifierContract):
         return presets.docusign(secrets=keys, header="X-DocuSign-Signature-2")
 
 
-class TestLine(_Body):
+class TestLine(PresetContract):
     preset = "line"
 
 
-class TestCheckr(_Body):
+class TestCheckr(PresetContract):
     preset = "checkr"
 
 
-class TestZendesk(_Body):
+class TestZendesk(PresetContract):
     preset = "zendesk"
     signs_timestamp = True
 

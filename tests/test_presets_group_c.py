@@ -28,6 +28,7 @@ from webhookverify import ConfigurationError, Secret, VerificationError, Webhook
 
 from _vectors import check_sources, check_vector, provider_file, vector_request
 from contract import NOW, VerifierContract, mutate
+from preset_contracts import UnsignedBodyContract
 
 FILE = "providers_more_c.json"
 # provider in the file -> (preset, number of vectors)
@@ -329,16 +330,6 @@ def test_documented_windows_and_replay_defaults() -> None:
         assert getattr(presets, name)(secret="pw").replay_default == "off"
 
 
-@pytest.mark.parametrize("name", [name for name, _ in PROVIDERS.values()])
-def test_errors_name_the_preset_called(name: str) -> None:
-    factory = getattr(presets, name)
-    required = {"url": "https://hooks.example.test/"} if name == "monday" else {}
-    with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
-        factory(**required)
-    with pytest.raises(ConfigurationError, match="secret"):
-        factory(secret="", **required)
-
-
 # -- the contract ---------------------------------------------------------------------------
 
 
@@ -434,32 +425,11 @@ class TestFrameIo(VerifierContract):
         return verifier.required_headers  # type: ignore[no-any-return]
 
 
-class _Basic(VerifierContract):
-    """Basic credentials sign nothing: the body tests become "they alone decide"."""
-
-    preset: ClassVar[str]
-
-    def make(self, keys: list[Any]) -> Any:
-        return getattr(presets, self.preset)(secrets=keys, username=f"{self.preset}-hooks")
-
-    @pytest.mark.parametrize("where", ["anything", ""])
-    def test_altered_body_rejected(self, where: str) -> None:
-        verifier = self.make([self.new_key(0)])
-        verifier.verify(self.signed(verifier).replace(body=where.encode()), now=NOW)
-        assert verifier.replay_default == "off"
-
-    def test_property_round_trip_and_any_flip(self) -> None:
-        verifier = self.make([self.new_key(0)])
-        assert verifier.verify(self.signed(verifier, body=b"\x00\xff"), now=NOW).key_id == "k0"
-
-    def test_garbage_body_gives_only_verification_errors(self) -> None:
-        verifier = self.make([self.new_key(0)])
-        verifier.verify(self.signed(verifier).replace(body=b"\xff"), now=NOW)
-
-
-class TestBandwidth(_Basic):
+class TestBandwidth(UnsignedBodyContract):
     preset = "bandwidth"
+    options: ClassVar[dict[str, Any]] = {"username": "bandwidth-hooks"}
 
 
-class TestSparkpost(_Basic):
+class TestSparkpost(UnsignedBodyContract):
     preset = "sparkpost"
+    options: ClassVar[dict[str, Any]] = {"username": "sparkpost-hooks"}
