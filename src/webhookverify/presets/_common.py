@@ -17,17 +17,19 @@ from typing import Unpack
 from ..errors import ConfigurationError
 from ..keys import Secret
 from ..types import ReplayMode
-from ..verifiers import HmacVerifier, KeyValueHeader
+from ..verifiers import HmacVerifier, KeyValueHeader, TokenVerifier
 from ..verifiers._base import check_tolerance
 from ..verifiers._scheme import SchemeOptions
 
 __all__ = [
+    "HmacWrapper",
     "SecretInput",
     "check_absolute_url",
     "check_windows",
     "hmac_preset",
     "owner_of",
     "scheme_of",
+    "token_preset",
 ]
 
 SecretInput = Secret | str | bytes
@@ -119,6 +121,36 @@ def check_absolute_url(url: object, setting: str) -> str:
             "was told to call it"
         )
     return url
+
+
+def token_preset(
+    name: str,
+    *,
+    secret: SecretInput | None,
+    secrets: Iterable[SecretInput] | None,
+    header: str | None = None,
+    username: str | None = None,
+) -> TokenVerifier:
+    """The ``TokenVerifier`` of preset ``name``: a shared token in ``header``
+    (scheme ``<name>-token``), or, without a header, HTTP Basic credentials in
+    ``Authorization`` (scheme ``<name>-basic``, the user name checked when given).
+    """
+    if header is None:
+        return TokenVerifier(
+            secret=secret,
+            secrets=secrets,
+            basic=True,
+            username=username,
+            scheme=scheme_of(name, "basic"),
+            owner=owner_of(name),
+        )
+    return TokenVerifier(
+        secret=secret,
+        secrets=secrets,
+        header=header,
+        scheme=scheme_of(name, "token"),
+        owner=owner_of(name),
+    )
 
 
 class HmacWrapper:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..verifiers import TokenVerifier
-from ._common import SecretInput, owner_of, scheme_of
+from ._common import SecretInput, token_preset
 
 __all__ = ["bandwidth", "gitlab", "okta", "postmark", "sparkpost", "telegram"]
 
@@ -57,13 +57,7 @@ def gitlab(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        header="X-Gitlab-Token",
-        scheme=scheme_of("gitlab", "token"),
-        owner=owner_of("gitlab"),
-    )
+    return token_preset("gitlab", secret=secret, secrets=secrets, header="X-Gitlab-Token")
 
 
 def okta(
@@ -94,13 +88,7 @@ def okta(
     hooks" (https://developer.okta.com/docs/concepts/event-hooks/,
     https://developer.okta.com/docs/guides/secure-hooks/).
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        header=header,
-        scheme=scheme_of("okta", "token"),
-        owner=owner_of("okta"),
-    )
+    return token_preset("okta", secret=secret, secrets=secrets, header=header)
 
 
 def telegram(
@@ -142,12 +130,8 @@ def telegram(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        header="X-Telegram-Bot-Api-Secret-Token",
-        scheme=scheme_of("telegram", "token"),
-        owner=owner_of("telegram"),
+    return token_preset(
+        "telegram", secret=secret, secrets=secrets, header="X-Telegram-Bot-Api-Secret-Token"
     )
 
 
@@ -192,14 +176,7 @@ def postmark(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        basic=True,
-        username=username,
-        scheme=scheme_of("postmark", "basic"),
-        owner=owner_of("postmark"),
-    )
+    return token_preset("postmark", secret=secret, secrets=secrets, username=username)
 
 
 def bandwidth(
@@ -246,14 +223,7 @@ def bandwidth(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        basic=True,
-        username=username,
-        scheme=scheme_of("bandwidth", "basic"),
-        owner=owner_of("bandwidth"),
-    )
+    return token_preset("bandwidth", secret=secret, secrets=secrets, username=username)
 
 
 def sparkpost(
@@ -300,11 +270,4 @@ def sparkpost(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        basic=True,
-        username=username,
-        scheme=scheme_of("sparkpost", "basic"),
-        owner=owner_of("sparkpost"),
-    )
+    return token_preset("sparkpost", secret=secret, secrets=secrets, username=username)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..verifiers import TokenVerifier
-from ._common import SecretInput, owner_of, scheme_of
+from ._common import SecretInput, token_preset
 
 __all__ = ["chargebee", "flutterwave", "xendit"]
 
@@ -55,13 +55,7 @@ def flutterwave(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        header="verif-hash",
-        scheme=scheme_of("flutterwave", "token"),
-        owner=owner_of("flutterwave"),
-    )
+    return token_preset("flutterwave", secret=secret, secrets=secrets, header="verif-hash")
 
 
 def chargebee(
@@ -104,14 +98,7 @@ def chargebee(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        basic=True,
-        username=username,
-        scheme=scheme_of("chargebee", "basic"),
-        owner=owner_of("chargebee"),
-    )
+    return token_preset("chargebee", secret=secret, secrets=secrets, username=username)
 
 
 def xendit(
@@ -152,10 +139,4 @@ def xendit(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return TokenVerifier(
-        secret=secret,
-        secrets=secrets,
-        header="x-callback-token",
-        scheme=scheme_of("xendit", "token"),
-        owner=owner_of("xendit"),
-    )
+    return token_preset("xendit", secret=secret, secrets=secrets, header="x-callback-token")
