@@ -13,10 +13,25 @@ import json
 import re
 from typing import Any, Final
 
-from ..errors import MalformedHeader, UnsupportedSignatureVersion
-from ..verifiers._base import encode_signature
+from ..errors import (
+    MalformedHeader,
+    MalformedSignature,
+    SignatureMismatch,
+    UnsupportedSignatureVersion,
+)
+from ..request import WebhookRequest
+from ..types import Verification
+from ..verifiers import HmacVerifier
+from ..verifiers._base import encode_signature, single_header
 
-__all__ = ["HS256_HEADER", "compact_hs256", "encode_segment", "json_segment", "number_claim"]
+__all__ = [
+    "HS256_HEADER",
+    "bearer_hs256",
+    "compact_hs256",
+    "encode_segment",
+    "json_segment",
+    "number_claim",
+]
 
 # RFC 7515 §7.1: three base64url segments (RFC 4648 §5, no padding), two dots.
 _COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
@@ -87,3 +102,45 @@ def number_claim(claims: dict[str, Any], name: str, header: str) -> float | None
 def encode_segment(value: dict[str, object]) -> str:
     """The base64url segment of a JSON object, compact, as senders encode it."""
     return encode_signature(json.dumps(value, separators=(",", ":")).encode(), "base64url")
+
+
+def bearer_hs256(
+    request: WebhookRequest,
+    key: HmacVerifier,
+    now: float,
+    *,
+    header: str,
+    max_length: int,
+    sender: str,
+    key_name: str,
+) -> tuple[Verification, dict[str, Any], str]:
+    """Verify the HS256 JWT in ``header`` (``Bearer`` optional) with ``key``'s
+    secrets; return what the signature proved, the token's claims, and its
+    signature segment (unique to the token).
+
+    Args:
+        key: an ``HmacVerifier`` over the JWS signing input, base64url, no prefix.
+        max_length / sender: for :func:`compact_hs256`.
+        key_name: what the sender calls the secret, for the mismatch message.
+
+    Raises:
+        MissingHeader, DuplicateHeader, MalformedHeader: the header.
+        UnsupportedSignatureVersion: an algorithm other than HS256.
+        MalformedSignature, SignatureMismatch, NoValidKey: the signature.
+    """
+    token = single_header(request, header).strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].lstrip()
+    segments = compact_hs256(token, header, max_length, sender)
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+    try:
+        verification = key.verify_message(segments[2], (signing_input,), now)
+    except MalformedSignature:
+        raise MalformedSignature(
+            f"the JWT signature in {header} is not base64url HMAC-SHA256", header=header
+        ) from None
+    except SignatureMismatch:
+        raise SignatureMismatch(
+            f"the JWT in {header} is not signed with a configured {key_name}", header=header
+        ) from None
+    return verification, json_segment(segments[1], "payload", header), segments[2]

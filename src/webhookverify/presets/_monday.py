@@ -15,13 +15,13 @@ import time
 from collections.abc import Iterable
 from typing import Any, Final
 
-from ..errors import MalformedSignature, SignatureMismatch, TimestampInFuture, TimestampTooOld
+from ..errors import SignatureMismatch, TimestampInFuture, TimestampTooOld
 from ..keys import Secret
 from ..request import WebhookRequest
-from ..verifiers._base import ReplayMode, Verification, single_header
+from ..verifiers._base import ReplayMode, Verification
 from ..verifiers.hmac import HmacVerifier
 from ._common import SecretInput, check_absolute_url, hmac_preset, owner_of
-from ._jwt import HS256_HEADER, compact_hs256, encode_segment, json_segment, number_claim
+from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
 
 __all__ = ["MONDAY_LEEWAY", "MondayVerifier", "monday"]
 
@@ -112,23 +112,15 @@ class MondayVerifier:
         """
         if now is None:
             now = request.received_at
-        token = single_header(request, HEADER).strip()
-        if token[:7].lower() == "bearer ":
-            token = token[7:].lstrip()
-        segments = compact_hs256(token, HEADER, _MAX_TOKEN, "monday.com")
-        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-        try:
-            verification = self._inner.verify_message(segments[2], (signing_input,), now)
-        except MalformedSignature:
-            raise MalformedSignature(
-                f"the JWT signature in {HEADER} is not base64url HMAC-SHA256", header=HEADER
-            ) from None
-        except SignatureMismatch:
-            raise SignatureMismatch(
-                f"the JWT in {HEADER} is not signed with a configured Signing Secret",
-                header=HEADER,
-            ) from None
-        claims = json_segment(segments[1], "payload", HEADER)
+        verification, claims, signature = bearer_hs256(
+            request,
+            self._inner,
+            now,
+            header=HEADER,
+            max_length=_MAX_TOKEN,
+            sender="monday.com",
+            key_name="Signing Secret",
+        )
         issued = self._check_times(claims, now)
         audience = claims.get("aud")
         if not (audience == self.url or (isinstance(audience, list) and self.url in audience)):
@@ -136,7 +128,7 @@ class MondayVerifier:
                 f"the JWT in {HEADER} was issued for another URL (aud); check url=",
                 header=HEADER,
             )
-        return verification._replace(timestamp=issued, delivery_id=segments[2])
+        return verification._replace(timestamp=issued, delivery_id=signature)
 
     @staticmethod
     def _check_times(claims: dict[str, Any], now: float) -> float | None:

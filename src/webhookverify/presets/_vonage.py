@@ -19,7 +19,6 @@ from typing import Any, Final
 
 from ..errors import (
     MalformedHeader,
-    MalformedSignature,
     SignatureMismatch,
     TimestampInFuture,
     TimestampTooOld,
@@ -31,11 +30,10 @@ from ..verifiers._base import (
     ReplayMode,
     Verification,
     constant_time_equal,
-    single_header,
 )
 from ..verifiers.hmac import HmacVerifier
 from ._common import SecretInput, check_windows, hmac_preset
-from ._jwt import HS256_HEADER, compact_hs256, encode_segment, json_segment, number_claim
+from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
 
 __all__ = ["VONAGE_TOLERANCE", "VonageVerifier", "vonage"]
 
@@ -133,23 +131,15 @@ class VonageVerifier:
         """
         if now is None:
             now = request.received_at
-        token = single_header(request, HEADER).strip()
-        if token[:7].lower() == "bearer ":
-            token = token[7:].lstrip()
-        segments = compact_hs256(token, HEADER, _MAX_TOKEN, "Vonage")
-        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-        try:
-            verification = self._inner.verify_message(segments[2], (signing_input,), now)
-        except MalformedSignature:
-            raise MalformedSignature(
-                f"the JWT signature in {HEADER} is not base64url HMAC-SHA256", header=HEADER
-            ) from None
-        except SignatureMismatch:
-            raise SignatureMismatch(
-                f"the JWT in {HEADER} is not signed with a configured signature secret",
-                header=HEADER,
-            ) from None
-        claims = json_segment(segments[1], "payload", HEADER)
+        verification, claims, _ = bearer_hs256(
+            request,
+            self._inner,
+            now,
+            header=HEADER,
+            max_length=_MAX_TOKEN,
+            sender="Vonage",
+            key_name="signature secret",
+        )
         issued = self._check_times(claims, now)
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI:
@@ -166,7 +156,7 @@ class VonageVerifier:
                 f"the body does not match the payload_hash signed in {HEADER}", header=HEADER
             )
         return verification._replace(
-            timestamp=issued, delivery_id=jti, signed=(signing_input, request.body)
+            timestamp=issued, delivery_id=jti, signed=(*verification.signed, request.body)
         )
 
     def _check_times(self, claims: dict[str, Any], now: float) -> float:
