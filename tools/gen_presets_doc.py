@@ -50,7 +50,8 @@ def render() -> str:
     ]
     for name in presets.PRESETS:
         summary = (inspect.getdoc(getattr(presets, name)) or "").split("\n", 1)[0]
-        lines.append(f"| [`{name}`](#{name.replace('_', '-')}) | {summary} |")
+        # the anchor of a heading keeps its underscores (GitHub and MkDocs alike)
+        lines.append(f"| [`{name}`](#{name}) | {summary} |")
     lines += ["", "Helpers for providers' one-time endpoint checks:", ""]
     for name in sorted(presets._HANDSHAKES):
         summary = (inspect.getdoc(getattr(presets, name)) or "").split("\n", 1)[0]

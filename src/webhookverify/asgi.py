@@ -193,9 +193,10 @@ class WebhookApp:
 
     Args:
         receiver: the :class:`~webhookverify.Receiver` that decides.
-        options: ``max_body_size``, ``methods``, ``public_url``,
-            ``trusted_proxies``, ``proxy_headers``, ``max_header_count``,
-            ``max_header_bytes``: as for :class:`webhookverify.wsgi.WebhookApp`.
+        max_body_size: the largest body accepted, in bytes (default 1 MiB).
+            It and ``methods``, ``public_url``, ``trusted_proxies``,
+            ``proxy_headers``, ``max_header_count``, ``max_header_bytes`` are
+            as for :class:`webhookverify.wsgi.WebhookApp`.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.
@@ -240,10 +241,12 @@ class WebhookMiddleware:
     Args:
         app: the ASGI app to protect.
         receiver: the :class:`~webhookverify.Receiver` that decides.
-        path / paths: the webhook path, or several (default ``"/webhooks"``).
+        path: the webhook path (default ``"/webhooks"``).
+        paths: several webhook paths, instead of ``path``.
         passthrough_methods: methods that reach ``app`` unverified on the
             webhook paths (default none: they get 405).
-        options: as for :class:`WebhookApp`.
+        max_body_size: the largest body accepted; it and the other keyword
+            options are as for :class:`WebhookApp`.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.

@@ -308,7 +308,8 @@ def webhook_view(
         max_body_size: the largest body accepted, in bytes (default: the
             configuration's, else 1 MiB); a larger Content-Length is answered 413.
         methods: the methods accepted (default ``("POST",)``); others get 405.
-        max_header_count / max_header_bytes: as for the WSGI adapter (431).
+        max_header_count: as for the WSGI adapter (431).
+        max_header_bytes: as for the WSGI adapter (431).
 
     Returns:
         a decorator, or the decorated view when used bare.

@@ -33,7 +33,8 @@ def sign_request(
         body: the raw body (``str`` is encoded as UTF-8).
         now: when it was signed (default: the clock); also ``received_at``
             unless that is given.
-        method / url: the request line (both are signed by some schemes).
+        method: the request's method (signed by some schemes).
+        url: the request's URL (signed by some schemes).
         headers: extra headers to send alongside the signature headers.
         parts: passed to ``verifier.sign`` (``timestamp=``, ``id=``, ...).
     """

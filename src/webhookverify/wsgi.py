@@ -223,10 +223,12 @@ class WebhookMiddleware:
     Args:
         app: the WSGI app to protect.
         receiver: the :class:`~webhookverify.Receiver` that decides.
-        path / paths: the webhook path, or several (default ``"/webhooks"``).
+        path: the webhook path (default ``"/webhooks"``).
+        paths: several webhook paths, instead of ``path``.
         passthrough_methods: methods that reach ``app`` unverified on the
             webhook paths (default none: they get 405).
-        options: as for :class:`WebhookApp`.
+        max_body_size: the largest body accepted; it and the other keyword
+            options are as for :class:`WebhookApp`.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.

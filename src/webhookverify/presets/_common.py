@@ -66,8 +66,12 @@ def hmac_preset(
 
     Args:
         name: the preset's name, as in ``presets.PRESETS``.
-        secret / secrets: as the caller passed them.
-        algorithm / prefix / header_format / options: as ``HmacVerifier``.
+        secret: as the caller passed it.
+        secrets: as the caller passed them.
+        algorithm: as for ``HmacVerifier``.
+        prefix: as for ``HmacVerifier``.
+        header_format: as for ``HmacVerifier``.
+        options: as for ``HmacVerifier``.
         mechanism: what the scheme says after the name (default
             ``hmac-<algorithm>``).
 

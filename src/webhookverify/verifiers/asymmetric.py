@@ -98,7 +98,8 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         delimiter: the header carries several signatures separated by this.
         template: the signed message (see :class:`MessageTemplate`), or a
             :class:`MessageBuilder`. Defaults to the raw body.
-        timestamp_header / id_header: where ``{timestamp}`` and ``{id}`` come from.
+        timestamp_header: where ``{timestamp}`` comes from.
+        id_header: where ``{id}`` comes from.
         id_field: a member of the JSON body, or a path such as ``("event", "id")``,
             that holds the sender's event id, for senders that sign it in the body
             and sign each retry again with a new timestamp. Read only after the

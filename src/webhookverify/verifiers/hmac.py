@@ -68,7 +68,8 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
             ``"v0:{timestamp}:{body}"`` (see :class:`MessageTemplate`), or a
             :class:`MessageBuilder` for schemes no template can express.
             Defaults to the raw body.
-        timestamp_header / id_header: where ``{timestamp}`` and ``{id}`` come from.
+        timestamp_header: where ``{timestamp}`` comes from.
+        id_header: where ``{id}`` comes from.
         id_field: a member of the JSON body, or a path such as ``("event", "id")``,
             that holds the sender's event id, for senders that sign it in the body
             and sign each retry again with a new timestamp. Read only after the
@@ -176,9 +177,13 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
 
         Raises:
             MalformedHeader: more than ``MAX_SIGNATURES`` signatures.
-            MalformedTimestamp, TimestampTooOld, TimestampInFuture: ``timestamp``.
-            UnsupportedSignatureVersion, MalformedSignature, NoValidKey,
-                SignatureMismatch: as :meth:`verify`.
+            MalformedTimestamp: ``timestamp`` is not one.
+            TimestampTooOld: ``timestamp`` is older than the tolerance.
+            TimestampInFuture: ``timestamp`` is further ahead than the tolerance.
+            UnsupportedSignatureVersion: as :meth:`verify`.
+            MalformedSignature: as :meth:`verify`.
+            NoValidKey: as :meth:`verify`.
+            SignatureMismatch: as :meth:`verify`.
             TypeError: a timestamp or delivery id the template signs is not
                 given (a caller's mistake, whatever the message).
         """

@@ -68,11 +68,13 @@ class StandardWebhooksVerifier:
     """Verify a Standard Webhooks (or Svix) delivery: ``v1`` HMAC and/or ``v1a`` Ed25519.
 
     Args:
-        secret / secrets: the ``v1`` signing secret(s), oldest first. A
+        secret: the ``v1`` signing secret.
+        secrets: several ``v1`` signing secrets, oldest first. A
             ``str`` is ``whsec_<base64>`` (the prefix optional) and is
             base64-decoded, as the official libraries do; ``bytes`` or a
             :class:`~webhookverify.Secret` is the raw key.
-        public_key / public_keys: the ``v1a`` Ed25519 key(s): ``whpk_<base64>``
+        public_key: the ``v1a`` Ed25519 key.
+        public_keys: several ``v1a`` Ed25519 keys: ``whpk_<base64>``
             or any form :class:`PublicKeyVerifier` reads, ``(key_id, key)``
             pairs or ``Secret`` wrappers for ids and validity windows.
         private_key: a ``whsk_`` key (or any Ed25519 private key), only to

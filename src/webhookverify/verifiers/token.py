@@ -32,7 +32,8 @@ class TokenVerifier:
     """Accept a request that carries one of the configured tokens.
 
     Args:
-        secret / secrets: the token(s), oldest first; rotation appends.
+        secret: the token.
+        secrets: several tokens, oldest first; rotation appends.
         header: the header that carries the token (``Authorization`` when
             ``basic=True``).
         prefix: text before the token, such as ``"Bearer "`` (the scheme word
