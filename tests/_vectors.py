@@ -50,7 +50,7 @@ def provider_file(name: str, provider: str | None = None) -> list[dict[str, Any]
 
 # -- the checks every provider_file() vector set runs --------------------------------
 
-SOURCE_KINDS = ("sdk-test", "doc", "self-generated", "derived-negative")
+SOURCE_KINDS = ("sdk-test", "doc", "sdk-signed", "self-generated", "derived-negative")
 
 
 def check_sources(name: str, counts: dict[str, int]) -> None:
@@ -71,6 +71,7 @@ def vector_request(vector: dict[str, Any], now: float) -> Any:
 
     return WebhookRequest(
         method=vector["method"],
+        url=vector.get("url", ""),
         headers=vector["headers"],
         body=vector["body"].encode("utf-8"),
         received_at=vector.get("now", now),

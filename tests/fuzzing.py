@@ -72,7 +72,8 @@ class Case:
     """One preset, a request it signed, and what its scheme covers.
 
     ``body``: ``"raw"`` (the bytes), ``"form"`` (the decoded fields, name and
-    value run together in name order, as Twilio and Mandrill sign them) or
+    value run together in name order, as Twilio, Mandrill and Plivo sign
+    them), ``"payload"`` (Braintree's decoded ``bt_payload`` field) or
     ``"none"`` (Mailgun signs only its token and timestamp; tokens sign
     nothing). ``url`` and ``method``: the request's own URL and method are
     signed. The signed timestamp (unless ``timestamp`` is false: a verifier
@@ -118,6 +119,8 @@ def meaning(case: Case, request: WebhookRequest, verification: Verification) -> 
         found.append(request.body)
     elif case.body == "form":
         found.append(form_message(request, distinct=case.name.startswith("twilio")))
+    elif case.body == "payload":
+        found.append(dict(request.form()).get("bt_payload"))
     if case.url:
         key = url_key(request.url)
         if case.name.startswith("twilio"):
@@ -154,8 +157,10 @@ def build_case(name: str) -> Case:
             options[option] = URL
     if name in ("discord", "sendgrid", "telnyx"):
         options = _keys(name)
-    elif name in ("squarespace", "close"):  # a hex secret, hex-decoded into the key
+    elif name in ("squarespace", "close", "adyen"):  # a hex secret, hex-decoded into the key
         options = {"secret": f"{SECRET}-{name}".encode().hex()}
+    elif name == "braintree":
+        options["public_key"] = "fuzz_public_key"
     verifier = factory(**options)
     body, headers, kind = JSON_BODY, {"Content-Type": "application/json"}, "raw"
     if name == "linear":
@@ -165,7 +170,14 @@ def build_case(name: str) -> Case:
     elif name == "dropbox_sign":
         # sign() gives the multipart Content-Type
         body, kind = verifier.signed_body({"signature_request": {"title": "t"}}, NOW), "none"
-    elif name in ("twilio", "mandrill"):
+    elif name == "adyen":
+        # Adyen signs eight fields of each item, carried in the body
+        item = {"pspReference": "PSP1", "amount": {"value": 100, "currency": "EUR"}}
+        body, kind = verifier.signed_body([dict(item, eventCode="AUTHORISATION")], NOW), "none"
+    elif name == "braintree":
+        payload = base64.encodebytes(b"<notification><kind>check</kind></notification>")
+        body, headers, kind = verifier.signed_body(payload, NOW), {}, "payload"
+    elif name in ("twilio", "mandrill", "plivo"):
         body, headers, kind = FORM_BODY, {"Content-Type": FORM_TYPE}, "form"
     elif isinstance(verifier, TokenVerifier) or name == "monday":
         # a token, Basic credentials, or monday.com's JWT: nothing of the body is signed
@@ -176,8 +188,10 @@ def build_case(name: str) -> Case:
         verifier,
         request,
         body=kind,
+        # Plivo's is the configured URL (url=), not the request's; Contentful
+        # signs the path alone, not the scheme or host
         url=name in ("twilio", "hubspot"),
-        method=name == "hubspot",
+        method=name in ("hubspot", "contentful"),
     )
 
 

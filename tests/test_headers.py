@@ -251,9 +251,11 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
 
         # the macSecretBase64 Airtable returns: base64 text of the key
         verifier = factory(secret=base64.b64encode(secret.encode()).decode())
-    elif name in ("squarespace", "close"):
+    elif name in ("squarespace", "close", "adyen"):
         # a hex secret, hex-decoded into the key
         verifier = factory(secret=secret.encode().hex())
+    elif name == "braintree":
+        verifier = factory(secret=secret, public_key="public_key")
     elif name == "trello":
         verifier = factory(secret=secret, callback_url=URL)
     elif name in ("mandrill", "monday"):
@@ -274,6 +276,12 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
         )  # fmt: skip
     elif name == "dropbox_sign":
         body = verifier.signed_body({"signature_request": {}}, NOW)
+    elif name == "adyen":
+        body = verifier.signed_body([{"pspReference": "PSP1", "eventCode": "REFUND"}], NOW)
+    elif name == "braintree":
+        body = verifier.signed_body("PG5vdGlmaWNhdGlvbi8+\n", NOW)
+    elif name == "plivo":
+        body = b"From=1&To=2"
     return verifier, sign_request(
         verifier, body, now=NOW, url=url, headers={"X-Request-Id": "req-1", "User-Agent": "ua"}
     )
@@ -284,12 +292,19 @@ def _sensitive(verifier: Any, request: WebhookRequest, secret: str) -> list[str]
     found = [secret]
     for name, value in request.headers.raw_items():
         if name.lower() in ("content-type", "x-request-id", "user-agent") or name.lower().endswith(
-            ("-id", "-nonce")
+            ("-id", "-nonce", "-signed-headers")
         ):
-            continue  # what the test added, and delivery ids or nonces: none is a secret
+            # what the test added, delivery ids, nonces and lists of header
+            # names: none is a secret
+            continue
         found += re.findall(r"[A-Za-z0-9+/=_.-]{16,}", value)
     if request.body.startswith(b'{"signature"'):  # Mailgun signs in the body
         found.append(json.loads(request.body)["signature"]["signature"])
+    if request.body.startswith(b'{"live"'):  # so does Adyen, in each item
+        for entry in json.loads(request.body)["notificationItems"]:
+            found.append(entry["NotificationRequestItem"]["additionalData"]["hmacSignature"])
+    if request.body.startswith(b"bt_signature="):  # and Braintree, in a form field
+        found.append(dict(request.form())["bt_signature"].partition("|")[2])
     return found
 
 

@@ -80,6 +80,8 @@ def _required(name: str) -> dict[str, Any]:
     """The settings other than keys that a preset cannot do without."""
     if name == "monday":
         return {"url": URL}
+    if name == "braintree":
+        return {"public_key": "public_key"}
     return {"callback_url": URL} if name == "trello" else {}
 
 
@@ -118,7 +120,7 @@ def _keys(name: str) -> dict[str, Any]:
         return {"public_key": ed25519.Ed25519PrivateKey.generate().public_key()}
     if name == "sendgrid":
         return {"public_key": ec.generate_private_key(ec.SECP256R1()).public_key()}
-    if name in ("squarespace", "close"):  # a hex secret, hex-decoded into the key
+    if name in ("squarespace", "close", "adyen"):  # a hex secret, hex-decoded into the key
         return {"secret": SECRET.encode().hex()}
     return {"secret": SECRET}
 

@@ -251,6 +251,7 @@ BODY_ID_PRESETS: list[tuple[str, Callable[[], Any], tuple[str, ...], str]] = [
     ("circleci", lambda: presets.circleci(secret="k"), ("id",), "body"),
     ("square", lambda: presets.square(secret="k"), ("event_id",), "body"),
     ("mollie", lambda: presets.mollie(secret="k"), ("id",), "body"),
+    ("lob", lambda: presets.lob(secret="k"), ("id",), "timestamp"),
 ]
 
 

@@ -12,9 +12,9 @@ raw body; Close there adds a timestamp),
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
 its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
-module for each sender with a scheme of its own (Box, Dropbox Sign, HubSpot,
-Linear, Mailgun, Mandrill, Mollie, monday.com, Netlify, Persona, Recurly,
-Square, Twilio, Vonage), its
+module for each sender with a scheme of its own (Adyen, Box, Braintree,
+Contentful, Dropbox Sign, HubSpot, Linear, Mailgun, Mandrill, Mollie,
+monday.com, Netlify, Persona, Plivo, Recurly, Square, Twilio, Vonage), its
 factory beside its verifier.
 ``_handshakes`` answers senders' one-time endpoint checks. Configuration
 errors name the preset called (``presets.github needs a secret``), and
@@ -22,7 +22,10 @@ errors name the preset called (``presets.github needs a secret``), and
 (``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
+from ._adyen import AdyenVerifier, adyen
 from ._box import BoxVerifier, box
+from ._braintree import BraintreeVerifier, braintree
+from ._contentful import ContentfulVerifier, contentful
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
 from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
 from ._hub_signature import bitbucket, github, intercom, jira, meta
@@ -34,6 +37,7 @@ from ._mollie import MollieVerifier, mollie
 from ._monday import MondayVerifier, monday
 from ._netlify import NetlifyVerifier, netlify
 from ._persona import PersonaVerifier, persona
+from ._plivo import plivo
 from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
@@ -58,23 +62,25 @@ from ._raw_hmac_commerce import (
     paystack,
     woocommerce,
 )
-from ._raw_hmac_more import close, discourse, help_scout, squarespace
+from ._raw_hmac_more import close, discourse, help_scout, segment, squarespace
 from ._recurly import RecurlyVerifier, recurly
 from ._square import square
 from ._standard import clerk, gitlab_signing, replicate, resend, standard_webhooks, svix
 from ._timestamped import calendly, paddle, slack, stripe, twitch, zoom
 from ._timestamped_apps import frame_io, sinch, zendesk
-from ._timestamped_more import mux, sanity, webflow
+from ._timestamped_more import lob, mux, sanity, webflow
 from ._tokens import bandwidth, gitlab, okta, postmark, sparkpost, telegram
 from ._tokens_more import chargebee, flutterwave, xendit
 from ._twilio import twilio
 from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
+    "adyen",
     "airtable",
     "bandwidth",
     "bitbucket",
     "box",
+    "braintree",
     "cal_com",
     "calendly",
     "chargebee",
@@ -83,6 +89,7 @@ PRESETS: tuple[str, ...] = (
     "clerk",
     "close",
     "coinbase_commerce",
+    "contentful",
     "discord",
     "discourse",
     "docusign",
@@ -102,6 +109,7 @@ PRESETS: tuple[str, ...] = (
     "lemon_squeezy",
     "line",
     "linear",
+    "lob",
     "mailgun",
     "mandrill",
     "meta",
@@ -115,12 +123,14 @@ PRESETS: tuple[str, ...] = (
     "pagerduty",
     "paystack",
     "persona",
+    "plivo",
     "postmark",
     "razorpay",
     "recurly",
     "replicate",
     "resend",
     "sanity",
+    "segment",
     "sendgrid",
     "sentry",
     "shopify",
@@ -156,7 +166,10 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 
 __all__ = [
     "PRESETS",
+    "AdyenVerifier",
     "BoxVerifier",
+    "BraintreeVerifier",
+    "ContentfulVerifier",
     "DropboxSignVerifier",
     "LinearVerifier",
     "MailgunVerifier",
@@ -166,10 +179,12 @@ __all__ = [
     "PersonaVerifier",
     "RecurlyVerifier",
     "VonageVerifier",
+    "adyen",
     "airtable",
     "bandwidth",
     "bitbucket",
     "box",
+    "braintree",
     "cal_com",
     "calendly",
     "chargebee",
@@ -178,6 +193,7 @@ __all__ = [
     "clerk",
     "close",
     "coinbase_commerce",
+    "contentful",
     "discord",
     "discourse",
     "docusign",
@@ -198,6 +214,7 @@ __all__ = [
     "lemon_squeezy",
     "line",
     "linear",
+    "lob",
     "mailgun",
     "mandrill",
     "meta",
@@ -212,12 +229,14 @@ __all__ = [
     "pagerduty",
     "paystack",
     "persona",
+    "plivo",
     "postmark",
     "razorpay",
     "recurly",
     "replicate",
     "resend",
     "sanity",
+    "segment",
     "sendgrid",
     "sentry",
     "shopify",

@@ -26,6 +26,8 @@ __all__ = [
     "SecretInput",
     "check_absolute_url",
     "check_windows",
+    "hex_secret",
+    "hex_secrets",
     "hmac_preset",
     "owner_of",
     "scheme_of",
@@ -87,6 +89,41 @@ def hmac_preset(
         scheme=scheme_of(name, mechanism or f"hmac-{algorithm}"),
         owner=owner_of(name),
         **options,
+    )
+
+
+def hex_secret(name: str, secret: SecretInput, what: str) -> SecretInput:
+    """A hex secret as the sender shows it, decoded; bytes and ``Secret`` as given.
+
+    Raises:
+        ConfigurationError: a text secret that is not hex (an empty one is
+            left for the verifier to refuse as empty).
+    """
+    if not isinstance(secret, str) or not secret.strip():
+        return secret
+    try:
+        return Secret.from_hex(secret)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{owner_of(name)} secret is not hex: pass the {what} exactly as shown"
+        ) from None
+
+
+def hex_secrets(
+    name: str,
+    secret: SecretInput | None,
+    secrets: Iterable[SecretInput] | None,
+    what: str,
+) -> tuple[SecretInput | None, Iterable[SecretInput] | None]:
+    """``secret`` and ``secrets`` with every text secret hex-decoded; both
+    given are left for the verifier to refuse as both."""
+    if secret is not None and secrets is not None:
+        return secret, secrets
+    return (
+        None if secret is None else hex_secret(name, secret, what),
+        secrets
+        if isinstance(secrets, str | bytes | Secret | None)
+        else [hex_secret(name, s, what) for s in secrets],
     )
 
 
