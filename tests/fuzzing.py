@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from webhookverify import TokenVerifier, Verification, WebhookRequest, presets
 from webhookverify.testing import sign_request
 
+from _apple import PAYLOAD, apple_verifier
+
 NOW = 1_700_000_000.0
 URL = "https://hooks.example.test/webhooks?source=fuzz"
 SECRET = "fuzz-secret-0123456789abcdef"
@@ -72,7 +74,8 @@ class Case:
     """One preset, a request it signed, and what its scheme covers.
 
     ``body``: ``"raw"`` (the bytes), ``"form"`` (the decoded fields, name and
-    value run together in name order, as Twilio and Mandrill sign them) or
+    value run together in name order, as Twilio and Mandrill sign them),
+    ``"signed_payload"`` (the JWS in an App Store notification's body) or
     ``"none"`` (Mailgun signs only its token and timestamp; tokens sign
     nothing). ``url`` and ``method``: the request's own URL and method are
     signed. The signed timestamp (unless ``timestamp`` is false: a verifier
@@ -116,6 +119,9 @@ def meaning(case: Case, request: WebhookRequest, verification: Verification) -> 
     found.append(verification.delivery_id)
     if case.body == "raw":
         found.append(request.body)
+    elif case.body == "signed_payload":
+        # Apple's JWS is what is signed; JSON whitespace around it is not
+        found.append(json.loads(request.body)["signedPayload"])
     elif case.body == "form":
         found.append(form_message(request, distinct=case.name.startswith("twilio")))
     if case.url:
@@ -154,6 +160,11 @@ def build_case(name: str) -> Case:
             options[option] = URL
     if name in ("discord", "sendgrid", "telnyx"):
         options = _keys(name)
+    elif name == "apple_app_store":
+        verifier = apple_verifier()
+        body = verifier.signed_body(PAYLOAD, NOW)
+        request = sign_request(verifier, body, now=NOW, url=URL)
+        return Case(name, verifier, request, body="signed_payload")
     elif name in ("squarespace", "close"):  # a hex secret, hex-decoded into the key
         options = {"secret": f"{SECRET}-{name}".encode().hex()}
     verifier = factory(**options)

@@ -11,7 +11,8 @@ The presets are grouped by how their senders sign, one module per family:
 raw body; Close there adds a timestamp),
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
-its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
+its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, ``_apple``
+(a JWS whose certificate chain is validated by ``_apple_chain``), and one
 module for each sender with a scheme of its own (Box, Dropbox Sign, HubSpot,
 Linear, Mailgun, Mandrill, Mollie, monday.com, Netlify, Persona, Recurly,
 Square, Twilio, Vonage), its
@@ -22,6 +23,7 @@ errors name the preset called (``presets.github needs a secret``), and
 (``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
+from ._apple import AppleAppStoreVerifier, apple_app_store
 from ._box import BoxVerifier, box
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
 from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
@@ -72,6 +74,7 @@ from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
     "airtable",
+    "apple_app_store",
     "bandwidth",
     "bitbucket",
     "box",
@@ -156,6 +159,7 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 
 __all__ = [
     "PRESETS",
+    "AppleAppStoreVerifier",
     "BoxVerifier",
     "DropboxSignVerifier",
     "LinearVerifier",
@@ -167,6 +171,7 @@ __all__ = [
     "RecurlyVerifier",
     "VonageVerifier",
     "airtable",
+    "apple_app_store",
     "bandwidth",
     "bitbucket",
     "box",
