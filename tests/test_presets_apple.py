@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from webhookverify import ConfigurationError, Secret, VerificationError, WebhookRequest, presets
 from webhookverify.presets._apple import AppleAppStoreVerifier
@@ -261,6 +262,29 @@ def test_expired_leaf_is_refused_at_the_signed_date() -> None:
     assert verifier.verify(envelope(earlier), now=NOW).timestamp == NOW - 2 * DAY
 
 
+def test_rsa_certificates_are_refused_before_path_validation() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509 import load_der_x509_certificate
+
+    made = chain(0)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = load_der_x509_certificate(made.leaf)
+    builder = x509.CertificateBuilder(
+        issuer_name=leaf.issuer,
+        subject_name=leaf.subject,
+        public_key=key.public_key(),
+        serial_number=1,
+        not_valid_before=leaf.not_valid_before_utc,
+        not_valid_after=leaf.not_valid_after_utc,
+        extensions=leaf.extensions,
+    )
+    rsa_leaf = builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    x5c = [base64.b64encode(rsa_leaf).decode(), *made.x5c[1:]]
+    token = forged(made, {"alg": "ES256", "x5c": x5c})
+    with pytest.raises(VerificationError, match="no EC key"):
+        make_verifier(keys(0)).verify(envelope(token), now=NOW)
+
+
 def test_x5c_of_one_or_four_certificates_is_refused() -> None:
     made = chain(0)
     verifier = make_verifier(keys(0))
@@ -298,8 +322,9 @@ def test_garbage_bodies_and_claims() -> None:
     ):
         token = forged(made, {"alg": "ES256", "x5c": made.x5c}, claims)
         assert reason(verifier, envelope(token)) == "claim_mismatch"
-    undated = forged(made, {"alg": "ES256", "x5c": made.x5c}, {"signedDate": "soon"})
-    assert reason(verifier, envelope(undated)) == "malformed_timestamp"
+    for when in ("soon", 10**30, -1, 1.7e12, True):
+        undated = forged(made, {"alg": "ES256", "x5c": made.x5c}, {"signedDate": when})
+        assert reason(verifier, envelope(undated)) == "malformed_timestamp", when
     summary = {
         "data": None,
         "summary": {"bundleId": "com.example", "appAppleId": 1234, "environment": "Production"},

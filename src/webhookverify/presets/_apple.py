@@ -61,6 +61,9 @@ APPLE_TOLERANCE: Final = 7 * 24 * 3600.0
 # A notification is a few KiB: three certificates (about 2 KiB of base64
 # each) and a payload that may nest two more JWS. 256 KiB is not Apple's.
 MAX_SIGNED_PAYLOAD: Final = 256 * 1024
+# 9999-12-31T23:59:59.999Z, the last instant a certificate can name
+# (RFC 5280 §4.1.2.5): a signedDate beyond it is not a date.
+MAX_SIGNED_DATE_MS: Final = 253_402_300_799_999
 CONTENT_TYPE: Final = "Content-Type"
 _WHERE: Final = "signedPayload"
 _OWNER: Final = owner_of("apple_app_store")
@@ -220,7 +223,7 @@ class AppleAppStoreVerifier:
             )
         payload = json_segment(segments[1], "payload", _WHERE)
         signed_ms = payload.get("signedDate")
-        dated = type(signed_ms) is int and signed_ms >= 0
+        dated = type(signed_ms) is int and 0 <= signed_ms <= MAX_SIGNED_DATE_MS
         # Apple's library judges the chain at signedDate, or now when there is none
         signed_at = signed_ms / 1000 if type(signed_ms) is int and dated else moment
         if not any(root.valid_at(moment) for root in self._roots):

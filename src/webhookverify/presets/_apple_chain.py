@@ -74,8 +74,8 @@ APPLE_ROOT_CA_G3_SHA256 = "63343abfb89a6a03ebb57e9b3f5fa7be7c4f5c756f3017b3a8c48
 LEAF_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
 INTERMEDIATE_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.2.1")
 # Apple's certificates are under 1.5 KiB of DER (2 KiB of base64); a
-# certificate of 16 KiB of base64 in a webhook is not Apple's.
-MAX_CERTIFICATE_CHARS = 16_384
+# certificate of 8 KiB of base64 in a webhook is not Apple's.
+MAX_CERTIFICATE_CHARS = 8192
 # x5c is leaf, intermediate, root (Apple: INVALID_CHAIN_LENGTH otherwise).
 CHAIN_LENGTH = 3
 # ES256 (RFC 7518 §3.4): r‖s, 32 bytes each.
@@ -186,6 +186,13 @@ def verify_chain(
             missing Apple OID, or a leaf key that is not P-256.
     """
     leaf, intermediate, _root = _decode(x5c)
+    # Apple's chain is EC throughout (P-256 leaf, P-384 WWDR G6, P-384 root);
+    # an RSA key with a huge modulus or exponent would only cost us time.
+    for certificate in (leaf, intermediate):
+        if not isinstance(certificate.public_key(), ec.EllipticCurvePublicKey):
+            raise SignatureMismatch(
+                "an x5c certificate holds no EC key (Apple's chain is EC)", header="signedPayload"
+            )
     when = datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
     # RFC 5280 §4.2.1.9: a CA must say it is one; the rest of the profile as
     # Apple's certificates are issued (see the module docstring).
