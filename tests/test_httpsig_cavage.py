@@ -335,6 +335,20 @@ def test_duplicate_and_malformed_parameters() -> None:
     assert local().verify(with_header(request, "Signature", unknown), now=NOW)
 
 
+def test_non_ascii_and_unparsable_values_are_refusals() -> None:
+    request = signed(local())
+    for name, value in (
+        ("Signature", 'keyId="k",headers="(request-target) host date digest",signature="\u00e9"'),
+        ("Digest", "SHA-256=\u00e9"),
+        ("Digest", "SHA-256="),
+        ("Digest", "sha-256=AAAA,SHA-256=AAAA"),
+    ):
+        with pytest.raises(VerificationError):
+            local().verify(with_header(request, name, value), now=NOW)
+    with pytest.raises(VerificationError):
+        local().verify(request.replace(url="http://[::1/inbox"), now=NOW)
+
+
 def test_huge_headers_list_is_refused_before_any_lookup() -> None:
     request = signed(local())
     names = " ".join(f"x-h{i}" for i in range(MAX_COVERED + 1))

@@ -20,7 +20,7 @@ import calendar
 import hashlib
 import re
 from typing import Final, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..errors import MalformedHeader, MalformedSignature, MalformedTimestamp, MissingHeader
 from ..request import WebhookRequest
@@ -106,7 +106,7 @@ def parse_signature(text: str) -> CavageParams:
         raise MalformedHeader("the Signature header has no keyId", header=_WHERE)
     try:
         signature = binascii.a2b_base64(params.get("signature", ""), strict_mode=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character that is not ASCII
         signature = b""
     if not signature:
         raise MalformedSignature("the Signature header has no base64 signature", header=_WHERE)
@@ -130,11 +130,18 @@ def parse_signature(text: str) -> CavageParams:
     )
 
 
+def _url(request: WebhookRequest) -> SplitResult:
+    try:
+        return urlsplit(request.url)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        raise MalformedHeader("the request's URL cannot be parsed", header="Host") from None
+
+
 def _field(request: WebhookRequest, name: str) -> str:
     lines = request.headers.get_all(name)
     if not lines and name == "host":
         # HTTP/2 carries the host as :authority; the adapters put the URL's there
-        host = urlsplit(request.url).netloc
+        host = _url(request).netloc
         lines = (host,) if host else ()
     if not lines:
         raise MissingHeader(
@@ -155,7 +162,7 @@ def signing_string(request: WebhookRequest, params: CavageParams) -> bytes:
     lines: list[str] = []
     for name in params.covered:
         if name == "(request-target)":
-            parts = urlsplit(request.url)
+            parts = _url(request)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             value = f"{request.method.lower()} {target}"
         elif name in ("(created)", "(expires)"):
@@ -226,7 +233,7 @@ def check_digest(request: WebhookRequest) -> None:
         name, sep, value = pair.strip().partition("=")
         try:
             decoded = binascii.a2b_base64(value.strip(), strict_mode=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character that is not ASCII
             decoded = b""
         if not sep or not decoded or name.lower() in found:
             raise MalformedHeader("the Digest header is not alg=base64 pairs", header="Digest")
