@@ -194,7 +194,7 @@ def build_case(name: str) -> Case:
 
 def extra_cases() -> list[Case]:
     """Verifiers built directly (not through a preset), in less common configurations."""
-    from webhookverify import HmacVerifier, KeyValueHeader
+    from webhookverify import CavageSignatureVerifier, HmacVerifier, KeyValueHeader
     from webhookverify.verifiers.asymmetric import PublicKeyVerifier
     from webhookverify.verifiers.standard import StandardWebhooksVerifier
 
@@ -240,6 +240,11 @@ def extra_cases() -> list[Case]:
         (
             "standard-asymmetric",
             StandardWebhooksVerifier(private_key=private, public_key=private.public_key()),
+        ),
+        (
+            # draft-cavage: the request line, Host, Date and Digest are signed
+            "cavage-ed25519",
+            CavageSignatureVerifier(keys={"k": private.public_key()}, signing_keys={"k": private}),
         ),
     ]
     cases = []

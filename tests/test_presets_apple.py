@@ -285,6 +285,22 @@ def test_rsa_certificates_are_refused_before_path_validation() -> None:
         make_verifier(keys(0)).verify(envelope(token), now=NOW)
 
 
+def test_a_certificate_whose_key_is_off_its_curve_is_a_refusal() -> None:
+    from cryptography.x509 import load_der_x509_certificate
+
+    made = chain(0)
+    point = (
+        load_der_x509_certificate(made.leaf)
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    at = made.leaf.index(point) + 5
+    broken = made.leaf[:at] + bytes([made.leaf[at] ^ 1]) + made.leaf[at + 1 :]
+    x5c = [base64.b64encode(broken).decode(), *made.x5c[1:]]
+    token = forged(made, {"alg": "ES256", "x5c": x5c})
+    assert reason(make_verifier(keys(0)), envelope(token)) == "malformed_signature"
+
+
 def test_x5c_of_one_or_four_certificates_is_refused() -> None:
     made = chain(0)
     verifier = make_verifier(keys(0))

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -188,11 +188,19 @@ def verify_chain(
     leaf, intermediate, _root = _decode(x5c)
     # Apple's chain is EC throughout (P-256 leaf, P-384 WWDR G6, P-384 root);
     # an RSA key with a huge modulus or exponent would only cost us time.
+    keys = []
     for certificate in (leaf, intermediate):
-        if not isinstance(certificate.public_key(), ec.EllipticCurvePublicKey):
+        try:
+            key = certificate.public_key()
+        except (ValueError, UnsupportedAlgorithm):  # a point off its curve, say
+            raise MalformedSignature(
+                "an x5c certificate holds an unusable key", header="signedPayload"
+            ) from None
+        if not isinstance(key, ec.EllipticCurvePublicKey):
             raise SignatureMismatch(
                 "an x5c certificate holds no EC key (Apple's chain is EC)", header="signedPayload"
             )
+        keys.append(key)
     when = datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
     # RFC 5280 §4.2.1.9: a CA must say it is one; the rest of the profile as
     # Apple's certificates are issued (see the module docstring).
@@ -221,12 +229,11 @@ def verify_chain(
                 "intermediate 1.2.840.113635.100.6.2.1)",
                 header="signedPayload",
             )
-        key = leaf.public_key()
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        if keys[0].curve.name != "secp256r1":
             raise SignatureMismatch(
                 "the x5c leaf is not a P-256 key (ES256)", header="signedPayload"
             )
-        return key, root.key_id
+        return keys[0], root.key_id
     raise SignatureMismatch(
         "the x5c chain does not lead to a configured root valid at the payload's signedDate "
         "(root_certificates=...)",
