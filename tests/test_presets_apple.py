@@ -85,7 +85,7 @@ def test_apple_test_chains() -> None:
     roots = load_roots([base64.b64decode(CHAINS["test_root"])], "t")
     when = CHAINS["effective_date"]
     good = _chain_of("test_leaf", "test_intermediate", "test_root")
-    key, root_id = verify_chain(good, roots, when, when)
+    key, root_id, _, _ = verify_chain(good, roots, when, when)
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -110,7 +110,7 @@ def test_apple_test_chains() -> None:
     with pytest.raises(VerificationError):  # a chain to another root than the configured one
         verify_chain(good, apple, when, when)
     real = _chain_of("apple_signing_leaf", "apple_intermediate_wwdr_g6", "apple_root_g3")
-    assert verify_chain(real, apple, when, when)[1] == "apple-root-ca-g3"
+    assert verify_chain(real, apple, when, when).root_id == "apple-root-ca-g3"
     assert CHAINS["apple_root_g3"] == APPLE_ROOT_CA_G3
 
 
@@ -299,6 +299,27 @@ def test_a_certificate_whose_key_is_off_its_curve_is_a_refusal() -> None:
     x5c = [base64.b64encode(broken).decode(), *made.x5c[1:]]
     token = forged(made, {"alg": "ES256", "x5c": x5c})
     assert reason(make_verifier(keys(0)), envelope(token)) == "malformed_signature"
+
+
+def test_a_validated_chain_is_reused_only_within_its_span() -> None:
+    from webhookverify.presets._apple import MAX_CACHED_CHAINS
+
+    made = chain(6, leaf_not_after=NOW - DAY)
+    verifier = make_verifier(keys(6, leaf_not_after=NOW - DAY))
+    header = {"alg": "ES256", "x5c": made.x5c}
+    early = forged(made, header, {"signedDate": int((NOW - 2 * DAY) * 1000)})
+    for _ in range(2):  # validated, then from the cache
+        assert verifier.verify(envelope(early), now=NOW).timestamp == NOW - 2 * DAY
+    late = forged(made, header)  # signed after the leaf expired: the cache must not pass it
+    assert reason(verifier, envelope(late)) == "signature_mismatch"
+    windowed = make_verifier([Root(Secret(made.root, key_id="k6", not_after=NOW - 1), made)])
+    assert reason(windowed, envelope(early)) == "no_valid_key"
+    # bounded: many chains later, the first still verifies and the cache holds at most the bound
+    many = make_verifier([Root(Secret(chain(i).root, key_id=f"k{i}"), chain(i)) for i in range(40)])
+    for i in range(40):
+        assert many.verify(envelope(forged(chain(i), {"alg": "ES256", "x5c": chain(i).x5c})))
+    assert many.verify(envelope(forged(chain(0), {"alg": "ES256", "x5c": chain(0).x5c})))
+    assert len(many._chains) <= MAX_CACHED_CHAINS
 
 
 def test_x5c_of_one_or_four_certificates_is_refused() -> None:

@@ -47,7 +47,7 @@ from ._common import owner_of, scheme_of
 from ._jwt import json_segment
 
 if TYPE_CHECKING:
-    from ._apple_chain import Root
+    from ._apple_chain import Root, ValidChain
     from ._apple_testing import Signer
 
 __all__ = ["APPLE_TOLERANCE", "AppleAppStoreVerifier", "AppleClaimMismatch", "apple_app_store"]
@@ -64,6 +64,10 @@ MAX_SIGNED_PAYLOAD: Final = 256 * 1024
 # 9999-12-31T23:59:59.999Z, the last instant a certificate can name
 # (RFC 5280 §4.1.2.5): a signedDate beyond it is not a date.
 MAX_SIGNED_DATE_MS: Final = 253_402_300_799_999
+# Validated chains kept (all dropped when full): Apple signs with one or two
+# leaves at a time (its own library keeps 32), and path validation is 85% of
+# a verification. A chain is a key, not a request: its entry is the leaf key.
+MAX_CACHED_CHAINS: Final = 32
 CONTENT_TYPE: Final = "Content-Type"
 _WHERE: Final = "signedPayload"
 _OWNER: Final = owner_of("apple_app_store")
@@ -92,6 +96,7 @@ class AppleAppStoreVerifier:
     """
 
     __slots__ = (
+        "_chains",
         "_roots",
         "_signers",
         "app_apple_id",
@@ -108,6 +113,7 @@ class AppleAppStoreVerifier:
     future_tolerance: float | None
     _roots: tuple[Root, ...]
     _signers: dict[str, Signer]
+    _chains: dict[tuple[str, ...], ValidChain]
 
     def __init__(
         self,
@@ -148,6 +154,7 @@ class AppleAppStoreVerifier:
         set_(self, "environment", environment)
         set_(self, "app_apple_id", app_apple_id)
         set_(self, "_roots", roots)
+        set_(self, "_chains", {})
         set_(self, "_signers", _apple_testing.load_signers(signing_keys or {}, known, _OWNER))
         set_(self, "tolerance", check_tolerance(tolerance, "tolerance", _OWNER))
         set_(
@@ -228,7 +235,7 @@ class AppleAppStoreVerifier:
         signed_at = signed_ms / 1000 if type(signed_ms) is int and dated else moment
         if not any(root.valid_at(moment) for root in self._roots):
             raise NoValidKey()
-        key, root_id = _apple_chain.verify_chain(jose.get("x5c"), self._roots, signed_at, moment)
+        key, root_id = self._chain(jose.get("x5c"), signed_at, moment)
         try:
             signature = binascii.a2b_base64(
                 segments[2].translate(str.maketrans("-_", "+/")) + "=" * (-len(segments[2]) % 4),
@@ -251,6 +258,26 @@ class AppleAppStoreVerifier:
             delivery_id=uuid if isinstance(uuid, str) and 0 < len(uuid) <= MAX_ID_LENGTH else None,
             signed=(signing_input,),
         )
+
+    def _chain(self, x5c: object, at: float, now: float) -> tuple[Any, str]:
+        """The leaf key and root of ``x5c`` validated at ``at``, from the cache if
+        this chain was validated before and ``at`` is within its span."""
+        from . import _apple_chain
+
+        name = tuple(x5c) if isinstance(x5c, list) and all(type(c) is str for c in x5c) else None
+        known = self._chains.get(name) if name is not None else None
+        if (
+            known is not None
+            and known.not_before <= at <= known.not_after
+            and any(r.key_id == known.root_id and r.valid_at(now) for r in self._roots)
+        ):
+            return known.key, known.root_id
+        valid = _apple_chain.verify_chain(x5c, self._roots, at, now)
+        if name is not None:
+            if len(self._chains) >= MAX_CACHED_CHAINS:
+                self._chains.clear()  # one step, safe under threads; rare
+            self._chains[name] = valid
+        return valid.key, valid.root_id
 
     # -- the sender's side (tests) ---------------------------------------------------
 

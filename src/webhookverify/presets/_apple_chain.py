@@ -47,6 +47,7 @@ __all__ = [
     "MAX_CERTIFICATE_CHARS",
     "SCALAR_BYTES",
     "Root",
+    "ValidChain",
     "es256_verify",
     "load_roots",
     "verify_chain",
@@ -172,13 +173,25 @@ def _has(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
     return any(extension.oid == oid for extension in certificate.extensions)
 
 
-def verify_chain(
-    x5c: object, roots: Sequence[Root], at: float, now: float
-) -> tuple[ec.EllipticCurvePublicKey, str]:
+class ValidChain(NamedTuple):
+    """What a validated chain proves: the leaf's key, the root's name, and the
+    span in which every certificate of the path is valid (unix seconds)."""
+
+    key: ec.EllipticCurvePublicKey
+    root_id: str
+    not_before: float
+    not_after: float
+
+
+def verify_chain(x5c: object, roots: Sequence[Root], at: float, now: float) -> ValidChain:
     """Validate ``x5c`` to one of ``roots`` valid at ``now``, at the signing time ``at``.
 
+    Path validation depends on the time only through the certificates'
+    validity, so the result holds at any moment of ``ValidChain``'s span.
+
     Returns:
-        The leaf's P-256 public key and the ``key_id`` of the root it leads to.
+        The leaf's P-256 public key, the ``key_id`` of the root it leads to,
+        and the path's span of validity.
 
     Raises:
         MalformedSignature: not three base64 DER certificates.
@@ -233,7 +246,12 @@ def verify_chain(
             raise SignatureMismatch(
                 "the x5c leaf is not a P-256 key (ES256)", header="signedPayload"
             )
-        return keys[0], root.key_id
+        return ValidChain(
+            keys[0],
+            root.key_id,
+            max(c.not_valid_before_utc for c in path).timestamp(),
+            min(c.not_valid_after_utc for c in path).timestamp(),
+        )
     raise SignatureMismatch(
         "the x5c chain does not lead to a configured root valid at the payload's signedDate "
         "(root_certificates=...)",
