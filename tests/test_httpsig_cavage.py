@@ -393,6 +393,8 @@ def test_configuration_errors() -> None:
             CavageSignatureVerifier(**options)
     with pytest.raises(ConfigurationError, match="signing_keys"):
         CavageSignatureVerifier(keys={"k": key}).sign(b"{}")
+    with pytest.raises(ConfigurationError, match="'other' is not in signing_keys"):
+        local().sign(b"{}", NOW, key_id="other")
     assert "k" in repr(CavageSignatureVerifier(keys={"k": key}))
 
 

@@ -360,6 +360,8 @@ class CavageSignatureVerifier:
     def _signer(self, key_id: str | None, now: float) -> tuple[str, Any]:
         if not self._signers:
             raise ConfigurationError(f"{_OWNER}.sign() needs signing_keys={{keyId: private key}}")
+        if key_id and key_id not in self._signers:
+            raise ConfigurationError(f"{_OWNER}.sign(): {key_id!r} is not in signing_keys=...")
         names = [key_id] if key_id else list(reversed(self._signers))
         for name in names:
             entry = self._keys.get(name)
