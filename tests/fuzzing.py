@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from webhookverify import TokenVerifier, Verification, WebhookRequest, presets
 from webhookverify.testing import sign_request
 
+from _apple import PAYLOAD, apple_verifier
+
 NOW = 1_700_000_000.0
 URL = "https://hooks.example.test/webhooks?source=fuzz"
 SECRET = "fuzz-secret-0123456789abcdef"
@@ -73,7 +75,8 @@ class Case:
 
     ``body``: ``"raw"`` (the bytes), ``"form"`` (the decoded fields, name and
     value run together in name order, as Twilio, Mandrill and Plivo sign
-    them), ``"payload"`` (Braintree's decoded ``bt_payload`` field) or
+    them), ``"payload"`` (Braintree's decoded ``bt_payload`` field),
+    ``"signed_payload"`` (the JWS in an App Store notification's body) or
     ``"none"`` (Mailgun signs only its token and timestamp; tokens sign
     nothing). ``url`` and ``method``: the request's own URL and method are
     signed. The signed timestamp (unless ``timestamp`` is false: a verifier
@@ -117,6 +120,9 @@ def meaning(case: Case, request: WebhookRequest, verification: Verification) -> 
     found.append(verification.delivery_id)
     if case.body == "raw":
         found.append(request.body)
+    elif case.body == "signed_payload":
+        # Apple's JWS is what is signed; JSON whitespace around it is not
+        found.append(json.loads(request.body)["signedPayload"])
     elif case.body == "form":
         found.append(form_message(request, distinct=case.name.startswith("twilio")))
     elif case.body == "payload":
@@ -157,6 +163,11 @@ def build_case(name: str) -> Case:
             options[option] = URL
     if name in ("discord", "sendgrid", "telnyx"):
         options = _keys(name)
+    elif name == "apple_app_store":
+        verifier = apple_verifier()
+        body = verifier.signed_body(PAYLOAD, NOW)
+        request = sign_request(verifier, body, now=NOW, url=URL)
+        return Case(name, verifier, request, body="signed_payload")
     elif name in ("squarespace", "close", "adyen"):  # a hex secret, hex-decoded into the key
         options = {"secret": f"{SECRET}-{name}".encode().hex()}
     elif name == "braintree":
@@ -197,7 +208,7 @@ def build_case(name: str) -> Case:
 
 def extra_cases() -> list[Case]:
     """Verifiers built directly (not through a preset), in less common configurations."""
-    from webhookverify import HmacVerifier, KeyValueHeader
+    from webhookverify import CavageSignatureVerifier, HmacVerifier, KeyValueHeader
     from webhookverify.verifiers.asymmetric import PublicKeyVerifier
     from webhookverify.verifiers.standard import StandardWebhooksVerifier
 
@@ -243,6 +254,11 @@ def extra_cases() -> list[Case]:
         (
             "standard-asymmetric",
             StandardWebhooksVerifier(private_key=private, public_key=private.public_key()),
+        ),
+        (
+            # draft-cavage: the request line, Host, Date and Digest are signed
+            "cavage-ed25519",
+            CavageSignatureVerifier(keys={"k": private.public_key()}, signing_keys={"k": private}),
         ),
     ]
     cases = []

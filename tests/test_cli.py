@@ -212,6 +212,8 @@ def test_sign_curl(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["sign"], "sign needs --config and --handler, or --preset"),
         (["sign", "--preset", "no-such-preset"], "unknown preset"),
+        (["sign", "--preset", "github"], "presets.github needs a secret"),
+        (["sign", "--preset", "discord"], "presets.discord needs a public key"),
         (["explain", "--config", "CONFIG", "-H", "nocolon"], "is not 'Name: value'"),
         (["explain", "--config", "CONFIG", "-H", "X: \x01"], "cannot be built"),
         (["sign", "--config", "CONFIG", "--handler", "nobody"], "no handler named 'nobody'"),

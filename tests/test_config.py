@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -437,8 +438,8 @@ def test_a_name_near_nothing_gets_the_list_not_a_guess() -> None:
         "unknown setting 'colour'; the settings here are enabled, legacy_sha1, name, preset, "
         "replay, replay_ttl, secret, secrets, user, verifier"
     )
-    first = ", ".join(presets.PRESETS[:4])
-    with pytest.raises(ConfigurationError, match=f"; known presets: {first},") as preset:
+    known = "; known presets: " + ", ".join(presets.PRESETS)
+    with pytest.raises(ConfigurationError, match=re.escape(known)) as preset:
         _load({**GITHUB, "preset": "qqqq", "secret": "s"}, allow_inline_secrets=True)
     assert "did you mean" not in str(preset.value)
 

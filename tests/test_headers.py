@@ -232,7 +232,12 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
     factory = getattr(presets, name)
     body = b'{"event":"ping","n":1}'
     url = URL
-    if name in ("discord", "sendgrid", "telnyx"):
+    if name == "apple_app_store":
+        from _apple import PAYLOAD, apple_verifier
+
+        verifier = apple_verifier(secret)
+        body = verifier.signed_body(PAYLOAD, NOW)
+    elif name in ("discord", "sendgrid", "telnyx"):
         from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
         key: Any = (

@@ -73,7 +73,7 @@ EXPORTED = frozenset(
         "zoom_url_validation",
     }
 )
-PUBLIC_KEY = frozenset({"discord", "sendgrid", "telnyx"})
+PUBLIC_KEY = frozenset({"apple_app_store", "discord", "sendgrid", "telnyx"})
 
 
 def _required(name: str) -> dict[str, Any]:
@@ -116,6 +116,8 @@ SECRET = "whsec_" + "QUJD" * 8  # base64, as Standard Webhooks secrets must be
 
 
 def _keys(name: str) -> dict[str, Any]:
+    if name == "apple_app_store":  # no key: the chain is in the message, the root pinned
+        return {"bundle_id": "com.example", "app_apple_id": 1234}
     if name in ("discord", "telnyx"):
         return {"public_key": ed25519.Ed25519PrivateKey.generate().public_key()}
     if name == "sendgrid":

@@ -32,7 +32,7 @@ from .errors import (
     WebhookError,
 )
 from .events import EventBus
-from .httpsig import HttpMessageSignatureVerifier
+from .httpsig import CavageSignatureVerifier, HttpMessageSignatureVerifier
 from .keys import Secret, parse_secret
 from .receiver import Delivery, Outcome, Receiver, Rejection
 from .registry import Handler, HandlerRegistry, Match
@@ -74,6 +74,7 @@ __all__ = [
     "AmbiguousMatch",
     "BodyOverLimit",
     "BodyTooLarge",
+    "CavageSignatureVerifier",
     "ConfigurationError",
     "Delivery",
     "DeliveryDeclined",

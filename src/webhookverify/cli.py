@@ -133,6 +133,8 @@ def _verifier_for(args: argparse.Namespace) -> Any:
         return getattr(presets, args.preset)(**options)
     except TypeError as exc:
         raise _Fail(f"preset {args.preset}: {exc}", "check --secret/--public-key") from None
+    except ConfigurationError as exc:
+        raise _Fail(str(exc), exc.remedy or "check --secret/--public-key") from None
 
 
 def cmd_sign(args: argparse.Namespace) -> int:

@@ -383,4 +383,8 @@ def __getattr__(name: str) -> Any:
         from .testing_contract import VerifierContract
 
         return VerifierContract
+    if name == "make_apple_test_chain":  # loads cryptography: only when named
+        from .presets._apple_testing import make_test_chain
+
+        return make_test_chain
     raise AttributeError(f"module 'webhookverify.testing' has no attribute {name!r}")

@@ -11,7 +11,8 @@ The presets are grouped by how their senders sign, one module per family:
 raw body; Close there adds a timestamp),
 ``_timestamped``, ``_timestamped_apps`` and ``_timestamped_more`` (an HMAC
 over a signed timestamp and the body), ``_standard`` (Standard Webhooks and
-its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, and one
+its adopters), ``_public_key``, ``_tokens`` and ``_tokens_more``, ``_apple``
+(a JWS whose certificate chain is validated by ``_apple_chain``), and one
 module for each sender with a scheme of its own (Adyen, Box, Braintree,
 Contentful, Dropbox Sign, HubSpot, Linear, Mailgun, Mandrill, Mollie,
 monday.com, Netlify, Persona, Plivo, Recurly, Square, Twilio, Vonage), its
@@ -23,6 +24,7 @@ errors name the preset called (``presets.github needs a secret``), and
 """
 
 from ._adyen import AdyenVerifier, adyen
+from ._apple import AppleAppStoreVerifier, apple_app_store
 from ._box import BoxVerifier, box
 from ._braintree import BraintreeVerifier, braintree
 from ._contentful import ContentfulVerifier, contentful
@@ -77,6 +79,7 @@ from ._vonage import VonageVerifier, vonage
 PRESETS: tuple[str, ...] = (
     "adyen",
     "airtable",
+    "apple_app_store",
     "bandwidth",
     "bitbucket",
     "box",
@@ -167,6 +170,7 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 __all__ = [
     "PRESETS",
     "AdyenVerifier",
+    "AppleAppStoreVerifier",
     "BoxVerifier",
     "BraintreeVerifier",
     "ContentfulVerifier",
@@ -181,6 +185,7 @@ __all__ = [
     "VonageVerifier",
     "adyen",
     "airtable",
+    "apple_app_store",
     "bandwidth",
     "bitbucket",
     "box",
