@@ -16,15 +16,26 @@ module for each sender with a scheme of its own (Box, Dropbox Sign, HubSpot,
 Linear, Mailgun, Mandrill, Mollie, monday.com, Netlify, Persona, Recurly,
 Square, Twilio, Vonage), its
 factory beside its verifier.
-``_handshakes`` answers senders' one-time endpoint checks. Configuration
+``_handshakes`` holds the answers to senders' one-time endpoint checks
+(which the receiver gives itself for a handler whose preset has one),
+``_handshake_senders`` and ``_asana`` the senders whose check is their own
+(X, Nylas, Xero; Asana), and ``_protocol`` the verifiers that carry a
+handshake and an event type reader. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
 (``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
+from ._asana import AsanaVerifier, asana
 from ._box import BoxVerifier, box
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
-from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
+from ._handshake_senders import nylas, x, xero
+from ._handshakes import (
+    dropbox_challenge,
+    graph_validation,
+    okta_verification,
+    zoom_url_validation,
+)
 from ._hub_signature import bitbucket, github, intercom, jira, meta
 from ._hubspot import hubspot
 from ._linear import LinearVerifier, linear
@@ -72,6 +83,7 @@ from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
     "airtable",
+    "asana",
     "bandwidth",
     "bitbucket",
     "box",
@@ -109,6 +121,7 @@ PRESETS: tuple[str, ...] = (
     "monday",
     "mux",
     "netlify",
+    "nylas",
     "okta",
     "onfido",
     "paddle",
@@ -143,7 +156,9 @@ PRESETS: tuple[str, ...] = (
     "vonage",
     "webflow",
     "woocommerce",
+    "x",
     "xendit",
+    "xero",
     "zendesk",
     "zoom",
 )
@@ -152,10 +167,13 @@ PRESETS: tuple[str, ...] = (
 accept, and the order of ``docs/presets.md``."""
 
 # Answers to providers' one-time endpoint checks: helpers, not verifiers.
-_HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_validation"})
+_HANDSHAKES = frozenset(
+    {"dropbox_challenge", "graph_validation", "okta_verification", "zoom_url_validation"}
+)
 
 __all__ = [
     "PRESETS",
+    "AsanaVerifier",
     "BoxVerifier",
     "DropboxSignVerifier",
     "LinearVerifier",
@@ -167,6 +185,7 @@ __all__ = [
     "RecurlyVerifier",
     "VonageVerifier",
     "airtable",
+    "asana",
     "bandwidth",
     "bitbucket",
     "box",
@@ -190,6 +209,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "graph_validation",
     "help_scout",
     "hubspot",
     "intercom",
@@ -205,6 +225,7 @@ __all__ = [
     "monday",
     "mux",
     "netlify",
+    "nylas",
     "okta",
     "okta_verification",
     "onfido",
@@ -240,7 +261,9 @@ __all__ = [
     "vonage",
     "webflow",
     "woocommerce",
+    "x",
     "xendit",
+    "xero",
     "zendesk",
     "zoom",
     "zoom_url_validation",

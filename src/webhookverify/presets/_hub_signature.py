@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..routing import EventTypeReader, body_event_type
 from ..verifiers import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import SecretInput, hmac_preset, owner_of
+from ._handshakes import HubChallenge
+from ._protocol import github_event_type
 
 __all__ = ["bitbucket", "github", "intercom", "jira", "meta"]
 
@@ -36,6 +39,11 @@ def github(
     Replay id: content hash; ``X-GitHub-Delivery`` is not signed, so it is
     never used (GitHub signs no timestamp and no delivery id; a redelivery
     carries the same body and is caught by content).
+
+    Event type: ``X-GitHub-Event`` joined with the body's ``action``
+    (``pull_request.opened``), marked unsigned: the header is not covered by
+    the signature, so whoever replays a signed body can send it under another
+    event name (the body's ``action`` cannot change).
 
     ``legacy_sha1=True`` verifies the old ``X-Hub-Signature: sha1=<hex>``
     header (HMAC-SHA1) instead, for GitHub Enterprise Server releases that
@@ -61,12 +69,19 @@ def github(
             empty one.
     """
     if legacy_sha1:
-        return _hub_signature("github", secret, secrets, algorithm="sha1")
-    return _hub_signature("github", secret, secrets, header="X-Hub-Signature-256")
+        return _hub_signature(
+            "github", secret, secrets, algorithm="sha1", read_event_type=github_event_type
+        )
+    return _hub_signature(
+        "github", secret, secrets, header="X-Hub-Signature-256", read_event_type=github_event_type
+    )
 
 
 def meta(
-    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    verify_token: SecretInput | None = None,
 ) -> HmacVerifier:
     """Meta (Facebook, Instagram, WhatsApp Business, Messenger) Graph API webhooks.
 
@@ -81,13 +96,30 @@ def meta(
     Replay id: content hash. A body batches ``entry`` items and holds no id
     of the delivery.
 
+    Handshake: with ``verify_token`` (the *Verify Token* you typed in the
+    dashboard), the endpoint answers Meta's verification GET
+    (``hub.mode=subscribe&hub.challenge=...&hub.verify_token=...``) with the
+    challenge, only when the token matches (constant-time). Meta signs
+    nothing on that GET: the token is what proves it. Event type: the signed
+    body's ``object`` (``page``, ``whatsapp_business_account``).
+
     Source: Meta for Developers, Graph API "Webhooks > Getting started >
     Validate payloads"
     (https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads);
     no Meta SDK is installed here: cross-checked against the documented
     algorithm and a vector built from it.
     """
-    return _hub_signature("meta", secret, secrets, header="X-Hub-Signature-256")
+    handshake = None
+    if verify_token is not None:
+        handshake = HubChallenge("meta.hub_challenge", verify_token, owner=owner_of("meta"))
+    return _hub_signature(
+        "meta",
+        secret,
+        secrets,
+        header="X-Hub-Signature-256",
+        handshake=handshake,
+        read_event_type=body_event_type("object"),
+    )
 
 
 def intercom(
@@ -166,6 +198,8 @@ def _hub_signature(
     header: str = "X-Hub-Signature",
     algorithm: str = "sha256",
     id_field: str | None = None,
+    handshake: HubChallenge | None = None,
+    read_event_type: EventTypeReader | None = None,
 ) -> HmacVerifier:
     """``<header>: <algorithm>=<lower-case hex>`` over the raw body."""
     return hmac_preset(
@@ -177,4 +211,6 @@ def _hub_signature(
         encoding="hex_lower",
         prefix=f"{algorithm}=",
         id_field=id_field,
+        handshake=handshake,
+        read_event_type=read_event_type,
     )

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from typing import Literal
 
 from ..errors import ConfigurationError
+from ..routing import header_event_type
 from ..verifiers import HmacVerifier
 from ..verifiers._base import Encoding
 from ..verifiers.hmac import ALGORITHMS
 from ._common import SecretInput, check_absolute_url, hmac_preset
+from ._handshakes import QueryChallenge
 
 __all__ = [
     "circleci",
@@ -52,6 +54,9 @@ def shopify(
     digest in the header is refused). Newer "events" deliveries also send
     ``Shopify-Hmac-Sha256`` (no ``X-``); ``header=`` reads that one instead.
 
+    Event type: ``X-Shopify-Topic`` (``orders/create``), marked unsigned:
+    Shopify signs the body, not the header.
+
     Replay id: content hash; ``X-Shopify-Webhook-Id`` and
     ``X-Shopify-Event-Id`` are not signed, so they are never used (Shopify
     signs no timestamp; a retry carries the same body).
@@ -73,7 +78,14 @@ def shopify(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return hmac_preset("shopify", secret=secret, secrets=secrets, header=header, encoding="base64")
+    return hmac_preset(
+        "shopify",
+        secret=secret,
+        secrets=secrets,
+        header=header,
+        encoding="base64",
+        read_event_type=header_event_type("X-Shopify-Topic"),
+    )
 
 
 def typeform(
@@ -168,8 +180,9 @@ def dropbox(
 
     Signed: the raw body, HMAC-SHA256, ``X-Dropbox-Signature: <lower-case
     hex>``. Dropbox first checks the endpoint with a GET carrying
-    ``?challenge=...``, which is not signed: answer it with
-    :func:`dropbox_challenge`.
+    ``?challenge=...``, which Dropbox does not sign: the receiver answers it
+    (the challenge echoed as ``text/plain``, ``nosniff``), for any caller,
+    since the echo proves only that the endpoint answers.
 
     Replay id: content hash (the body lists accounts, not a delivery).
 
@@ -177,7 +190,14 @@ def dropbox(
     (https://www.dropbox.com/developers/reference/webhooks); cross-checked
     against the documented algorithm (Dropbox's SDK does not verify webhooks).
     """
-    return _hex_body("dropbox", secret, secrets, "X-Dropbox-Signature")
+    return hmac_preset(
+        "dropbox",
+        secret=secret,
+        secrets=secrets,
+        header="X-Dropbox-Signature",
+        encoding="hex_lower",
+        handshake=QueryChallenge("dropbox.challenge", "challenge"),
+    )
 
 
 def razorpay(
