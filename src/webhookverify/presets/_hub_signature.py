@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..routing import EventTypeReader, body_event_type
+from ..routing import EventTypeReader, body_event_type, header_event_type
 from ..verifiers import HmacVerifier
 from ._common import SecretInput, hmac_preset, owner_of
 from ._handshakes import HubChallenge
@@ -133,6 +133,8 @@ def intercom(
     Signed: the raw body with **HMAC-SHA1**, ``X-Hub-Signature:
     sha1=<lower-case hex>``. SHA-1 because Intercom offers nothing else.
 
+    Event type: the signed body's ``topic`` (``conversation.user.created``).
+
     Replay id: the signed ``id`` field of the body (``notif_...``), read after
     the signature has passed. Intercom's retries change the body
     (``delivery_attempts``), so the content hash alone would not recognise
@@ -142,7 +144,14 @@ def intercom(
     (https://developers.intercom.com/docs/references/webhooks/webhook-models);
     cross-checked against the documented algorithm (no SDK verifies it).
     """
-    return _hub_signature("intercom", secret, secrets, algorithm="sha1", id_field="id")
+    return _hub_signature(
+        "intercom",
+        secret,
+        secrets,
+        algorithm="sha1",
+        id_field="id",
+        read_event_type=body_event_type("topic"),
+    )
 
 
 def bitbucket(
@@ -157,6 +166,9 @@ def bitbucket(
     sha256=<lower-case hex>``: the header *name* GitHub uses for SHA-1, with a
     SHA-256 value.
 
+    Event type: ``X-Event-Key`` (``repo:push``), marked unsigned: Bitbucket
+    signs the body, not the header.
+
     Replay id: content hash; ``X-Request-UUID`` is not signed, so it is
     never used.
 
@@ -164,7 +176,9 @@ def bitbucket(
     (https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/);
     cross-checked against the documented algorithm.
     """
-    return _hub_signature("bitbucket", secret, secrets)
+    return _hub_signature(
+        "bitbucket", secret, secrets, read_event_type=header_event_type("X-Event-Key")
+    )
 
 
 def jira(
@@ -180,6 +194,8 @@ def jira(
     webhooks that Connect or OAuth apps register carry a JWT in
     ``Authorization`` instead, which this preset does not read.
 
+    Event type: the signed body's ``webhookEvent`` (``jira:issue_created``).
+
     Replay id: content hash; ``X-Atlassian-Webhook-Identifier`` is not
     signed, so it is never used.
 
@@ -187,7 +203,7 @@ def jira(
     (https://developer.atlassian.com/cloud/jira/platform/webhooks/);
     cross-checked against the documented algorithm.
     """
-    return _hub_signature("jira", secret, secrets)
+    return _hub_signature("jira", secret, secrets, read_event_type=body_event_type("webhookEvent"))
 
 
 def _hub_signature(

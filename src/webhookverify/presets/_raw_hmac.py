@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from ..errors import ConfigurationError
-from ..routing import header_event_type
+from ..routing import EventTypeReader, body_event_type, header_event_type
 from ..verifiers import HmacVerifier
 from ..verifiers._base import Encoding
 from ..verifiers.hmac import ALGORITHMS
@@ -100,6 +100,8 @@ def typeform(
     sha256=<base64>``. Unlike GitHub and its followers, the digest behind the
     ``sha256=`` prefix is **base64**, not hex. No timestamp is signed.
 
+    Event type: the signed body's ``event_type`` (``form_response``).
+
     Replay id: the signed ``event_id`` field of the body, read after the
     signature has passed (a body without it: content hash).
 
@@ -116,6 +118,7 @@ def typeform(
         encoding="base64",
         prefix="sha256=",
         id_field="event_id",
+        read_event_type=body_event_type("event_type"),
     )
 
 
@@ -155,6 +158,8 @@ def coinbase_commerce(
     Signed: the raw body, HMAC-SHA256, ``X-CC-Webhook-Signature: <lower-case
     hex>``, no prefix, no timestamp.
 
+    Event type: the signed body's ``event.type`` (``charge:confirmed``).
+
     Replay id: the signed ``event.id`` of the body, read after the signature
     has passed. Each attempt changes the body (``attempt_number``), so the
     content hash alone would not recognise a retry; a body without the id
@@ -166,7 +171,12 @@ def coinbase_commerce(
     (``WebhookSignature``), used as an oracle in the tests.
     """
     return _hex_body(
-        "coinbase_commerce", secret, secrets, "X-CC-Webhook-Signature", id_field=("event", "id")
+        "coinbase_commerce",
+        secret,
+        secrets,
+        "X-CC-Webhook-Signature",
+        id_field=("event", "id"),
+        read_event_type=body_event_type("event", "type"),
     )
 
 
@@ -211,6 +221,8 @@ def razorpay(
     Signed: the raw body, HMAC-SHA256, ``X-Razorpay-Signature: <lower-case
     hex>``.
 
+    Event type: the signed body's ``event`` (``payment.captured``).
+
     Replay id: content hash; ``x-razorpay-event-id`` is not signed, so it is
     never used.
 
@@ -219,7 +231,13 @@ def razorpay(
     razorpay/razorpay-python ``razorpay/utility/utility.py``
     (``verify_webhook_signature``), used as an oracle in the tests.
     """
-    return _hex_body("razorpay", secret, secrets, "X-Razorpay-Signature")
+    return _hex_body(
+        "razorpay",
+        secret,
+        secrets,
+        "X-Razorpay-Signature",
+        read_event_type=body_event_type("event"),
+    )
 
 
 def sentry(
@@ -403,6 +421,7 @@ def _hex_body(
     *,
     algorithm: str = "sha256",
     id_field: str | tuple[str, ...] | None = None,
+    read_event_type: EventTypeReader | None = None,
 ) -> HmacVerifier:
     """``<header>: <lower-case hex>`` over the raw body, no prefix."""
     return hmac_preset(
@@ -413,4 +432,5 @@ def _hex_body(
         algorithm=algorithm,
         encoding="hex_lower",
         id_field=id_field,
+        read_event_type=read_event_type,
     )

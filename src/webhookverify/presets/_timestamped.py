@@ -312,6 +312,8 @@ def paddle(
     passed. Paddle signs each retry again with a new ``ts``; a body without
     the id falls back to the content hash.
 
+    Event type: the signed body's ``event_type`` (``transaction.completed``).
+
     Source: Paddle docs "Verify webhook signatures"
     (https://developer.paddle.com/webhooks/signature-verification) and
     PaddleHQ/paddle-python-sdk ``paddle_billing/Notifications/Verifier.py``,
@@ -328,6 +330,7 @@ def paddle(
         id_field="event_id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=body_event_type("event_type"),
     )
 
 
@@ -348,6 +351,8 @@ def calendly(
     three-minute window for the past; the future is bounded by the library
     default (300 s), Calendly saying nothing of it.
 
+    Event type: the signed body's ``event`` (``invitee.created``).
+
     Replay id: content hash. The body holds no event id (``payload.uri``
     names the invitee, shared by its ``created`` and ``canceled`` events), so
     a retry signed again with a new ``t`` is not recognised: make the
@@ -367,4 +372,5 @@ def calendly(
         template="{timestamp}.{body}",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=body_event_type("event"),
     )
