@@ -297,3 +297,13 @@ def test_graph_validation_needs_the_handler_to_name_it() -> None:
     receiver = Receiver(HandlerRegistry([Handler("gh", presets.github(secret="k"))]))
     request = Request("POST", URL + "?validationToken=abc", {})
     assert via_receiver(receiver, request)[0] == 401
+
+
+def test_the_event_never_shows_the_secret_or_the_verify_token() -> None:
+    case = CASES["meta"]()
+    receiver = case.receiver()
+    seen = case.wire(receiver)
+    via_receiver(receiver, case.good)
+    [event] = seen["handshake"]
+    assert event.kind == "meta.hub_challenge" and not event.signed
+    assert "meta-verify-token" not in repr(event)

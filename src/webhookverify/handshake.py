@@ -176,7 +176,7 @@ class HandshakeEvent:
         handler: the :class:`~webhookverify.Handler` whose handshake it was.
         kind: the handshake's ``kind`` (``x.crc``, ``asana.hook_secret``, ...).
         signed: whether the request was verified before it was answered.
-        request: the request.
+        request: the request (not in ``repr``: Meta's URL carries the verify token).
         secret: what the sender handed over to keep (Asana's ``X-Hook-Secret``:
             store it and build the handler again with it), else ``None``.
             Never in ``repr``.
@@ -185,7 +185,7 @@ class HandshakeEvent:
     handler: Handler
     kind: str
     signed: bool
-    request: WebhookRequest
+    request: WebhookRequest = field(repr=False)
     secret: str | None = field(default=None, repr=False)
 
 
