@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from webhookverify import (
     EventBus,
@@ -307,3 +309,77 @@ def test_the_event_never_shows_the_secret_or_the_verify_token() -> None:
     [event] = seen["handshake"]
     assert event.kind == "meta.hub_challenge" and not event.signed
     assert "meta-verify-token" not in repr(event)
+
+
+HANDSHAKE_OBJECTS = {
+    name: CASES[name]().handler.handshake for name in sorted(CASES) if name != "graph"
+} | {"graph": presets.graph_validation()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    method=st.sampled_from(["GET", "POST"]),
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "challenge",
+                    "crc_token",
+                    "hub.mode",
+                    "hub.challenge",
+                    "hub.verify_token",
+                    "validationToken",
+                    "x",
+                ]
+            ),
+            st.text(max_size=40),
+        ),
+        max_size=6,
+    ),
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["X-Hook-Secret", "X-Okta-Verification-Challenge", "Twitch-Eventsub-Message-Type"]
+        ),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+        max_size=3,
+    ),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(
+            [
+                b'{"type": "url_verification", "challenge": 1}',
+                b'{"event": "endpoint.url_validation", "payload": []}',
+                b'{"challenge": "\\u0000"}',
+            ]
+        ),
+    ),
+)
+def test_no_handshake_raises_or_echoes_anything_unbounded(
+    method: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes
+) -> None:
+    from urllib.parse import urlencode
+
+    from webhookverify.types import Verification
+
+    url = URL + ("?" + urlencode(query) if query else "")
+    request = WebhookRequest(method, url, headers, body)
+    for handshake in HANDSHAKE_OBJECTS.values():
+        for verification in (None, Verification("s", "secret[0]")):
+            answer = handshake.answer(request, verification)
+            if answer is None:
+                continue
+            assert answer.status == 200 and len(answer.body) <= MAX_CHALLENGE + 200
+            assert answer.body.decode("ascii").isprintable() or answer.body == b""
+            assert ("X-Content-Type-Options", "nosniff") in answer.headers
+
+
+def test_a_handshake_that_raises_is_not_answered() -> None:
+    class Broken:
+        kind, signed, methods = "broken.check", False, frozenset({"GET"})
+
+        def answer(self, request: Any, verification: Any) -> Any:
+            raise RuntimeError("a bug in a handshake of the user's own")
+
+    handler = Handler("own", presets.github(secret="k"), handshake=Broken())
+    receiver = Receiver(HandlerRegistry([handler]))
+    assert via_receiver(receiver, Request("GET", URL, {}))[0] == 401

@@ -196,7 +196,11 @@ class Answered(NamedTuple):
     answer: HandshakeAnswer
 
     def outcome(self) -> Outcome:
-        """The answer as the receiver's :class:`~webhookverify.Outcome`."""
+        """The answer as the receiver's :class:`~webhookverify.Outcome` (logged)."""
+        event = self.event
+        if logger.isEnabledFor(logging.INFO):
+            fields = {"handler": event.handler.name, "reason": "handshake", "kind": event.kind}
+            logger.info("answered the %s handshake", event.kind, extra={"webhookverify": fields})
         status, headers, body, _ = self.answer
         return Outcome(status, headers, body, reason="handshake")
 
@@ -208,7 +212,11 @@ def handshake_of(
     handshake = handler.handshake
     if handshake is None or (verification is None and handshake.signed):
         return None
-    answer = handshake.answer(request, verification)
+    try:
+        answer = handshake.answer(request, verification)
+    except Exception:  # a handshake of the user's own that failed: not answered
+        logger.exception("the handshake of handler %r raised; not answered", handler.name)
+        return None
     if answer is None:
         return None
     event = HandshakeEvent(
