@@ -19,7 +19,7 @@ factory beside its verifier.
 ``_handshakes`` holds the answers to senders' one-time endpoint checks
 (which the receiver gives itself for a handler whose preset has one),
 ``_handshake_senders`` and ``_asana`` the senders whose check is their own
-(X, Nylas, Xero; Asana), and ``_protocol`` the verifiers that carry a
+(Dropbox, X, Nylas, Xero; Asana), and ``_protocol`` the verifiers that carry a
 handshake and an event type reader. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
@@ -29,7 +29,7 @@ errors name the preset called (``presets.github needs a secret``), and
 from ._asana import AsanaVerifier, asana
 from ._box import BoxVerifier, box
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
-from ._handshake_senders import nylas, x, xero
+from ._handshake_senders import dropbox, nylas, x, xero
 from ._handshakes import (
     dropbox_challenge,
     graph_validation,
@@ -49,7 +49,6 @@ from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
     coinbase_commerce,
-    dropbox,
     razorpay,
     sentry,
     shopify,

@@ -1,5 +1,5 @@
-"""Senders that check the endpoint before they deliver: X (Account Activity),
-Nylas and Xero. Each signs deliveries with an HMAC of the raw body; what
+"""Senders that check the endpoint before they deliver: Dropbox, X (Account
+Activity), Nylas and Xero. Each signs deliveries with an HMAC of the raw body; what
 sets them apart is the check, which the receiver answers (see
 :mod:`webhookverify.handshake`). Asana's, which hands over the secret, is in
 ``_asana``.
@@ -16,7 +16,37 @@ from ._common import SecretInput, hmac_preset, owner_of
 from ._handshakes import CrcChallenge, QueryChallenge
 from ._protocol import x_event_type
 
-__all__ = ["nylas", "x", "xero"]
+__all__ = ["dropbox", "nylas", "x", "xero"]
+
+
+def dropbox(
+    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+) -> HmacVerifier:
+    """Dropbox webhooks (POST notifications).
+
+    Secret: the app's *App secret*, in the App Console under *(your app) >
+    Settings*.
+
+    Signed: the raw body, HMAC-SHA256, ``X-Dropbox-Signature: <lower-case
+    hex>``. Dropbox first checks the endpoint with a GET carrying
+    ``?challenge=...``, which Dropbox does not sign: the receiver answers it
+    (the challenge echoed as ``text/plain``, ``nosniff``), for any caller,
+    since the echo proves only that the endpoint answers.
+
+    Replay id: content hash (the body lists accounts, not a delivery).
+
+    Source: Dropbox "Webhooks" reference
+    (https://www.dropbox.com/developers/reference/webhooks); cross-checked
+    against the documented algorithm (Dropbox's SDK does not verify webhooks).
+    """
+    return hmac_preset(
+        "dropbox",
+        secret=secret,
+        secrets=secrets,
+        header="X-Dropbox-Signature",
+        encoding="hex_lower",
+        handshake=QueryChallenge("dropbox.challenge", "challenge"),
+    )
 
 
 def x(

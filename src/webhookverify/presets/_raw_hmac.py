@@ -20,12 +20,10 @@ from ..verifiers import HmacVerifier
 from ..verifiers._base import Encoding
 from ..verifiers.hmac import ALGORITHMS
 from ._common import SecretInput, check_absolute_url, hmac_preset
-from ._handshakes import QueryChallenge
 
 __all__ = [
     "circleci",
     "coinbase_commerce",
-    "dropbox",
     "razorpay",
     "sentry",
     "shopify",
@@ -180,36 +178,6 @@ def coinbase_commerce(
     )
 
 
-def dropbox(
-    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
-) -> HmacVerifier:
-    """Dropbox webhooks (POST notifications).
-
-    Secret: the app's *App secret*, in the App Console under *(your app) >
-    Settings*.
-
-    Signed: the raw body, HMAC-SHA256, ``X-Dropbox-Signature: <lower-case
-    hex>``. Dropbox first checks the endpoint with a GET carrying
-    ``?challenge=...``, which Dropbox does not sign: the receiver answers it
-    (the challenge echoed as ``text/plain``, ``nosniff``), for any caller,
-    since the echo proves only that the endpoint answers.
-
-    Replay id: content hash (the body lists accounts, not a delivery).
-
-    Source: Dropbox "Webhooks" reference
-    (https://www.dropbox.com/developers/reference/webhooks); cross-checked
-    against the documented algorithm (Dropbox's SDK does not verify webhooks).
-    """
-    return hmac_preset(
-        "dropbox",
-        secret=secret,
-        secrets=secrets,
-        header="X-Dropbox-Signature",
-        encoding="hex_lower",
-        handshake=QueryChallenge("dropbox.challenge", "challenge"),
-    )
-
-
 def razorpay(
     *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
 ) -> HmacVerifier:
@@ -231,13 +199,8 @@ def razorpay(
     razorpay/razorpay-python ``razorpay/utility/utility.py``
     (``verify_webhook_signature``), used as an oracle in the tests.
     """
-    return _hex_body(
-        "razorpay",
-        secret,
-        secrets,
-        "X-Razorpay-Signature",
-        read_event_type=body_event_type("event"),
-    )
+    event = body_event_type("event")  # payment.captured
+    return _hex_body("razorpay", secret, secrets, "X-Razorpay-Signature", read_event_type=event)
 
 
 def sentry(
