@@ -130,8 +130,9 @@ def _keys(name: str) -> dict[str, Any]:
 @pytest.mark.parametrize("name", presets.PRESETS)
 def test_a_missing_secret_names_the_preset_called(name: str) -> None:
     factory = getattr(presets, name)
-    with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
-        factory(**_required(name))
+    if name != "asana":  # built without one: Asana hands it over in its handshake
+        with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
+            factory(**_required(name))
     if name not in PUBLIC_KEY:
         with pytest.raises(ConfigurationError, match=rf"^presets\.{name} takes secret="):
             factory(secret=SECRET, secrets=[SECRET], **_required(name))

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from .errors import PayloadError
 from .registry import Handler
 from .request import WebhookRequest
+from .routing import EventType
 from .verifiers._base import Verification
 
 __all__ = ["MAX_JSON_DEPTH", "Delivery", "Outcome", "Rejection"]
@@ -40,6 +41,12 @@ class Delivery(NamedTuple):
         delivery_id: the signed delivery id, if the scheme signs one.
         received_at: when the request arrived (unix seconds).
         replay_key: the key the replay guard used, or ``None`` when it was off.
+        event_type: the provider's name for the event (``pull_request.opened``,
+            ``invoice.paid``), read by the handler's ``read_event_type``;
+            ``None`` when it has none or the body names none.
+        event_type_signed: whether the signature covers that name (``False``
+            for an unsigned header such as GitHub's ``X-GitHub-Event``: see
+            :mod:`webhookverify.routing`).
     """
 
     handler: Handler
@@ -62,6 +69,28 @@ class Delivery(NamedTuple):
     @property
     def body(self) -> bytes:
         return self.request.body
+
+    @property
+    def event(self) -> EventType | None:
+        """The event type and whether it is signed (read from the request on
+        each access: keep the value rather than asking twice)."""
+        reader = self.handler.read_event_type
+        if reader is None:
+            return None
+        try:
+            return reader(self.request, self.verification)
+        except Exception:  # noqa: BLE001 - a reader never fails a delivery
+            return None
+
+    @property
+    def event_type(self) -> str | None:
+        event = self.event
+        return None if event is None else event.name
+
+    @property
+    def event_type_signed(self) -> bool:
+        event = self.event
+        return event is not None and event.signed
 
     def json(self) -> Any:
         """Parse the raw body as JSON (UTF-8), strictly.
@@ -154,7 +183,9 @@ class Outcome(NamedTuple):
     ``listener_failed`` and ``declined`` (500, key released); or the
     rejection's reason. ``pending`` is set when listeners were still running
     at a 202 (``Receiver.time_budget``): it resolves to ``(failure or None,
-    whether the key was settled)``.
+    whether the key was settled)``. A sender's endpoint check answered is
+    ``handshake`` (``handshake_failed``: a listener of ``webhook.handshake``
+    raised, 500).
     """
 
     status: int

@@ -202,10 +202,14 @@ class _Endpoint:
         return last
 
 
-def _read(options: AdapterOptions, request: Any, received_at: float) -> WebhookRequest:
-    """The request to verify, or :class:`Refused` with what to answer."""
+def _read(
+    options: AdapterOptions, request: Any, received_at: float, receiver: Receiver
+) -> WebhookRequest:
+    """The request to verify, or :class:`Refused` with what to answer (a
+    method the handlers' handshakes come with is accepted too)."""
     method = str(request.method or "GET").upper()
-    options.check_method(method)
+    if method not in options.methods and method not in receiver.handshake_methods:
+        options.check_method(method)  # 405
     meta = request.META
     length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = read_headers(options, list(request.headers.items()))
@@ -253,7 +257,7 @@ def handle(endpoint: _Endpoint, view: Callable[..., Any] | None, request: Any) -
     """
     receiver, options = endpoint.resolve()
     try:
-        hook = _read(options, request, time.time())
+        hook = _read(options, request, time.time(), receiver)
     except Refused as refused:
         return _refused(receiver, refused, request)
     if view is None:
@@ -271,7 +275,7 @@ async def ahandle(endpoint: _Endpoint, view: Callable[..., Any], request: Any) -
     """:func:`handle` for an ``async def`` view, through :meth:`Receiver.areceive`."""
     receiver, options = endpoint.resolve()
     try:
-        hook = _read(options, request, time.time())
+        hook = _read(options, request, time.time(), receiver)
     except Refused as refused:
         reply = await arefuse(receiver.bus, refused, request.method, request.path, _peer(request))
         return _http(reply)

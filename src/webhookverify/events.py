@@ -22,6 +22,7 @@ from .errors import ConfigurationError
 
 __all__ = [
     "DUPLICATE",
+    "HANDSHAKE",
     "RECEIVED",
     "REJECTED",
     "EventBus",
@@ -34,6 +35,8 @@ DUPLICATE = "webhook.duplicate"
 """Payload: the :class:`~webhookverify.Delivery` that was not dispatched again."""
 REJECTED = "webhook.rejected"
 """Payload: a :class:`~webhookverify.Rejection` (request, status, per-handler reasons)."""
+HANDSHAKE = "webhook.handshake"
+"""Payload: a :class:`~webhookverify.handshake.HandshakeEvent` (an endpoint check answered)."""
 
 Listener: TypeAlias = Callable[[Any], "object | Awaitable[object]"]
 _Target: TypeAlias = "Listener | str"
@@ -51,6 +54,9 @@ class EventBus:
         self._plans: dict[str, tuple[tuple[Listener, bool], ...]] = {}
         self._lock = threading.Lock()
         self._sequence = itertools.count()
+        # every proper dotted prefix of a bound name ("webhook.received" once
+        # "webhook.received.github" is bound): has_below() in one set lookup
+        self._below: frozenset[str] = frozenset()
 
     # -- binding -------------------------------------------------------------------
 
@@ -87,7 +93,7 @@ class EventBus:
                 )
             entries = (*self._table.get(event, ()), ((-priority, next(self._sequence)), callback))
             table = {**self._table, event: tuple(sorted(entries, key=lambda e: e[0]))}
-            self._table, self._plans = table, {}
+            self._swap(table)
 
     def unbind(self, event: str, callback: Listener | str) -> bool:
         """Remove every binding of ``callback`` to ``event``; return whether any existed."""
@@ -101,8 +107,17 @@ class EventBus:
                 table[event] = kept
             else:
                 del table[event]
-            self._table, self._plans = table, {}
+            self._swap(table)
             return True
+
+    def _swap(self, table: dict[str, tuple[_Entry, ...]]) -> None:
+        """Put ``table`` in force (under the lock), with an empty plan cache."""
+        below = {name[:i] for name in table for i, c in enumerate(name) if c == "."}
+        self._table, self._plans, self._below = table, {}, frozenset(below)
+
+    def has_below(self, event: str) -> bool:
+        """Whether a listener is bound to a name under ``event`` (``event.<more>``)."""
+        return event in self._below
 
     def listeners(self, event: str) -> tuple[Listener | str, ...]:
         """The targets bound to ``event``, in the order they run."""
@@ -144,6 +159,73 @@ class EventBus:
         if self._table is table:
             plans[event] = flat
         return flat
+
+    def _merged(self, events: tuple[str, ...]) -> list[tuple[Listener, bool]]:
+        """The listeners of all ``events`` as one list: by priority, then bind
+        order, across the events; a listener bound to several of them once."""
+        table = self._table
+        keyed: list[tuple[tuple[int, int], Listener]] = []
+
+        def walk(name: str, key: tuple[int, int] | None) -> None:
+            for own, target in table.get(name, ()):
+                if isinstance(target, str):
+                    walk(target, key or own)
+                else:
+                    keyed.append((key or own, target))
+
+        for event in events:
+            walk(event, None)
+        keyed.sort(key=lambda item: item[0])
+        seen: set[int] = set()
+        merged: list[tuple[Listener, bool]] = []
+        for _, listener in keyed:
+            if id(listener) not in seen:
+                seen.add(id(listener))
+                merged.append((listener, _is_async(listener)))
+        return merged
+
+    def trigger_all(self, events: tuple[str, ...], payload: Any) -> None:
+        """:meth:`trigger` for several events at once, as one list of listeners
+        (a delivery's ``webhook.received`` and its routes, see
+        :func:`~webhookverify.routing.route_names`): ordered by priority, then
+        bind order, across the events; each listener runs once even when it
+        is bound to several of them.
+
+        Raises:
+            ExceptionGroup: one or more listeners raised; every listener ran.
+        """
+        errors: list[Exception] = []
+        for listener, _ in self._merged(events):
+            try:
+                result = listener(payload)
+                if result is not None and inspect.isawaitable(result):
+                    _run_awaitable(result)
+            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+                errors.append(exc)
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} listener(s) of {events[-1]!r} failed", errors)
+
+    async def atrigger_all(self, events: tuple[str, ...], payload: Any) -> None:
+        """:meth:`trigger_all` for async code, as :meth:`atrigger` runs listeners.
+
+        Raises:
+            ExceptionGroup: one or more listeners raised; every listener ran.
+        """
+        errors: list[Exception] = []
+        for listener, is_async in self._merged(events):
+            try:
+                if is_async:
+                    await listener(payload)  # type: ignore[misc]
+                else:
+                    import asyncio  # only where a sync listener needs a thread
+
+                    result = await asyncio.to_thread(listener, payload)
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+                errors.append(exc)
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} listener(s) of {events[-1]!r} failed", errors)
 
     def trigger(self, event: str, payload: Any) -> None:
         """Run every listener of ``event`` (and chained events) with ``payload``.

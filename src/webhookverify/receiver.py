@@ -32,8 +32,15 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from . import _outcomes as answers
 from ._settle import asettle, settle
 from .delivery import Delivery, Outcome, Rejection
-from .errors import ConfigurationError, VerificationError
-from .events import RECEIVED, REJECTED, EventBus
+from .errors import ConfigurationError, NoHandlerMatched, VerificationError
+from .events import HANDSHAKE, RECEIVED, REJECTED, EventBus
+from .handshake import (
+    Answered,
+    handshake_failed,
+    handshake_methods,
+    handshake_of,
+    unsigned_handshake,
+)
 from .registry import HandlerRegistry, Match
 from .replay import (
     DEFAULT_LEASE,
@@ -44,6 +51,7 @@ from .replay import (
     replay_key,
 )
 from .request import WebhookRequest
+from .routing import route_names
 
 if TYPE_CHECKING:
     from .replay import ReplayStore
@@ -122,12 +130,24 @@ class Receiver:
 
     def _verify(
         self, request: WebhookRequest, now: float | None
-    ) -> tuple[Delivery, float] | Outcome:
-        """The verified delivery and its key's TTL, or the refusal (401; 403 when switched off)."""
+    ) -> tuple[Delivery, float] | Outcome | Answered:
+        """The verified delivery and its key's TTL, or the refusal (401; 403 when
+        switched off), or a handshake's answer (never a delivery, never
+        replay-guarded: see :mod:`webhookverify.handshake`)."""
         try:
             match = self.registry.verify(request, now)
+        except NoHandlerMatched as exc:
+            # only here, once nothing verified: no cost on the delivery path
+            answered = unsigned_handshake(self.registry, request)
+            if answered is not None:
+                return answered
+            return answers.refused(request, exc, self.retry_after)
         except VerificationError as exc:
             return answers.refused(request, exc, self.retry_after)
+        if match.handler.handshake is not None:
+            answered = handshake_of(match.handler, request, match.verification)
+            if answered is not None:
+                return answered
         key, ttl = self._key(match)
         return Delivery(match.handler, request, match.verification, key), ttl
 
@@ -150,6 +170,19 @@ class Receiver:
         else:
             ttl = floor or NO_TIMESTAMP_TTL
         return key, float(ttl)
+
+    @property
+    def handshake_methods(self) -> frozenset[str]:
+        """The HTTP methods the enabled handlers' handshakes come with (``GET``
+        for a query challenge): an adapter lets them through for those."""
+        return handshake_methods(self.registry)
+
+    def _routes(self, delivery: Delivery) -> tuple[str, ...]:
+        """The events a delivery fires (see :func:`~webhookverify.routing.route_names`);
+        its event type is read only when a listener is bound below its handler."""
+        name = delivery.handler.name
+        typed = self.bus.has_below(f"{RECEIVED}.{name}")
+        return route_names(name, delivery.event_type if typed else None)
 
     # -- the replay store: every call to it is in these three methods ---------------
 
@@ -200,6 +233,12 @@ class Receiver:
                 logged as a warning without a traceback).
         """
         found = self._verify(request, now)
+        if isinstance(found, Answered):
+            try:
+                self.bus.trigger(HANDSHAKE, found.event)
+            except Exception as exc:  # noqa: BLE001 - answered 500, not the handshake
+                return handshake_failed(exc)
+            return found.outcome()
         if isinstance(found, Outcome):
             self._notify(REJECTED, found.rejection)
             return found
@@ -212,10 +251,12 @@ class Receiver:
                 self._notify(*answers.event(early))
                 return early
         try:
-            if dispatch is None:
-                self.bus.trigger(RECEIVED, delivery)
-            else:
+            if dispatch is not None:
                 dispatch(delivery)
+            elif self.bus.has_below(RECEIVED):
+                self.bus.trigger_all(self._routes(delivery), delivery)
+            else:
+                self.bus.trigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
             settled = self._settle(delivery, held, exc)
             return answers.dispatched(delivery, exc, settled, self.success_status)
@@ -251,6 +292,12 @@ class Receiver:
         key is committed or released when it finishes.
         """
         found = self._verify(request, now)
+        if isinstance(found, Answered):
+            try:
+                await self.bus.atrigger(HANDSHAKE, found.event)
+            except Exception as exc:  # noqa: BLE001 - answered 500, not the handshake
+                return handshake_failed(exc)
+            return found.outcome()
         if isinstance(found, Outcome):
             await self._anotify(REJECTED, found.rejection)
             return found
@@ -284,10 +331,12 @@ class Receiver:
         failure: Exception | None = None
         store = self.replay_store
         try:
-            if dispatch is None:
-                await self.bus.atrigger(RECEIVED, delivery)
-            else:
+            if dispatch is not None:
                 await dispatch(delivery)
+            elif self.bus.has_below(RECEIVED):
+                await self.bus.atrigger_all(self._routes(delivery), delivery)
+            else:
+                await self.bus.atrigger(RECEIVED, delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             failure = exc
         except BaseException:

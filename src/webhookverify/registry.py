@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import (
     AccessDisabled,
@@ -26,6 +26,7 @@ from .errors import (
 )
 from .headers import Headers
 from .request import WebhookRequest
+from .routing import EventTypeReader
 from .types import (
     DEFAULT_REPLAY_MODE,
     DEFAULT_REPLAY_WINDOW,
@@ -33,6 +34,9 @@ from .types import (
     Verification,
     Verifier,
 )
+
+if TYPE_CHECKING:
+    from .handshake import Handshake
 
 __all__ = ["Handler", "HandlerRegistry", "Match"]
 
@@ -60,6 +64,13 @@ class Handler:
             window, or 24 hours for schemes that sign no timestamp; three days
             for a signed delivery id, which senders keep on retries signed
             again later (see ``replay.ID_TTL``).
+        handshake: the sender's endpoint check the receiver answers (see
+            :mod:`webhookverify.handshake`); default: the verifier's
+            ``handshake``, if it has one (a preset whose provider checks the
+            endpoint sets it).
+        read_event_type: reads a verified delivery's event type (see
+            :mod:`webhookverify.routing`); default: the verifier's
+            ``read_event_type``, if it has one.
 
     Attributes:
         replay_mode: the replay mode in force: ``replay``, else the verifier's
@@ -81,6 +92,8 @@ class Handler:
     replay_ttl: float | None = None
     replay_mode: ReplayMode = field(init=False, repr=False, compare=False)
     replay_window: float | None = field(init=False, repr=False, compare=False)
+    handshake: Handshake | None = field(init=False, repr=False, compare=False)
+    read_event_type: EventTypeReader | None = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -91,6 +104,8 @@ class Handler:
         enabled: bool = True,
         replay: ReplayMode | None = None,
         replay_ttl: float | None = None,
+        handshake: Handshake | None = None,
+        read_event_type: EventTypeReader | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigurationError("Handler(name=...) must be a non-empty str")
@@ -129,6 +144,14 @@ class Handler:
         window = getattr(verifier, "replay_window", DEFAULT_REPLAY_WINDOW)
         positive = isinstance(window, int | float) and window > 0
         set_(self, "replay_window", window if positive else None)
+        handshake = handshake or getattr(verifier, "handshake", None)
+        if handshake is not None and not callable(getattr(handshake, "answer", None)):
+            raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
+        set_(self, "handshake", handshake)
+        reader = read_event_type or getattr(verifier, "read_event_type", None)
+        if reader is not None and not callable(reader):
+            raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
+        set_(self, "read_event_type", reader)
 
 
 class Match(NamedTuple):

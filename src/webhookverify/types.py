@@ -5,7 +5,10 @@ ones (:class:`~webhookverify.HmacVerifier`, the presets) and your own. The
 registry and the receiver call ``verify`` and read ``required_headers``;
 ``replay_default`` and ``replay_window`` are read when present, with the
 defaults :data:`DEFAULT_REPLAY_MODE` and :data:`DEFAULT_REPLAY_WINDOW`, so a
-verifier without them still works. ``docs/verifiers.md`` shows how to write
+verifier without them still works; so are ``handshake`` (see
+:mod:`webhookverify.handshake`) and ``read_event_type`` (see
+:mod:`webhookverify.routing`), which a preset sets when its sender checks
+the endpoint or names its events. ``docs/verifiers.md`` shows how to write
 one, and :class:`webhookverify.testing.VerifierContract` tests it.
 """
 

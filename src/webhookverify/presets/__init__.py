@@ -17,7 +17,11 @@ module for each sender with a scheme of its own (Adyen, Box, Braintree,
 Contentful, Dropbox Sign, HubSpot, Linear, Mailgun, Mandrill, Mollie,
 monday.com, Netlify, Persona, Plivo, Recurly, Square, Twilio, Vonage), its
 factory beside its verifier.
-``_handshakes`` answers senders' one-time endpoint checks. Configuration
+``_handshakes`` holds the answers to senders' one-time endpoint checks
+(which the receiver gives itself for a handler whose preset has one),
+``_handshake_senders`` and ``_asana`` the senders whose check is their own
+(Dropbox, X, Nylas, Xero; Asana), and ``_protocol`` the verifiers that carry a
+handshake and an event type reader. Configuration
 errors name the preset called (``presets.github needs a secret``), and
 ``Verification.scheme`` is the preset's name followed by what was verified
 (``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
@@ -25,11 +29,18 @@ errors name the preset called (``presets.github needs a secret``), and
 
 from ._adyen import AdyenVerifier, adyen
 from ._apple import AppleAppStoreVerifier, apple_app_store
+from ._asana import AsanaVerifier, asana
 from ._box import BoxVerifier, box
 from ._braintree import BraintreeVerifier, braintree
 from ._contentful import ContentfulVerifier, contentful
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
-from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
+from ._handshake_senders import dropbox, nylas, x, xero
+from ._handshakes import (
+    dropbox_challenge,
+    graph_validation,
+    okta_verification,
+    zoom_url_validation,
+)
 from ._hub_signature import bitbucket, github, intercom, jira, meta
 from ._hubspot import hubspot
 from ._linear import LinearVerifier, linear
@@ -44,7 +55,6 @@ from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
     coinbase_commerce,
-    dropbox,
     razorpay,
     sentry,
     shopify,
@@ -80,6 +90,7 @@ PRESETS: tuple[str, ...] = (
     "adyen",
     "airtable",
     "apple_app_store",
+    "asana",
     "bandwidth",
     "bitbucket",
     "box",
@@ -120,6 +131,7 @@ PRESETS: tuple[str, ...] = (
     "monday",
     "mux",
     "netlify",
+    "nylas",
     "okta",
     "onfido",
     "paddle",
@@ -156,7 +168,9 @@ PRESETS: tuple[str, ...] = (
     "vonage",
     "webflow",
     "woocommerce",
+    "x",
     "xendit",
+    "xero",
     "zendesk",
     "zoom",
 )
@@ -165,12 +179,15 @@ PRESETS: tuple[str, ...] = (
 accept, and the order of ``docs/presets.md``."""
 
 # Answers to providers' one-time endpoint checks: helpers, not verifiers.
-_HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_validation"})
+_HANDSHAKES = frozenset(
+    {"dropbox_challenge", "graph_validation", "okta_verification", "zoom_url_validation"}
+)
 
 __all__ = [
     "PRESETS",
     "AdyenVerifier",
     "AppleAppStoreVerifier",
+    "AsanaVerifier",
     "BoxVerifier",
     "BraintreeVerifier",
     "ContentfulVerifier",
@@ -186,6 +203,7 @@ __all__ = [
     "adyen",
     "airtable",
     "apple_app_store",
+    "asana",
     "bandwidth",
     "bitbucket",
     "box",
@@ -211,6 +229,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "graph_validation",
     "help_scout",
     "hubspot",
     "intercom",
@@ -227,6 +246,7 @@ __all__ = [
     "monday",
     "mux",
     "netlify",
+    "nylas",
     "okta",
     "okta_verification",
     "onfido",
@@ -264,7 +284,9 @@ __all__ = [
     "vonage",
     "webflow",
     "woocommerce",
+    "x",
     "xendit",
+    "xero",
     "zendesk",
     "zoom",
     "zoom_url_validation",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterable
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from ..errors import ConfigurationError
 from ..keys import Secret
@@ -20,6 +20,11 @@ from ..types import ReplayMode
 from ..verifiers import HmacVerifier, KeyValueHeader, TokenVerifier
 from ..verifiers._base import check_tolerance
 from ..verifiers._scheme import SchemeOptions
+from ._protocol import HmacPreset, TokenPreset, speaks
+
+if TYPE_CHECKING:
+    from ..handshake import Handshake
+    from ..routing import EventTypeReader
 
 __all__ = [
     "HmacWrapper",
@@ -62,6 +67,8 @@ def hmac_preset(
     prefix: str = "",
     header_format: KeyValueHeader | None = None,
     mechanism: str | None = None,
+    handshake: Handshake | None = None,
+    read_event_type: EventTypeReader | None = None,
     **options: Unpack[SchemeOptions],
 ) -> HmacVerifier:
     """The ``HmacVerifier`` of preset ``name``, named by the rule above.
@@ -76,11 +83,15 @@ def hmac_preset(
         options: as for ``HmacVerifier``.
         mechanism: what the scheme says after the name (default
             ``hmac-<algorithm>``).
+        handshake / read_event_type: the sender's endpoint check and event
+            type reader; with either, the verifier is an ``HmacPreset`` that
+            carries them.
 
     Raises:
         ConfigurationError: any bad setting, in a message naming ``presets.<name>``.
     """
-    return HmacVerifier(
+    speaking = handshake is not None or read_event_type is not None
+    verifier = (HmacPreset if speaking else HmacVerifier)(
         secret=secret,
         secrets=secrets,
         algorithm=algorithm,
@@ -90,6 +101,7 @@ def hmac_preset(
         owner=owner_of(name),
         **options,
     )
+    return speaks(verifier, handshake, read_event_type) if speaking else verifier
 
 
 def hex_secret(name: str, secret: SecretInput, what: str) -> SecretInput:
@@ -171,10 +183,12 @@ def token_preset(
     secrets: Iterable[SecretInput] | None,
     header: str | None = None,
     username: str | None = None,
+    handshake: Handshake | None = None,
 ) -> TokenVerifier:
     """The ``TokenVerifier`` of preset ``name``: a shared token in ``header``
     (scheme ``<name>-token``), or, without a header, HTTP Basic credentials in
     ``Authorization`` (scheme ``<name>-basic``, the user name checked when given).
+    With ``handshake``, a ``TokenPreset`` that carries it.
     """
     if header is None:
         return TokenVerifier(
@@ -185,13 +199,14 @@ def token_preset(
             scheme=scheme_of(name, "basic"),
             owner=owner_of(name),
         )
-    return TokenVerifier(
+    verifier = (TokenVerifier if handshake is None else TokenPreset)(
         secret=secret,
         secrets=secrets,
         header=header,
         scheme=scheme_of(name, "token"),
         owner=owner_of(name),
     )
+    return verifier if handshake is None else speaks(verifier, handshake, None)
 
 
 class HmacWrapper:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..routing import EventTypeReader, body_event_type, header_event_type
 from ..verifiers import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import SecretInput, hmac_preset, owner_of
+from ._handshakes import HubChallenge
+from ._protocol import github_event_type
 
 __all__ = ["bitbucket", "github", "intercom", "jira", "meta"]
 
@@ -36,6 +39,11 @@ def github(
     Replay id: content hash; ``X-GitHub-Delivery`` is not signed, so it is
     never used (GitHub signs no timestamp and no delivery id; a redelivery
     carries the same body and is caught by content).
+
+    Event type: ``X-GitHub-Event`` joined with the body's ``action``
+    (``pull_request.opened``), marked unsigned: the header is not covered by
+    the signature, so whoever replays a signed body can send it under another
+    event name (the body's ``action`` cannot change).
 
     ``legacy_sha1=True`` verifies the old ``X-Hub-Signature: sha1=<hex>``
     header (HMAC-SHA1) instead, for GitHub Enterprise Server releases that
@@ -61,12 +69,19 @@ def github(
             empty one.
     """
     if legacy_sha1:
-        return _hub_signature("github", secret, secrets, algorithm="sha1")
-    return _hub_signature("github", secret, secrets, header="X-Hub-Signature-256")
+        return _hub_signature(
+            "github", secret, secrets, algorithm="sha1", read_event_type=github_event_type
+        )
+    return _hub_signature(
+        "github", secret, secrets, header="X-Hub-Signature-256", read_event_type=github_event_type
+    )
 
 
 def meta(
-    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
+    *,
+    secret: SecretInput | None = None,
+    secrets: Iterable[SecretInput] | None = None,
+    verify_token: SecretInput | None = None,
 ) -> HmacVerifier:
     """Meta (Facebook, Instagram, WhatsApp Business, Messenger) Graph API webhooks.
 
@@ -81,13 +96,30 @@ def meta(
     Replay id: content hash. A body batches ``entry`` items and holds no id
     of the delivery.
 
+    Handshake: with ``verify_token`` (the *Verify Token* you typed in the
+    dashboard), the endpoint answers Meta's verification GET
+    (``hub.mode=subscribe&hub.challenge=...&hub.verify_token=...``) with the
+    challenge, only when the token matches (constant-time). Meta signs
+    nothing on that GET: the token is what proves it. Event type: the signed
+    body's ``object`` (``page``, ``whatsapp_business_account``).
+
     Source: Meta for Developers, Graph API "Webhooks > Getting started >
     Validate payloads"
     (https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads);
     no Meta SDK is installed here: cross-checked against the documented
     algorithm and a vector built from it.
     """
-    return _hub_signature("meta", secret, secrets, header="X-Hub-Signature-256")
+    handshake = None
+    if verify_token is not None:
+        handshake = HubChallenge("meta.hub_challenge", verify_token, owner=owner_of("meta"))
+    return _hub_signature(
+        "meta",
+        secret,
+        secrets,
+        header="X-Hub-Signature-256",
+        handshake=handshake,
+        read_event_type=body_event_type("object"),
+    )
 
 
 def intercom(
@@ -101,6 +133,8 @@ def intercom(
     Signed: the raw body with **HMAC-SHA1**, ``X-Hub-Signature:
     sha1=<lower-case hex>``. SHA-1 because Intercom offers nothing else.
 
+    Event type: the signed body's ``topic`` (``conversation.user.created``).
+
     Replay id: the signed ``id`` field of the body (``notif_...``), read after
     the signature has passed. Intercom's retries change the body
     (``delivery_attempts``), so the content hash alone would not recognise
@@ -110,7 +144,14 @@ def intercom(
     (https://developers.intercom.com/docs/references/webhooks/webhook-models);
     cross-checked against the documented algorithm (no SDK verifies it).
     """
-    return _hub_signature("intercom", secret, secrets, algorithm="sha1", id_field="id")
+    return _hub_signature(
+        "intercom",
+        secret,
+        secrets,
+        algorithm="sha1",
+        id_field="id",
+        read_event_type=body_event_type("topic"),
+    )
 
 
 def bitbucket(
@@ -125,6 +166,9 @@ def bitbucket(
     sha256=<lower-case hex>``: the header *name* GitHub uses for SHA-1, with a
     SHA-256 value.
 
+    Event type: ``X-Event-Key`` (``repo:push``), marked unsigned: Bitbucket
+    signs the body, not the header.
+
     Replay id: content hash; ``X-Request-UUID`` is not signed, so it is
     never used.
 
@@ -132,7 +176,9 @@ def bitbucket(
     (https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/);
     cross-checked against the documented algorithm.
     """
-    return _hub_signature("bitbucket", secret, secrets)
+    return _hub_signature(
+        "bitbucket", secret, secrets, read_event_type=header_event_type("X-Event-Key")
+    )
 
 
 def jira(
@@ -148,6 +194,8 @@ def jira(
     webhooks that Connect or OAuth apps register carry a JWT in
     ``Authorization`` instead, which this preset does not read.
 
+    Event type: the signed body's ``webhookEvent`` (``jira:issue_created``).
+
     Replay id: content hash; ``X-Atlassian-Webhook-Identifier`` is not
     signed, so it is never used.
 
@@ -155,7 +203,7 @@ def jira(
     (https://developer.atlassian.com/cloud/jira/platform/webhooks/);
     cross-checked against the documented algorithm.
     """
-    return _hub_signature("jira", secret, secrets)
+    return _hub_signature("jira", secret, secrets, read_event_type=body_event_type("webhookEvent"))
 
 
 def _hub_signature(
@@ -166,6 +214,8 @@ def _hub_signature(
     header: str = "X-Hub-Signature",
     algorithm: str = "sha256",
     id_field: str | None = None,
+    handshake: HubChallenge | None = None,
+    read_event_type: EventTypeReader | None = None,
 ) -> HmacVerifier:
     """``<header>: <algorithm>=<lower-case hex>`` over the raw body."""
     return hmac_preset(
@@ -177,4 +227,6 @@ def _hub_signature(
         encoding="hex_lower",
         prefix=f"{algorithm}=",
         id_field=id_field,
+        handshake=handshake,
+        read_event_type=read_event_type,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from ..errors import ConfigurationError
+from ..routing import EventTypeReader, body_event_type, header_event_type
 from ..verifiers import HmacVerifier
 from ..verifiers._base import Encoding
 from ..verifiers.hmac import ALGORITHMS
@@ -23,7 +24,6 @@ from ._common import SecretInput, check_absolute_url, hmac_preset
 __all__ = [
     "circleci",
     "coinbase_commerce",
-    "dropbox",
     "razorpay",
     "sentry",
     "shopify",
@@ -52,6 +52,9 @@ def shopify(
     digest in the header is refused). Newer "events" deliveries also send
     ``Shopify-Hmac-Sha256`` (no ``X-``); ``header=`` reads that one instead.
 
+    Event type: ``X-Shopify-Topic`` (``orders/create``), marked unsigned:
+    Shopify signs the body, not the header.
+
     Replay id: content hash; ``X-Shopify-Webhook-Id`` and
     ``X-Shopify-Event-Id`` are not signed, so they are never used (Shopify
     signs no timestamp; a retry carries the same body).
@@ -73,7 +76,14 @@ def shopify(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    return hmac_preset("shopify", secret=secret, secrets=secrets, header=header, encoding="base64")
+    return hmac_preset(
+        "shopify",
+        secret=secret,
+        secrets=secrets,
+        header=header,
+        encoding="base64",
+        read_event_type=header_event_type("X-Shopify-Topic"),
+    )
 
 
 def typeform(
@@ -87,6 +97,8 @@ def typeform(
     Signed: the raw body, HMAC-SHA256, sent as ``Typeform-Signature:
     sha256=<base64>``. Unlike GitHub and its followers, the digest behind the
     ``sha256=`` prefix is **base64**, not hex. No timestamp is signed.
+
+    Event type: the signed body's ``event_type`` (``form_response``).
 
     Replay id: the signed ``event_id`` field of the body, read after the
     signature has passed (a body without it: content hash).
@@ -104,6 +116,7 @@ def typeform(
         encoding="base64",
         prefix="sha256=",
         id_field="event_id",
+        read_event_type=body_event_type("event_type"),
     )
 
 
@@ -143,6 +156,8 @@ def coinbase_commerce(
     Signed: the raw body, HMAC-SHA256, ``X-CC-Webhook-Signature: <lower-case
     hex>``, no prefix, no timestamp.
 
+    Event type: the signed body's ``event.type`` (``charge:confirmed``).
+
     Replay id: the signed ``event.id`` of the body, read after the signature
     has passed. Each attempt changes the body (``attempt_number``), so the
     content hash alone would not recognise a retry; a body without the id
@@ -154,30 +169,13 @@ def coinbase_commerce(
     (``WebhookSignature``), used as an oracle in the tests.
     """
     return _hex_body(
-        "coinbase_commerce", secret, secrets, "X-CC-Webhook-Signature", id_field=("event", "id")
+        "coinbase_commerce",
+        secret,
+        secrets,
+        "X-CC-Webhook-Signature",
+        id_field=("event", "id"),
+        read_event_type=body_event_type("event", "type"),
     )
-
-
-def dropbox(
-    *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
-) -> HmacVerifier:
-    """Dropbox webhooks (POST notifications).
-
-    Secret: the app's *App secret*, in the App Console under *(your app) >
-    Settings*.
-
-    Signed: the raw body, HMAC-SHA256, ``X-Dropbox-Signature: <lower-case
-    hex>``. Dropbox first checks the endpoint with a GET carrying
-    ``?challenge=...``, which is not signed: answer it with
-    :func:`dropbox_challenge`.
-
-    Replay id: content hash (the body lists accounts, not a delivery).
-
-    Source: Dropbox "Webhooks" reference
-    (https://www.dropbox.com/developers/reference/webhooks); cross-checked
-    against the documented algorithm (Dropbox's SDK does not verify webhooks).
-    """
-    return _hex_body("dropbox", secret, secrets, "X-Dropbox-Signature")
 
 
 def razorpay(
@@ -191,6 +189,8 @@ def razorpay(
     Signed: the raw body, HMAC-SHA256, ``X-Razorpay-Signature: <lower-case
     hex>``.
 
+    Event type: the signed body's ``event`` (``payment.captured``).
+
     Replay id: content hash; ``x-razorpay-event-id`` is not signed, so it is
     never used.
 
@@ -199,7 +199,8 @@ def razorpay(
     razorpay/razorpay-python ``razorpay/utility/utility.py``
     (``verify_webhook_signature``), used as an oracle in the tests.
     """
-    return _hex_body("razorpay", secret, secrets, "X-Razorpay-Signature")
+    event = body_event_type("event")  # payment.captured
+    return _hex_body("razorpay", secret, secrets, "X-Razorpay-Signature", read_event_type=event)
 
 
 def sentry(
@@ -383,6 +384,7 @@ def _hex_body(
     *,
     algorithm: str = "sha256",
     id_field: str | tuple[str, ...] | None = None,
+    read_event_type: EventTypeReader | None = None,
 ) -> HmacVerifier:
     """``<header>: <lower-case hex>`` over the raw body, no prefix."""
     return hmac_preset(
@@ -393,4 +395,5 @@ def _hex_body(
         algorithm=algorithm,
         encoding="hex_lower",
         id_field=id_field,
+        read_event_type=read_event_type,
     )

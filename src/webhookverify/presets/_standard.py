@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..routing import body_event_type
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ..verifiers.standard import StandardWebhooksVerifier
 from ._common import SecretInput, owner_of, scheme_of
+from ._protocol import StandardPreset, speaks
 
 if TYPE_CHECKING:
     from ..verifiers.asymmetric import PrivateKeyInput, PublicKeyInput
@@ -25,6 +27,10 @@ __all__ = ["clerk", "gitlab_signing", "replicate", "resend", "standard_webhooks"
 # Standard Webhooks' own libraries, Svix's, and through them Clerk's and
 # Resend's, accept timestamps up to five minutes old or ahead.
 STANDARD_WEBHOOKS_TOLERANCE = 300.0
+
+# The specification's payload names its event in the signed body's ``type``
+# (``user.created``); Svix, Clerk and Resend follow it.
+_TYPE = body_event_type("type")
 
 
 def standard_webhooks(
@@ -53,6 +59,9 @@ def standard_webhooks(
     bytes are the HMAC key (Stripe's ``whsec_`` secrets, by contrast, are used
     as typed).
 
+    Event type: the signed body's ``type`` (``user.created``), as the
+    specification's payload structure has it.
+
     Replay id: ``webhook-id`` (with ``header_prefix``), a header the
     signature covers and the same on every retry.
 
@@ -68,7 +77,7 @@ def standard_webhooks(
     Raises:
         ConfigurationError: no key, or a key that cannot be read.
     """
-    return StandardWebhooksVerifier(
+    verifier = StandardPreset(
         secret=secret,
         secrets=secrets,
         public_key=public_key,
@@ -80,6 +89,7 @@ def standard_webhooks(
         scheme=scheme_of("standard_webhooks"),
         owner=owner_of("standard_webhooks"),
     )
+    return speaks(verifier, None, _TYPE)
 
 
 def svix(
@@ -108,6 +118,8 @@ def svix(
     endpoints configured for asymmetric signing send ``v1a`` with a
     ``whpk_`` public key.
 
+    Event type: the signed body's ``type`` (``invoice.paid``).
+
     Replay id: ``svix-id``, a header the signature covers and the same on
     every retry.
 
@@ -119,7 +131,7 @@ def svix(
         future_tolerance: seconds it may be ahead (default 300).
         header_prefix: ``svix-`` (default) or ``webhook-``.
     """
-    return StandardWebhooksVerifier(
+    verifier = StandardPreset(
         secret=secret,
         secrets=secrets,
         public_key=public_key,
@@ -131,6 +143,7 @@ def svix(
         scheme=scheme_of("svix"),
         owner=owner_of("svix"),
     )
+    return speaks(verifier, None, _TYPE)
 
 
 def clerk(
@@ -292,7 +305,7 @@ def _through_svix(
     future_tolerance: float | None,
 ) -> StandardWebhooksVerifier:
     """A sender that delivers through Svix with ``v1`` secrets: ``svix-`` headers."""
-    return StandardWebhooksVerifier(
+    verifier = StandardPreset(
         secret=secret,
         secrets=secrets,
         header_prefix="svix-",
@@ -301,3 +314,4 @@ def _through_svix(
         scheme=scheme_of(name),
         owner=owner_of(name),
     )
+    return speaks(verifier, None, _TYPE)

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..routing import body_event_type
 from ..verifiers import HmacVerifier, KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import SecretInput, hmac_preset
+from ._handshakes import BodyChallenge, ZoomUrlValidation
+from ._protocol import slack_event_type, speaks
 
 __all__ = ["calendly", "paddle", "slack", "stripe", "twitch", "zoom"]
+
+# Zoom names its event in the signed body's ``event`` (``meeting.started``).
+_ZOOM_EVENT = body_event_type("event")
 
 # Stripe's libraries default to 300 s (stripe-python Webhook.DEFAULT_TOLERANCE).
 STRIPE_TOLERANCE = 300.0
@@ -59,6 +65,8 @@ def stripe(
     ``future_tolerance`` in the future (Stripe bounds only the past; the
     library default 300 s applies).
 
+    Event type: the signed body's ``type`` (``invoice.paid``).
+
     Replay id: the signed ``id`` field of the body (``evt_...``), read after
     the signature has passed. Stripe signs every retry again with a new
     ``t``, so only the event id tells a retry from a new event; a body
@@ -93,6 +101,7 @@ def stripe(
         id_field="id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=body_event_type("type"),
     )
 
 
@@ -113,6 +122,11 @@ def slack(
     as ``X-Slack-Signature: v0=<lower-case hex>``. The body is often form
     data (slash commands): it is hashed exactly as received, never re-encoded.
     Slack holds the timestamp to five minutes either way.
+
+    Handshake: ``url_verification`` (signed like any request) is answered by
+    the receiver with ``{"challenge": ...}``, never dispatched. Event type:
+    the signed body's ``type``, with ``event.type`` for an Events API callback
+    (``event_callback.app_mention``); none for form bodies.
 
     Replay id: the signed ``event_id`` field of an Events API body
     (``Ev...``), read after the signature has passed: Slack signs each retry
@@ -151,6 +165,8 @@ def slack(
         id_field="event_id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        handshake=BodyChallenge("slack.url_verification", "url_verification", "challenge"),
+        read_event_type=slack_event_type,
     )
 
 
@@ -171,6 +187,11 @@ def twitch(
     ``Twitch-Eventsub-Message-Signature: sha256=<lower-case hex>``. The
     timestamp is RFC 3339 with nanoseconds; Twitch says to refuse messages
     older than 10 minutes.
+
+    Handshake: ``Twitch-Eventsub-Message-Type: webhook_callback_verification``
+    (signed like any message) is answered by the receiver with the body's
+    ``challenge`` as ``text/plain``, never dispatched. Event type: the signed
+    body's ``subscription.type`` (``channel.follow``).
 
     Replay id: ``Twitch-Eventsub-Message-Id``, a header the signature covers
     (Twitch resends a message with the same id).
@@ -208,6 +229,14 @@ def twitch(
         timestamp_format="rfc3339",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        handshake=BodyChallenge(
+            "twitch.callback_verification",
+            "webhook_callback_verification",
+            "challenge",
+            header="Twitch-Eventsub-Message-Type",
+            plain=True,
+        ),
+        read_event_type=body_event_type("subscription", "type"),
     )
 
 
@@ -227,9 +256,12 @@ def zoom(
     ``x-zm-signature: v0=<lower-case hex>``. Zoom's sample app re-serialises the
     parsed JSON before hashing, which breaks on any body it does not reproduce;
     the raw body is what Zoom signs and what is verified here. Zoom names no
-    window: 300 s by default, both ways. Zoom's ``endpoint.url_validation``
-    event is signed like any other: verify it, then answer with
-    :func:`zoom_url_validation`.
+    window: 300 s by default, both ways.
+
+    Handshake: ``endpoint.url_validation``, signed like any event, is answered
+    by the receiver with ``plainToken`` and ``encryptedToken`` (the hex
+    HMAC-SHA256 of it with the secret that verified the request), never
+    dispatched. Event type: the signed body's ``event`` (``meeting.started``).
 
     Replay id: content hash. Zoom signs each retry again with a new
     timestamp and its body carries no event id (``x-zm-trackingid`` is not
@@ -240,7 +272,7 @@ def zoom(
     (https://developers.zoom.us/docs/api/webhooks/) and zoom/webhook-sample
     ``index.js``; cross-checked against the documented algorithm.
     """
-    return hmac_preset(
+    verifier = hmac_preset(
         "zoom",
         secret=secret,
         secrets=secrets,
@@ -251,7 +283,9 @@ def zoom(
         timestamp_header="x-zm-request-timestamp",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=_ZOOM_EVENT,
     )
+    return speaks(verifier, ZoomUrlValidation(verifier.secrets), _ZOOM_EVENT)
 
 
 def paddle(
@@ -278,6 +312,8 @@ def paddle(
     passed. Paddle signs each retry again with a new ``ts``; a body without
     the id falls back to the content hash.
 
+    Event type: the signed body's ``event_type`` (``transaction.completed``).
+
     Source: Paddle docs "Verify webhook signatures"
     (https://developer.paddle.com/webhooks/signature-verification) and
     PaddleHQ/paddle-python-sdk ``paddle_billing/Notifications/Verifier.py``,
@@ -294,6 +330,7 @@ def paddle(
         id_field="event_id",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=body_event_type("event_type"),
     )
 
 
@@ -314,6 +351,8 @@ def calendly(
     three-minute window for the past; the future is bounded by the library
     default (300 s), Calendly saying nothing of it.
 
+    Event type: the signed body's ``event`` (``invitee.created``).
+
     Replay id: content hash. The body holds no event id (``payload.uri``
     names the invitee, shared by its ``created`` and ``canceled`` events), so
     a retry signed again with a new ``t`` is not recognised: make the
@@ -333,4 +372,5 @@ def calendly(
         template="{timestamp}.{body}",
         tolerance=tolerance,
         future_tolerance=future_tolerance,
+        read_event_type=body_event_type("event"),
     )

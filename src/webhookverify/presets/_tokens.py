@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from ..verifiers import TokenVerifier
 from ._common import SecretInput, token_preset
+from ._handshakes import HeaderChallenge
 
 __all__ = ["bandwidth", "gitlab", "okta", "postmark", "sparkpost", "telegram"]
 
@@ -78,8 +79,8 @@ def okta(
     a TLS terminator) can send any body with it, at any time; nothing tells a
     replay from a new event. Serve the endpoint over HTTPS only, use a long
     random value, and rotate it with ``secrets=[old, new]``. Okta's one-time
-    GET verification also carries the header: verify it, then answer with
-    :func:`okta_verification`.
+    GET verification also carries the header: the receiver verifies it,
+    then answers ``{"verification": <X-Okta-Verification-Challenge>}``.
 
     Replay id: none, replay protection is off: nothing is signed, so the
     body's ``eventId`` proves nothing and is never used.
@@ -88,7 +89,8 @@ def okta(
     hooks" (https://developer.okta.com/docs/concepts/event-hooks/,
     https://developer.okta.com/docs/guides/secure-hooks/).
     """
-    return token_preset("okta", secret=secret, secrets=secrets, header=header)
+    handshake = HeaderChallenge("okta.verification", "X-Okta-Verification-Challenge")
+    return token_preset("okta", secret=secret, secrets=secrets, header=header, handshake=handshake)
 
 
 def telegram(

@@ -1,0 +1,258 @@
+"""Handshakes: the one-time checks a sender makes of an endpoint, answered by it.
+
+Before Slack, Meta, X, Zoom, Twitch, Dropbox, Okta, Nylas or Asana send a
+single event, they ask the endpoint to prove that it is theirs: echo a
+challenge, hash a token with the shared secret, hand back a header. A
+preset whose provider does this gives its verifier a ``handshake`` (the
+:class:`Handshake` protocol); the :class:`~webhookverify.Handler` takes it
+from there, and the :class:`~webhookverify.Receiver` answers it, so every
+adapter, middleware and framework integration does too.
+
+Two kinds (``Handshake.signed``):
+
+- **signed**: the provider signs the handshake like any event (Slack
+  ``url_verification``, Zoom ``endpoint.url_validation``, Twitch
+  ``webhook_callback_verification``) or authenticates it (Okta's header).
+  It is answered only after the handler's verifier has passed.
+- **unsigned**: the provider's protocol has no signature on it (Meta/WebSub
+  ``hub.challenge``, X's CRC, Dropbox's and Nylas's ``challenge``, Microsoft
+  Graph's ``validationToken``, Asana's ``X-Hook-Secret``). It is tried only
+  for a request no handler verified, and only where the provider's protocol
+  leaves no other way; each one says what keeps it from being abused (a
+  configured ``verify_token``, an HMAC with the secret, a registration window
+  the application opens).
+
+A handshake is never dispatched as a delivery and never replay-guarded: it
+changes nothing on the receiving side (it echoes what the sender sent, or
+that text hashed with the secret), so answering it twice gives an attacker
+nothing the first answer did not; Asana's, the one handshake that hands the
+application something (a secret), is consumed by the first answer. Each
+answered handshake fires ``webhook.handshake`` with a :class:`HandshakeEvent`;
+a listener that fails turns the answer into a 500, as for a delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+
+from . import _outcomes
+from .delivery import Outcome
+from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from .registry import Handler
+    from .request import WebhookRequest
+    from .types import Verification
+
+__all__ = [
+    "ANSWER_HEADERS",
+    "MAX_CHALLENGE",
+    "Answered",
+    "Handshake",
+    "HandshakeAnswer",
+    "HandshakeEvent",
+    "challenge_text",
+    "handshake_answer",
+    "handshake_failed",
+    "handshake_methods",
+    "handshake_of",
+    "unsigned_handshake",
+]
+
+logger = logging.getLogger("webhookverify")
+
+# The handshake values are short random strings (Zoom's plainToken is 22
+# characters, Dropbox's challenge and Okta's about 40-50, X's crc_token a
+# UUID); a longer one is not theirs, and echoing it back would only help
+# someone probing the endpoint.
+MAX_CHALLENGE = 1024
+
+# Sent with every handshake answer: an echoed value is never sniffed as HTML
+# (the reason Dropbox asks for nosniff) and never cached by a proxy.
+ANSWER_HEADERS: tuple[tuple[str, str], ...] = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-store"),
+)
+
+_TEXT = "text/plain; charset=utf-8"
+_JSON = "application/json"
+
+
+def challenge_text(value: object, what: str) -> str:
+    """``value`` if it is a non-empty printable-ASCII ``str`` of at most
+    :data:`MAX_CHALLENGE` characters.
+
+    Raises:
+        InvalidRequest: anything else; the message names ``what``.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CHALLENGE:
+        raise InvalidRequest(f"the {what} must be a non-empty string of at most {MAX_CHALLENGE}")
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidRequest(f"the {what} has characters outside printable ASCII")
+    return value
+
+
+class HandshakeAnswer(NamedTuple):
+    """What a :class:`Handshake` answers: the reply, and what the application gets.
+
+    Attributes:
+        status: the HTTP status (200 for every handshake known).
+        headers: the reply's headers, :data:`ANSWER_HEADERS` included.
+        body: the reply's body.
+        secret: a secret the sender handed over (Asana's ``X-Hook-Secret``),
+            for the application to store; ``None`` otherwise.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    secret: str | None = None
+
+
+def handshake_answer(
+    body: bytes | str,
+    *,
+    json: bool = False,
+    headers: Iterable[tuple[str, str]] = (),
+    secret: str | None = None,
+) -> HandshakeAnswer:
+    """A 200 :class:`HandshakeAnswer` with ``body`` as ``text/plain`` (or
+    ``application/json``), the headers of :data:`ANSWER_HEADERS` and ``headers``."""
+    raw = body.encode("ascii") if isinstance(body, str) else body
+    kind = _JSON if json else _TEXT
+    return HandshakeAnswer(200, (("Content-Type", kind), *ANSWER_HEADERS, *headers), raw, secret)
+
+
+@runtime_checkable
+class Handshake(Protocol):
+    """A sender's endpoint check, as a preset defines it.
+
+    Attributes:
+        kind: what it is called, for logs and the event
+            (``slack.url_verification``, ``x.crc``, ``asana.hook_secret``).
+        signed: whether it is answered only after the verifier has passed
+            (``True``), or also for a request no handler verified (``False``:
+            the provider's protocol signs nothing on it).
+        methods: the HTTP methods it comes with (``GET`` for a query
+            challenge): a :class:`~webhookverify.wsgi.WebhookApp` lets them
+            through for a handler that has it, and refuses them with 405
+            otherwise.
+    """
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def signed(self) -> bool: ...
+
+    @property
+    def methods(self) -> frozenset[str]: ...
+
+    def answer(
+        self, request: WebhookRequest, verification: Verification | None
+    ) -> HandshakeAnswer | None:
+        """The answer if ``request`` is this handshake, else ``None`` (a delivery,
+        or a handshake whose token is wrong: never echoed).
+
+        Args:
+            request: the request.
+            verification: what the handler's verifier proved, or ``None``
+                for a request no handler verified (only an unsigned
+                handshake is asked then).
+
+        Never raises for a request: a malformed challenge is ``None``.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeEvent:
+    """The payload of ``webhook.handshake``: a handshake the endpoint answered.
+
+    Attributes:
+        handler: the :class:`~webhookverify.Handler` whose handshake it was.
+        kind: the handshake's ``kind`` (``x.crc``, ``asana.hook_secret``, ...).
+        signed: whether the request was verified before it was answered.
+        request: the request (not in ``repr``: Meta's URL carries the verify token).
+        secret: what the sender handed over to keep (Asana's ``X-Hook-Secret``:
+            store it and build the handler again with it), else ``None``.
+            Never in ``repr``.
+    """
+
+    handler: Handler
+    kind: str
+    signed: bool
+    request: WebhookRequest = field(repr=False)
+    secret: str | None = field(default=None, repr=False)
+
+
+class Answered(NamedTuple):
+    """A handshake the receiver answers: the event to fire, and the answer."""
+
+    event: HandshakeEvent
+    answer: HandshakeAnswer
+
+    def outcome(self) -> Outcome:
+        """The answer as the receiver's :class:`~webhookverify.Outcome` (logged)."""
+        event = self.event
+        if logger.isEnabledFor(logging.INFO):
+            fields = {"handler": event.handler.name, "reason": "handshake", "kind": event.kind}
+            logger.info("answered the %s handshake", event.kind, extra={"webhookverify": fields})
+        status, headers, body, _ = self.answer
+        return Outcome(status, headers, body, reason="handshake")
+
+
+def handshake_of(
+    handler: Handler, request: WebhookRequest, verification: Verification | None
+) -> Answered | None:
+    """Ask ``handler``'s handshake about ``request``: its event and answer, or ``None``."""
+    handshake = handler.handshake
+    if handshake is None or (verification is None and handshake.signed):
+        return None
+    try:
+        answer = handshake.answer(request, verification)
+    except Exception:  # a handshake of the user's own that failed: not answered
+        logger.exception("the handshake of handler %r raised; not answered", handler.name)
+        return None
+    if answer is None:
+        return None
+    event = HandshakeEvent(
+        handler, handshake.kind, verification is not None, request, answer.secret
+    )
+    return Answered(event, answer)
+
+
+def unsigned_handshake(handlers: Iterable[Handler], request: WebhookRequest) -> Answered | None:
+    """The first enabled handler's unsigned handshake that answers ``request``
+    (one no handler verified), in registry order; ``None`` if none does."""
+    for handler in handlers:
+        handshake = handler.handshake
+        if handshake is not None and not handshake.signed and handler.enabled:
+            found = handshake_of(handler, request, None)
+            if found is not None:
+                return found
+    return None
+
+
+def handshake_methods(handlers: Iterable[Handler]) -> frozenset[str]:
+    """The methods the enabled handlers' handshakes come with."""
+    methods: set[str] = set()
+    for handler in handlers:
+        if handler.handshake is not None and handler.enabled:
+            methods.update(handler.handshake.methods)
+    return frozenset(methods)
+
+
+def handshake_failed(exc: Exception) -> Outcome:
+    """500 instead of a handshake's answer: a listener of ``webhook.handshake``
+    raised (for Asana, the secret may not be stored: the sender must not
+    believe the registration worked)."""
+    logger.error(
+        "a listener of webhook.handshake failed; answering 500 instead of the handshake",
+        exc_info=exc,
+        extra={"webhookverify": {"reason": "handshake_failed"}},
+    )
+    return Outcome(500, _outcomes.TEXT, _outcomes.BODIES[500], reason="handshake_failed")
