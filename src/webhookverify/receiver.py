@@ -131,6 +131,17 @@ class Receiver:
         key, ttl = self._key(match)
         return Delivery(match.handler, request, match.verification, key), ttl
 
+    async def _averify(
+        self, request: WebhookRequest, now: float | None
+    ) -> tuple[Delivery, float] | Outcome:
+        """:meth:`_verify` through ``registry.averify`` (a key fetch is awaited)."""
+        try:
+            match = await self.registry.averify(request, now)
+        except VerificationError as exc:
+            return answers.refused(request, exc, self.retry_after)
+        key, ttl = self._key(match)
+        return Delivery(match.handler, request, match.verification, key), ttl
+
     def _key(self, match: Match) -> tuple[str | None, float]:
         """The replay key of a verified delivery (``None``: not guarded) and its TTL.
 
@@ -250,7 +261,7 @@ class Receiver:
         seconds keeps running in the background and the answer is 202; the
         key is committed or released when it finishes.
         """
-        found = self._verify(request, now)
+        found = await self._averify(request, now)
         if isinstance(found, Outcome):
             await self._anotify(REJECTED, found.rejection)
             return found

@@ -336,3 +336,53 @@ class HandlerRegistry:
             skipped = [h.name for h in snapshot.handlers if h.enabled][:_MAX_SKIPPED_LISTED]
             attempts = [(name, "missing_header") for name in skipped]
         raise NoHandlerMatched(attempts=attempts, errors=errors)
+
+    async def averify(self, request: WebhookRequest, now: float | None = None) -> Match:
+        """:meth:`verify` for async receivers: a verifier's ``averify`` is
+        awaited where it has one (a verifier that fetches its key does, so the
+        event loop never blocks on a fetch), its ``verify`` called otherwise.
+
+        Raises:
+            AccessDisabled, NoHandlerMatched, AmbiguousMatch: as :meth:`verify`.
+        """
+        if not any(hasattr(h.verifier, "averify") for h in self.candidates(request)):
+            return self.verify(request, now)
+        if not self.enabled:
+            raise AccessDisabled()
+        attempts: list[tuple[str, str]] = []
+        errors: list[VerificationError] = []
+        found: Match | None = None
+        for handler in self.candidates(request):
+            averify = getattr(handler.verifier, "averify", None)
+            try:
+                if averify is not None:
+                    verification = await averify(request, now)
+                else:
+                    verification = handler.verifier.verify(request, now)
+            except VerificationError as exc:
+                exc.handler = handler.name
+                attempts.append((handler.name, exc.reason))
+                errors.append(exc)
+                continue
+            except Exception as exc:
+                logger.exception(
+                    "verifier of handler %r raised %s instead of a VerificationError",
+                    handler.name,
+                    type(exc).__name__,
+                    extra={"webhookverify": {"handler": handler.name, "reason": "verifier_error"}},
+                )
+                attempts.append((handler.name, "verifier_error"))
+                errors.append(VerificationError("the verifier failed unexpectedly"))
+                continue
+            if found is not None:
+                raise AmbiguousMatch(
+                    f"handlers {found.handler.name!r} and {handler.name!r} both verified "
+                    "the request",
+                    handler=handler.name,
+                )
+            found = Match(handler, verification)
+            if not self.strict:
+                return found
+        if found is None:
+            raise NoHandlerMatched(attempts=attempts, errors=errors)
+        return found
