@@ -438,7 +438,7 @@ def test_a_name_near_nothing_gets_the_list_not_a_guess() -> None:
         "replay, replay_ttl, secret, secrets, user, verifier"
     )
     with pytest.raises(
-        ConfigurationError, match="; known presets: airtable, bandwidth, bitbucket, box,"
+        ConfigurationError, match="; known presets: airtable, aws_sns, bandwidth, bitbucket, box,"
     ) as preset:
         _load({**GITHUB, "preset": "qqqq", "secret": "s"}, allow_inline_secrets=True)
     assert "did you mean" not in str(preset.value)

@@ -22,18 +22,23 @@ errors name the preset called (``presets.github needs a secret``), and
 (``github-hmac-sha256``, ``svix-v1``, ``discord-ed25519``).
 """
 
+from ._aws_sns import AwsSnsVerifier, aws_sns
 from ._box import BoxVerifier, box
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
+from ._google_oidc import GoogleOidcVerifier, google_oidc
 from ._handshakes import dropbox_challenge, okta_verification, zoom_url_validation
 from ._hub_signature import bitbucket, github, intercom, jira, meta
 from ._hubspot import hubspot
 from ._linear import LinearVerifier, linear
 from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
+from ._microsoft_graph import MicrosoftGraphVerifier, microsoft_graph
 from ._mollie import MollieVerifier, mollie
 from ._monday import MondayVerifier, monday
 from ._netlify import NetlifyVerifier, netlify
+from ._paypal import PaypalVerifier, paypal
 from ._persona import PersonaVerifier, persona
+from ._plaid import PlaidVerifier, plaid
 from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
     circleci,
@@ -72,6 +77,7 @@ from ._vonage import VonageVerifier, vonage
 
 PRESETS: tuple[str, ...] = (
     "airtable",
+    "aws_sns",
     "bandwidth",
     "bitbucket",
     "box",
@@ -94,6 +100,7 @@ PRESETS: tuple[str, ...] = (
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_oidc",
     "help_scout",
     "hubspot",
     "intercom",
@@ -105,6 +112,7 @@ PRESETS: tuple[str, ...] = (
     "mailgun",
     "mandrill",
     "meta",
+    "microsoft_graph",
     "mollie",
     "monday",
     "mux",
@@ -113,8 +121,10 @@ PRESETS: tuple[str, ...] = (
     "onfido",
     "paddle",
     "pagerduty",
+    "paypal",
     "paystack",
     "persona",
+    "plaid",
     "postmark",
     "razorpay",
     "recurly",
@@ -156,17 +166,23 @@ _HANDSHAKES = frozenset({"dropbox_challenge", "okta_verification", "zoom_url_val
 
 __all__ = [
     "PRESETS",
+    "AwsSnsVerifier",
     "BoxVerifier",
     "DropboxSignVerifier",
+    "GoogleOidcVerifier",
     "LinearVerifier",
     "MailgunVerifier",
+    "MicrosoftGraphVerifier",
     "MollieVerifier",
     "MondayVerifier",
     "NetlifyVerifier",
+    "PaypalVerifier",
     "PersonaVerifier",
+    "PlaidVerifier",
     "RecurlyVerifier",
     "VonageVerifier",
     "airtable",
+    "aws_sns",
     "bandwidth",
     "bitbucket",
     "box",
@@ -190,6 +206,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_oidc",
     "help_scout",
     "hubspot",
     "intercom",
@@ -201,6 +218,7 @@ __all__ = [
     "mailgun",
     "mandrill",
     "meta",
+    "microsoft_graph",
     "mollie",
     "monday",
     "mux",
@@ -210,8 +228,10 @@ __all__ = [
     "onfido",
     "paddle",
     "pagerduty",
+    "paypal",
     "paystack",
     "persona",
+    "plaid",
     "postmark",
     "razorpay",
     "recurly",
