@@ -426,3 +426,30 @@ def test_graph_validation_token_keys_fetched_from_microsoft(fresh: KeyServer) ->
     assert verifier.verify(request).scheme == "microsoft-graph-validation-token"
     assert asyncio.run(verifier.averify(request)).key_id == "secret[0]"
     assert fresh.hits == {"login.microsoftonline.com/common/discovery/v2.0/keys": 1}
+
+
+def test_concurrent_async_requests_share_one_fetch(fresh: KeyServer) -> None:
+    serve_google_keys(fresh)
+    fresh.routes[("www.googleapis.com", "/oauth2/v3/certs")].delay = 0.3
+    verifier = google(fresh)
+    request = sign_request(verifier, b"{}", now=time.time())
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(verifier.averify(request) for _ in range(20)))
+
+    assert {result.key_id for result in asyncio.run(main())} == {"g0"}
+    assert fresh.hits == {"www.googleapis.com/oauth2/v3/certs": 1}
+
+
+def test_concurrent_async_requests_all_fail_closed_when_the_fetch_fails(fresh: KeyServer) -> None:
+    fresh.routes[("www.googleapis.com", "/oauth2/v3/certs")] = Route(b"", 500, delay=0.2)
+    verifier = google(fresh)
+    request = sign_request(verifier, b"{}", now=time.time())
+
+    async def main() -> list[Any]:
+        calls = (verifier.averify(request) for _ in range(10))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    reasons = {getattr(error, "reason", None) for error in asyncio.run(main())}
+    assert reasons == {"key_unavailable"}
+    assert fresh.hits == {"www.googleapis.com/oauth2/v3/certs": 1}

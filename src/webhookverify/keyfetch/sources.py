@@ -154,7 +154,7 @@ class FetchingSource:
     ask for it (:meth:`request_for`) and how to read it (:meth:`parse`).
     """
 
-    __slots__ = ("_lock", "cache", "fetcher", "rules")
+    __slots__ = ("_flights", "_lock", "cache", "fetcher", "rules")
 
     def __init__(self, rules: HostRules, fetcher: Fetcher | None, cache: KeyCache | None) -> None:
         import importlib.util
@@ -168,6 +168,8 @@ class FetchingSource:
         self.fetcher = Fetcher() if fetcher is None else fetcher
         self.cache = KeyCache() if cache is None else cache
         self._lock = threading.Lock()
+        # async fetches under way: document -> (its event loop, done when it ends)
+        self._flights: dict[str, tuple[Any, Any]] = {}
 
     def document_of(self, ref: str) -> str:
         raise NotImplementedError
@@ -218,12 +220,30 @@ class FetchingSource:
             return self._settle(document, ref, self.fetcher.fetch(request, self.rules))
 
     async def akey(self, ref: str) -> FetchedKey:
+        import asyncio
+
         ref = check_ref(ref)
         document, found, known = self._cached(ref)
         if found is not None:
             return found
+        loop = asyncio.get_running_loop()
+        flight = self._flights.get(document)
+        if flight is not None and flight[0] is loop:
+            # the same document is being fetched on this loop: wait for it, then
+            # read the cache (its fetcher reports a failure to its own caller)
+            await asyncio.shield(flight[1])
+            document, found, known = self._cached(ref)
+            if found is not None:
+                return found
         request = self._claim(document, known)
-        return self._settle(document, ref, await self.fetcher.afetch(request, self.rules))
+        done = loop.create_future()
+        self._flights[document] = (loop, done)
+        try:
+            return self._settle(document, ref, await self.fetcher.afetch(request, self.rules))
+        finally:
+            done.set_result(None)
+            if self._flights.get(document, (None, None))[1] is done:
+                del self._flights[document]
 
 
 class JwksSource(FetchingSource):
