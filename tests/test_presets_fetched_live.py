@@ -453,3 +453,13 @@ def test_concurrent_async_requests_all_fail_closed_when_the_fetch_fails(fresh: K
     reasons = {getattr(error, "reason", None) for error in asyncio.run(main())}
     assert reasons == {"key_unavailable"}
     assert fresh.hits == {"www.googleapis.com/oauth2/v3/certs": 1}
+
+
+def test_the_503_is_logged_with_the_handler_and_the_cause(
+    fresh: KeyServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry, verifier = down_registry(fresh)
+    with caplog.at_level("ERROR", logger="webhookverify"):
+        Receiver(registry).receive(sign_request(verifier, b"{}", now=time.time()))
+    assert "handler 'pubsub' could not fetch" in caplog.text
+    assert "HTTP 503" in caplog.text

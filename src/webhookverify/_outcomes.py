@@ -82,12 +82,18 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     if isinstance(exc, AccessDisabled):
         return reject(request, 403, exc.reason, retry_after, error=exc)
     errors = exc.errors if isinstance(exc, NoHandlerMatched) else (exc,)
-    if any(isinstance(error, KeyUnavailable) for error in errors):
+    unavailable = [error for error in errors if isinstance(error, KeyUnavailable)]
+    if unavailable:
         logger.error(
-            "a sender's published key could not be fetched; answering 503 so the sender "
-            "retries: %s",
-            exc,
-            extra={"webhookverify": {"reason": KeyUnavailable.reason}},
+            "handler %r could not fetch its sender's key; answering 503 so the sender retries: %s",
+            unavailable[0].handler,
+            unavailable[0],
+            extra={
+                "webhookverify": {
+                    "reason": KeyUnavailable.reason,
+                    "handler": unavailable[0].handler,
+                }
+            },
         )
         attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
         return reject(

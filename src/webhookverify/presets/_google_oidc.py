@@ -84,7 +84,7 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
 
     def prepare(self, request: WebhookRequest, now: float) -> Pending:
         value = single_header(request, _HEADER)
-        if value[:7] != "Bearer ":
+        if value[:7].lower() != "bearer ":  # RFC 9110 §11.1: the scheme is case-insensitive
             raise ClaimMismatch("the Authorization header is not a Bearer token", header=_HEADER)
         token = read_token(value[7:], "RS256", _HEADER)
         if token.kid is None:
