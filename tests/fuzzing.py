@@ -30,6 +30,7 @@ from webhookverify import TokenVerifier, Verification, WebhookRequest, presets
 from webhookverify.testing import sign_request
 
 from _apple import PAYLOAD, apple_verifier
+from _fetched_cases import FETCHED, fetched_request, fetched_verifier
 
 NOW = 1_700_000_000.0
 URL = "https://hooks.example.test/webhooks?source=fuzz"
@@ -73,10 +74,12 @@ def rng_for(name: str) -> random.Random:
 class Case:
     """One preset, a request it signed, and what its scheme covers.
 
-    ``body``: ``"raw"`` (the bytes), ``"form"`` (the decoded fields, name and
-    value run together in name order, as Twilio, Mandrill and Plivo sign
-    them), ``"payload"`` (Braintree's decoded ``bt_payload`` field),
-    ``"signed_payload"`` (the JWS in an App Store notification's body) or
+    ``body``: ``"raw"`` (the bytes), ``"signed"`` (the message the signature
+    covers, ``Verification.signed``: SNS signs fields of its JSON body),
+    ``"form"`` (the decoded fields, name and value run together in name order,
+    as Twilio, Mandrill and Plivo sign them), ``"payload"`` (Braintree's
+    decoded ``bt_payload`` field), ``"signed_payload"`` (the JWS in an App
+    Store notification's body) or
     ``"none"`` (Mailgun signs only its token and timestamp; tokens sign
     nothing). ``url`` and ``method``: the request's own URL and method are
     signed. The signed timestamp (unless ``timestamp`` is false: a verifier
@@ -123,6 +126,8 @@ def meaning(case: Case, request: WebhookRequest, verification: Verification) -> 
     elif case.body == "signed_payload":
         # Apple's JWS is what is signed; JSON whitespace around it is not
         found.append(json.loads(request.body)["signedPayload"])
+    elif case.body == "signed":  # the fields the signature covers, as it covered them
+        found.append(verification.signed)
     elif case.body == "form":
         found.append(form_message(request, distinct=case.name.startswith("twilio")))
     elif case.body == "payload":
@@ -152,6 +157,8 @@ def _keys(name: str) -> dict[str, Any]:
 
 def build_case(name: str) -> Case:
     """A verifier of preset ``name`` and a request it signed at ``NOW``."""
+    if name in FETCHED:
+        return _fetched_case(name)
     factory = getattr(presets, name)
     params = inspect.signature(factory).parameters
     # a key per preset: a request signed for one cannot verify for another
@@ -204,6 +211,17 @@ def build_case(name: str) -> Case:
         url=name in ("twilio", "hubspot"),
         method=name in ("hubspot", "contentful"),
     )
+
+
+def _fetched_case(name: str) -> Case:
+    """A fetched-key preset with its key given: SNS signs the fields of its
+    message (``signed``), Google's token and Graph's client state sign no body."""
+    verifier = fetched_verifier(name, f"{SECRET}-{name}")
+    request = fetched_request(
+        name, verifier, JSON_BODY, now=NOW, url=URL, headers={"Content-Type": "application/json"}
+    )
+    kind = {"aws_sns": "signed", "google_oidc": "none", "microsoft_graph": "none"}.get(name, "raw")
+    return Case(name, verifier, request, body=kind)
 
 
 def extra_cases() -> list[Case]:

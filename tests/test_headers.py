@@ -30,6 +30,8 @@ from webhookverify import (
 from webhookverify.replay import MemoryReplayStore
 from webhookverify.testing import make_environ, make_scope, run_asgi, run_wsgi, sign_request
 
+from _fetched_cases import FETCHED, fetched_request, fetched_verifier
+
 NOW = 1_700_000_000
 URL = "https://hooks.example.test/webhooks"
 
@@ -232,6 +234,17 @@ def _case(name: str, secret: str) -> tuple[Any, WebhookRequest]:
     factory = getattr(presets, name)
     body = b'{"event":"ping","n":1}'
     url = URL
+    if name in FETCHED:
+        verifier = fetched_verifier(name, secret)
+        request = fetched_request(
+            name,
+            verifier,
+            body,
+            now=NOW,
+            url=url,
+            headers={"X-Request-Id": "req-1", "User-Agent": "ua"},
+        )
+        return verifier, request
     if name == "apple_app_store":
         from _apple import PAYLOAD, apple_verifier
 
@@ -297,10 +310,11 @@ def _sensitive(verifier: Any, request: WebhookRequest, secret: str) -> list[str]
     found = [secret]
     for name, value in request.headers.raw_items():
         if name.lower() in ("content-type", "x-request-id", "user-agent") or name.lower().endswith(
-            ("-id", "-nonce", "-signed-headers")
+            ("-id", "-nonce", "-signed-headers", "-cert-url")
         ):
-            # what the test added, delivery ids, nonces and lists of header
-            # names: none is a secret
+            # what the test added, delivery ids, nonces, lists of header names
+            # and a sender's public certificate URL (logged as the key id):
+            # none is a secret
             continue
         found += re.findall(r"[A-Za-z0-9+/=_.-]{16,}", value)
     if request.body.startswith(b'{"signature"'):  # Mailgun signs in the body

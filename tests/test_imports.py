@@ -8,6 +8,7 @@ import sys
 HEAVY = (
     "asyncio",
     "cryptography",
+    "httpx",
     "redis",
     "flask",
     "django",
@@ -57,3 +58,15 @@ def test_testing_module_loads_pytest_only_for_the_contract() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["VerifierContract"]
+
+
+def test_fetched_key_presets_load_nothing_until_a_key_is_needed() -> None:
+    code = """
+from webhookverify import presets
+presets.google_oidc(audience="https://hooks.example/push", service_account="a@b.iam.gserviceaccount.com")
+presets.aws_sns(topics=["arn:aws:sns:us-east-1:123456789012:T"])
+presets.paypal(webhook_id="WH")
+presets.plaid(client_id="c", secret="s")
+presets.microsoft_graph(client_state="state")
+"""
+    assert loaded_after(code) == []

@@ -38,8 +38,8 @@ def test_project_urls_point_at_the_repository() -> None:
 
 
 def test_development_tools_are_a_dependency_group_not_an_extra() -> None:
-    """Users see the `redis` extra only; `tasks.py test` installs the `dev` group."""
-    assert set(PROJECT["project"]["optional-dependencies"]) == {"redis"}
+    """Users see the `redis` and `fetch` extras only; `tasks.py test` installs the `dev` group."""
+    assert set(PROJECT["project"]["optional-dependencies"]) == {"redis", "fetch"}
     dev = {re.split(r"[<>=\[]", spec)[0] for spec in PROJECT["dependency-groups"]["dev"]}
     assert {"pytest", "hypothesis", "ruff", "mypy", "redis", "stripe", "django", "uvicorn"} <= dev
     tasks = (ROOT / "tasks.py").read_text(encoding="utf-8")

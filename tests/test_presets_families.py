@@ -17,6 +17,8 @@ from webhookverify import ConfigurationError, Handler, TokenVerifier, presets
 from webhookverify.audit import describe_handler
 from webhookverify.presets import _handshakes
 
+from _fetched_cases import FETCHED
+from _fetched_cases import settings as fetched_settings
 from fuzzing import NOW, URL, build_case
 
 # What ``webhookverify.presets`` exported before its modules were grouped by
@@ -78,6 +80,8 @@ PUBLIC_KEY = frozenset({"apple_app_store", "discord", "sendgrid", "telnyx"})
 
 def _required(name: str) -> dict[str, Any]:
     """The settings other than keys that a preset cannot do without."""
+    if name in FETCHED:
+        return {}
     if name == "monday":
         return {"url": URL}
     if name == "braintree":
@@ -118,6 +122,8 @@ SECRET = "whsec_" + "QUJD" * 8  # base64, as Standard Webhooks secrets must be
 def _keys(name: str) -> dict[str, Any]:
     if name == "apple_app_store":  # no key: the chain is in the message, the root pinned
         return {"bundle_id": "com.example", "app_apple_id": 1234}
+    if name in FETCHED:  # the key is the sender's, fetched; these name whose it is
+        return fetched_settings(name)
     if name in ("discord", "telnyx"):
         return {"public_key": ed25519.Ed25519PrivateKey.generate().public_key()}
     if name == "sendgrid":
@@ -133,7 +139,7 @@ def test_a_missing_secret_names_the_preset_called(name: str) -> None:
     if name != "asana":  # built without one: Asana hands it over in its handshake
         with pytest.raises(ConfigurationError, match=rf"^presets\.{name} needs "):
             factory(**_required(name))
-    if name not in PUBLIC_KEY:
+    if name not in PUBLIC_KEY | FETCHED:
         with pytest.raises(ConfigurationError, match=rf"^presets\.{name} takes secret="):
             factory(secret=SECRET, secrets=[SECRET], **_required(name))
         with pytest.raises(ConfigurationError, match=rf"^presets\.{name}\(secrets=\.\.\.\)"):

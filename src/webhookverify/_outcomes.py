@@ -16,6 +16,7 @@ from .delivery import Delivery, Outcome, Rejection
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
+    KeyUnavailable,
     NoHandlerMatched,
     ReplayStoreUnavailable,
     VerificationError,
@@ -75,9 +76,29 @@ def reject(
 
 
 def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -> Outcome:
-    """A request no handler verified: 401 (403 when switched off)."""
+    """A request no handler verified: 401 (403 when switched off; 503 with
+    ``Retry-After`` when a handler could not fetch its sender's key, so that
+    the sender retries instead of dropping the delivery)."""
     if isinstance(exc, AccessDisabled):
         return reject(request, 403, exc.reason, retry_after, error=exc)
+    errors = exc.errors if isinstance(exc, NoHandlerMatched) else (exc,)
+    unavailable = [error for error in errors if isinstance(error, KeyUnavailable)]
+    if unavailable:
+        logger.error(
+            "handler %r could not fetch its sender's key; answering 503 so the sender retries: %s",
+            unavailable[0].handler,
+            unavailable[0],
+            extra={
+                "webhookverify": {
+                    "reason": KeyUnavailable.reason,
+                    "handler": unavailable[0].handler,
+                }
+            },
+        )
+        attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
+        return reject(
+            request, 503, KeyUnavailable.reason, retry_after, attempts=attempts, error=exc
+        )
     if isinstance(exc, AmbiguousMatch):
         logger.error(
             "two handlers verified one request (HandlerRegistry strict=True): %s",

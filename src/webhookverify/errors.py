@@ -24,6 +24,7 @@ __all__ = [
     "DeliveryDeclined",
     "DuplicateHeader",
     "InvalidRequest",
+    "KeyUnavailable",
     "MalformedBody",
     "MalformedHeader",
     "MalformedSignature",
@@ -219,6 +220,20 @@ class NoValidKey(VerificationError):
     default_message = (
         "no configured secret or key is valid at this time (check not_before/not_after)"
     )
+
+
+class KeyUnavailable(VerificationError):
+    """The sender's published key could not be fetched (unreachable, too slow,
+    an answer too large or not a key, or fetched too recently to try again).
+
+    Not a verdict on the request: the receiver answers 503 with
+    ``Retry-After`` when no handler verified a request and one of them could
+    not get its key, so the sender retries once the key can be had (fail
+    closed, never open).
+    """
+
+    reason = "key_unavailable"
+    default_message = "the sender's published key could not be fetched; the sender should retry"
 
 
 class MalformedBody(VerificationError):

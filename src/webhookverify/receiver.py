@@ -132,18 +132,38 @@ class Receiver:
         self, request: WebhookRequest, now: float | None
     ) -> tuple[Delivery, float] | Outcome | Answered:
         """The verified delivery and its key's TTL, or the refusal (401; 403 when
-        switched off), or a handshake's answer (never a delivery, never
-        replay-guarded: see :mod:`webhookverify.handshake`)."""
+        switched off; 503 when a sender's key could not be fetched), or a
+        handshake's answer (never a delivery, never replay-guarded: see
+        :mod:`webhookverify.handshake`)."""
         try:
             match = self.registry.verify(request, now)
-        except NoHandlerMatched as exc:
-            # only here, once nothing verified: no cost on the delivery path
+        except VerificationError as exc:
+            return self._refused(request, exc)
+        return self._verified(request, match)
+
+    async def _averify(
+        self, request: WebhookRequest, now: float | None
+    ) -> tuple[Delivery, float] | Outcome | Answered:
+        """:meth:`_verify` through ``registry.averify`` (a key fetch is awaited)."""
+        try:
+            match = await self.registry.averify(request, now)
+        except VerificationError as exc:
+            return self._refused(request, exc)
+        return self._verified(request, match)
+
+    def _refused(self, request: WebhookRequest, exc: VerificationError) -> Outcome | Answered:
+        """The refusal of a request no handler verified, unless it is an unsigned
+        handshake (looked for only here, once nothing verified: no cost on the
+        delivery path)."""
+        if isinstance(exc, NoHandlerMatched):
             answered = unsigned_handshake(self.registry, request)
             if answered is not None:
                 return answered
-            return answers.refused(request, exc, self.retry_after)
-        except VerificationError as exc:
-            return answers.refused(request, exc, self.retry_after)
+        return answers.refused(request, exc, self.retry_after)
+
+    def _verified(self, request: WebhookRequest, match: Match) -> tuple[Delivery, float] | Answered:
+        """The delivery a handler verified and its key's TTL, or the answer to
+        a signed handshake."""
         if match.handler.handshake is not None:
             answered = handshake_of(match.handler, request, match.verification)
             if answered is not None:
@@ -291,7 +311,7 @@ class Receiver:
         seconds keeps running in the background and the answer is 202; the
         key is committed or released when it finishes.
         """
-        found = self._verify(request, now)
+        found = await self._averify(request, now)
         if isinstance(found, Answered):
             try:
                 await self.bus.atrigger(HANDSHAKE, found.event)

@@ -183,6 +183,7 @@ class _Snapshot:
     handlers: tuple[Handler, ...]
     by_first: dict[str, list[_Entry]]
     always: tuple[_Entry, ...]  # enabled handlers that require no header
+    awaits: bool  # an enabled handler's verifier has averify (it fetches keys)
 
     @classmethod
     def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
@@ -197,7 +198,8 @@ class _Snapshot:
                 by_first.setdefault(required[0].lower(), []).append(entry)
             else:
                 always.append(entry)
-        return cls(handlers, by_first, tuple(always))
+        awaits = any(h.enabled and hasattr(h.verifier, "averify") for h in handlers)
+        return cls(handlers, by_first, tuple(always), awaits)
 
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
@@ -320,42 +322,101 @@ class HandlerRegistry:
         """
         if not self.enabled:
             raise AccessDisabled()
-        snapshot = self._snapshot
-        attempts: list[tuple[str, str]] = []
-        errors: list[VerificationError] = []
-        found: Match | None = None
-        for entry in snapshot.candidates(request.headers):
+        trial = _Trial(self._snapshot, self.strict)
+        for entry in trial.snapshot.candidates(request.headers):
             handler = entry.handler
             try:
                 verification = handler.verifier.verify(request, now)
-            except VerificationError as exc:
-                exc.handler = handler.name
-                attempts.append((handler.name, exc.reason))
-                errors.append(exc)
+            except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
+                trial.failed(handler, exc)
                 continue
-            except Exception as exc:
-                logger.exception(
-                    "verifier of handler %r raised %s instead of a VerificationError",
-                    handler.name,
-                    type(exc).__name__,
-                    extra={"webhookverify": {"handler": handler.name, "reason": "verifier_error"}},
-                )
-                error = VerificationError("the verifier failed unexpectedly", handler=handler.name)
-                attempts.append((handler.name, "verifier_error"))
-                errors.append(error)
+            if trial.passed(handler, verification):
+                break
+        return trial.result()
+
+    async def averify(self, request: WebhookRequest, now: float | None = None) -> Match:
+        """:meth:`verify` for async receivers: a verifier's ``averify`` is
+        awaited where it has one (a verifier that fetches its key does, so the
+        event loop never blocks on a fetch), its ``verify`` called otherwise.
+
+        Raises:
+            AccessDisabled, NoHandlerMatched, AmbiguousMatch: as :meth:`verify`.
+        """
+        snapshot = self._snapshot
+        if not snapshot.awaits:
+            return self.verify(request, now)
+        if not self.enabled:
+            raise AccessDisabled()
+        trial = _Trial(snapshot, self.strict)
+        for entry in snapshot.candidates(request.headers):
+            handler = entry.handler
+            averify = getattr(handler.verifier, "averify", None)
+            try:
+                if averify is not None:
+                    verification = await averify(request, now)
+                else:
+                    verification = handler.verifier.verify(request, now)
+            except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
+                trial.failed(handler, exc)
                 continue
-            if found is not None:
-                raise AmbiguousMatch(
-                    f"handlers {found.handler.name!r} and {handler.name!r} both verified "
-                    "the request",
-                    handler=handler.name,
-                )
-            found = Match(handler, verification)
-            if not self.strict:
-                return found
-        if found is not None:
-            return found
+            if trial.passed(handler, verification):
+                break
+        return trial.result()
+
+
+class _Trial:
+    """What the handlers tried on one request said: the first match, and
+    each refusal with its reason (for the logs, never for a response)."""
+
+    __slots__ = ("attempts", "errors", "found", "snapshot", "strict")
+
+    def __init__(self, snapshot: _Snapshot, strict: bool) -> None:
+        self.snapshot, self.strict = snapshot, strict
+        self.attempts: list[tuple[str, str]] = []
+        self.errors: list[VerificationError] = []
+        self.found: Match | None = None
+
+    def failed(self, handler: Handler, exc: Exception) -> None:
+        """Keep a handler's refusal; a verifier that raised anything but a
+        ``VerificationError`` is logged with its traceback and refuses."""
+        reason = "verifier_error"
+        if isinstance(exc, VerificationError):
+            reason = exc.reason
+        else:
+            logger.error(
+                "verifier of handler %r raised %s instead of a VerificationError",
+                handler.name,
+                type(exc).__name__,
+                exc_info=exc,
+                extra={"webhookverify": {"handler": handler.name, "reason": reason}},
+            )
+            exc = VerificationError("the verifier failed unexpectedly")
+        exc.handler = handler.name
+        self.attempts.append((handler.name, reason))
+        self.errors.append(exc)
+
+    def passed(self, handler: Handler, verification: Verification) -> bool:
+        """Keep a handler's match; whether the search is over (not ``strict``).
+
+        Raises:
+            AmbiguousMatch: ``strict`` and another handler matched before.
+        """
+        if self.found is not None:
+            raise AmbiguousMatch(
+                f"handlers {self.found.handler.name!r} and {handler.name!r} both verified "
+                "the request",
+                handler=handler.name,
+            )
+        self.found = Match(handler, verification)
+        return not self.strict
+
+    def result(self) -> Match:
+        """The match. Raises: NoHandlerMatched: none (when no handler was even
+        a candidate, the enabled ones are listed as ``missing_header``)."""
+        if self.found is not None:
+            return self.found
+        attempts = self.attempts
         if not attempts:
-            skipped = [h.name for h in snapshot.handlers if h.enabled][:_MAX_SKIPPED_LISTED]
-            attempts = [(name, "missing_header") for name in skipped]
-        raise NoHandlerMatched(attempts=attempts, errors=errors)
+            enabled = [h.name for h in self.snapshot.handlers if h.enabled]
+            attempts = [(name, "missing_header") for name in enabled[:_MAX_SKIPPED_LISTED]]
+        raise NoHandlerMatched(attempts=attempts, errors=self.errors)

@@ -30,10 +30,12 @@ errors name the preset called (``presets.github needs a secret``), and
 from ._adyen import AdyenVerifier, adyen
 from ._apple import AppleAppStoreVerifier, apple_app_store
 from ._asana import AsanaVerifier, asana
+from ._aws_sns import AwsSnsVerifier, aws_sns
 from ._box import BoxVerifier, box
 from ._braintree import BraintreeVerifier, braintree
 from ._contentful import ContentfulVerifier, contentful
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
+from ._google_oidc import GoogleOidcVerifier, google_oidc
 from ._handshake_senders import dropbox, nylas, x, xero
 from ._handshakes import (
     dropbox_challenge,
@@ -46,10 +48,13 @@ from ._hubspot import hubspot
 from ._linear import LinearVerifier, linear
 from ._mailgun import MailgunVerifier, mailgun
 from ._mandrill import mandrill
+from ._microsoft_graph import MicrosoftGraphVerifier, microsoft_graph
 from ._mollie import MollieVerifier, mollie
 from ._monday import MondayVerifier, monday
 from ._netlify import NetlifyVerifier, netlify
+from ._paypal import PaypalVerifier, paypal
 from ._persona import PersonaVerifier, persona
+from ._plaid import PlaidVerifier, plaid
 from ._plivo import plivo
 from ._public_key import discord, sendgrid, telnyx
 from ._raw_hmac import (
@@ -91,6 +96,7 @@ PRESETS: tuple[str, ...] = (
     "airtable",
     "apple_app_store",
     "asana",
+    "aws_sns",
     "bandwidth",
     "bitbucket",
     "box",
@@ -115,6 +121,7 @@ PRESETS: tuple[str, ...] = (
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_oidc",
     "help_scout",
     "hubspot",
     "intercom",
@@ -127,6 +134,7 @@ PRESETS: tuple[str, ...] = (
     "mailgun",
     "mandrill",
     "meta",
+    "microsoft_graph",
     "mollie",
     "monday",
     "mux",
@@ -136,9 +144,11 @@ PRESETS: tuple[str, ...] = (
     "onfido",
     "paddle",
     "pagerduty",
+    "paypal",
     "paystack",
     "persona",
     "plivo",
+    "plaid",
     "postmark",
     "razorpay",
     "recurly",
@@ -188,22 +198,28 @@ __all__ = [
     "AdyenVerifier",
     "AppleAppStoreVerifier",
     "AsanaVerifier",
+    "AwsSnsVerifier",
     "BoxVerifier",
     "BraintreeVerifier",
     "ContentfulVerifier",
     "DropboxSignVerifier",
+    "GoogleOidcVerifier",
     "LinearVerifier",
     "MailgunVerifier",
+    "MicrosoftGraphVerifier",
     "MollieVerifier",
     "MondayVerifier",
     "NetlifyVerifier",
+    "PaypalVerifier",
     "PersonaVerifier",
+    "PlaidVerifier",
     "RecurlyVerifier",
     "VonageVerifier",
     "adyen",
     "airtable",
     "apple_app_store",
     "asana",
+    "aws_sns",
     "bandwidth",
     "bitbucket",
     "box",
@@ -229,6 +245,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_oidc",
     "graph_validation",
     "help_scout",
     "hubspot",
@@ -242,6 +259,7 @@ __all__ = [
     "mailgun",
     "mandrill",
     "meta",
+    "microsoft_graph",
     "mollie",
     "monday",
     "mux",
@@ -252,8 +270,10 @@ __all__ = [
     "onfido",
     "paddle",
     "pagerduty",
+    "paypal",
     "paystack",
     "persona",
+    "plaid",
     "plivo",
     "postmark",
     "razorpay",
