@@ -301,6 +301,19 @@ def test_graph_validation_needs_the_handler_to_name_it() -> None:
     assert via_receiver(receiver, request)[0] == 401
 
 
+def test_the_microsoft_graph_preset_answers_its_own_validation() -> None:
+    # Subscribing, Graph posts ?validationToken= before any notification: the
+    # preset built for Graph's notifications must answer it without help.
+    token = "Validation: Testing client application reachability for subscription Request-Id: 1c1c"
+    verifier = presets.microsoft_graph(client_state="a-long-random-client-state")
+    receiver = Receiver(HandlerRegistry([Handler("graph", verifier)]))
+    for surface in (via_receiver, via_areceive, via_wsgi_app, via_asgi_app):
+        request = Request("POST", URL + "?validationToken=" + token.replace(" ", "%20"), {})
+        status, headers, answer = surface(receiver, request)
+        assert (status, answer) == (200, token.encode())
+        assert headers["content-type"] == "text/plain; charset=utf-8"
+
+
 def test_the_event_never_shows_the_secret_or_the_verify_token() -> None:
     case = CASES["meta"]()
     receiver = case.receiver()

@@ -30,6 +30,7 @@ from ..types import Verification
 from ..verifiers._base import DEFAULT_TOLERANCE, constant_time_equal, single_header
 from ..verifiers._keyring import KeyEntry, newest_valid, valid_keys, window_of
 from ._common import SecretInput, owner_of, scheme_of
+from ._handshakes import graph_validation
 
 __all__ = ["GRAPH_APP_ID", "MICROSOFT_JWKS_URL", "MicrosoftGraphVerifier", "microsoft_graph"]
 
@@ -52,6 +53,7 @@ class MicrosoftGraphVerifier(FetchedKeyVerifier):
     __slots__ = (
         "app_id",
         "client_states",
+        "handshake",
         "leeway",
         "private_key",
         "replay_default",
@@ -73,6 +75,8 @@ class MicrosoftGraphVerifier(FetchedKeyVerifier):
         self.init_fields(
             **fields,
             required_headers=("Content-Type",),
+            # the subscription's endpoint check, answered by the receiver
+            handshake=graph_validation(),
             replay_default="off",  # nothing signs the notifications' content
             replay_window=None,
         )
@@ -237,7 +241,8 @@ def microsoft_graph(
     What differs: nothing signs the notifications' content; ``clientState``
     is a shared secret sent in the body, so keep it long and random and serve
     the endpoint over https. The subscription's ``validationToken`` query
-    (the endpoint check when subscribing) is a handshake, not a delivery.
+    (the endpoint check when subscribing) is a handshake, not a delivery: the
+    receiver answers it (see :func:`graph_validation`).
 
     Replay id: none (replay ``off``): make handlers idempotent.
 
