@@ -83,9 +83,12 @@ def hmac_preset(
         options: as for ``HmacVerifier``.
         mechanism: what the scheme says after the name (default
             ``hmac-<algorithm>``).
-        handshake / read_event_type: the sender's endpoint check and event
-            type reader; with either, the verifier is an ``HmacPreset`` that
-            carries them.
+        handshake: the sender's endpoint check; with it (or
+            ``read_event_type``), the verifier is an ``HmacPreset`` that
+            carries both.
+        read_event_type: the sender's event type reader; with it (or
+            ``handshake``), the verifier is an ``HmacPreset`` that carries
+            both.
 
     Raises:
         ConfigurationError: any bad setting, in a message naming ``presets.<name>``.
