@@ -382,4 +382,8 @@ def __getattr__(name: str) -> Any:
         from .testing_contract import VerifierContract
 
         return VerifierContract
+    if name in ("SignedDelivery", "WebhookSigner"):  # testing_clients builds on this module
+        from . import testing_clients
+
+        return getattr(testing_clients, name)
     raise AttributeError(f"module 'webhookverify.testing' has no attribute {name!r}")
