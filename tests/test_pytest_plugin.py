@@ -20,13 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def install_plugin(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A distribution's metadata declaring the project's pytest11 entry points, on
     the path of the pytest runs started from here: pytest finds the plugin as it
     finds it in an installed webhookverify."""
     points = PROJECT["project"]["entry-points"]["pytest11"]
-    site = tmp_path / "site"
     info = site / "webhookverify_plugin_check-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(
@@ -36,7 +34,12 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (info / "entry_points.txt").write_text(f"[pytest11]\n{lines}")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), *sys.path]))
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    return site
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    install_plugin(tmp_path / "site", monkeypatch)
+    return tmp_path / "site"
 
 
 def test_the_entry_point_names_the_plugin_module() -> None:
