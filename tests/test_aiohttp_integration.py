@@ -313,3 +313,43 @@ def test_under_a_real_aiohttp_server_over_loopback() -> None:
     assert statuses == [200, 401, 200, 400, 200, 500, 200]
     assert len(recorder.calls) == 5
     assert {call[:2] for call in recorder.calls} == {("github", "ci-bot")}
+
+
+@pytest.mark.parametrize("cancellation", [False, True])
+def test_a_client_gone_mid_body_gets_nothing_dispatched(cancellation: bool) -> None:
+    """Without handler cancellation (run_app's default) the read fails and the
+    refusal is reported; with it, aiohttp cancels the read: nothing runs either way."""
+    recorder = Recorder()
+    rejected: list[str] = []
+    receiver = new_receiver()
+    receiver.bus.bind("webhook.rejected", lambda rejection: rejected.append(rejection.reason))
+    app = web.Application()
+    app.router.add_post("/hooks", webhook_handler(receiver, recorder.answer))
+
+    async def main() -> None:
+        runner = web.AppRunner(app, handler_cancellation=cancellation)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            port = runner.addresses[0][1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            head = "".join(f"{name}: {value}\r\n" for name, value in signed().items())
+            writer.write(
+                f"POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Length: {len(BODY)}\r\n{head}\r\n"
+                .encode() + BODY[:5]
+            )  # fmt: skip
+            await writer.drain()
+            await asyncio.sleep(0.1)  # the handler is reading the body
+            writer.close()
+            await writer.wait_closed()
+            for _ in range(50):  # the server notices the connection is gone
+                if rejected:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+    assert rejected == ([] if cancellation else ["truncated_body"])
+    assert recorder.calls == []

@@ -260,3 +260,18 @@ def test_a_memory_store_is_warned_about(caplog: pytest.LogCaptureFixture) -> Non
     with caplog.at_level(logging.WARNING, logger="webhookverify"):
         webhook_handler(new_receiver_memory())
     assert "concurrent Lambda instances do not share" in caplog.text
+
+
+def test_an_unreachable_redis_fails_closed_with_503_and_nothing_runs() -> None:
+    from _redis import closed_port
+
+    store = RedisReplayStore(
+        f"redis://127.0.0.1:{closed_port()}/0", connect_timeout=0.2, socket_timeout=0.2, retries=0
+    )
+    registry = HandlerRegistry([Handler("github", presets.github(secret=SECRET), user="ci-bot")])
+    function = Function()
+    handler = webhook_handler(Receiver(registry, replay_store=store))(function)
+    answer = handler(aws_event("v2", github_request(1)), None)
+    assert answer["statusCode"] == 503
+    assert "Retry-After" in answer["headers"]
+    assert function.calls == []
