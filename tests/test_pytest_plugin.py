@@ -185,8 +185,11 @@ def test_the_fixtures_drive_every_framework_as_a_user_suite_would(
     result.assert_outcomes(passed=9)
 
 
-def test_without_the_entry_point_the_fixture_is_unknown(pytester: pytest.Pytester) -> None:
-    """The check above sees the plugin only through the entry point it installs."""
+def test_without_plugin_autoloading_the_fixture_is_unknown(
+    pytester: pytest.Pytester, installed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above gets the fixture from an entry point, nowhere else."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(test_users="def test_it(webhook_signer):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(errors=1)
