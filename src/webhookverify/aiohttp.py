@@ -40,7 +40,6 @@ aiohttp is imported when this module is, never by ``import webhookverify``.
 from __future__ import annotations
 
 import inspect
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeAlias, Unpack
@@ -70,9 +69,7 @@ __all__ = [
     "webhook_handler",
 ]
 
-logger = logging.getLogger("webhookverify")
-
-# Where WebhookMiddleware puts the verified delivery: request[DELIVERY].
+# Where the verified delivery is put for the handler: request[DELIVERY].
 DELIVERY: web.RequestKey[Delivery] = web.RequestKey("webhookverify.delivery", Delivery)
 
 WebhookHandler: TypeAlias = Callable[[web.Request, Delivery], Awaitable[web.StreamResponse]]
