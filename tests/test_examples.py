@@ -1,5 +1,7 @@
 """The examples receive a signed delivery end to end: Flask through its test
-client, FastAPI through httpx's ASGI transport, Django under a real gunicorn."""
+client, FastAPI through httpx's ASGI transport, Django under a real gunicorn,
+aiohttp through its test client and under its own server, the Lambda handler
+on API Gateway and function URL events with a real Redis."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -37,7 +40,7 @@ def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["flask_app", "fastapi_app"])
+@pytest.mark.parametrize("name", ["flask_app", "fastapi_app", "aiohttp_app", "aws_lambda_handler"])
 def test_an_example_without_its_secret_stops_and_says_how_to_set_it(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,3 +228,74 @@ print(json.dumps([first.status_code, first.json(), again.status_code, again.cont
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == [200, EXPECTED, 200, "", 401]
+
+
+def test_aiohttp_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    module = load("aiohttp_app", monkeypatch)
+
+    async def main() -> list[tuple[int, bytes]]:
+        async with TestClient(TestServer(module.create_app())) as client:
+            headers = github_headers(PAYLOAD)
+            answers = []
+            for body in (PAYLOAD, PAYLOAD, b"{}"):
+                response = await client.post("/webhooks/github", data=body, headers=headers)
+                answers.append((response.status, await response.read()))
+            response = await client.get("/webhooks/github")
+            answers.append((response.status, b""))
+            return answers
+
+    first, duplicate, tampered, get = asyncio.run(main())
+    assert (first[0], json.loads(first[1])) == (200, EXPECTED)
+    assert duplicate == (200, b"")
+    assert tampered[0] == 401
+    assert get[0] == 405
+
+
+@pytest.mark.server
+def test_aiohttp_example_under_its_own_server() -> None:
+    """``python -m aiohttp.web``, as the example's docstring starts it."""
+    port = free_port()
+    argv = [sys.executable, "-m", "aiohttp.web", "-H", "127.0.0.1", "-P", str(port),
+            "aiohttp_app:init_func"]  # fmt: skip
+    env = {"GITHUB_WEBHOOK_SECRET": SECRET}
+    with (
+        running("aiohttp", argv, port, cwd=EXAMPLES, env=env),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        headers = github_headers(PAYLOAD)
+        response = client.post("/webhooks/github", content=PAYLOAD, headers=headers)
+        assert (response.status_code, response.json()) == (200, EXPECTED)
+        duplicate = client.post("/webhooks/github", content=PAYLOAD, headers=headers)
+        assert (duplicate.status_code, duplicate.content) == (200, b"")
+        assert client.post("/webhooks/github", content=b"{}", headers=headers).status_code == 401
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("kind", ["v1", "v2", "url"])
+def test_aws_lambda_example(monkeypatch: pytest.MonkeyPatch, redis_url: str, kind: str) -> None:
+    from webhookverify.lambda_events import make_lambda_event
+
+    monkeypatch.setenv("WEBHOOKVERIFY_REDIS_URL", redis_url)
+    module = load("aws_lambda_handler", monkeypatch)
+    # a body of its own: the example's keys live in the shared Redis for a day
+    body = json.dumps({"action": "opened", "run": str(uuid.uuid4())}).encode()
+    request = sign_request(github_verifier(), body, headers=GITHUB)
+    event = make_lambda_event(request, kind)  # type: ignore[arg-type]
+    first = module.handler(event, None)
+    assert (first["statusCode"], json.loads(first["body"])) == (200, EXPECTED)
+    duplicate = module.handler(event, None)
+    assert (duplicate["statusCode"], duplicate["body"]) == (200, "")
+    tampered = make_lambda_event(request.replace(body=b"{}"), kind)  # type: ignore[arg-type]
+    assert module.handler(tampered, None)["statusCode"] == 401
+
+
+def test_the_aws_lambda_example_without_redis_says_which_variable_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WEBHOOKVERIFY_REDIS_URL", raising=False)
+    from webhookverify import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"^WEBHOOKVERIFY_REDIS_URL is not set: set it"):
+        load("aws_lambda_handler", monkeypatch)

@@ -14,6 +14,7 @@ HEAVY = (
     "django",
     "starlette",
     "fastapi",
+    "aiohttp",
     "uvicorn",
     "gunicorn",
 )
@@ -30,6 +31,12 @@ def loaded_after(code: str) -> list[str]:
 def test_core_imports_are_light() -> None:
     modules = "webhookverify, webhookverify.presets, webhookverify.config, webhookverify.replay"
     assert loaded_after(f"import {modules}, webhookverify.wsgi, webhookverify.asgi") == []
+
+
+def test_lambda_handler_and_test_helpers_stay_light() -> None:
+    """A Lambda function loads no framework; redis only when a RedisReplayStore is built."""
+    code = "import webhookverify.aws_lambda, webhookverify.testing_clients"
+    assert loaded_after(code) == []
 
 
 def test_hmac_verification_stays_light() -> None:

@@ -387,4 +387,8 @@ def __getattr__(name: str) -> Any:
         from .presets._apple_testing import make_test_chain
 
         return make_test_chain
+    if name in ("SignedDelivery", "WebhookSigner"):  # testing_clients builds on this module
+        from . import testing_clients
+
+        return getattr(testing_clients, name)
     raise AttributeError(f"module 'webhookverify.testing' has no attribute {name!r}")
