@@ -217,12 +217,12 @@ def test_slack_events_are_not_conflated_and_forms_fall_back_to_content(path: str
         slack_request(command, NOW),
         slack_request(command, NOW),
         slack_request(command, NOW + 1),
-        # url_verification is JSON without an event id
+        # url_verification is a handshake: answered, never dispatched nor keyed
         slack_request('{"type":"url_verification","challenge":"c"}', NOW),
     ]
     reasons, dispatched = run(presets.slack(secret=SLACK_SECRET), requests, path=path)
-    assert reasons == ["accepted", "accepted", "accepted", "duplicate", "accepted", "accepted"]
-    assert dispatched == ["Ev1", "Ev2", None, None, None]
+    assert reasons == ["accepted", "accepted", "accepted", "duplicate", "accepted", "handshake"]
+    assert dispatched == ["Ev1", "Ev2", None, None]
 
 
 # -- every preset that reads a body id -------------------------------------------------------
