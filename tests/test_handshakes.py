@@ -28,7 +28,7 @@ from webhookverify import (
     presets,
     wsgi,
 )
-from webhookverify.handshake import MAX_CHALLENGE, HandshakeEvent
+from webhookverify.handshake import MAX_CHALLENGE, HandshakeEvent, handshake_answer
 from webhookverify.testing import make_environ, make_scope, run_asgi, run_wsgi, sign_request
 
 from handshake_cases import CASES, URL, Case, Request
@@ -396,3 +396,63 @@ def test_a_handshake_that_raises_is_not_answered() -> None:
     handler = Handler("own", presets.github(secret="k"), handshake=Broken())
     receiver = Receiver(HandlerRegistry([handler]))
     assert via_receiver(receiver, Request("GET", URL, {}))[0] == 401
+
+
+class _OwnSigned:
+    """A signed handshake of the user's own: answers every verified request."""
+
+    kind, signed, methods = "own.check", True, frozenset({"POST"})
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.calls: list[str] = []
+
+    def answer(self, request: Any, verification: Any) -> Any:
+        self.calls.append("answer")
+        return handshake_answer("sync")._replace(status=self.status)
+
+
+class _OwnAsync(_OwnSigned):
+    async def aanswer(self, request: Any, verification: Any) -> Any:
+        self.calls.append("aanswer")
+        return handshake_answer("async")._replace(status=self.status)
+
+
+def _own_receiver(handshake: Any, **options: Any) -> tuple[Receiver, dict[str, list[Any]]]:
+    receiver = Receiver(
+        HandlerRegistry([Handler("own", presets.github(secret="k"), handshake=handshake)]),
+        **options,
+    )
+    seen: dict[str, list[Any]] = {"received": [], "handshake": [], "rejected": []}
+    for name, got in seen.items():
+        receiver.bus.bind(f"webhook.{name}", got.append)
+    return receiver, seen
+
+
+def test_a_handshake_with_aanswer_is_awaited_under_areceive_only() -> None:
+    own = _OwnAsync()
+    receiver, seen = _own_receiver(own)
+    request = sign_request(presets.github(secret="k"), b"{}", url=URL)
+    assert receiver.receive(request).body == b"sync"
+    assert asyncio.run(receiver.areceive(request)).body == b"async"
+    assert own.calls == ["answer", "aanswer"]
+    assert len(seen["handshake"]) == 2 and seen["received"] == []
+    # without aanswer, areceive asks answer
+    plain = _OwnSigned()
+    receiver, _ = _own_receiver(plain)
+    assert asyncio.run(receiver.areceive(request)).body == b"sync"
+
+
+@pytest.mark.parametrize("handshake", [_OwnSigned, _OwnAsync])
+def test_a_handshake_that_cannot_complete_is_503_for_a_retry_without_the_event(
+    handshake: type[_OwnSigned],
+) -> None:
+    receiver, seen = _own_receiver(handshake(status=503), retry_after=7)
+    request = sign_request(presets.github(secret="k"), b"{}", url=URL)
+    for outcome in (receiver.receive(request), asyncio.run(receiver.areceive(request))):
+        assert (outcome.status, outcome.reason) == (503, "handshake_unavailable")
+        assert ("Retry-After", "7") in outcome.headers
+        assert b"sync" not in outcome.body and b"async" not in outcome.body
+    assert seen["handshake"] == [] and seen["received"] == []
+    assert [r.reason for r in seen["rejected"]] == ["handshake_unavailable"] * 2
+    assert seen["rejected"][0].attempts == (("own", "handshake_unavailable"),)

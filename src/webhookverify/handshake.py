@@ -29,17 +29,27 @@ nothing the first answer did not; Asana's, the one handshake that hands the
 application something (a secret), is consumed by the first answer. Each
 answered handshake fires ``webhook.handshake`` with a :class:`HandshakeEvent`;
 a listener that fails turns the answer into a 500, as for a delivery.
+
+A handshake that does network I/O to complete (SNS's
+``SubscriptionConfirmation``, confirmed by a GET of its ``SubscribeURL``)
+may also define ``aanswer``, awaited by
+:meth:`~webhookverify.Receiver.areceive` instead of ``answer`` so the event
+loop never blocks; and it may answer 503 when it cannot complete now: the
+request is then refused like one whose key could not be fetched (503 with
+``Retry-After``, ``webhook.rejected``; no ``webhook.handshake``), and the
+sender retries.
 """
 
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from . import _outcomes
-from .delivery import Outcome
+from .delivery import Outcome, Rejection
 from .errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -50,10 +60,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ANSWER_HEADERS",
     "MAX_CHALLENGE",
+    "UNAVAILABLE",
     "Answered",
     "Handshake",
     "HandshakeAnswer",
     "HandshakeEvent",
+    "ahandshake_of",
     "challenge_text",
     "handshake_answer",
     "handshake_failed",
@@ -77,6 +89,12 @@ ANSWER_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cache-Control", "no-store"),
 )
 
+# The status a handshake answers when it cannot complete now (a confirmation
+# its sender's API did not take): the sender retries a 503 (RFC 9110 §15.6.4).
+UNAVAILABLE = 503
+# What the receiver tells a sender to wait before it retries, unless it is given.
+_RETRY_AFTER = 30
+
 _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 
@@ -99,17 +117,30 @@ class HandshakeAnswer(NamedTuple):
     """What a :class:`Handshake` answers: the reply, and what the application gets.
 
     Attributes:
-        status: the HTTP status (200 for every handshake known).
+        status: the HTTP status: 200 (answered), or :data:`UNAVAILABLE`
+            (503: it could not complete now; the request is refused with the
+            receiver's 503 and ``Retry-After``, and no event fires). Any
+            status outside 2xx is taken as 503.
         headers: the reply's headers, :data:`ANSWER_HEADERS` included.
         body: the reply's body.
         secret: a secret the sender handed over (Asana's ``X-Hook-Secret``),
             for the application to store; ``None`` otherwise.
+        kind: the kind answered, when one handshake answers several (SNS's
+            subscription and unsubscribe confirmations); ``None``: the
+            handshake's ``kind``.
+        detail: what it was about, for the application (SNS: the topic ARN).
+        confirm_url: a URL for the application to visit to complete the
+            handshake itself (SNS's ``SubscribeURL`` when the preset does
+            not confirm), else ``None``.
     """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     secret: str | None = None
+    kind: str | None = None
+    detail: str | None = None
+    confirm_url: str | None = None
 
 
 def handshake_answer(
@@ -164,6 +195,11 @@ class Handshake(Protocol):
                 handshake is asked then).
 
         Never raises for a request: a malformed challenge is ``None``.
+
+        A handshake may also define ``async def aanswer(request,
+        verification)`` with the same contract: :meth:`Receiver.areceive
+        <webhookverify.Receiver.areceive>` awaits it instead (for a
+        handshake that fetches something, without blocking the event loop).
         """
         ...
 
@@ -180,6 +216,11 @@ class HandshakeEvent:
         secret: what the sender handed over to keep (Asana's ``X-Hook-Secret``:
             store it and build the handler again with it), else ``None``.
             Never in ``repr``.
+        detail: what the handshake was about (SNS: the topic ARN), else ``None``.
+        confirm_url: the URL to visit to complete the handshake, when the
+            application does it itself (SNS's ``SubscribeURL`` with
+            ``confirm_subscriptions=False``), else ``None``. Never in ``repr``
+            (it carries the sender's token).
     """
 
     handler: Handler
@@ -187,6 +228,8 @@ class HandshakeEvent:
     signed: bool
     request: WebhookRequest = field(repr=False)
     secret: str | None = field(default=None, repr=False)
+    detail: str | None = None
+    confirm_url: str | None = field(default=None, repr=False)
 
 
 class Answered(NamedTuple):
@@ -200,15 +243,22 @@ class Answered(NamedTuple):
         event = self.event
         if logger.isEnabledFor(logging.INFO):
             fields = {"handler": event.handler.name, "reason": "handshake", "kind": event.kind}
+            if event.detail is not None:
+                fields["detail"] = event.detail
             logger.info("answered the %s handshake", event.kind, extra={"webhookverify": fields})
-        status, headers, body, _ = self.answer
-        return Outcome(status, headers, body, reason="handshake")
+        answer = self.answer
+        return Outcome(answer.status, answer.headers, answer.body, reason="handshake")
 
 
 def handshake_of(
-    handler: Handler, request: WebhookRequest, verification: Verification | None
-) -> Answered | None:
-    """Ask ``handler``'s handshake about ``request``: its event and answer, or ``None``."""
+    handler: Handler,
+    request: WebhookRequest,
+    verification: Verification | None,
+    retry_after: int = _RETRY_AFTER,
+) -> Answered | Outcome | None:
+    """Ask ``handler``'s handshake about ``request``: its event and answer,
+    ``None`` (not a handshake), or the 503 refusal of one that could not
+    complete now (``Retry-After: retry_after``)."""
     handshake = handler.handshake
     if handshake is None or (verification is None and handshake.signed):
         return None
@@ -217,15 +267,63 @@ def handshake_of(
     except Exception:  # a handshake of the user's own that failed: not answered
         logger.exception("the handshake of handler %r raised; not answered", handler.name)
         return None
+    return _answered(handler, request, verification, answer, retry_after)
+
+
+async def ahandshake_of(
+    handler: Handler,
+    request: WebhookRequest,
+    verification: Verification | None,
+    retry_after: int = _RETRY_AFTER,
+) -> Answered | Outcome | None:
+    """:func:`handshake_of`, awaiting the handshake's ``aanswer`` when it has one."""
+    handshake = handler.handshake
+    if handshake is None or (verification is None and handshake.signed):
+        return None
+    aanswer = getattr(handshake, "aanswer", None)
+    if aanswer is None:
+        return handshake_of(handler, request, verification, retry_after)
+    try:
+        answer = await aanswer(request, verification)
+    except Exception:  # a handshake of the user's own that failed: not answered
+        logger.exception("the handshake of handler %r raised; not answered", handler.name)
+        return None
+    return _answered(handler, request, verification, answer, retry_after)
+
+
+def _answered(
+    handler: Handler,
+    request: WebhookRequest,
+    verification: Verification | None,
+    answer: HandshakeAnswer | None,
+    retry_after: int,
+) -> Answered | Outcome | None:
+    """The event and answer of ``answer``; a 503 refusal for one that is not 2xx."""
     if answer is None:
         return None
+    handshake = handler.handshake
+    kind = answer.kind or (handshake.kind if handshake is not None else "")
+    if not 200 <= answer.status < 300:
+        # not answered: refused like a key that could not be fetched, so the sender retries
+        reason = "handshake_unavailable"
+        path = urllib.parse.urlsplit(request.url).path
+        attempts = ((handler.name, reason),)
+        rejection = Rejection(
+            request, UNAVAILABLE, reason, attempts, None, request.method, path, request.remote_addr
+        )
+        headers = (*_outcomes.TEXT, ("Retry-After", str(retry_after)))
+        body = _outcomes.BODIES[UNAVAILABLE]
+        return Outcome(UNAVAILABLE, headers, body, None, reason, rejection)
+    signed = verification is not None
     event = HandshakeEvent(
-        handler, handshake.kind, verification is not None, request, answer.secret
+        handler, kind, signed, request, answer.secret, answer.detail, answer.confirm_url
     )
     return Answered(event, answer)
 
 
-def unsigned_handshake(handlers: Iterable[Handler], request: WebhookRequest) -> Answered | None:
+def unsigned_handshake(
+    handlers: Iterable[Handler], request: WebhookRequest
+) -> Answered | Outcome | None:
     """The first enabled handler's unsigned handshake that answers ``request``
     (one no handler verified), in registry order; ``None`` if none does."""
     for handler in handlers:

@@ -36,6 +36,7 @@ from .errors import ConfigurationError, NoHandlerMatched, VerificationError
 from .events import HANDSHAKE, RECEIVED, REJECTED, EventBus
 from .handshake import (
     Answered,
+    ahandshake_of,
     handshake_failed,
     handshake_methods,
     handshake_of,
@@ -132,24 +133,29 @@ class Receiver:
         self, request: WebhookRequest, now: float | None
     ) -> tuple[Delivery, float] | Outcome | Answered:
         """The verified delivery and its key's TTL, or the refusal (401; 403 when
-        switched off; 503 when a sender's key could not be fetched), or a
-        handshake's answer (never a delivery, never replay-guarded: see
-        :mod:`webhookverify.handshake`)."""
+        switched off; 503 when a key could not be fetched or a handshake not completed),
+        or a handshake's answer (never dispatched: see :mod:`webhookverify.handshake`)."""
         try:
             match = self.registry.verify(request, now)
         except VerificationError as exc:
             return self._refused(request, exc)
-        return self._verified(request, match)
+        if match.handler.handshake is None:
+            return self._verified(request, match, None)
+        asked = handshake_of(match.handler, request, match.verification, self.retry_after)
+        return self._verified(request, match, asked)
 
     async def _averify(
         self, request: WebhookRequest, now: float | None
     ) -> tuple[Delivery, float] | Outcome | Answered:
-        """:meth:`_verify` through ``registry.averify`` (a key fetch is awaited)."""
+        """:meth:`_verify` through ``registry.averify`` and ``ahandshake_of`` (awaited)."""
         try:
             match = await self.registry.averify(request, now)
         except VerificationError as exc:
             return self._refused(request, exc)
-        return self._verified(request, match)
+        if match.handler.handshake is None:
+            return self._verified(request, match, None)
+        asked = await ahandshake_of(match.handler, request, match.verification, self.retry_after)
+        return self._verified(request, match, asked)
 
     def _refused(self, request: WebhookRequest, exc: VerificationError) -> Outcome | Answered:
         """The refusal of a request no handler verified, unless it is an unsigned
@@ -161,13 +167,12 @@ class Receiver:
                 return answered
         return answers.refused(request, exc, self.retry_after)
 
-    def _verified(self, request: WebhookRequest, match: Match) -> tuple[Delivery, float] | Answered:
-        """The delivery a handler verified and its key's TTL, or the answer to
-        a signed handshake."""
-        if match.handler.handshake is not None:
-            answered = handshake_of(match.handler, request, match.verification)
-            if answered is not None:
-                return answered
+    def _verified(
+        self, request: WebhookRequest, match: Match, answered: Answered | Outcome | None
+    ) -> tuple[Delivery, float] | Answered | Outcome:
+        """The delivery a handler verified and its key's TTL, or ``answered`` (its handshake's)."""
+        if answered is not None:
+            return answered
         key, ttl = self._key(match)
         return Delivery(match.handler, request, match.verification, key), ttl
 

@@ -6,7 +6,7 @@ The signature is in the body: a JSON message whose listed fields, as
 ``SignatureVersion`` 1, SHA256 for 2) by the key of the certificate at
 ``SigningCertURL``, which is fetched only from ``sns.<region>.amazonaws.com``
 (or ``.amazonaws.com.cn``), over https (AWS SNS Developer Guide, "Verifying
-the signatures of Amazon SNS messages").
+the signatures of Amazon SNS messages"). Subscriptions: ``_aws_sns_subscription``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ..verifiers._base import (
     replay_window,
     single_header,
 )
+from ._aws_sns_subscription import SnsSubscription
 from ._common import check_windows, owner_of, scheme_of
 
 __all__ = ["SNS_CERT_HOSTS", "AwsSnsVerifier", "aws_sns"]
@@ -103,6 +104,7 @@ class AwsSnsVerifier(FetchedKeyVerifier):
 
     __slots__ = (
         "future_tolerance",
+        "handshake",
         "private_key",
         "replay_default",
         "replay_window",
@@ -122,6 +124,7 @@ class AwsSnsVerifier(FetchedKeyVerifier):
     future_tolerance: float | None
     private_key: Any
     signing_cert_url: str | None
+    handshake: SnsSubscription | None
 
     def __init__(
         self,
@@ -134,8 +137,10 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         future_tolerance: float | None,
         private_key: Any = None,
         signing_cert_url: str | None = None,
+        handshake: SnsSubscription | None = None,
     ) -> None:
         self.init_fields(
+            handshake=handshake,  # subscription confirmations, answered by the receiver
             topics=topics,
             versions=versions,
             rules=rules,
@@ -196,6 +201,8 @@ class AwsSnsVerifier(FetchedKeyVerifier):
             )
         if message["TopicArn"] not in self.topics:
             raise ClaimMismatch("the SNS message is from a topic not configured (topics=...)")
+        if message["Type"] == "SubscriptionConfirmation":  # never visited off the SNS hosts
+            self.rules.check_host(message["SubscribeURL"], "SubscribeURL")
         timestamp = parse_timestamp(message["Timestamp"], "rfc3339", "Timestamp")
         check_freshness(timestamp, now, self.tolerance, self.future_tolerance, "Timestamp")
         try:
@@ -258,33 +265,19 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         ``private_key`` and ``signing_cert_url``)."""
         if self.private_key is None or self.signing_cert_url is None:
             raise ConfigurationError("presets.aws_sns signs only with private_key= (tests)")
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
+        from ._aws_sns_testing import signed_message
 
-        moment = time.time() if now is None else now
-        arn = topic or min(self.topics)
-        host = self.signing_cert_url.split("/")[2]
-        message: dict[str, Any] = {
-            "Type": type,
-            "MessageId": message_id or str(uuid.uuid4()),
-            "TopicArn": arn,
-            "Message": text,
-            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
-            + f".{int(moment * 1000) % 1000:03d}Z",
-            "SignatureVersion": version,
-        }
-        if subject is not None:
-            message["Subject"] = subject
-        if type != "Notification":
-            message["Token"] = uuid.uuid4().hex  # SNS's is a long opaque text
-            message["SubscribeURL"] = (
-                f"https://{host}/?Action=ConfirmSubscription&TopicArn={arn}&Token={message['Token']}"
-            )
-        digest = hashes.SHA1() if version == "1" else hashes.SHA256()  # noqa: S303 - SNS v1
-        raw = self.private_key.sign(string_to_sign(message), padding.PKCS1v15(), digest)
-        message["Signature"] = base64.b64encode(raw).decode()
-        message["SigningCertURL"] = self.signing_cert_url
-        return json.dumps(message, separators=(",", ":")).encode()
+        return signed_message(
+            self.private_key,
+            self.signing_cert_url,
+            text,
+            now=time.time() if now is None else now,
+            type=type,
+            topic=topic or min(self.topics),
+            message_id=message_id or str(uuid.uuid4()),
+            subject=subject,
+            version=version,
+        )
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """The headers SNS sends with ``body``, a message made by :meth:`message`.
@@ -316,6 +309,7 @@ def aws_sns(
     fetcher: Fetcher | None = None,
     private_key: Any = None,
     signing_cert_url: str | None = None,
+    confirm_subscriptions: bool = True,
 ) -> AwsSnsVerifier:
     """Amazon SNS HTTP/S subscriptions, and AWS services that notify through SNS.
 
@@ -337,11 +331,15 @@ def aws_sns(
     What differs: the signature is in the JSON body, not a header; the
     ``x-amz-sns-*`` headers must agree with it. Fields outside the list
     (``MessageAttributes``, ``UnsubscribeURL``) are not signed: read only
-    the signed ones. A ``SubscriptionConfirmation`` is verified like any
-    message; ``verifier.subscribe_url(request)`` returns the URL to confirm
-    it only once it is verified and from an allowed topic. SNS retries with
-    the same signed message, so the timestamp window is an hour (raise
-    ``tolerance`` if your delivery policy retries for longer).
+    the signed ones. A ``SubscriptionConfirmation`` is a handshake, never
+    dispatched: once verified (topic allowed, ``SubscribeURL`` on the SNS
+    hosts) the endpoint GETs ``SubscribeURL`` through ``fetcher``, answers
+    200 and fires ``webhook.handshake`` (``aws_sns.subscription_confirmation``,
+    the topic ARN in ``detail``), or answers 503 if AWS cannot be reached (SNS
+    sends it again). ``confirm_subscriptions=False``: nothing is visited, the
+    event's ``confirm_url`` is the URL. ``UnsubscribeConfirmation``: 200.
+    SNS retries with the same signed message, so the timestamp window is an
+    hour (raise ``tolerance`` if your delivery policy retries for longer).
 
     Replay id: the signed ``MessageId`` (the same on every retry).
 
@@ -355,9 +353,12 @@ def aws_sns(
         keys: another key source keyed by certificate URL (tests).
         fetcher: fetch bounds and the test hook (``keyfetch.Fetcher``).
         private_key / signing_cert_url: only to sign in tests.
+        confirm_subscriptions: visit ``SubscribeURL`` (default); ``False``
+            to confirm subscriptions yourself.
 
     Raises:
-        ConfigurationError: no topic, an unknown signature version, a bad region.
+        ConfigurationError: no topic, an unknown signature version, a bad
+            region, ``confirm_subscriptions`` not a bool.
     """
     owner = owner_of("aws_sns")
     allowed = frozenset((topics,)) if isinstance(topics, str) else frozenset(topics or ())
@@ -369,6 +370,8 @@ def aws_sns(
     if not versions or not set(versions) <= {"1", "2"}:
         raise ConfigurationError(f"{owner}(signature_versions=...) takes '1' and/or '2'")
     tolerance, future_tolerance = check_windows("aws_sns", tolerance, future_tolerance)
+    if not isinstance(confirm_subscriptions, bool):
+        raise ConfigurationError(f"{owner}(confirm_subscriptions=...) must be True or False")
     hosts: tuple[str, ...] = SNS_CERT_HOSTS
     if regions is not None:
         names = tuple(regions)
@@ -388,4 +391,10 @@ def aws_sns(
         future_tolerance=future_tolerance,
         private_key=private_key,
         signing_cert_url=signing_cert_url,
+        handshake=SnsSubscription(
+            topics=allowed,
+            rules=HostRules(hosts, owner=owner),  # SubscribeURL: the SNS hosts, any path
+            fetcher=Fetcher() if fetcher is None else fetcher,
+            confirm=confirm_subscriptions,
+        ),
     )
