@@ -7,31 +7,28 @@ second argument and runs only for a verified, new delivery::
 
     @webhook_view(receiver)
     def github(request, delivery):
-        payload = delivery.json()
-        ...
+        ...  # delivery.json(), delivery.event_type, delivery.user
         return HttpResponse(status=204)
 
 The view is the dispatch step of :meth:`Receiver.receive
 <webhookverify.Receiver.receive>` (``areceive`` for an ``async def`` view):
-only its 2xx records the delivery as processed. Any other answer is sent as
-it is and releases the delivery key, so the sender's retry runs the view
-again; a raise answers 500 and releases it too. Refusals (401, 403, 409,
-503, and 400, 405, 413, 431 as the WSGI adapter answers them) and a
-duplicate of a processed delivery (200) never run the view.
+only its 2xx records the delivery as processed; any other answer (sent as
+it is), or a raise (500), releases the key so the retry runs the view again.
+Refusals (401, 403, 409, 503, and 400, 405, 413, 431 as the WSGI adapter
+answers them) and a duplicate of a processed delivery (200) never run it.
 
 The view is CSRF-exempt (a sender proves itself with its signature). The
-request is read once: method, ``request.headers``, ``request.body`` (a
-Content-Length over ``max_body_size`` is refused with 413 before reading),
-``REMOTE_ADDR``, and ``request.build_absolute_uri()``, called only for the
-schemes that sign the URL (``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST`` and
-``SECURE_PROXY_SSL_HEADER`` decide what it is).
+request is read once (a Content-Length over ``max_body_size`` is refused
+with 413 before reading); ``request.build_absolute_uri()`` is called only
+for the schemes that sign the URL (``ALLOWED_HOSTS``,
+``USE_X_FORWARDED_HOST`` and ``SECURE_PROXY_SSL_HEADER`` decide it).
 
 Without a receiver, ``webhook_view()`` uses the one the ``WEBHOOKVERIFY``
 setting describes (a TOML file path or a mapping, as
-:func:`webhookverify.config.load_registry` takes), built once on first use.
-Its events are sent as the signals :data:`webhook_received`,
-:data:`webhook_duplicate` and :data:`webhook_rejected`; for a receiver of
-your own, call :func:`connect_signals` once.
+:func:`webhookverify.config.load_registry` takes), built once on first use;
+its events are sent as the signals :data:`webhook_received`,
+:data:`webhook_duplicate` and :data:`webhook_rejected` (for a receiver of
+your own, call :func:`connect_signals` once).
 
 Importing this module imports Django; ``import webhookverify`` does not.
 """

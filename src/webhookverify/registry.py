@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass
 
 from .errors import (
     AccessDisabled,
@@ -24,141 +23,18 @@ from .errors import (
     NoHandlerMatched,
     VerificationError,
 )
+from .handler import Handler, Match
 from .headers import Headers
 from .request import WebhookRequest
-from .routing import EventTypeReader
-from .types import (
-    DEFAULT_REPLAY_MODE,
-    DEFAULT_REPLAY_WINDOW,
-    ReplayMode,
-    Verification,
-    Verifier,
-)
+from .types import Verification
 
-if TYPE_CHECKING:
-    from .handshake import Handshake
-
-__all__ = ["Handler", "HandlerRegistry", "Match"]
+__all__ = ["Handler", "HandlerRegistry", "Match"]  # Handler and Match live in handler.py
 
 logger = logging.getLogger("webhookverify")
 
 # How many skipped handlers a NoHandlerMatched lists when no handler was a
 # candidate at all: enough to debug a small registry, bounded for a large one.
 _MAX_SKIPPED_LISTED = 20
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Handler:
-    """One known sender: how it signs, and who acts on its behalf.
-
-    Args:
-        name: unique within a registry; used in logs and replay keys.
-        verifier: any object with ``verify``, ``sign`` and ``required_headers``.
-        user: the local principal the delivery acts for (Tiki's handler user).
-        enabled: a disabled handler never matches.
-        replay: ``"id"``, ``"content"`` or ``"off"``; default: the verifier's
-            ``replay_default`` (``id`` where the scheme signs an id, ``content``
-            where it signs only the body, ``off`` for tokens).
-        replay_ttl: how long a processed delivery is remembered, in seconds;
-            never less than the verifier's timestamp window. Default: that
-            window, or 24 hours for schemes that sign no timestamp; three days
-            for a signed delivery id, which senders keep on retries signed
-            again later (see ``replay.ID_TTL``).
-        handshake: the sender's endpoint check the receiver answers (see
-            :mod:`webhookverify.handshake`); default: the verifier's
-            ``handshake``, if it has one (a preset whose provider checks the
-            endpoint sets it).
-        read_event_type: reads a verified delivery's event type (see
-            :mod:`webhookverify.routing`); default: the verifier's
-            ``read_event_type``, if it has one.
-
-    Attributes:
-        replay_mode: the replay mode in force: ``replay``, else the verifier's
-            ``replay_default`` (read once, here: verifiers are immutable).
-        replay_window: the verifier's ``replay_window`` (read once, here):
-            seconds a replay could still pass its timestamp check, ``None``
-            when it signs no timestamp.
-
-    Raises:
-        ConfigurationError: an empty name, a verifier without the protocol's
-            methods, or an unknown replay mode.
-    """
-
-    name: str
-    verifier: Verifier
-    user: str | None = None
-    enabled: bool = True
-    replay: ReplayMode | None = None
-    replay_ttl: float | None = None
-    replay_mode: ReplayMode = field(init=False, repr=False, compare=False)
-    replay_window: float | None = field(init=False, repr=False, compare=False)
-    handshake: Handshake | None = field(init=False, repr=False, compare=False)
-    read_event_type: EventTypeReader | None = field(init=False, repr=False, compare=False)
-
-    def __init__(
-        self,
-        name: str,
-        verifier: Verifier,
-        user: str | None = None,
-        *,
-        enabled: bool = True,
-        replay: ReplayMode | None = None,
-        replay_ttl: float | None = None,
-        handshake: Handshake | None = None,
-        read_event_type: EventTypeReader | None = None,
-    ) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigurationError("Handler(name=...) must be a non-empty str")
-        for method in ("verify", "sign"):
-            if not callable(getattr(verifier, method, None)):
-                raise ConfigurationError(
-                    f"Handler {name!r}: the verifier has no {method}() method; pass a verifier "
-                    "such as HmacVerifier(...) or presets.github(...)"
-                )
-        required = getattr(verifier, "required_headers", None)
-        if not isinstance(required, tuple) or not all(isinstance(h, str) for h in required):
-            raise ConfigurationError(
-                f"Handler {name!r}: verifier.required_headers must be a tuple of header names"
-            )
-        if replay not in (None, "id", "content", "off"):
-            raise ConfigurationError(
-                f"Handler {name!r}: replay={replay!r} is unknown; use 'id', 'content' or 'off'"
-            )
-        if replay_ttl is not None and (
-            isinstance(replay_ttl, bool)
-            or not isinstance(replay_ttl, int | float)
-            or replay_ttl <= 0
-        ):
-            raise ConfigurationError(f"Handler {name!r}: replay_ttl must be a positive number")
-        if user is not None and not isinstance(user, str):
-            raise ConfigurationError(f"Handler {name!r}: user must be a str")
-        set_ = object.__setattr__
-        set_(self, "name", name)
-        set_(self, "verifier", verifier)
-        set_(self, "user", user)
-        set_(self, "enabled", bool(enabled))
-        set_(self, "replay", replay)
-        set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
-        mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
-        set_(self, "replay_mode", mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE)
-        window = getattr(verifier, "replay_window", DEFAULT_REPLAY_WINDOW)
-        positive = isinstance(window, int | float) and window > 0
-        set_(self, "replay_window", window if positive else None)
-        handshake = handshake or getattr(verifier, "handshake", None)
-        if handshake is not None and not callable(getattr(handshake, "answer", None)):
-            raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
-        set_(self, "handshake", handshake)
-        reader = read_event_type or getattr(verifier, "read_event_type", None)
-        if reader is not None and not callable(reader):
-            raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
-        set_(self, "read_event_type", reader)
-
-
-class Match(NamedTuple):
-    """The handler that verified a request, and what it proved (immutable)."""
-
-    handler: Handler
-    verification: Verification
 
 
 @dataclass(frozen=True, slots=True)
