@@ -6,7 +6,11 @@ What each kind of block gets:
   directory, with the environment below. A block starts a new namespace
   unless ``<!-- docs: continue -->`` precedes it: it then runs after the
   page's previous Python block, in the same namespace (one example told in
-  several blocks). A block that is only a preset's signature
+  several blocks). ``<!-- docs: redis -->`` before a block that starts a
+  namespace: the block, and those continuing it, need a Redis server; they
+  get the suite's (``REDIS_URL``, tests/_redis.py) as
+  ``WEBHOOKVERIFY_REDIS_URL`` and, without one, skip, or fail when ``CI``
+  is set, as every Redis test does. A block that is only a preset's signature
   (``presets.name(...)``, as the generated presets page shows them) is
   compared with the function's real signature instead.
 - ``bash`` / ``console`` (``$ `` prompts stripped): ``webhookverify ...`` runs
@@ -102,13 +106,17 @@ class Block:
     line: int  # of the opening fence
     lang: str
     body: str
-    marker: str | None = None  # "no-run", "continue"
+    marker: str | None = None  # "no-run", "continue", "redis"
     reason: str = ""
     group: list[Block] = field(default_factory=list)  # python: the blocks run together
 
     @property
     def where(self) -> str:
         return f"{self.page.relative_to(ROOT).as_posix()}:{self.line}"
+
+    @property
+    def needs_redis(self) -> bool:
+        return any(b.marker == "redis" for b in self.group)
 
 
 def _blocks(page: Path) -> list[Block]:
@@ -213,11 +221,18 @@ def _padded(block: Block) -> str:
 
 @pytest.mark.parametrize(
     "block",
-    [b for b in BLOCKS if _kind(b) == "python"],
-    ids=_ids([b for b in BLOCKS if _kind(b) == "python"]),
+    [
+        pytest.param(b, id=b.where, marks=[pytest.mark.redis] if b.needs_redis else [])
+        for b in BLOCKS
+        if _kind(b) == "python"
+    ],
 )
-def test_python_block_runs(block: Block, tmp_path: Path) -> None:
+def test_python_block_runs(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     work = _workdir(tmp_path, block.page)
+    env = _env(tmp_path)
+    if block.needs_redis:
+        # the suite's Redis fixture: skips without a server, fails under CI
+        env["WEBHOOKVERIFY_REDIS_URL"] = request.getfixturevalue("redis_url")
     sources = [(b.page.relative_to(ROOT).as_posix(), _padded(b)) for b in block.group]
     result = subprocess.run(
         [sys.executable, "-c", RUNNER],
@@ -227,7 +242,7 @@ def test_python_block_runs(block: Block, tmp_path: Path) -> None:
         timeout=180,
         check=False,
         cwd=work,
-        env=_env(tmp_path),
+        env=env,
     )
     assert result.returncode == 0, f"{block.where}:\n{result.stdout}\n{result.stderr}"
 
@@ -405,11 +420,13 @@ def test_toml_block_loads(block: Block, tmp_path: Path) -> None:
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_block_is_labelled_or_marked(block: Block) -> None:
     if block.marker is not None:
-        assert block.marker in ("no-run", "continue"), f"{block.where}: unknown marker"
+        assert block.marker in ("no-run", "continue", "redis"), f"{block.where}: unknown marker"
         if block.marker == "no-run":
             assert block.reason, f"{block.where}: <!-- docs: no-run --> needs a reason"
         else:
-            assert block.lang == "python", f"{block.where}: only Python blocks continue"
+            assert block.lang == "python", (
+                f"{block.where}: <!-- docs: {block.marker} --> is for Python blocks only"
+            )
     assert _kind(block) != "label" or block.lang, (
         f"{block.where}: label the block's language (```text, ```http) or mark it"
     )
