@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
 from .errors import ConfigurationError
@@ -184,6 +184,13 @@ class EventBus:
                 merged.append((listener, _is_async(listener)))
         return merged
 
+    def _run_list(self, events: tuple[str, ...]) -> Sequence[tuple[Listener, bool]]:
+        """What ``events`` run: one event's cached plan, or several merged."""
+        if len(events) == 1:
+            plan = self._plans.get(events[0])
+            return plan if plan is not None else self._plan(events[0])
+        return self._merged(events)
+
     def trigger_all(self, events: tuple[str, ...], payload: Any) -> None:
         """:meth:`trigger` for several events at once, as one list of listeners
         (a delivery's ``webhook.received`` and its routes, see
@@ -195,7 +202,7 @@ class EventBus:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        for listener, _ in self._merged(events):
+        for listener, _ in self._run_list(events):
             try:
                 result = listener(payload)
                 if result is not None and inspect.isawaitable(result):
@@ -212,7 +219,7 @@ class EventBus:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        for listener, is_async in self._merged(events):
+        for listener, is_async in self._run_list(events):
             try:
                 if is_async:
                     await listener(payload)  # type: ignore[misc]
@@ -236,19 +243,7 @@ class EventBus:
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
-        plan = self._plans.get(event)
-        if plan is None:
-            plan = self._plan(event)
-        errors: list[Exception] = []
-        for listener, _ in plan:
-            try:
-                result = listener(payload)
-                if result is not None and inspect.isawaitable(result):
-                    _run_awaitable(result)
-            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
-                errors.append(exc)
-        if errors:
-            raise ExceptionGroup(f"{len(errors)} listener(s) of {event!r} failed", errors)
+        self.trigger_all((event,), payload)
 
     async def atrigger(self, event: str, payload: Any) -> None:
         """Like :meth:`trigger`, awaiting async listeners in order.
@@ -259,26 +254,7 @@ class EventBus:
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
-        plan = self._plans.get(event)
-        if plan is None:
-            plan = self._plan(event)
-        errors: list[Exception] | None = None
-        for listener, is_async in plan:
-            try:
-                if is_async:
-                    await listener(payload)  # type: ignore[misc]
-                else:
-                    import asyncio  # only where a sync listener needs a thread
-
-                    result = await asyncio.to_thread(listener, payload)
-                    if inspect.isawaitable(result):
-                        await result
-            except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
-                if errors is None:
-                    errors = []
-                errors.append(exc)
-        if errors:
-            raise ExceptionGroup(f"{len(errors)} listener(s) of {event!r} failed", errors)
+        await self.atrigger_all((event,), payload)
 
     def __repr__(self) -> str:
         counts = {name: len(entries) for name, entries in self._table.items()}

@@ -205,8 +205,10 @@ class Receiver:
     def _routes(self, delivery: Delivery) -> tuple[str, ...]:
         """The events a delivery fires (see :func:`~webhookverify.routing.route_names`);
         its event type is read only when a listener is bound below its handler."""
-        name = delivery.handler.name
-        typed = self.bus.has_below(f"{RECEIVED}.{name}")
+        bus, name = self.bus, delivery.handler.name
+        if not bus.has_below(RECEIVED):
+            return (RECEIVED,)  # nothing bound to one handler or event type
+        typed = bus.has_below(f"{RECEIVED}.{name}")
         return route_names(name, delivery.event_type if typed else None)
 
     # -- the replay store: every call to it is in these three methods ---------------
@@ -278,10 +280,8 @@ class Receiver:
         try:
             if dispatch is not None:
                 dispatch(delivery)
-            elif self.bus.has_below(RECEIVED):
-                self.bus.trigger_all(self._routes(delivery), delivery)
             else:
-                self.bus.trigger(RECEIVED, delivery)
+                self.bus.trigger_all(self._routes(delivery), delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
             settled = self._settle(delivery, held, exc)
             return answers.dispatched(delivery, exc, settled, self.success_status)
@@ -358,10 +358,8 @@ class Receiver:
         try:
             if dispatch is not None:
                 await dispatch(delivery)
-            elif self.bus.has_below(RECEIVED):
-                await self.bus.atrigger_all(self._routes(delivery), delivery)
             else:
-                await self.bus.atrigger(RECEIVED, delivery)
+                await self.bus.atrigger_all(self._routes(delivery), delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             failure = exc
         except BaseException:
