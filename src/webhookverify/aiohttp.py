@@ -231,10 +231,12 @@ class WebhookMiddleware:
 
     Args:
         receiver: the :class:`~webhookverify.Receiver` that decides.
-        path / paths: the webhook path, or several (default ``"/webhooks"``).
+        path: the webhook path (default ``"/webhooks"``).
+        paths: several webhook paths, instead of ``path``.
         passthrough_methods: methods that reach the handler unverified on the
             webhook paths (default none: they get 405).
-        options: as for :func:`webhook_handler`.
+        max_body_size: the largest body accepted; it and the other keyword
+            options are as for :func:`webhook_handler`.
 
     Raises:
         ConfigurationError: a setting is wrong, at construction.

@@ -174,8 +174,9 @@ class WebhookSigner:
                 ``handler=`` naming the handler.
             body: the raw body (``str`` is encoded as UTF-8).
             secret: the preset's secret (a preset's name only).
-            path / url: where the delivery goes (``url`` wins; both are signed
-                by the schemes that sign the URL).
+            path: where the delivery goes (signed by the schemes that sign
+                the URL).
+            url: the whole URL instead (it wins over ``path``).
             headers: more headers to send (``X-GitHub-Event``, ...).
             now: when it is signed (default: the signer's ``now``, else the clock).
             preset_options: more keywords for the preset (a preset's name only).

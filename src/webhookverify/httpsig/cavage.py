@@ -101,8 +101,10 @@ class CavageSignatureVerifier:
         required_headers: names every signature covers (default
             ``(request-target) host date``); ``digest`` is required too when
             the request is a POST or has a body, unless ``require_digest=False``.
-        tolerance / future_tolerance: how far the ``Date`` (or ``created``)
-            may be behind / ahead of this clock (Mastodon's: 3900 s / 3600 s).
+        tolerance: how far the ``Date`` (or ``created``) may be behind this
+            clock (Mastodon's: 3900 s).
+        future_tolerance: how far it may be ahead of this clock (Mastodon's:
+            3600 s).
         allow_weak_rsa: accept RSA keys under 2048 bits (the draft's own
             1024-bit test key; never for the fediverse).
         signing_keys: ``{keyId: private key}``, for :meth:`sign` (tests).
@@ -280,7 +282,8 @@ class CavageSignatureVerifier:
             UncoveredComponent: a required name is not covered.
             AlgorithmMismatch: a label not accepted or not the key's.
             UnknownKeyId / NoValidKey / KeyResolutionFailed: the key.
-            MalformedTimestamp / TimestampTooOld / TimestampInFuture / SignatureExpired.
+            MalformedTimestamp / TimestampTooOld / TimestampInFuture / SignatureExpired:
+                the ``Date``, ``created`` or ``expires``.
             SignatureMismatch / ContentDigestMismatch: the signature, the body.
         """
         moment = request.received_at if now is None else now

@@ -252,7 +252,8 @@ class JwksSource(FetchingSource):
     Args:
         url: the key set's URL (``https``, on ``hosts``).
         hosts: the host rules (default: the URL's own host).
-        fetcher / cache: the fetch bounds (and test hook), and the cache.
+        fetcher: the fetch bounds (and the test hook).
+        cache: the cache the keys are kept in.
     """
 
     __slots__ = ("url",)
@@ -302,7 +303,9 @@ class KeyById(FetchingSource):
         method: ``GET`` or ``POST``.
         body: for ``POST``, the body for a key id (Plaid: JSON with the
             client id and secret).
-        hosts / fetcher / cache: as :class:`JwksSource`.
+        hosts: as :class:`JwksSource`.
+        fetcher: as :class:`JwksSource`.
+        cache: as :class:`JwksSource`.
     """
 
     __slots__ = ("_body", "_parse", "method", "url")
@@ -355,7 +358,8 @@ class CertificateUrl(FetchingSource):
     Args:
         hosts: the host rules (``sns.*.amazonaws.com``, ``api.paypal.com``).
         path: a regular expression the URL's path must match whole.
-        fetcher / cache: as :class:`JwksSource`.
+        fetcher: as :class:`JwksSource`.
+        cache: as :class:`JwksSource`.
     """
 
     __slots__ = ()

@@ -122,8 +122,9 @@ class AdyenVerifier:
     """Verify an Adyen standard notification (JSON), every item of it.
 
     Args:
-        secret / secrets: the HMAC key(s) as hex text (decoded into the key),
+        secret: the HMAC key(s) as hex text (decoded into the key),
             or their bytes or ``Secret``; oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
 
     Raises:
         ConfigurationError: no key, both ``secret`` and ``secrets``, an empty

@@ -68,7 +68,8 @@ class BraintreeVerifier:
     Args:
         public_key: the merchant's public key: it picks the signature pair
             to check in ``bt_signature``.
-        secret / secrets: the private key(s), oldest first.
+        secret: the private key(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
 
     Raises:
         ConfigurationError: no secret, or a public key that is not a

@@ -116,7 +116,8 @@ class DropboxSignVerifier:
     """Verify a Dropbox Sign event callback (account or API app).
 
     Args:
-        secret / secrets: the API key(s), oldest first.
+        secret: the API key(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
         tolerance: how old ``event_time`` may be (default 300 s).
         future_tolerance: how far ahead (default: the same as ``tolerance``).
 
@@ -186,10 +187,10 @@ class DropboxSignVerifier:
 
         Raises:
             VerificationError: a Content-Type that is not multipart form data
-            (``malformed_header``); no single ``json`` field, no event object
-            within ``MAX_EVENT_HEAD`` bytes, a missing or malformed field, or a
-            second ``event`` member (``malformed_body``); a stale or future
-            ``event_time``; no key matching ``event_hash``.
+                (``malformed_header``); no single ``json`` field, no event object
+                within ``MAX_EVENT_HEAD`` bytes, a missing or malformed field, or a
+                second ``event`` member (``malformed_body``); a stale or future
+                ``event_time``; no key matching ``event_hash``.
         """
         if now is None:
             now = request.received_at

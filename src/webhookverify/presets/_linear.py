@@ -86,7 +86,8 @@ class LinearVerifier:
     """Verify a Linear webhook: the body's HMAC, then the timestamp inside it.
 
     Args:
-        secret / secrets: the webhook's signing secret(s), oldest first.
+        secret: the webhook's signing secret(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
         tolerance: how old ``webhookTimestamp`` may be, in seconds (default 60,
             as Linear's SDK); ``None`` turns the check off.
         future_tolerance: how far ahead it may be (default 60, as the SDK;
@@ -161,9 +162,9 @@ class LinearVerifier:
 
         Raises:
             VerificationError: a missing or wrong signature
-            (``signature_mismatch``, ...), a body without a valid
-            ``webhookTimestamp`` (``malformed_body``/``malformed_timestamp``)
-            or one outside the window (``timestamp_too_old``/``_in_future``).
+                (``signature_mismatch``, ...), a body without a valid
+                ``webhookTimestamp`` (``malformed_body``/``malformed_timestamp``)
+                or one outside the window (``timestamp_too_old``/``_in_future``).
         """
         if now is None:
             now = request.received_at

@@ -102,9 +102,10 @@ class MailgunVerifier:
     """Verify a Mailgun webhook or route delivery.
 
     Args:
-        secret / secrets: the HTTP webhook signing key(s), oldest first. A
+        secret: the HTTP webhook signing key(s), oldest first. A
             subaccount's events carry ``parent-signature`` too, made with the
             primary account's key: configure either key (or both).
+        secrets: several, for a rotation, instead of ``secret``.
         tolerance: how old the signed timestamp may be (default 900 s).
         future_tolerance: how far ahead (default: the same as ``tolerance``).
 
@@ -201,8 +202,8 @@ class MailgunVerifier:
 
         Raises:
             VerificationError: an unreadable body or missing field
-            (``malformed_body``), a stale or future timestamp, or no key
-            matching ``signature`` (nor ``parent-signature``, when sent).
+                (``malformed_body``), a stale or future timestamp, or no key
+                matching ``signature`` (nor ``parent-signature``, when sent).
         """
         if now is None:
             now = request.received_at

@@ -32,7 +32,8 @@ class MollieVerifier:
     """Verify ``X-Mollie-Signature`` (HMAC-SHA256 of the raw body, lower-case hex).
 
     Args:
-        secret / secrets: the webhook's signing secret(s), oldest first.
+        secret: the webhook's signing secret(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
 
     Raises:
         ConfigurationError: no secret.
@@ -89,7 +90,7 @@ class MollieVerifier:
 
         Raises:
             VerificationError: no signature header, too many signatures, or
-            none that matches.
+                none that matches.
         """
         values = request.headers.get_all(HEADER)
         if not values:

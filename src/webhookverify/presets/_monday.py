@@ -46,7 +46,8 @@ class MondayVerifier:
     ``MONDAY_LEEWAY``), and ``aud`` must be ``url`` (or list it).
 
     Args:
-        secret / secrets: the app's Signing Secret(s), oldest first.
+        secret: the app's Signing Secret(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
         url: the endpoint's URL, as configured in the app (the ``aud``).
 
     Raises:

@@ -84,7 +84,8 @@ class NetlifyVerifier:
     send, are honoured when present.
 
     Args:
-        secret / secrets: the notification's JWS secret token(s), oldest first.
+        secret: the notification's JWS secret token(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
 
     Raises:
         ConfigurationError: no secret.

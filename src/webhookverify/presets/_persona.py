@@ -36,8 +36,10 @@ class PersonaVerifier(HmacWrapper):
     """Verify ``Persona-Signature``, one ``t=...,v1=...`` set or several.
 
     Args:
-        secret / secrets: the webhook's secret(s), oldest first.
-        tolerance / future_tolerance: the window of each set's ``t``.
+        secret: the webhook's secret(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
+        tolerance: how old each set's ``t`` may be, in seconds.
+        future_tolerance: how far ahead of the clock it may be.
 
     Raises:
         ConfigurationError: no secret, or a bad tolerance.
@@ -76,7 +78,7 @@ class PersonaVerifier(HmacWrapper):
 
         Raises:
             VerificationError: no header, more than ``MAX_SETS`` sets, or no
-            set that verifies (the first set's error).
+                set that verifies (the first set's error).
         """
         sets = _SETS.split(single_header(request, HEADER).strip())
         if len(sets) == 1:

@@ -37,8 +37,10 @@ class RecurlyVerifier(HmacWrapper):
     """Verify ``recurly-signature: <t>,<hex>[,<hex>...]``.
 
     Args:
-        secret / secrets: the endpoint's secret key(s), oldest first.
-        tolerance / future_tolerance: the window of ``t``.
+        secret: the endpoint's secret key(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
+        tolerance: how old ``t`` may be, in seconds.
+        future_tolerance: how far ahead of the clock it may be.
 
     Raises:
         ConfigurationError: no secret, or a bad tolerance.
@@ -76,9 +78,9 @@ class RecurlyVerifier(HmacWrapper):
 
         Raises:
             VerificationError: no header; one that is not ``<t>,<sig>[,...]``
-            (an element with ``=`` in it, an empty one, no signature, more
-            than ``MAX_SIGNATURES``); a timestamp out of the window; or no
-            signature that verifies.
+                (an element with ``=`` in it, an empty one, no signature, more
+                than ``MAX_SIGNATURES``); a timestamp out of the window; or no
+                signature that verifies.
         """
         parts = [part.strip() for part in single_header(request, HEADER).split(",")]
         if len(parts) < 2 or any(not part or "=" in part for part in parts):

@@ -60,8 +60,10 @@ class VonageVerifier:
     constant time).
 
     Args:
-        secret / secrets: the signature secret(s), oldest first.
-        tolerance / future_tolerance: the window for ``iat``, in seconds.
+        secret: the signature secret(s), oldest first.
+        secrets: several, for a rotation, instead of ``secret``.
+        tolerance: how old ``iat`` may be, in seconds.
+        future_tolerance: how far ahead of the clock it may be.
 
     Raises:
         ConfigurationError: no secret, or a negative tolerance.
