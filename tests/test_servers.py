@@ -57,17 +57,20 @@ def free_port() -> int:
         return port
 
 
-def command(name: str, port: int) -> list[str]:
+def command(name: str, port: int, app: str | None = None) -> list[str]:
+    """The command line serving ``app`` (an import target; default: the
+    ``servers_app`` app of the server's kind) with server ``name`` on ``port``."""
     py = sys.executable
     bind = f"127.0.0.1:{port}"
+    asgi, wsgi = (app, app) if app else ("servers_app:asgi_app", "servers_app:wsgi_app")
     return {
-        "uvicorn": [py, "-m", "uvicorn", "servers_app:asgi_app", "--host", "127.0.0.1",
+        "uvicorn": [py, "-m", "uvicorn", asgi, "--host", "127.0.0.1",
                     "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        "hypercorn": [py, "-m", "hypercorn", "servers_app:asgi_app", "--bind", bind,
+        "hypercorn": [py, "-m", "hypercorn", asgi, "--bind", bind,
                       "--log-level", "warning"],
-        "gunicorn": [py, "-m", "gunicorn", "servers_app:wsgi_app", "--bind", bind,
+        "gunicorn": [py, "-m", "gunicorn", wsgi, "--bind", bind,
                      "--workers", "1", "--worker-class", "sync", "--log-level", "warning"],
-        "waitress": [py, "-m", "waitress", f"--listen={bind}", "servers_app:wsgi_app"],
+        "waitress": [py, "-m", "waitress", f"--listen={bind}", wsgi],
     }[name]  # fmt: skip
 
 
