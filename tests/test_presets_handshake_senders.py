@@ -10,11 +10,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from webhookverify import ConfigurationError, VerificationError, WebhookRequest, presets
+from webhookverify import (
+    ConfigurationError,
+    EventBus,
+    Handler,
+    HandlerRegistry,
+    Receiver,
+    VerificationError,
+    WebhookRequest,
+    presets,
+)
 
 from _vectors import check_sources, check_vector, provider_file, vector_request
 from contract import NOW
@@ -91,3 +102,59 @@ class TestXero(PresetContract):
 
 class TestNylas(PresetContract):
     preset = "nylas"
+
+
+# -- X's CRC is an HMAC under the key that signs deliveries --------------------------
+
+
+FORGED_BODIES = [
+    b'{"for_user_id":"2244994945","tweet_create_events":[{"text":"forged"}]}',
+    b"[1]",
+    b"123",
+    b"null",
+    b"not-json-at-all",
+]
+
+
+@pytest.mark.parametrize("body", FORGED_BODIES)
+def test_the_crc_answer_never_signs_a_delivery(body: bytes) -> None:
+    # The CRC answer is sha256=base64(HMAC-SHA256(consumer secret, crc_token)),
+    # the very format of x-twitter-webhooks-signature over a body: answered for
+    # any crc_token, it would sign whatever body an attacker sends as the token.
+    verifier = presets.x(secret="x-consumer-secret")
+    receiver = Receiver(HandlerRegistry([Handler("x", verifier)]), EventBus())
+    dispatched: list[object] = []
+    receiver.bus.bind("webhook.received", dispatched.append)
+    crc = WebhookRequest("GET", "https://hooks.example.test/x?crc_token=" + quote(body), {})
+    answer = receiver.receive(crc)
+    if answer.status != 200:
+        assert answer.status == 401  # refused: the attacker learns nothing
+        return
+    signature = json.loads(answer.body)["response_token"]
+    headers = {"x-twitter-webhooks-signature": signature}
+    forged = WebhookRequest("POST", "https://hooks.example.test/x", headers, body)
+    assert receiver.receive(forged).status == 401
+    assert dispatched == []
+
+
+def test_x_refuses_a_body_that_is_not_a_json_object() -> None:
+    # X sends JSON objects; anything else is no delivery of X's, however signed.
+    verifier = presets.x(secret="x-consumer-secret")
+    for body in (b"[1]", b"123", b"null", b"not-json", b" "):
+        digest = hmac.new(b"x-consumer-secret", body, hashlib.sha256).digest()
+        signature = "sha256=" + base64.b64encode(digest).decode()
+        request = WebhookRequest(
+            "POST",
+            "https://hooks.example.test/x",
+            {"x-twitter-webhooks-signature": signature},
+            body,
+        )
+        with pytest.raises(VerificationError):
+            verifier.verify(request, NOW)
+    body = b'  {"for_user_id": "1"}'
+    digest = hmac.new(b"x-consumer-secret", body, hashlib.sha256).digest()
+    signature = "sha256=" + base64.b64encode(digest).decode()
+    request = WebhookRequest(
+        "POST", "https://hooks.example.test/x", {"x-twitter-webhooks-signature": signature}, body
+    )
+    assert verifier.verify(request, NOW).key_id is not None

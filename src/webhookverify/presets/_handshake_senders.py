@@ -7,9 +7,11 @@ sets them apart is the check, which the receiver answers (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from ..errors import MalformedBody
 from ..keys import to_secrets
+from ..request import WebhookRequest
 from ..routing import body_event_type
 from ..verifiers import HmacVerifier
 from ._common import SecretInput, hmac_preset, owner_of
@@ -49,6 +51,19 @@ def dropbox(
     )
 
 
+class JsonObjectBody:
+    """The raw body as the signed message, refused unless it is a JSON object
+    (its first character past whitespace is ``{``): X's deliveries always are."""
+
+    signs: frozenset[str] = frozenset()
+
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes]:
+        body = request.body
+        if body.lstrip(b" \t\r\n")[:1] != b"{":
+            raise MalformedBody("an X delivery is a JSON object; this body is not one")
+        return (body,)
+
+
 def x(
     *, secret: SecretInput | None = None, secrets: Iterable[SecretInput] | None = None
 ) -> HmacVerifier:
@@ -75,6 +90,10 @@ def x(
 
     Replay id: content hash (the body carries no delivery id).
 
+    Only a JSON object is a delivery: X sends nothing else, and the CRC
+    answer (an HMAC under the same secret, in the same format) is never
+    given for a text that is one, so it cannot sign one.
+
     Source: X developer docs "Account Activity API > Securing webhooks"
     (https://docs.x.com/x-api/webhooks/introduction) and X's published CRC
     example (gist jcipriano/373d4d441e8041f775b6227c0e2fd1f3, linked from
@@ -87,6 +106,7 @@ def x(
         header="x-twitter-webhooks-signature",
         prefix="sha256=",
         encoding="base64",
+        template=JsonObjectBody(),
         read_event_type=x_event_type,
     )
     newest = to_secrets(secret, secrets, owner=owner_of("x"))[-1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hmac as _hmac
 import json
+import re
 import urllib.parse
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,12 @@ __all__ = ["dropbox_challenge", "graph_validation", "okta_verification", "zoom_u
 MAX_QUERY_FIELDS = 16
 
 _GET = frozenset({"GET"})
+# X's crc_token is a random token (a UUID in X's published example). The CRC
+# answer is sha256=base64(HMAC-SHA256(consumer secret, crc_token)): the very
+# format of x-twitter-webhooks-signature over a body. Answered for any text, it
+# would sign a body of the asker's choosing (a JSON event passed as the token);
+# no JSON object or array is made of these characters.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,256}")
 _POST = frozenset({"POST"})
 
 
@@ -172,9 +179,12 @@ class HubChallenge(_Handshake):
 class CrcChallenge(_Handshake):
     """X's Challenge-Response Check: GET ``?crc_token=...``, answered with
     ``{"response_token": "sha256=" + base64(HMAC-SHA256(consumer secret,
-    crc_token))}``. Unsigned (X signs nothing on it), and safe to answer to
-    anyone: only the holder of the consumer secret can compute the answer,
-    and it reveals nothing of the secret.
+    crc_token))}``. Unsigned (X signs nothing on it): only the holder of the
+    consumer secret can compute the answer, and it reveals nothing of the
+    secret. But the answer is an HMAC under the key that signs deliveries, in
+    their signature's format: only a token of :data:`CRC_TOKEN`'s characters
+    is answered, so that no JSON document is ever signed (and
+    :func:`~webhookverify.presets.x` takes only JSON objects as deliveries).
     """
 
     __slots__ = ("_key",)
@@ -190,9 +200,9 @@ class CrcChallenge(_Handshake):
     ) -> HandshakeAnswer | None:
         if request.method != "GET":
             return None
-        token = bounded(query_value(request, "crc_token"), "crc_token")
-        if token is None:
-            return None
+        token = query_value(request, "crc_token")
+        if token is None or not CRC_TOKEN.fullmatch(token):
+            return None  # never an HMAC of a text that could be a delivery
         digest = _hmac.new(self._key, token.encode("ascii"), "sha256").digest()
         body = {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
         return handshake_answer(json.dumps(body), json=True)
