@@ -34,6 +34,8 @@ HOSTS = (
     "keys.example.test",
     "other.example.test",
     "sns.us-east-1.amazonaws.com.evil.example",
+    "mastodon.social",
+    "alice.example.social",
 )
 
 
@@ -57,6 +59,7 @@ class KeyServer:
         self.routes: dict[Any, Route] = {}
         self.hits: Counter[str] = Counter()
         self.bodies: list[bytes] = []
+        self.accepts: list[str] = []  # the Accept header of each request
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -71,6 +74,7 @@ class KeyServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 server.bodies.append(self.rfile.read(length) if length else b"")
                 server.hits[f"{host}{path}"] += 1
+                server.accepts.append(self.headers.get("Accept") or "")
                 route = server.routes.get((host, path)) or server.routes.get(path)
                 if route is None:
                     route = Route(b"not found", 404)

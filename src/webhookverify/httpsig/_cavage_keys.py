@@ -11,10 +11,21 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
 
-from ..errors import ConfigurationError, VerificationError
+from ..errors import ConfigurationError, NoValidKey, VerificationError, WebhookError
 from ..keys import Secret
 
-__all__ = ["MIN_RSA_BITS", "CavageKey", "CavageSigner", "UnusableKey", "load_key", "load_signer"]
+__all__ = [
+    "MIN_RSA_BITS",
+    "CavageKey",
+    "CavageSigner",
+    "KeyResolutionFailed",
+    "UnusableKey",
+    "load_key",
+    "load_signer",
+    "pick_signer",
+    "resolve",
+    "resolved",
+]
 
 # NIST SP 800-131A Rev. 2: RSA below 2048 bits is disallowed for signatures;
 # Mastodon makes 2048-bit keys. The draft's own test key has 1024.
@@ -28,6 +39,13 @@ class UnusableKey(VerificationError):
 
     reason = "unusable_key"
     default_message = "the key for the signature's keyId is not RSA (2048 bits or more) or Ed25519"
+
+
+class KeyResolutionFailed(VerificationError):
+    """The key resolver failed with an error of its own (not a WebhookError)."""
+
+    reason = "key_resolution_failed"
+    default_message = "the key resolver failed; see the chained exception (keys=...)"
 
 
 class CavageKey(NamedTuple):
@@ -145,3 +163,58 @@ def load_signer(material: object, what: str) -> CavageSigner:
     if isinstance(key, rsa.RSAPrivateKey):
         return CavageSigner("rsa-sha256", key)
     raise ConfigurationError(f"{what} is not an RSA or Ed25519 private key")
+
+
+def resolve(resolver: Any, key_id: str) -> object:
+    """What ``resolver(key_id)`` returns; a ``WebhookError`` it raises (a key
+    source that cannot reach the sender: 503) passes through unchanged.
+
+    Raises:
+        KeyResolutionFailed: the resolver raised anything else (chained).
+    """
+    try:
+        return resolver(key_id)
+    except WebhookError:
+        raise
+    except Exception as error:
+        raise KeyResolutionFailed(header="Signature") from error
+
+
+def resolved(material: object, now: float, allow_weak_rsa: bool, what: str) -> CavageKey | None:
+    """The key a resolver or a key source gave: ``None`` (unknown) stays
+    ``None``; a key source's ``FetchedKey`` must be valid at ``now``.
+
+    Raises:
+        NoValidKey: a fetched key outside its validity window.
+        UnusableKey: as :func:`load_key`.
+    """
+    if material is None:
+        return None
+    valid_at = getattr(material, "valid_at", None)
+    if valid_at is not None and hasattr(material, "key"):  # a key source's FetchedKey
+        if not valid_at(now):
+            raise NoValidKey()
+        material = material.key
+    return load_key(material, allow_weak_rsa, what)
+
+
+def pick_signer(
+    signers: dict[str, CavageSigner], keys: dict[str, CavageKey], key_id: str | None, now: float
+) -> tuple[str, CavageSigner]:
+    """The signing key for ``sign()``: ``key_id``'s, else the last one valid at ``now``.
+
+    Raises:
+        ConfigurationError: no signing keys, or ``key_id`` not among them.
+        NoValidKey: none valid at ``now``.
+    """
+    owner = "CavageSignatureVerifier"
+    if not signers:
+        raise ConfigurationError(f"{owner}.sign() needs signing_keys={{keyId: private key}}")
+    if key_id and key_id not in signers:
+        raise ConfigurationError(f"{owner}.sign(): {key_id!r} is not in signing_keys=...")
+    names = [key_id] if key_id else list(reversed(signers))
+    for name in names:
+        entry = keys.get(name)
+        if name in signers and (entry is None or entry.valid_at(now)):
+            return name, signers[name]
+    raise NoValidKey()

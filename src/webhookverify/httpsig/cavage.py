@@ -32,13 +32,21 @@ from ..errors import (
     NoValidKey,
     SignatureMismatch,
     VerificationError,
-    WebhookError,
 )
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
 from ..verifiers._base import check_freshness, check_tolerance, replay_window, single_header
 from ._base import AlgorithmMismatch, SignatureExpired, UncoveredComponent, UnknownKeyId
-from ._cavage_keys import CavageKey, UnusableKey, load_key, load_signer
+from ._cavage_keys import (
+    CavageKey,
+    KeyResolutionFailed,
+    UnusableKey,
+    load_key,
+    load_signer,
+    pick_signer,
+    resolve,
+    resolved,
+)
 from ._cavage_parse import (
     CavageParams,
     check_digest,
@@ -77,13 +85,6 @@ _OWNER: Final = "CavageSignatureVerifier"
 _SIGN_HEADERS: Final = "(request-target) host date digest"
 
 
-class KeyResolutionFailed(VerificationError):
-    """The key resolver failed with an error of its own (not a WebhookError)."""
-
-    reason = "key_resolution_failed"
-    default_message = "the key resolver failed; see the chained exception (keys=...)"
-
-
 class CavageSignatureVerifier:
     """Verify draft-cavage ``Signature`` headers (ActivityPub, Mastodon).
 
@@ -96,7 +97,10 @@ class CavageSignatureVerifier:
             :class:`~webhookverify.WebhookError` it raises (a key source
             that cannot reach the sender) passes through unchanged, anything
             else becomes ``KeyResolutionFailed``. It is called once per
-            request: it should cache.
+            request: it should cache. Or a key source
+            (:class:`~webhookverify.keyfetch.ActorKeys`, anything with
+            ``key(keyId)`` and ``await akey(keyId)``): :meth:`verify` calls
+            its ``key``, :meth:`averify` awaits its ``akey``.
         algorithms: the labels accepted (default ``rsa-sha256``, ``hs2019``).
         required_headers: names every signature covers (default
             ``(request-target) host date``); ``digest`` is required too when
@@ -117,6 +121,7 @@ class CavageSignatureVerifier:
         "_keys",
         "_resolver",
         "_signers",
+        "_source",
         "algorithms",
         "allow_weak_rsa",
         "future_tolerance",
@@ -134,6 +139,7 @@ class CavageSignatureVerifier:
     _keys: dict[str, CavageKey]
     _resolver: KeyResolver | None
     _signers: dict[str, Any]
+    _source: Any
 
     def __init__(
         self,
@@ -162,7 +168,10 @@ class CavageSignatureVerifier:
             )
         loaded: dict[str, CavageKey] = {}
         resolver: KeyResolver | None = None
-        if isinstance(keys, Mapping):
+        source: Any = getattr(keys, "akey", None) and keys  # a key source: key(ref), akey(ref)
+        if source:
+            resolver = source.key
+        elif isinstance(keys, Mapping):
             if not keys:
                 raise ConfigurationError(f"{_OWNER} needs keys={{keyId: public key}} or a resolver")
             for key_id, material in keys.items():
@@ -191,6 +200,7 @@ class CavageSignatureVerifier:
         set_(self, "_keys", loaded)
         set_(self, "_resolver", resolver)
         set_(self, "_signers", signers)
+        set_(self, "_source", source or None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -210,18 +220,16 @@ class CavageSignatureVerifier:
 
     # -- verification --------------------------------------------------------------
 
-    def _key(self, key_id: str, now: float) -> CavageKey:
+    def _key(self, key_id: str, now: float, material: object = None) -> CavageKey:
+        """The key ``key_id`` names: configured, from the resolver, or ``material``
+        (what a key source's ``akey`` gave)."""
         if self._resolver is None:
             entry = self._keys.get(key_id)
         else:
-            try:
-                material = self._resolver(key_id)
-            except WebhookError:
-                raise
-            except Exception as error:
-                raise KeyResolutionFailed(header="Signature") from error
+            if material is None:
+                material = resolve(self._resolver, key_id)
             where = f"{_OWNER}(keys=resolver) for {key_id!r}"
-            entry = None if material is None else load_key(material, self.allow_weak_rsa, where)
+            entry = resolved(material, now, self.allow_weak_rsa, where)
         if entry is None:
             raise UnknownKeyId("the signature's keyId is not a known key (keys=...)")
         if not entry.valid_at(now):
@@ -287,6 +295,23 @@ class CavageSignatureVerifier:
             SignatureMismatch / ContentDigestMismatch: the signature, the body.
         """
         moment = request.received_at if now is None else now
+        params = self._read(request)
+        return self._finish(request, params, self._key(params.key_id, moment), moment)
+
+    async def averify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """:meth:`verify` for the event loop: a key source's ``akey`` is awaited,
+        so fetching an actor's key never blocks the loop (``Receiver.areceive``
+        and the ASGI adapters call this). Other keys are found as by :meth:`verify`.
+        """
+        if self._source is None:
+            return self.verify(request, now)
+        moment = request.received_at if now is None else now
+        params = self._read(request)
+        material = await self._source.akey(params.key_id)
+        return self._finish(request, params, self._key(params.key_id, moment, material), moment)
+
+    def _read(self, request: WebhookRequest) -> CavageParams:
+        """The ``Signature`` header, its covered names and its label checked."""
         params = parse_signature(single_header(request, "Signature"))
         self._check_covered(request, params)
         label = params.algorithm or "hs2019"
@@ -295,7 +320,13 @@ class CavageSignatureVerifier:
                 f"the signature's algorithm {label!r} is not accepted (algorithms=...)",
                 header="Signature",
             )
-        key = self._key(params.key_id, moment)
+        return params
+
+    def _finish(
+        self, request: WebhookRequest, params: CavageParams, key: CavageKey, moment: float
+    ) -> Verification:
+        """The rest of the check once the key is in hand."""
+        label = params.algorithm or "hs2019"
         if not key.accepts(label):
             raise AlgorithmMismatch(
                 f"the signature's algorithm {label!r} does not fit its {key.operation} key",
@@ -333,7 +364,7 @@ class CavageSignatureVerifier:
         from urllib.parse import urlsplit
 
         moment = time.time() if now is None else now
-        key_id, signer = self._signer(parts.get("key_id"), moment)
+        key_id, signer = pick_signer(self._signers, self._keys, parts.get("key_id"), moment)
         url = parts.get("url", "https://example.test/inbox")
         headers = {"Host": urlsplit(url).netloc, "Date": http_date(moment)}
         covered = tuple(parts.get("covered", _SIGN_HEADERS).split())
@@ -359,18 +390,6 @@ class CavageSignatureVerifier:
         fields += [f'headers="{" ".join(covered)}"', f'signature="{signature}"']
         headers["Signature"] = ",".join(fields)
         return headers
-
-    def _signer(self, key_id: str | None, now: float) -> tuple[str, Any]:
-        if not self._signers:
-            raise ConfigurationError(f"{_OWNER}.sign() needs signing_keys={{keyId: private key}}")
-        if key_id and key_id not in self._signers:
-            raise ConfigurationError(f"{_OWNER}.sign(): {key_id!r} is not in signing_keys=...")
-        names = [key_id] if key_id else list(reversed(self._signers))
-        for name in names:
-            entry = self._keys.get(name)
-            if name in self._signers and (entry is None or entry.valid_at(now)):
-                return name, self._signers[name]
-        raise NoValidKey()
 
     def __repr__(self) -> str:
         keys = "<resolver>" if self._resolver is not None else list(self._keys)

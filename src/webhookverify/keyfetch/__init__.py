@@ -11,7 +11,8 @@ the sender retries. The algorithm is always the configuration's.
 
 Fetching needs ``httpx`` (``pip install webhookverify[fetch]``), imported
 only when a key is fetched; reading keys loads ``cryptography``.
-See ``docs/fetched-keys.md``.
+See ``docs/fetched-keys.md``; :class:`ActorKeys` (ActivityPub actors'
+keys) in ``docs/http-message-signatures.md``.
 """
 
 from ._cache import FETCH_BURST, MIN_REFETCH_INTERVAL, KeyCache
@@ -28,10 +29,14 @@ from ._fetch import (
     lifetime_of,
 )
 from ._hosts import HostRules
+from .actor import ACTOR_ACCEPT, ACTOR_CACHE_ENTRIES, ACTOR_FETCH_BURST, ActorKeys
 from .sources import CertificateUrl, FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
 from .verifier import FetchedKeyVerifier, Pending
 
 __all__ = [
+    "ACTOR_ACCEPT",
+    "ACTOR_CACHE_ENTRIES",
+    "ACTOR_FETCH_BURST",
     "DEFAULT_LIFETIME",
     "DEFAULT_TIMEOUT",
     "FETCH_BURST",
@@ -39,6 +44,7 @@ __all__ = [
     "MAX_LIFETIME",
     "MIN_LIFETIME",
     "MIN_REFETCH_INTERVAL",
+    "ActorKeys",
     "CertificateUrl",
     "ClaimMismatch",
     "Document",

@@ -39,9 +39,20 @@ class KeyCache:
         clock: the wall clock in unix seconds (tests pass their own).
         refetch_interval: seconds between two fetches of one reference.
         burst: distinct fetches a source may make per ``refetch_interval``.
+        max_entries: documents kept at most (a source with many, such as
+            one per ActivityPub actor, keeps more than a provider's few).
     """
 
-    __slots__ = ("_attempts", "_entries", "_lock", "_recent", "burst", "clock", "refetch_interval")
+    __slots__ = (
+        "_attempts",
+        "_entries",
+        "_lock",
+        "_recent",
+        "burst",
+        "clock",
+        "max_entries",
+        "refetch_interval",
+    )
 
     def __init__(
         self,
@@ -49,8 +60,10 @@ class KeyCache:
         clock: Callable[[], float] = time.time,
         refetch_interval: float = MIN_REFETCH_INTERVAL,
         burst: int = FETCH_BURST,
+        max_entries: int = MAX_ENTRIES,
     ) -> None:
         self.clock = clock
+        self.max_entries = int(max_entries)
         self.refetch_interval = float(refetch_interval)
         self.burst = int(burst)
         self._lock = threading.Lock()
@@ -68,7 +81,7 @@ class KeyCache:
     def store(self, ref: str, value: Any, lifetime: float) -> None:
         """Keep ``value`` under ``ref`` for ``lifetime`` seconds."""
         with self._lock:
-            if ref not in self._entries and len(self._entries) >= MAX_ENTRIES:
+            if ref not in self._entries and len(self._entries) >= self.max_entries:
                 # drop the entry that expires first: the least useful
                 oldest = min(self._entries, key=lambda k: self._entries[k][1])
                 del self._entries[oldest]
@@ -93,7 +106,7 @@ class KeyCache:
                 return False
             self._recent.append(now)
             self._attempts[ref] = now
-            if len(self._attempts) > 4 * MAX_ENTRIES:
+            if len(self._attempts) > 4 * self.max_entries:
                 cutoff = now - self.refetch_interval
                 self._attempts = {k: t for k, t in self._attempts.items() if t >= cutoff}
             return True
