@@ -29,7 +29,7 @@ from ._fetch import (
 )
 from ._hosts import HostRules
 from .sources import CertificateUrl, FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
-from .verifier import FetchedKeyVerifier, Pending
+from .verifier import FetchedKeyVerifier, Pending, check_key_signature
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -55,5 +55,6 @@ __all__ = [
     "Pending",
     "Request",
     "UnknownKey",
+    "check_key_signature",
     "lifetime_of",
 ]
