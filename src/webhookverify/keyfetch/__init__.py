@@ -31,7 +31,7 @@ from ._fetch import (
 from ._hosts import HostRules
 from .actor import ACTOR_ACCEPT, ACTOR_CACHE_ENTRIES, ACTOR_FETCH_BURST, ActorKeys
 from .sources import CertificateUrl, FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
-from .verifier import FetchedKeyVerifier, Pending
+from .verifier import FetchedKeyVerifier, Pending, check_key_signature
 
 __all__ = [
     "ACTOR_ACCEPT",
@@ -61,5 +61,6 @@ __all__ = [
     "Pending",
     "Request",
     "UnknownKey",
+    "check_key_signature",
     "lifetime_of",
 ]

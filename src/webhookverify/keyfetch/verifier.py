@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..errors import SignatureMismatch
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
 from .sources import FetchedKey, KeySource
 
-__all__ = ["FetchedKeyVerifier", "Pending"]
+__all__ = ["FetchedKeyVerifier", "Pending", "check_key_signature"]
 
 
 class Pending(NamedTuple):
@@ -71,3 +72,42 @@ class FetchedKeyVerifier:
         """Set the fields of a new instance (they are read-only afterwards)."""
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+
+def check_key_signature(
+    key: FetchedKey,
+    algorithm: str,
+    signature: bytes,
+    message: bytes,
+    now: float,
+    *,
+    unfit: str,
+    mismatch: str,
+    header: str | None = None,
+) -> None:
+    """Check that ``signature`` is ``key``'s ``algorithm`` signature of ``message``.
+
+    The check a sender's certificate (fetched from the URL its message names)
+    gets: valid at ``now``, of the type the configured ``algorithm`` signs
+    with, and verifying the signed text.
+
+    Args:
+        key: the fetched key (a certificate's public key and validity).
+        algorithm: the configuration's algorithm (``rsa-sha1``, ``rsa-sha256``...).
+        signature: the signature, as bytes.
+        message: the text it signs.
+        now: the time the key must be valid at.
+        unfit: the error message for a key not valid at ``now`` or of another type.
+        mismatch: the error message for a signature that does not verify.
+        header: the header the signature came in, named on a mismatch.
+
+    Raises:
+        SignatureMismatch: ``unfit`` (the key is not valid at ``now`` or not
+            of the algorithm's type), or ``mismatch``.
+    """
+    from . import _crypto
+
+    if not key.valid_at(now) or not _crypto.suits(algorithm, key.key):
+        raise SignatureMismatch(unfit)
+    if not _crypto.verify(algorithm, key.key, signature, message):
+        raise SignatureMismatch(mismatch, header=header)

@@ -25,12 +25,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from ..errors import MalformedBody, MalformedHeader
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
 from ..verifiers._base import single_header
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hex_secrets, hmac_preset
+from ._common import HmacBased, SecretInput, hex_secrets, hmac_preset
 
 __all__ = ["MAX_ADYEN_ITEMS", "AdyenVerifier", "adyen"]
 
@@ -118,7 +116,7 @@ def _signature(item: Mapping[str, Any]) -> str:
     return value
 
 
-class AdyenVerifier:
+class AdyenVerifier(HmacBased):
     """Verify an Adyen standard notification (JSON), every item of it.
 
     Args:
@@ -131,9 +129,7 @@ class AdyenVerifier:
             one, or a text key that is not hex.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -142,20 +138,11 @@ class AdyenVerifier:
         secrets: Iterable[SecretInput] | None = None,
     ) -> None:
         secret, secrets = hex_secrets("adyen", secret, secrets, "HMAC key")
-        object.__setattr__(
-            self,
-            "_inner",
+        super().__init__(
             hmac_preset(
                 "adyen", secret=secret, secrets=secrets, header=SIGNATURE, encoding="base64"
-            ),
+            )
         )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("AdyenVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def scheme(self) -> str:

@@ -34,6 +34,7 @@ from ..keyfetch import (
     HostRules,
     KeySource,
     Pending,
+    check_key_signature,
 )
 from ..request import WebhookRequest
 from ..types import Verification
@@ -213,13 +214,12 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         algorithm = _ALGORITHMS[str(version)]
 
         def finish(keys: tuple[Any, ...]) -> Verification:
-            from ..keyfetch import _crypto
-
             key = keys[0]
-            if not key.valid_at(now) or not _crypto.suits(algorithm, key.key):
-                raise SignatureMismatch("the SNS signing certificate is not valid for this message")
-            if not _crypto.verify(algorithm, key.key, signature, signed):
-                raise SignatureMismatch("the SNS message is not signed by its SigningCertURL")
+            unfit = "the SNS signing certificate is not valid for this message"
+            mismatch = "the SNS message is not signed by its SigningCertURL"
+            check_key_signature(
+                key, algorithm, signature, signed, now, unfit=unfit, mismatch=mismatch
+            )
             scheme = scheme_of("aws_sns", f"v{version}")
             return Verification(scheme, key.key_id, timestamp, message["MessageId"], (signed,))
 

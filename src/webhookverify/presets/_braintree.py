@@ -29,8 +29,7 @@ from ..keys import Secret
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
 from ..verifiers._base import single_header
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset, owner_of
+from ._common import HmacBased, SecretInput, hmac_preset, owner_of
 
 __all__ = ["BraintreeVerifier", "braintree"]
 
@@ -62,7 +61,7 @@ def _hashed(name: str, secret: SecretInput) -> SecretInput:
     )
 
 
-class BraintreeVerifier:
+class BraintreeVerifier(HmacBased):
     """Verify a Braintree webhook notification.
 
     Args:
@@ -76,9 +75,8 @@ class BraintreeVerifier:
             non-empty str without ``|`` or ``&``.
     """
 
-    __slots__ = ("_inner", "public_key")
+    __slots__ = ("public_key",)
 
-    _inner: HmacVerifier
     public_key: str
 
     def __init__(
@@ -103,9 +101,7 @@ class BraintreeVerifier:
         elif secrets is not None and secret is None and not isinstance(secrets, str | bytes):
             secrets = [_hashed("braintree", s) for s in secrets]
         object.__setattr__(self, "public_key", public_key)
-        object.__setattr__(
-            self,
-            "_inner",
+        super().__init__(
             hmac_preset(
                 "braintree",
                 secret=secret,
@@ -113,15 +109,8 @@ class BraintreeVerifier:
                 algorithm="sha1",
                 header="bt_signature",
                 encoding="hex_lower",
-            ),
+            )
         )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("BraintreeVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def scheme(self) -> str:

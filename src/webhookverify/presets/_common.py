@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..routing import EventTypeReader
 
 __all__ = [
+    "HmacBased",
     "HmacWrapper",
     "SecretInput",
     "check_absolute_url",
@@ -212,14 +213,13 @@ def token_preset(
     return verifier if handshake is None else speaks(verifier, handshake, None)
 
 
-class HmacWrapper:
-    """A preset verifier that reshapes its signature header for an inner
-    :class:`~webhookverify.HmacVerifier` (several signature sets, a layout the
-    inner one cannot read) and is otherwise that verifier: its keys, windows,
-    scheme, required headers and replay settings are the inner one's.
+class HmacBased:
+    """A preset verifier that checks its HMAC with an inner
+    :class:`~webhookverify.HmacVerifier`: immutable, its keys the inner one's.
 
-    A subclass passes the inner verifier to ``__init__`` and defines
-    ``verify`` and ``sign``.
+    A subclass passes the inner verifier to ``__init__``, defines ``verify``
+    and ``sign``, and whichever of the handler's settings (windows, scheme,
+    required headers, replay) it has.
     """
 
     __slots__ = ("_inner",)
@@ -235,6 +235,19 @@ class HmacWrapper:
     @property
     def secrets(self) -> tuple[Secret, ...]:
         return self._inner.secrets
+
+
+class HmacWrapper(HmacBased):
+    """A preset verifier that reshapes its signature header for an inner
+    :class:`~webhookverify.HmacVerifier` (several signature sets, a layout the
+    inner one cannot read) and is otherwise that verifier: its keys, windows,
+    scheme, required headers and replay settings are the inner one's.
+
+    A subclass passes the inner verifier to ``__init__`` and defines
+    ``verify`` and ``sign``.
+    """
+
+    __slots__ = ()
 
     @property
     def tolerance(self) -> float | None:

@@ -25,11 +25,9 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from ..errors import MalformedBody, MalformedHeader
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import DEFAULT_TOLERANCE, ReplayMode, Verification, single_header
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import HmacBased, SecretInput, hmac_preset
 from ._multipart import multipart_fields
 
 __all__ = ["DROPBOX_SIGN_TOLERANCE", "MAX_EVENT_HEAD", "DropboxSignVerifier", "dropbox_sign"]
@@ -112,7 +110,7 @@ def _text(event: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str:
     return value
 
 
-class DropboxSignVerifier:
+class DropboxSignVerifier(HmacBased):
     """Verify a Dropbox Sign event callback (account or API app).
 
     Args:
@@ -125,9 +123,7 @@ class DropboxSignVerifier:
         ConfigurationError: no secret, or a negative tolerance.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -148,14 +144,7 @@ class DropboxSignVerifier:
             tolerance=tolerance,
             future_tolerance=future_tolerance,
         )
-        object.__setattr__(self, "_inner", inner)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("DropboxSignVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
+        super().__init__(inner)
 
     @property
     def tolerance(self) -> float | None:

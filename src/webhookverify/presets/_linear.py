@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable
 
 from ..errors import MalformedBody
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import (
     ReplayMode,
@@ -22,8 +21,7 @@ from ..verifiers._base import (
     parse_timestamp,
     replay_window,
 )
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import HmacBased, SecretInput, hmac_preset
 
 __all__ = ["LINEAR_TOLERANCE", "LinearVerifier", "linear"]
 
@@ -82,7 +80,7 @@ def _timestamp_text(body: bytes) -> str:
     return str(value)
 
 
-class LinearVerifier:
+class LinearVerifier(HmacBased):
     """Verify a Linear webhook: the body's HMAC, then the timestamp inside it.
 
     Args:
@@ -97,9 +95,7 @@ class LinearVerifier:
         ConfigurationError: no secret, or a negative tolerance.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -121,14 +117,7 @@ class LinearVerifier:
             tolerance=tolerance,
             future_tolerance=future_tolerance,
         )
-        object.__setattr__(self, "_inner", inner)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("LinearVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
+        super().__init__(inner)
 
     @property
     def tolerance(self) -> float | None:

@@ -19,11 +19,10 @@ from typing import Final
 
 from .._form import parse_form
 from ..errors import MalformedBody, MalformedHeader, MalformedSignature, SignatureMismatch
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification, single_header
 from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import HmacBased, SecretInput, hmac_preset
 from ._multipart import multipart_fields
 
 __all__ = ["MAILGUN_TOLERANCE", "MailgunVerifier", "mailgun"]
@@ -98,7 +97,7 @@ def _text(fields: dict[str, object], name: str) -> str:
     return value
 
 
-class MailgunVerifier:
+class MailgunVerifier(HmacBased):
     """Verify a Mailgun webhook or route delivery.
 
     Args:
@@ -113,9 +112,8 @@ class MailgunVerifier:
         ConfigurationError: no secret, or a negative tolerance.
     """
 
-    __slots__ = ("_inner", "_parent")
+    __slots__ = ("_parent",)
 
-    _inner: HmacVerifier
     _parent: HmacVerifier
 
     def __init__(
@@ -144,13 +142,6 @@ class MailgunVerifier:
                     future_tolerance=future_tolerance,
                 ),
             )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("MailgunVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def tolerance(self) -> float | None:

@@ -13,12 +13,10 @@ from collections.abc import Iterable
 from typing import Final
 
 from ..errors import MissingHeader
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification
 from ..verifiers._bodyid import body_id
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import HmacBased, SecretInput, hmac_preset
 
 __all__ = ["MollieVerifier", "mollie"]
 
@@ -28,7 +26,7 @@ PREFIX: Final = "sha256="
 ID_FIELD: Final = ("id",)
 
 
-class MollieVerifier:
+class MollieVerifier(HmacBased):
     """Verify ``X-Mollie-Signature`` (HMAC-SHA256 of the raw body, lower-case hex).
 
     Args:
@@ -39,9 +37,7 @@ class MollieVerifier:
         ConfigurationError: no secret.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -49,9 +45,7 @@ class MollieVerifier:
         secret: SecretInput | None = None,
         secrets: Iterable[SecretInput] | None = None,
     ) -> None:
-        object.__setattr__(
-            self,
-            "_inner",
+        super().__init__(
             hmac_preset(
                 "mollie",
                 secret=secret,
@@ -59,15 +53,8 @@ class MollieVerifier:
                 header=HEADER,
                 encoding="hex_lower",
                 prefix=PREFIX,
-            ),
+            )
         )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("MollieVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def required_headers(self) -> tuple[str, ...]:

@@ -16,11 +16,9 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from ..errors import SignatureMismatch, TimestampInFuture, TimestampTooOld
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, check_absolute_url, hmac_preset, owner_of
+from ._common import HmacBased, SecretInput, check_absolute_url, hmac_preset, owner_of
 from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
 
 __all__ = ["MONDAY_LEEWAY", "MondayVerifier", "monday"]
@@ -36,7 +34,7 @@ MONDAY_LEEWAY: Final = 30.0
 _SIGNATURE_SEGMENT: Final = "Authorization.signature"
 
 
-class MondayVerifier:
+class MondayVerifier(HmacBased):
     """Verify the ``Authorization`` JWT of a monday.com app request.
 
     The algorithm is pinned to HS256: a token naming any other ``alg``
@@ -54,9 +52,8 @@ class MondayVerifier:
         ConfigurationError: no secret, or ``url`` not an absolute http(s) URL.
     """
 
-    __slots__ = ("_inner", "url")
+    __slots__ = ("url",)
 
-    _inner: HmacVerifier
     url: str
 
     def __init__(
@@ -74,15 +71,8 @@ class MondayVerifier:
             encoding="base64url",
             mechanism="jwt-hs256",
         )
-        object.__setattr__(self, "_inner", inner)
+        super().__init__(inner)
         object.__setattr__(self, "url", check_absolute_url(url, f"{owner_of('monday')}(url=...)"))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("MondayVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def required_headers(self) -> tuple[str, ...]:

@@ -24,7 +24,6 @@ from ..errors import (
     TimestampTooOld,
     UnsupportedSignatureVersion,
 )
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import (
     DEFAULT_TOLERANCE,
@@ -34,8 +33,7 @@ from ..verifiers._base import (
     encode_signature,
     single_header,
 )
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, hmac_preset
+from ._common import HmacBased, SecretInput, hmac_preset
 
 __all__ = ["NetlifyVerifier", "netlify"]
 
@@ -73,7 +71,7 @@ def _b64url(data: bytes) -> str:
     return encode_signature(data, "base64url")
 
 
-class NetlifyVerifier:
+class NetlifyVerifier(HmacBased):
     """Verify a Netlify outgoing webhook's ``X-Webhook-Signature`` JWS.
 
     The algorithm is pinned to HS256: a token naming any other ``alg`` (``none``
@@ -91,9 +89,7 @@ class NetlifyVerifier:
         ConfigurationError: no secret.
     """
 
-    __slots__ = ("_inner",)
-
-    _inner: HmacVerifier
+    __slots__ = ()
 
     def __init__(
         self,
@@ -101,9 +97,7 @@ class NetlifyVerifier:
         secret: SecretInput | None = None,
         secrets: Iterable[SecretInput] | None = None,
     ) -> None:
-        object.__setattr__(
-            self,
-            "_inner",
+        super().__init__(
             hmac_preset(
                 "netlify",
                 secret=secret,
@@ -111,15 +105,8 @@ class NetlifyVerifier:
                 header=_SIGNATURE_SEGMENT,
                 encoding="base64url",
                 mechanism="jws-hs256",
-            ),
+            )
         )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("NetlifyVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def required_headers(self) -> tuple[str, ...]:

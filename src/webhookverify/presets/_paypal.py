@@ -18,7 +18,6 @@ from typing import Any, Final, Literal
 from ..errors import (
     ConfigurationError,
     MalformedSignature,
-    SignatureMismatch,
     UnsupportedSignatureVersion,
 )
 from ..keyfetch import (
@@ -29,6 +28,7 @@ from ..keyfetch import (
     HostRules,
     KeySource,
     Pending,
+    check_key_signature,
 )
 from ..request import WebhookRequest
 from ..types import Verification
@@ -135,15 +135,19 @@ class PaypalVerifier(FetchedKeyVerifier):
         signed = f"{transmission_id}|{sent_time}|{self.webhook_id}|{crc}".encode()
 
         def finish(keys: tuple[FetchedKey, ...]) -> Verification:
-            from ..keyfetch import _crypto
-
             key = keys[0]
-            if not key.valid_at(now) or not _crypto.suits("rsa-sha256", key.key):
-                raise SignatureMismatch("the PayPal certificate is not valid for this webhook")
-            if not _crypto.verify("rsa-sha256", key.key, signature, signed):
-                raise SignatureMismatch(
-                    f"the {_SIG} header is not PayPal's signature for this webhook_id", header=_SIG
-                )
+            unfit = "the PayPal certificate is not valid for this webhook"
+            mismatch = f"the {_SIG} header is not PayPal's signature for this webhook_id"
+            check_key_signature(
+                key,
+                "rsa-sha256",
+                signature,
+                signed,
+                now,
+                unfit=unfit,
+                mismatch=mismatch,
+                header=_SIG,
+            )
             scheme = scheme_of("paypal", "sha256withrsa")
             return Verification(scheme, key.key_id, timestamp, transmission_id, (signed,))
 

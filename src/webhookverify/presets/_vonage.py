@@ -23,7 +23,6 @@ from ..errors import (
     TimestampInFuture,
     TimestampTooOld,
 )
-from ..keys import Secret
 from ..request import WebhookRequest
 from ..verifiers._base import (
     DEFAULT_TOLERANCE,
@@ -31,8 +30,7 @@ from ..verifiers._base import (
     Verification,
     constant_time_equal,
 )
-from ..verifiers.hmac import HmacVerifier
-from ._common import SecretInput, check_windows, hmac_preset
+from ._common import HmacBased, SecretInput, check_windows, hmac_preset
 from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
 
 __all__ = ["VONAGE_TOLERANCE", "VonageVerifier", "vonage"]
@@ -49,7 +47,7 @@ _MAX_JTI: Final = 128
 _SIGNATURE_SEGMENT: Final = "Authorization.signature"
 
 
-class VonageVerifier:
+class VonageVerifier(HmacBased):
     """Verify a Vonage signed webhook's ``Authorization`` JWT and its payload hash.
 
     The algorithm is pinned to HS256: a token naming any other ``alg``
@@ -69,9 +67,8 @@ class VonageVerifier:
         ConfigurationError: no secret, or a negative tolerance.
     """
 
-    __slots__ = ("_inner", "future_tolerance", "tolerance")
+    __slots__ = ("future_tolerance", "tolerance")
 
-    _inner: HmacVerifier
     tolerance: float | None
     future_tolerance: float | None
 
@@ -92,16 +89,9 @@ class VonageVerifier:
             mechanism="jwt-hs256",
         )
         past, ahead = check_windows("vonage", tolerance, future_tolerance)
-        object.__setattr__(self, "_inner", inner)
+        super().__init__(inner)
         object.__setattr__(self, "tolerance", past)
         object.__setattr__(self, "future_tolerance", past if ahead is None else ahead)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("VonageVerifier is immutable; build a new one")
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self._inner.secrets
 
     @property
     def required_headers(self) -> tuple[str, ...]:
