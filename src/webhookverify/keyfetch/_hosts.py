@@ -40,6 +40,10 @@ class HostRules:
         path: a regular expression the URL's path must match in full
             (default: any path).
         owner: what configuration errors name (``presets.aws_sns``).
+        label: a regular expression every ``*`` label must match in full
+            (default: any DNS label); a provider whose wildcard stands for a
+            region says so, so that a name a customer can claim under the
+            same parent domain (an S3 bucket, say) is not one of its hosts.
 
     Raises:
         ConfigurationError: no host, or a rule that is not a host name.
@@ -51,7 +55,12 @@ class HostRules:
     _plain: re.Pattern[str]
 
     def __init__(
-        self, hosts: Iterable[str], *, path: str | None = None, owner: str = "HostRules"
+        self,
+        hosts: Iterable[str],
+        *,
+        path: str | None = None,
+        owner: str = "HostRules",
+        label: str | None = None,
     ) -> None:
         rules = tuple(hosts) if not isinstance(hosts, str) else (hosts,)
         if not rules:
@@ -63,7 +72,8 @@ class HostRules:
                     f"{owner}: host rule {rule!r} is not a host name (labels of letters, digits "
                     "and hyphens; '*' for one whole label)"
                 )
-            labels = [_LABEL if label == "*" else re.escape(label) for label in rule.split(".")]
+            wildcard = _LABEL if label is None else f"(?:{label})"
+            labels = [wildcard if part == "*" else re.escape(part) for part in rule.split(".")]
             patterns.append(r"\.".join(labels))
         object.__setattr__(self, "hosts", tuple(rule.lower() for rule in rules))
         object.__setattr__(self, "path", None if path is None else re.compile(path))

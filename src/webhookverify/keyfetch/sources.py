@@ -360,6 +360,8 @@ class CertificateUrl(FetchingSource):
         path: a regular expression the URL's path must match whole.
         fetcher: as :class:`JwksSource`.
         cache: as :class:`JwksSource`.
+        label: a regular expression a ``*`` label of ``hosts`` must match
+            whole (see :class:`~.HostRules`).
     """
 
     __slots__ = ()
@@ -371,8 +373,10 @@ class CertificateUrl(FetchingSource):
         path: str | None = None,
         fetcher: Fetcher | None = None,
         cache: KeyCache | None = None,
+        label: str | None = None,
     ) -> None:
-        super().__init__(HostRules(hosts, path=path, owner="CertificateUrl"), fetcher, cache)
+        rules = HostRules(hosts, path=path, owner="CertificateUrl", label=label)
+        super().__init__(rules, fetcher, cache)
 
     def document_of(self, ref: str) -> str:
         return self.rules.check(ref, "certificate URL")
