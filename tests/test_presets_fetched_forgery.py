@@ -114,3 +114,66 @@ def test_sns_region_hosts_still_allowed(host: str) -> None:
     assert rules.check(f"https://{host}{CERT_PATH}") == f"https://{host}{CERT_PATH}"
     verifier = _sns(f"https://{host}{CERT_PATH}")
     verifier.verify(_request(verifier.message("hello", now=NOW)), now=NOW)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/notifications/certs/..",  # fetched as /v1/notifications (RFC 3986 §5.2.4)
+        "/v1/notifications/certs/.",
+        "/v1/notifications/certs/..?x=1",
+        "/v1/notifications/certs/%2e%2E",
+    ],
+)
+def test_paypal_certificate_path_has_no_dot_segment(path: str) -> None:
+    # The path rule judged the text; the fetch would resolve the dot segment
+    # and ask PayPal's host for a path outside the certificates.
+    from webhookverify.presets._paypal import PAYPAL_CERT_PATH
+
+    rules = HostRules(["api.paypal.com"], path=PAYPAL_CERT_PATH)
+    with pytest.raises(KeyUrlRefused):
+        rules.check("https://api.paypal.com" + path)
+    rules.check("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a.b")
+    with pytest.raises(KeyUrlRefused):
+        HostRules(["mastodon.social"]).check("https://mastodon.social/users/a/../b")
+
+
+class _Answers:
+    """A fetcher that answers each URL with a fixed body (no network)."""
+
+    def __init__(self, answers: dict[str, bytes]) -> None:
+        self.answers = answers
+
+    def fetch(self, request: Any, rules: HostRules) -> Any:
+        from webhookverify.keyfetch import Document
+
+        return Document(self.answers[rules.check(request.url)], 3600.0)
+
+
+def test_key_by_id_cache_shared_by_two_endpoints_keeps_them_apart() -> None:
+    # One cache behind Plaid's sandbox and production key endpoints: the key
+    # the sandbox publishes as "k1" must not verify for production's "k1".
+    from webhookverify.keyfetch import FetchedKey, KeyById, KeyCache, UnknownKey
+
+    sandbox_key = private_key("rsa", 0).public_key()
+
+    def read(body: bytes, kid: str) -> FetchedKey:
+        if body != b"sandbox k1":
+            raise UnknownKey("no such key")
+        return FetchedKey(kid, sandbox_key)
+
+    answers = _Answers(
+        {
+            "https://sandbox.plaid.com/keys/k1": b"sandbox k1",
+            "https://production.plaid.com/keys/k1": b"",
+        }
+    )
+    cache = KeyCache()
+    sandbox, production = (
+        KeyById(f"https://{host}/keys/{{kid}}", parse=read, fetcher=answers, cache=cache)  # type: ignore[arg-type]
+        for host in ("sandbox.plaid.com", "production.plaid.com")
+    )
+    assert sandbox.key("k1").key is sandbox_key
+    with pytest.raises(VerificationError) as info:
+        production.key("k1")
+    assert info.value.reason == "unknown_key"

@@ -28,6 +28,10 @@ MAX_URL_LENGTH: Final = 2048
 # RFC 1035 §2.3.1: a label is letters, digits and hyphens, 63 at most.
 _LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _RULE_TEXT: Final = re.compile(r"(?:\*|[a-z0-9-]+)(?:\.(?:\*|[a-z0-9-]+))+")
+# RFC 3986 §5.2.4: a "." or ".." segment (or its percent-encoded spelling,
+# which servers may decode) is removed before the request is sent, so the
+# path fetched would not be the path the rule judged.
+_DOT_SEGMENT: Final = re.compile(r"/(?:\.|%2e){1,2}(?=/|\?|#|$)", re.I)
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -99,7 +103,8 @@ class HostRules:
         """Return ``url`` if a key may be fetched from it, else raise.
 
         Rules: ``https`` only; no user-info; the default port; a host that
-        matches a rule whole; the path, if a pattern is set, matching it whole.
+        matches a rule whole; no ``.``/``..`` path segment; the path, if a
+        pattern is set, matching it whole.
 
         Raises:
             KeyUrlRefused: any rule broken (a request, not the configuration,
@@ -112,6 +117,7 @@ class HostRules:
             and "?" not in url
             and "#" not in url
             and self._plain.fullmatch(url)
+            and not _DOT_SEGMENT.search(url)
         ):
             return url
         if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not url.isascii():
@@ -129,6 +135,8 @@ class HostRules:
                 f"the {what} names a host this sender does not publish keys on "
                 f"(allowed: {', '.join(self.hosts)})"
             )
+        if _DOT_SEGMENT.search(parts.path):
+            raise KeyUrlRefused(f"the {what} has a '.' or '..' path segment")
         if not any_path and self.path is not None and not self.path.fullmatch(parts.path):
             raise KeyUrlRefused(f"the {what} is not a path this sender publishes keys at")
         return url
