@@ -177,3 +177,16 @@ def test_key_by_id_cache_shared_by_two_endpoints_keeps_them_apart() -> None:
     with pytest.raises(VerificationError) as info:
         production.key("k1")
     assert info.value.reason == "unknown_key"
+
+
+def test_sns_message_with_a_field_twice_refused() -> None:
+    # Python's reader keeps the last "Message", which the signature covers;
+    # a reader that keeps the first (the application's, a proxy's) would act
+    # on the unsigned one.
+    verifier = _sns("https://sns.us-east-1.amazonaws.com" + CERT_PATH)
+    genuine = verifier.message("hello", now=NOW)
+    body = b'{"Message":"pay 1000",' + genuine[1:]
+    assert json.loads(body)["Message"] == "hello"
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(_request(body), now=NOW)
+    assert info.value.reason == "malformed_body"

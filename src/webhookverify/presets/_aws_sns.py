@@ -69,6 +69,20 @@ _TYPE_HEADER: Final = "x-amz-sns-message-type"
 MAX_MESSAGE_BYTES: Final = 300 * 1024
 
 
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose names are unique (RFC 8259 §4 "SHOULD"): with a
+    field twice, this reader (the last) and the application's (perhaps the
+    first) would see two messages under one signature. SNS never repeats one."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateMember
+    return found
+
+
 class AwsSnsVerifier(FetchedKeyVerifier):
     """A signed SNS message from an allowed topic; see :func:`aws_sns`."""
 
@@ -149,7 +163,9 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         if len(body) > MAX_MESSAGE_BYTES:
             raise MalformedBody("the body is larger than an SNS message can be")
         try:
-            message = json.loads(body)
+            message = json.loads(body, object_pairs_hook=_unique_members)
+        except _DuplicateMember:
+            raise MalformedBody("the SNS message names a field twice") from None
         except (ValueError, RecursionError):
             raise MalformedBody("the body is not an SNS message (JSON)") from None
         if not isinstance(message, dict):
