@@ -28,6 +28,10 @@ MAX_URL_LENGTH: Final = 2048
 # RFC 1035 §2.3.1: a label is letters, digits and hyphens, 63 at most.
 _LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _RULE_TEXT: Final = re.compile(r"(?:\*|[a-z0-9-]+)(?:\.(?:\*|[a-z0-9-]+))+")
+# RFC 3986 §5.2.4: a "." or ".." segment (or its percent-encoded spelling,
+# which servers may decode) is removed before the request is sent, so the
+# path fetched would not be the path the rule judged.
+_DOT_SEGMENT: Final = re.compile(r"/(?:\.|%2e){1,2}(?=/|\?|#|$)", re.I)
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -40,6 +44,10 @@ class HostRules:
         path: a regular expression the URL's path must match in full
             (default: any path).
         owner: what configuration errors name (``presets.aws_sns``).
+        label: a regular expression every ``*`` label must match in full
+            (default: any DNS label); a provider whose wildcard stands for a
+            region says so, so that a name a customer can claim under the
+            same parent domain (an S3 bucket, say) is not one of its hosts.
 
     Raises:
         ConfigurationError: no host, or a rule that is not a host name.
@@ -51,7 +59,12 @@ class HostRules:
     _plain: re.Pattern[str]
 
     def __init__(
-        self, hosts: Iterable[str], *, path: str | None = None, owner: str = "HostRules"
+        self,
+        hosts: Iterable[str],
+        *,
+        path: str | None = None,
+        owner: str = "HostRules",
+        label: str | None = None,
     ) -> None:
         rules = tuple(hosts) if not isinstance(hosts, str) else (hosts,)
         if not rules:
@@ -63,7 +76,8 @@ class HostRules:
                     f"{owner}: host rule {rule!r} is not a host name (labels of letters, digits "
                     "and hyphens; '*' for one whole label)"
                 )
-            labels = [_LABEL if label == "*" else re.escape(label) for label in rule.split(".")]
+            wildcard = _LABEL if label is None else f"(?:{label})"
+            labels = [wildcard if part == "*" else re.escape(part) for part in rule.split(".")]
             patterns.append(r"\.".join(labels))
         object.__setattr__(self, "hosts", tuple(rule.lower() for rule in rules))
         object.__setattr__(self, "path", None if path is None else re.compile(path))
@@ -89,7 +103,8 @@ class HostRules:
         """Return ``url`` if a key may be fetched from it, else raise.
 
         Rules: ``https`` only; no user-info; the default port; a host that
-        matches a rule whole; the path, if a pattern is set, matching it whole.
+        matches a rule whole; no ``.``/``..`` path segment; the path, if a
+        pattern is set, matching it whole.
 
         Raises:
             KeyUrlRefused: any rule broken (a request, not the configuration,
@@ -102,6 +117,7 @@ class HostRules:
             and "?" not in url
             and "#" not in url
             and self._plain.fullmatch(url)
+            and not _DOT_SEGMENT.search(url)
         ):
             return url
         if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not url.isascii():
@@ -119,6 +135,8 @@ class HostRules:
                 f"the {what} names a host this sender does not publish keys on "
                 f"(allowed: {', '.join(self.hosts)})"
             )
+        if _DOT_SEGMENT.search(parts.path):
+            raise KeyUrlRefused(f"the {what} has a '.' or '..' path segment")
         if not any_path and self.path is not None and not self.path.fullmatch(parts.path):
             raise KeyUrlRefused(f"the {what} is not a path this sender publishes keys at")
         return url

@@ -331,17 +331,22 @@ class KeyById(FetchingSource):
         self.url, self.method, self._body, self._parse = url, method, body, parse
 
     def document_of(self, ref: str) -> str:
-        return ref
+        # The endpoint and the key id, so that a cache shared with another
+        # source (Plaid's sandbox, say) never answers for this one; a key id
+        # is printable, so the line break cannot be forged into it.
+        return f"{self.method} {self.url}\n{ref}"
 
     def request_for(self, ref: str) -> Request:
         import urllib.parse
 
+        ref = ref.rpartition("\n")[2]
         url = self.url.replace("{kid}", urllib.parse.quote(ref, safe=""))
         content = None if self._body is None else self._body(ref)
         headers = (("Accept", "application/json"), ("Content-Type", "application/json"))
         return Request(self.method, self.rules.check(url), content, headers)
 
     def parse(self, body: bytes, ref: str) -> dict[str, FetchedKey]:
+        ref = ref.rpartition("\n")[2]
         key = self._parse(body, ref)
         return {ref: key._replace(key_id=ref)}
 
@@ -360,6 +365,8 @@ class CertificateUrl(FetchingSource):
         path: a regular expression the URL's path must match whole.
         fetcher: as :class:`JwksSource`.
         cache: as :class:`JwksSource`.
+        label: a regular expression a ``*`` label of ``hosts`` must match
+            whole (see :class:`~.HostRules`).
     """
 
     __slots__ = ()
@@ -371,8 +378,10 @@ class CertificateUrl(FetchingSource):
         path: str | None = None,
         fetcher: Fetcher | None = None,
         cache: KeyCache | None = None,
+        label: str | None = None,
     ) -> None:
-        super().__init__(HostRules(hosts, path=path, owner="CertificateUrl"), fetcher, cache)
+        rules = HostRules(hosts, path=path, owner="CertificateUrl", label=label)
+        super().__init__(rules, fetcher, cache)
 
     def document_of(self, ref: str) -> str:
         return self.rules.check(ref, "certificate URL")

@@ -45,59 +45,42 @@ from ..verifiers._base import (
     replay_window,
     single_header,
 )
+from ._aws_sns_message import SIGNED_FIELDS, string_to_sign
 from ._aws_sns_subscription import SnsSubscription
 from ._common import check_windows, owner_of, scheme_of
 
-__all__ = ["SNS_CERT_HOSTS", "AwsSnsVerifier", "aws_sns"]
+__all__ = ["SIGNED_FIELDS", "SNS_CERT_HOSTS", "AwsSnsVerifier", "aws_sns", "string_to_sign"]
 
 # AWS: "the certificate was sent from Amazon SNS": sns.<region>.amazonaws.com,
 # and .amazonaws.com.cn in the China regions.
 SNS_CERT_HOSTS: Final = ("sns.*.amazonaws.com", "sns.*.amazonaws.com.cn")
+# Their "*" is a region (us-east-1, us-gov-west-1): any label would match S3's
+# https://sns.s3-us-west-2.amazonaws.com/..., a bucket named "sns".
+SNS_REGION_LABEL: Final = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
 # The certificates SNS names: /SimpleNotificationService-<hex digest>.pem.
 SNS_CERT_PATH: Final = r"/SimpleNotificationService-[0-9a-f]{16,64}\.pem"
 # SNS retries an HTTP/S delivery with the same signed message; its default
 # policy gives up within a minute, custom policies within an hour
 # (maxDelayTarget and the retry phases are capped at 3600 s).
 SNS_TOLERANCE: Final = 3600.0
-# The fields signed, in order, per message type (the Developer Guide's lists).
-SIGNED_FIELDS: Final = {
-    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-}
-SIGNED_FIELDS["UnsubscribeConfirmation"] = SIGNED_FIELDS["SubscriptionConfirmation"]
 _ALGORITHMS: Final = {"1": "rsa-sha1", "2": "rsa-sha256"}
 _TYPE_HEADER: Final = "x-amz-sns-message-type"
 # An SNS message is at most 256 KiB of payload; its JSON envelope adds ~2 KiB.
 MAX_MESSAGE_BYTES: Final = 300 * 1024
 
 
-def string_to_sign(message: dict[str, Any]) -> bytes:
-    """The signed text of ``message``: ``name\\nvalue\\n`` for each signed field
-    present (``Subject`` only when sent), in the Developer Guide's order.
+class _DuplicateMember(ValueError):
+    pass
 
-    Raises:
-        MalformedBody: an unknown type, or a required field absent or not text.
-    """
-    fields = SIGNED_FIELDS.get(message.get("Type"))  # type: ignore[arg-type]
-    if fields is None:
-        raise MalformedBody("the SNS message's Type is not one SNS sends")
-    lines = []
-    for name in fields:
-        value = message.get(name)
-        if value is None and name == "Subject":
-            continue
-        if not isinstance(value, str):
-            raise MalformedBody(f"the SNS message has no text field {name}")
-        lines.append(f"{name}\n{value}\n")
-    return "".join(lines).encode("utf-8")
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose names are unique (RFC 8259 §4 "SHOULD"): with a
+    field twice, this reader (the last) and the application's (perhaps the
+    first) would see two messages under one signature. SNS never repeats one."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateMember
+    return found
 
 
 class AwsSnsVerifier(FetchedKeyVerifier):
@@ -180,7 +163,9 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         if len(body) > MAX_MESSAGE_BYTES:
             raise MalformedBody("the body is larger than an SNS message can be")
         try:
-            message = json.loads(body)
+            message = json.loads(body, object_pairs_hook=_unique_members)
+        except _DuplicateMember:
+            raise MalformedBody("the SNS message names a field twice") from None
         except (ValueError, RecursionError):
             raise MalformedBody("the body is not an SNS message (JSON)") from None
         if not isinstance(message, dict):
@@ -376,11 +361,12 @@ def aws_sns(
     if regions is not None:
         names = tuple(regions)
         hosts = tuple(f"sns.{r}.amazonaws.com{'.cn' if r.startswith('cn-') else ''}" for r in names)
-    rules = HostRules(hosts, path=SNS_CERT_PATH, owner=owner)
+    label = SNS_REGION_LABEL
+    rules = HostRules(hosts, path=SNS_CERT_PATH, owner=owner, label=label)
     source = (
         keys
         if keys is not None
-        else CertificateUrl(hosts=hosts, path=SNS_CERT_PATH, fetcher=fetcher)
+        else CertificateUrl(hosts=hosts, path=SNS_CERT_PATH, fetcher=fetcher, label=label)
     )
     return AwsSnsVerifier(
         topics=allowed,
@@ -393,7 +379,7 @@ def aws_sns(
         signing_cert_url=signing_cert_url,
         handshake=SnsSubscription(
             topics=allowed,
-            rules=HostRules(hosts, owner=owner),  # SubscribeURL: the SNS hosts, any path
+            rules=HostRules(hosts, owner=owner, label=label),  # SubscribeURL: any path
             fetcher=Fetcher() if fetcher is None else fetcher,
             confirm=confirm_subscriptions,
         ),
