@@ -501,3 +501,33 @@ def test_adyen_replay_key_is_not_changed_by_repeating_or_reordering_items() -> N
     with pytest.raises(VerificationError) as info:
         presets.adyen(secret=ADYEN_KEY).verify(adyen_request(second, first, second))
     assert info.value.reason == "malformed_body"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_plivo_configured_url_still_signs_the_request_query(method: str) -> None:
+    # Behind a proxy, url= gives the public scheme, host and path; the query the
+    # request arrives with is what Plivo signed (for a GET, Plivo's parameters):
+    # it must be checked, not replaced by the configured URL's.
+    from plivo.utils import validate_v3_signature
+
+    public = "https://hooks.example.test/cb"
+    query = "z=1&y=%20a&y=b"
+    fields = {"To": "1"} if method == "POST" else {}
+    body = urllib.parse.urlencode(fields).encode()
+    signer = presets.plivo(secret="AUTH_TOKEN")
+    headers = signer.sign(body, NOW, method=method, url=f"{public}?{query}", id="81234")
+    params = dict(fields) if method == "POST" else None
+    signature = headers["X-Plivo-Signature-V3"]
+    assert validate_v3_signature(
+        method, f"{public}?{query}", "81234", "AUTH_TOKEN", signature, params
+    )
+    configured = presets.plivo(secret="AUTH_TOKEN", url=public)
+    internal = f"http://internal:8000/cb?{query}"
+    request = WebhookRequest(method, internal, headers, body, received_at=NOW)
+    assert configured.verify(request).delivery_id == "81234"
+    with pytest.raises(VerificationError):
+        configured.verify(request.replace(url="http://internal:8000/cb?z=2&y=%20a&y=b"))
+    # a request signed without a query cannot be given one
+    bare = signer.sign(body, NOW, method=method, url=public, id="81235")
+    with pytest.raises(VerificationError):
+        configured.verify(WebhookRequest(method, internal, bare, body, received_at=NOW))
