@@ -531,3 +531,23 @@ def test_plivo_configured_url_still_signs_the_request_query(method: str) -> None
     bare = signer.sign(body, NOW, method=method, url=public, id="81235")
     with pytest.raises(VerificationError):
         configured.verify(WebhookRequest(method, internal, bare, body, received_at=NOW))
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "sent_url"),
+    [
+        ("https://h.test/x?q=1", "https://h.test/x?q=1?admin=1"),
+        ("https://h.test/x", "https://h.test/x??admin=1"),
+    ],
+)
+def test_contentful_refuses_a_query_past_a_second_question_mark(
+    signed_url: str, sent_url: str
+) -> None:
+    # The canonical path ends at a second "?": what follows it is not signed, so
+    # a request carrying it would hand the application an unsigned query.
+    verifier = presets.contentful(secret="s" * 64)
+    headers = verifier.sign(b"{}", NOW, method="POST", url=signed_url)
+    request = WebhookRequest("POST", signed_url, headers, b"{}", received_at=NOW)
+    assert verifier.verify(request).scheme == "contentful-hmac-sha256"
+    with pytest.raises(VerificationError):
+        verifier.verify(request.replace(url=sent_url))
