@@ -137,8 +137,9 @@ async def read_request(
     request._read_bytes = body
     # and a fresh stream of it for what reads the stream instead (request.content,
     # multipart(), post() of a multipart form): the one read above is drained
-    request._payload = _stream_of(body, request)
-    request._cache.pop("content", None)  # request.content is cached (reify): the old stream
+    if body:  # (no body: aiohttp's empty stream stays, body_exists stays False)
+        request._payload = _stream_of(body, request)
+        request._cache.pop("content", None)  # request.content is cached (reify): the old one
     return build_request(
         options,
         method=request.method,
