@@ -353,3 +353,64 @@ def test_a_client_gone_mid_body_gets_nothing_dispatched(cancellation: bool) -> N
     asyncio.run(main())
     assert rejected == ([] if cancellation else ["truncated_body"])
     assert recorder.calls == []
+
+
+def test_a_get_handshake_is_answered_not_refused_405() -> None:
+    # Dropbox checks the endpoint with a GET before it delivers anything: the
+    # receiver answers it, here as through every other adapter.
+    receiver = Receiver(HandlerRegistry([Handler("dropbox", presets.dropbox(secret=SECRET))]))
+    app = web.Application(middlewares=[WebhookMiddleware(receiver, path="/hooks")])
+
+    async def hooks(request: web.Request) -> web.Response:
+        return web.Response(text="the handler ran")
+
+    app.router.add_route("*", "/hooks", hooks)
+
+    async def calls(client: TestClient[Any, Any]) -> list[tuple[int, bytes]]:
+        answers = []
+        for query in ("?challenge=abc123", "?other=1"):
+            response = await client.get("/hooks" + query)
+            answers.append((response.status, await response.read()))
+        response = await client.put("/hooks?challenge=abc123")
+        answers.append((response.status, await response.read()))
+        return answers
+
+    answered, unsigned, put = run(app, calls)
+    assert answered == (200, b"abc123")
+    assert unsigned[0] == 401
+    assert put[0] == 405
+
+
+MULTIPART = (
+    b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XyZ\r\n'
+    b'Content-Disposition: form-data; name="b"\r\n\r\n2\r\n--XyZ--\r\n'
+)
+
+
+def test_the_handler_reads_the_verified_body_from_the_stream_too() -> None:
+    # A multipart form (Mailgun's, SendGrid's) is read by post() from the
+    # request's stream, not from read()'s cache: the stream must still hold the
+    # body the receiver read and verified.
+    seen: list[object] = []
+
+    async def hooks(request: web.Request) -> web.Response:
+        form = await request.post()
+        seen.append({name: str(value) for name, value in form.items()})
+        return web.Response(text="ok")
+
+    async def raw(request: web.Request) -> web.Response:
+        seen.append(await request.content.read())
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[WebhookMiddleware(new_receiver(), paths=["/hooks", "/raw"])])
+    app.router.add_post("/hooks", hooks)
+    app.router.add_post("/raw", raw)
+    headers = {**signed(MULTIPART), "Content-Type": "multipart/form-data; boundary=XyZ"}
+    statuses = run(
+        app,
+        lambda c: asyncio.gather(
+            post(c, headers, MULTIPART), post(c, signed(BODY), BODY, path="/raw")
+        ),
+    )
+    assert [status for status, _ in statuses] == [200, 200]
+    assert {"a": "1", "b": "2"} in seen and BODY in seen

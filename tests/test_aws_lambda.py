@@ -275,3 +275,17 @@ def test_an_unreachable_redis_fails_closed_with_503_and_nothing_runs() -> None:
     assert answer["statusCode"] == 503
     assert "Retry-After" in answer["headers"]
     assert function.calls == []
+
+
+@pytest.mark.parametrize("kind", ["v1", "v2", "url"])
+def test_a_get_handshake_is_answered_not_refused_405(kind: str) -> None:
+    # Dropbox checks the endpoint with a GET before it delivers anything.
+    receiver = Receiver(HandlerRegistry([Handler("dropbox", presets.dropbox(secret=SECRET))]))
+    ran: list[Delivery] = []
+    handler = webhook_handler(receiver)(lambda event, context, delivery: ran.append(delivery))
+    get = WebhookRequest(method="GET", url="https://example.test/hooks?challenge=abc123")
+    answer = handler(make_lambda_event(get, kind), None)
+    assert (answer["statusCode"], answer["body"]) == (200, "abc123")
+    put = WebhookRequest(method="PUT", url="https://example.test/hooks?challenge=abc123")
+    assert handler(make_lambda_event(put, kind), None)["statusCode"] == 405
+    assert ran == []

@@ -100,7 +100,8 @@ def test_adyen_every_item_of_a_batch_must_verify() -> None:
     assert len(SDK_ITEMS) == 4
     result = verifier.verify(adyen_request(*SDK_ITEMS))
     assert len(result.signed) == 4
-    assert result.signed[0].startswith(SDK_ITEMS[0]["pspReference"].encode() + b"::")
+    first = SDK_ITEMS[0]["pspReference"].encode() + b"::"
+    assert any(text.startswith(first) for text in result.signed)
     # any one item altered, or its signature dropped, refuses the whole delivery
     for index in range(4):
         items = copy.deepcopy(SDK_ITEMS)
@@ -480,3 +481,73 @@ class TestAdyen(VerifierContract):
         document["notificationItems"][0]["NotificationRequestItem"]["reason"] = "forged"
         assert verifier.verify(request.replace(body=json.dumps(document).encode()), now=NOW)
         assert verifier.replay_default == "content"
+
+
+def test_adyen_replay_key_is_not_changed_by_repeating_or_reordering_items() -> None:
+    # Only the items' eight fields are signed: a captured batch sent again with its
+    # items reordered, or with a signed item repeated, is the same notification and
+    # must not pass the replay guard as a new one.
+    from webhookverify import Handler, HandlerRegistry, Receiver
+
+    receiver = Receiver(HandlerRegistry([Handler("adyen", presets.adyen(secret=ADYEN_KEY))]))
+    seen: list[object] = []
+    receiver.bus.bind("webhook.received", seen.append)
+    first, second = SDK_ITEMS[0], SDK_ITEMS[1]
+    assert receiver.receive(adyen_request(first, second)).status == 200
+    assert receiver.receive(adyen_request(second, first)).reason == "duplicate"
+    assert receiver.receive(adyen_request(first)).status == 200
+    assert receiver.receive(adyen_request(first, first)).status == 401
+    assert len(seen) == 2
+    with pytest.raises(VerificationError) as info:
+        presets.adyen(secret=ADYEN_KEY).verify(adyen_request(second, first, second))
+    assert info.value.reason == "malformed_body"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_plivo_configured_url_still_signs_the_request_query(method: str) -> None:
+    # Behind a proxy, url= gives the public scheme, host and path; the query the
+    # request arrives with is what Plivo signed (for a GET, Plivo's parameters):
+    # it must be checked, not replaced by the configured URL's.
+    from plivo.utils import validate_v3_signature
+
+    public = "https://hooks.example.test/cb"
+    query = "z=1&y=%20a&y=b"
+    fields = {"To": "1"} if method == "POST" else {}
+    body = urllib.parse.urlencode(fields).encode()
+    signer = presets.plivo(secret="AUTH_TOKEN")
+    headers = signer.sign(body, NOW, method=method, url=f"{public}?{query}", id="81234")
+    params = dict(fields) if method == "POST" else None
+    signature = headers["X-Plivo-Signature-V3"]
+    assert validate_v3_signature(
+        method, f"{public}?{query}", "81234", "AUTH_TOKEN", signature, params
+    )
+    configured = presets.plivo(secret="AUTH_TOKEN", url=public)
+    internal = f"http://internal:8000/cb?{query}"
+    request = WebhookRequest(method, internal, headers, body, received_at=NOW)
+    assert configured.verify(request).delivery_id == "81234"
+    with pytest.raises(VerificationError):
+        configured.verify(request.replace(url="http://internal:8000/cb?z=2&y=%20a&y=b"))
+    # a request signed without a query cannot be given one
+    bare = signer.sign(body, NOW, method=method, url=public, id="81235")
+    with pytest.raises(VerificationError):
+        configured.verify(WebhookRequest(method, internal, bare, body, received_at=NOW))
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "sent_url"),
+    [
+        ("https://h.test/x?q=1", "https://h.test/x?q=1?admin=1"),
+        ("https://h.test/x", "https://h.test/x??admin=1"),
+    ],
+)
+def test_contentful_refuses_a_query_past_a_second_question_mark(
+    signed_url: str, sent_url: str
+) -> None:
+    # The canonical path ends at a second "?": what follows it is not signed, so
+    # a request carrying it would hand the application an unsigned query.
+    verifier = presets.contentful(secret="s" * 64)
+    headers = verifier.sign(b"{}", NOW, method="POST", url=signed_url)
+    request = WebhookRequest("POST", signed_url, headers, b"{}", received_at=NOW)
+    assert verifier.verify(request).scheme == "contentful-hmac-sha256"
+    with pytest.raises(VerificationError):
+        verifier.verify(request.replace(url=sent_url))

@@ -30,8 +30,9 @@ answers them) and a duplicate of a processed delivery (200) never run it.
 
 The body is read once from the request's stream, at most ``max_body_size``
 bytes (aiohttp's own ``client_max_size`` does not apply to it), and kept on
-the request, so that ``await request.read()`` and ``request.json()`` in the
-handler return the same bytes. aiohttp decompresses a body sent with
+the request, so that ``await request.read()``, ``request.json()``,
+``request.post()`` (a multipart form too) and ``request.content`` in the
+handler give the same bytes. aiohttp decompresses a body sent with
 ``Content-Encoding``: it is verified as aiohttp hands it over.
 
 aiohttp is imported when this module is, never by ``import webhookverify``.
@@ -39,6 +40,7 @@ aiohttp is imported when this module is, never by ``import webhookverify``.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -46,6 +48,7 @@ from typing import TypeAlias, Unpack
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.streams import StreamReader
 from multidict import CIMultiDict
 
 from ._adapter import build_request, read_headers
@@ -75,6 +78,10 @@ DELIVERY: web.RequestKey[Delivery] = web.RequestKey("webhookverify.delivery", De
 WebhookHandler: TypeAlias = Callable[[web.Request, Delivery], Awaitable[web.StreamResponse]]
 Handler: TypeAlias = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# aiohttp's own default stream limit (64 KiB): the replayed body's stream is at
+# least this big, and never below the body, so it never asks for backpressure.
+_STREAM_LIMIT = 2**16
+
 
 def get_delivery(request: web.Request) -> Delivery | None:
     """The verified :class:`~webhookverify.Delivery` put on ``request`` (``None``: none)."""
@@ -94,8 +101,16 @@ def require_delivery(request: web.Request) -> Delivery:
     return delivery
 
 
-async def read_request(options: AdapterOptions, request: web.Request) -> WebhookRequest:
+async def read_request(
+    options: AdapterOptions,
+    request: web.Request,
+    *,
+    handshake_methods: frozenset[str] = frozenset(),
+) -> WebhookRequest:
     """The :class:`~webhookverify.WebhookRequest` to verify, the body read once.
+
+    ``handshake_methods`` (the receiver's): methods let through besides
+    ``options.methods``, for a handler's handshake (Dropbox's GET).
 
     The head is checked before the body is read: the method, the header
     limits, the Content-Length against ``max_body_size``, the Host.
@@ -105,7 +120,8 @@ async def read_request(options: AdapterOptions, request: web.Request) -> Webhook
             that disagrees with its length or a client gone mid-body).
     """
     received_at = time.time()
-    options.check_method(request.method)
+    if request.method not in handshake_methods:
+        options.check_method(request.method)  # 405, unless a handler's handshake uses it
     headers = read_headers(options, request.raw_headers)
     found = headers.by_name
     length = parse_content_length(found.get("content-length", ()), options.max_body_size)
@@ -119,6 +135,11 @@ async def read_request(options: AdapterOptions, request: web.Request) -> Webhook
     body = buffer.finish()
     # aiohttp's own cache of the body: request.read(), text() and json() return it
     request._read_bytes = body
+    # and a fresh stream of it for what reads the stream instead (request.content,
+    # multipart(), post() of a multipart form): the one read above is drained
+    if body:  # (no body: aiohttp's empty stream stays, body_exists stays False)
+        request._payload = _stream_of(body, request)
+        request._cache.pop("content", None)  # request.content is cached (reify): the old one
     return build_request(
         options,
         method=request.method,
@@ -130,6 +151,16 @@ async def read_request(options: AdapterOptions, request: web.Request) -> Webhook
         peer=request.remote,
         url_parts=lambda: _url_parts(request),
     )
+
+
+def _stream_of(body: bytes, request: web.Request) -> StreamReader:
+    """A stream that yields ``body``, then its end."""
+    # a limit above the body's size: feeding it never pauses the connection's reading
+    limit = max(len(body), _STREAM_LIMIT)
+    stream = StreamReader(request.protocol, limit, loop=asyncio.get_running_loop())
+    stream.feed_data(body)
+    stream.feed_eof()
+    return stream
 
 
 def _url_parts(request: web.Request) -> tuple[str, str, tuple[str, int | None] | None]:
@@ -153,7 +184,8 @@ async def _run(
     The delivery is put at ``request[DELIVERY]`` before ``call`` runs.
     """
     try:
-        webhook_request = await read_request(options, request)
+        methods = receiver.handshake_methods
+        webhook_request = await read_request(options, request, handshake_methods=methods)
     except Refused as refused:
         reply = await arefuse(receiver.bus, refused, request.method, request.path, request.remote)
         return _response(*reply)

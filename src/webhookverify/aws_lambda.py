@@ -159,7 +159,8 @@ def _run(
     context: Any,
 ) -> dict[str, Any]:
     try:
-        request, _ = read_event(options, event, time.time())
+        methods = receiver.handshake_methods
+        request, _ = read_event(options, event, time.time(), handshake_methods=methods)
     except Refused as refused:
         method, path = describe_event(event)
         reply = refuse(receiver.bus, refused, method, path, None)

@@ -135,9 +135,16 @@ def _url_parts(event: Event, kind: EventKind) -> tuple[str, str, None]:
 
 
 def read_event(
-    options: AdapterOptions, event: Event, received_at: float
+    options: AdapterOptions,
+    event: Event,
+    received_at: float,
+    *,
+    handshake_methods: frozenset[str] = frozenset(),
 ) -> tuple[WebhookRequest, EventKind]:
     """The request an HTTP event carries, and the event's kind.
+
+    ``handshake_methods`` (the receiver's): methods let through besides
+    ``options.methods``, for a handler's handshake (Dropbox's GET).
 
     Raises:
         ConfigurationError: not an HTTP event (:func:`event_kind`).
@@ -152,7 +159,8 @@ def read_event(
     else:
         method = str(event.get("httpMethod", ""))
         source = _section(context, "identity").get("sourceIp")
-    options.check_method(method.upper())
+    if method.upper() not in handshake_methods:
+        options.check_method(method.upper())  # 405, unless a handler's handshake uses it
     headers = read_headers(options, _pairs(event, kind))
     body = whole_body(_body(event), None, options.max_body_size)
     host = check_host(headers.get_all("host")) or str(context.get("domainName") or "")

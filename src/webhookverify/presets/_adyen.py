@@ -11,7 +11,10 @@ Nothing else is signed, neither the rest of the item nor the rest of the body.
 
 A delivery with several items is accepted only when **every** item carries a
 signature that verifies; one unsigned or altered item refuses the whole
-delivery, which Adyen then retries. Adyen's libraries verify one
+delivery, which Adyen then retries. Two items with the same signed fields
+refuse it too, and the replay key does not depend on the items' order: else a
+captured notification, its items repeated or reordered, would pass the replay
+guard as a new one. Adyen's libraries verify one
 ``NotificationRequestItem`` at a time and leave the loop to the caller; the
 Python library's ``is_valid_hmac_notification`` checks only the first item of
 a whole notification, which would let an unsigned item ride along.
@@ -166,12 +169,13 @@ class AdyenVerifier(HmacBased):
 
         Returns:
             the :class:`Verification`: the key of the first item, and as
-            ``signed`` each item's signed text, in order.
+            ``signed`` each item's signed text, sorted (so that the replay
+            key does not depend on the order of the items).
 
         Raises:
             MalformedHeader: a Content-Type that is not JSON.
-            MalformedBody: a body that is not a notification, or an item
-                without a signature.
+            MalformedBody: a body that is not a notification, an item
+                without a signature, or an item whose signed fields repeat another's.
             VerificationError: an item whose signature no key verifies.
         """
         if now is None:
@@ -185,10 +189,14 @@ class AdyenVerifier(HmacBased):
         items = _items(request.body)
         # Every item is read before any is hashed: a malformed one costs no HMAC.
         checks = [(_signature(item), signing_string(item).encode("utf-8")) for item in items]
+        texts = sorted(message for _, message in checks)
+        if len(set(texts)) != len(texts):
+            # Only the eight fields are signed: a repeated item would give a
+            # captured notification a new replay key, the same events twice.
+            raise MalformedBody("the Adyen body repeats a notification item")
         results = [self._inner.verify_message(sig, (message,), now) for sig, message in checks]
-        return Verification(
-            self.scheme, results[0].key_id, None, None, tuple(message for _, message in checks)
-        )
+        # Sorted: the replay key (a hash of these) is the same in any item order.
+        return Verification(self.scheme, results[0].key_id, None, None, tuple(texts))
 
     def signed_body(
         self, items: Iterable[Mapping[str, Any]], now: float | None = None, *, live: bool = False

@@ -176,9 +176,12 @@ def asana(
     Secret: none to look up: Asana hands each webhook its own secret in the
     ``X-Hook-Secret`` handshake when the webhook is created. Build the
     handler without one, call ``open_registration(seconds)`` on the verifier
-    before ``POST /webhooks``, store ``HandshakeEvent.secret`` from a
-    ``webhook.handshake`` listener, then build the handler again with
-    ``secrets=[...]`` (one per webhook that shares the endpoint).
+    before ``POST /webhooks``, keep ``HandshakeEvent.secret`` from a
+    ``webhook.handshake`` listener and, once ``POST /webhooks`` has
+    succeeded (never before: a secret someone else posted first in the
+    window makes Asana's own handshake, and so the call, fail), build the
+    handler again with ``secrets=[...]`` (one per webhook that shares the
+    endpoint).
 
     Signed: the raw body, HMAC-SHA256, ``X-Hook-Signature: <lower-case
     hex>``. No timestamp is signed.

@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from ..errors import MalformedHeader
+from ..errors import MalformedHeader, SignatureMismatch
 from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers import HmacVerifier
@@ -68,7 +68,8 @@ class ContentfulMessage:
     name ``x-contentful-signed-headers`` and ``x-contentful-timestamp`` (as
     Contentful's always does), and every header it names must be present
     once: node-apps-toolkit would skip an absent one, which leaves a list
-    that proves less than it says, so it is refused here.
+    that proves less than it says, so it is refused here. So is a URL with a
+    second ``?``, after which the canonical path signs nothing.
     """
 
     __slots__ = ()
@@ -77,6 +78,13 @@ class ContentfulMessage:
     headers = (SIGNED_HEADERS,)
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
+        if urllib.parse.urlsplit(request.url).query.count("?"):
+            # canonical_path, as node-apps-toolkit, drops what follows a second "?":
+            # a query passed that way would reach the application unsigned
+            raise SignatureMismatch(
+                "the request URL has a second '?', after which Contentful signs nothing",
+                header=SIGNATURE,
+            )
         listed = single_header(request, SIGNED_HEADERS).split(",", _MAX_SIGNED_HEADERS)
         names = {name.strip().lower() for name in listed}
         if len(listed) > _MAX_SIGNED_HEADERS or "" in names or not names >= _ALWAYS_SIGNED:

@@ -39,8 +39,9 @@ class PlivoMessage:
     """The message Plivo signs (signature V3), without the nonce's value.
 
     Args:
-        url: the callback URL exactly as configured in Plivo (query string
-            included), or ``None`` to use the request's URL.
+        url: the callback URL as configured in Plivo, whose scheme, host and
+            path replace the request's; or ``None`` to use the request's URL.
+            The query is always the request's (Plivo signs the one it sends).
 
     A POST body that is not form data, or that repeats a field (Plivo's
     SDKs take one value a name), is refused, and so is a GET with a body
@@ -62,11 +63,13 @@ class PlivoMessage:
         raise AttributeError("PlivoMessage is immutable; build a new one")
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
-        url = request.url if self.url is None else self.url
         # urlparse, not urlsplit: the SDK drops ";params" of the last segment too.
-        parts = urllib.parse.urlparse(url)
+        received = urllib.parse.urlparse(request.url)
+        parts = received if self.url is None else urllib.parse.urlparse(self.url)
         base = urllib.parse.urlunparse((parts.scheme, parts.netloc, parts.path, "", "", ""))
-        query = _sorted_query(parts.query)
+        # The query is always the request's: it is what Plivo signed (a GET's
+        # parameters are in it), and what the application reads.
+        query = _sorted_query(received.query)
         method = request.method.upper()
         if method not in ("GET", "POST"):
             # validate_v3_signature takes only these two: no other is signed
@@ -110,10 +113,11 @@ def plivo(
     signature for each, comma-separated; any may match.
 
     Args:
-        url: the callback URL **exactly** as configured in Plivo, query
-            string included. Default: the request's URL, which is right only
-            when the adapter sees the public URL (see the adapters'
-            ``public_url``).
+        url: the callback URL as configured in Plivo: its scheme, host
+            and path are signed in place of the request's; the query signed
+            is always the request's (for a GET, Plivo's parameters are in
+            it). Default: the request's URL, which is right only when the
+            adapter sees the public URL (see the adapters' ``public_url``).
 
     Signed: ``<url>.<nonce>`` (see the module for how the URL, its query and
     the POST fields are laid out), HMAC-SHA256, base64, in
