@@ -109,7 +109,7 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_names", "_values", "by_name", "size")
 
-    _names: Sequence[str]
+    _names: str  # every name as first spelled, joined by spaces (split when iterated)
     _values: Sequence[str]
     by_name: Mapping[str, tuple[str, ...]]
     size: int
@@ -129,16 +129,15 @@ class Headers(Mapping[str, str]):
                 "headers must be a mapping or an iterable of (name, value) pairs"
             ) from None
         if not raw_names:
-            self._names, self._values, self.by_name, self.size = (), (), {}, 0
+            self._names, self._values, self.by_name, self.size = "", (), {}, 0
             return
         count = len(raw_names)
-        joined_names, joined_values = _checked_join(raw_names, raw_values)
-        names = joined_names.split(" ")
+        names, joined_values = _checked_join(raw_names, raw_values)
+        keys = names.lower().split(" ")
         values = joined_values.split("\n")
         # a separator inside a name or value splits it: the counts tell
-        if len(names) != count or len(values) != count or "" in names:
+        if len(keys) != count or len(values) != count or "" in keys:
             _explain(raw_names, raw_values)
-        keys = joined_names.lower().split(" ")
         # Every name distinct (the usual request) builds the index in one
         # pass in C; repeats group their values, once each.
         index: dict[str, Any] = dict(zip(keys, zip(values)))  # noqa: B905 - equal lengths
@@ -148,7 +147,7 @@ class Headers(Mapping[str, str]):
                 grouped.setdefault(key, []).append(value)
             index = {key: tuple(found) for key, found in grouped.items()}
         self._names, self._values, self.by_name = names, values, index
-        self.size = len(joined_names) + len(joined_values) - 2 * (count - 1)
+        self.size = len(names) + len(joined_values) - 2 * (count - 1)
 
     def __getitem__(self, name: str) -> str:
         values = self.by_name.get(name.lower())
@@ -161,7 +160,7 @@ class Headers(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
-        for name in self._names:
+        for name in self._names.split(" ") if self._names else ():
             key = name.lower()
             if key not in seen:
                 seen.add(key)
@@ -188,7 +187,7 @@ class Headers(Mapping[str, str]):
 
     def raw_items(self) -> tuple[tuple[str, str], ...]:
         """Return every ``(name, value)`` pair as received, repeats included."""
-        return tuple(zip(self._names, self._values))  # noqa: B905 - equal lengths, checked
+        return tuple(zip(self._names.split(" "), self._values))  # noqa: B905 - equal lengths
 
     def __eq__(self, other: object) -> bool:
         # Case-insensitive names, values in order: what get_all answers.
@@ -202,8 +201,7 @@ class Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:
         fields = [
-            (name, value if _shown(name.lower()) else _HIDDEN)
-            for name, value in zip(self._names, self._values)  # noqa: B905
+            (name, value if _shown(name.lower()) else _HIDDEN) for name, value in self.raw_items()
         ]
         return f"Headers({fields!r})"
 
