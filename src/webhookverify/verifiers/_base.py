@@ -14,7 +14,7 @@ import math
 import re
 import time
 from collections.abc import Container, Sequence
-from typing import AnyStr, Literal
+from typing import Literal
 
 from ..errors import (
     ConfigurationError,
@@ -68,10 +68,10 @@ Encoding = Literal["hex", "hex_lower", "base64", "base64url"]
 TimestampFormat = Literal["unix", "unix_ms", "rfc3339"]
 
 
-def constant_time_equal(a: AnyStr, b: AnyStr) -> bool:
-    """Compare two byte strings (or two ASCII texts) in time that does not
-    depend on where they differ. Every secret comparison goes through here."""
-    return hmac.compare_digest(a, b)
+# Compare two byte strings (or two ASCII texts) in time that does not depend on
+# where they differ. Every secret comparison goes through this name; it is the
+# stdlib function itself, not a wrapper, so a comparison costs no Python call.
+constant_time_equal = hmac.compare_digest
 
 
 # -- configuration checks ----------------------------------------------------------
@@ -304,7 +304,8 @@ def parse_timestamp(text: str, fmt: TimestampFormat, header: str) -> float:
             f"{'milliseconds' if fmt == 'unix_ms' else 'seconds'}",
             header=header,
         )
-    return int(text) / 1000.0 if fmt == "unix_ms" else float(int(text))
+    # float() of at most 14 ASCII digits is exact (below 2**53), and cheaper than int()
+    return float(text) / 1000.0 if fmt == "unix_ms" else float(text)
 
 
 def format_timestamp(now: float, fmt: TimestampFormat) -> str:

@@ -109,6 +109,8 @@ def split_list(value: str, delimiter: str, header: str) -> list[str]:
     Raises:
         MalformedHeader: more than ``MAX_SIGNATURES`` of them.
     """
+    if delimiter not in value:
+        return [value.strip()]  # the common case, one signature: no split, no map
     signatures = list(map(str.strip, value.split(delimiter)))
     if len(signatures) > MAX_SIGNATURES:
         raise MalformedHeader(f"the {header} header has too many signatures", header=header)

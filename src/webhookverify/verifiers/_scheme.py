@@ -38,7 +38,7 @@ from ._base import (
 from ._bodyid import IdField, body_id, check_id_field
 from ._headers import KeyValueHeader, check_layout, split_list
 from ._keyring import KeyEntry
-from ._template import MessageBuilder, check_message
+from ._template import GuardedBuilder, MessageBuilder, MessageTemplate, check_message
 
 __all__ = ["SchemeOptions", "SignatureScheme"]
 
@@ -112,7 +112,7 @@ class SignatureScheme(Generic[K]):
     tolerance: float | None
     future_tolerance: float | None
     scheme: str
-    _message: MessageBuilder
+    _message: MessageTemplate | GuardedBuilder
     _timestamp_source: str | None  # the header the signed timestamp is read from
     _keys: tuple[KeyEntry[K], ...]
     _lengths: frozenset[int]  # the decoded lengths a signature of these keys has
@@ -161,7 +161,6 @@ class SignatureScheme(Generic[K]):
             )
         tolerance = check_tolerance(tolerance, "tolerance", owner)
         future = check_tolerance(future_tolerance, "future_tolerance", owner)
-        future = tolerance if future is None else future
         set_ = object.__setattr__
         set_(self, "header", header)
         set_(self, "encoding", check_encoding(encoding, owner))
@@ -173,7 +172,7 @@ class SignatureScheme(Generic[K]):
         set_(self, "id_field", path)
         set_(self, "timestamp_format", timestamp_format)
         set_(self, "tolerance", tolerance)
-        set_(self, "future_tolerance", future)
+        set_(self, "future_tolerance", tolerance if future is None else future)
         set_(self, "scheme", scheme)
         set_(self, "_message", message)
         set_(self, "_timestamp_source", timestamp_source)
@@ -267,7 +266,7 @@ class SignatureScheme(Generic[K]):
             values["timestamp"] = stamp
         if ident is not None:
             values["id"] = ident
-        parts = tuple(self._message(request, values))
+        parts = self._message(request, values)
         key_id = self._match(candidates, parts, now)
         if self.id_field is not None:
             # The signature has passed: the body is signed material now, and its

@@ -221,7 +221,7 @@ def check_message(
     timestamp_source: str | None,
     id_header: str | None,
     owner: str,
-) -> MessageBuilder:
+) -> MessageTemplate | GuardedBuilder:
     """A builder whose signed values are read exactly when it signs them.
 
     Args:
