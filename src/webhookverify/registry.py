@@ -80,15 +80,16 @@ class _Snapshot:
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
         present = headers.by_name  # every name received, lower-cased
-        found = list(self.always)
-        if len(self.by_first) <= len(present):
-            for name, entries in self.by_first.items():
-                if name in present:
-                    found.extend(entries)
+        names = present.keys()
+        by_first = self.by_first
+        if len(by_first) <= len(present):
+            found = [
+                e for n, es in by_first.items() if n in present for e in es if e.others <= names
+            ]
         else:
-            for name in present:
-                found.extend(self.by_first.get(name, ()))
-        found = [e for e in found if e.others <= present.keys()]
+            found = [e for n in present for e in by_first.get(n, ()) if e.others <= names]
+        if self.always:
+            found.extend(self.always)
         if len(found) > 1:
             found.sort(key=lambda entry: entry.position)
         return found
@@ -198,17 +199,20 @@ class HandlerRegistry:
         """
         if not self.enabled:
             raise AccessDisabled()
-        trial = _Trial(self._snapshot, self.strict)
-        for entry in trial.snapshot.candidates(request.headers):
+        snapshot, trial = self._snapshot, None  # a _Trial once a handler refuses (or strict)
+        for entry in snapshot.candidates(request.headers):
             handler = entry.handler
             try:
                 verification = handler.verifier.verify(request, now)
             except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
+                trial = trial or _Trial(snapshot, self.strict)
                 trial.failed(handler, exc)
                 continue
-            if trial.passed(handler, verification):
-                break
-        return trial.result()
+            if not self.strict:
+                return Match(handler, verification)
+            trial = trial or _Trial(snapshot, self.strict)
+            trial.passed(handler, verification)
+        return (trial or _Trial(snapshot, self.strict)).result()
 
     async def averify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """:meth:`verify` for async receivers: a verifier's ``averify`` is
