@@ -318,3 +318,18 @@ def test_candidates_need_every_required_header_whatever_the_registry_size() -> N
     without_stamp = [(k, v) for k, v in request.headers.raw_items() if k != "X-T"]
     assert registry.candidates(request.replace(headers=without_stamp)) == []
     assert registry.verify(request).handler is handlers[500]
+
+
+def test_handler_replay_ttls_follow_the_ttl_rule() -> None:
+    from webhookverify import presets
+    from webhookverify.replay import ID_TTL, NO_TIMESTAMP_TTL
+
+    untimed = HmacVerifier(secret="s", header="S")  # signs no timestamp
+    assert untimed.replay_window is None
+    assert Handler("a", untimed).replay_ttls == (ID_TTL, NO_TIMESTAMP_TTL)
+    assert Handler("b", untimed, replay_ttl=90).replay_ttls == (90.0, 90.0)
+    timed = presets.stripe(secret="whsec_x")
+    window = float(timed.replay_window)
+    assert Handler("c", timed).replay_ttls == (ID_TTL, window)
+    assert Handler("d", timed, replay_ttl=window + 1).replay_ttls == (window + 1, window + 1)
+    assert Handler("e", timed, replay_ttl=1).replay_ttls == (window, window)  # never below

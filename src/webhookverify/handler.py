@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
+from .replay import ID_TTL, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
 from .types import (
     DEFAULT_REPLAY_MODE,
@@ -54,6 +55,12 @@ class Handler:
         replay_window: the verifier's ``replay_window`` (read once, here):
             seconds a replay could still pass its timestamp check, ``None``
             when it signs no timestamp.
+        replay_ttls: seconds a processed delivery's key is kept: ``(for a
+            signed delivery id, for any other key)``. Never below
+            ``replay_window`` (a replay could pass that long); else
+            ``replay_ttl`` when given, else ``ID_TTL`` for an id (senders sign
+            each retry again with the same id) and the window for content, or
+            ``NO_TIMESTAMP_TTL`` when nothing bounds a replay.
 
     Raises:
         ConfigurationError: an empty name, a verifier without the protocol's
@@ -68,6 +75,7 @@ class Handler:
     replay_ttl: float | None = None
     replay_mode: ReplayMode = field(init=False, repr=False, compare=False)
     replay_window: float | None = field(init=False, repr=False, compare=False)
+    replay_ttls: tuple[float, float] = field(init=False, repr=False, compare=False)
     handshake: Handshake | None = field(init=False, repr=False, compare=False)
     read_event_type: EventTypeReader | None = field(init=False, repr=False, compare=False)
 
@@ -118,8 +126,13 @@ class Handler:
         mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
         set_(self, "replay_mode", mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE)
         window = getattr(verifier, "replay_window", DEFAULT_REPLAY_WINDOW)
-        positive = isinstance(window, int | float) and window > 0
-        set_(self, "replay_window", window if positive else None)
+        floor = float(window) if isinstance(window, int | float) and window > 0 else 0.0
+        set_(self, "replay_window", window if floor else None)
+        if replay_ttl is not None:
+            ttls = (max(floor, float(replay_ttl)),) * 2
+        else:
+            ttls = (max(floor, ID_TTL), floor or NO_TIMESTAMP_TTL)
+        set_(self, "replay_ttls", ttls)
         handshake = handshake or getattr(verifier, "handshake", None)
         if handshake is not None and not callable(getattr(handshake, "answer", None)):
             raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")

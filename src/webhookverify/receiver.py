@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import _outcomes as answers
-from ._settle import asettle, settle
+from ._settle import asettle, settle, settle_now
 from .delivery import Delivery, Outcome, Rejection
 from .errors import ConfigurationError, NoHandlerMatched, VerificationError
 from .events import HANDSHAKE, RECEIVED, REJECTED, EventBus
@@ -43,14 +43,7 @@ from .handshake import (
     unsigned_handshake,
 )
 from .registry import HandlerRegistry, Match
-from .replay import (
-    DEFAULT_LEASE,
-    ID_TTL,
-    NO_TIMESTAMP_TTL,
-    MemoryReplayStore,
-    Reservation,
-    replay_key,
-)
+from .replay import DEFAULT_LEASE, MemoryReplayStore, Reservation, replay_key
 from .request import WebhookRequest
 from .routing import route_names
 
@@ -139,10 +132,12 @@ class Receiver:
             match = self.registry.verify(request, now)
         except VerificationError as exc:
             return self._refused(request, exc)
-        if match.handler.handshake is None:
-            return self._verified(request, match, None)
-        asked = handshake_of(match.handler, request, match.verification, self.retry_after)
-        return self._verified(request, match, asked)
+        if match.handler.handshake is not None:
+            asked = handshake_of(match.handler, request, match.verification, self.retry_after)
+            if asked is not None:
+                return asked
+        key, ttl = self._key(match)
+        return Delivery(match.handler, request, match.verification, key), ttl
 
     async def _averify(
         self, request: WebhookRequest, now: float | None
@@ -152,10 +147,13 @@ class Receiver:
             match = await self.registry.averify(request, now)
         except VerificationError as exc:
             return self._refused(request, exc)
-        if match.handler.handshake is None:
-            return self._verified(request, match, None)
-        asked = await ahandshake_of(match.handler, request, match.verification, self.retry_after)
-        return self._verified(request, match, asked)
+        if match.handler.handshake is not None:
+            retry_after = self.retry_after
+            asked = await ahandshake_of(match.handler, request, match.verification, retry_after)
+            if asked is not None:
+                return asked
+        key, ttl = self._key(match)
+        return Delivery(match.handler, request, match.verification, key), ttl
 
     def _refused(self, request: WebhookRequest, exc: VerificationError) -> Outcome | Answered:
         """The refusal of a request no handler verified, unless it is an unsigned
@@ -167,34 +165,15 @@ class Receiver:
                 return answered
         return answers.refused(request, exc, self.retry_after)
 
-    def _verified(
-        self, request: WebhookRequest, match: Match, answered: Answered | Outcome | None
-    ) -> tuple[Delivery, float] | Answered | Outcome:
-        """The delivery a handler verified and its key's TTL, or ``answered`` (its handshake's)."""
-        if answered is not None:
-            return answered
-        key, ttl = self._key(match)
-        return Delivery(match.handler, request, match.verification, key), ttl
-
-    def _key(self, match: Match) -> tuple[str | None, float]:
-        """The replay key of a verified delivery (``None``: not guarded) and its TTL.
-
-        The TTL is never below the timestamp window (a replay could pass that
-        long). By default it is that window for a content key; ``ID_TTL`` for
-        a signed id, which outlives the window because senders sign each
-        retry again; ``NO_TIMESTAMP_TTL`` when nothing bounds a replay.
-        """
+    @staticmethod
+    def _key(match: Match) -> tuple[str | None, float]:
+        """The replay key of a verified delivery (``None``: not guarded) and
+        its TTL (see ``Handler.replay_ttls``)."""
         handler, verification = match
         mode = handler.replay_mode
+        by_id = mode == "id" and verification.delivery_id is not None
         key = None if mode == "off" else replay_key(handler.name, verification, mode)
-        floor = handler.replay_window or 0.0
-        if handler.replay_ttl is not None:
-            ttl = max(floor, handler.replay_ttl)
-        elif mode == "id" and verification.delivery_id is not None:
-            ttl = max(floor, ID_TTL)
-        else:
-            ttl = floor or NO_TIMESTAMP_TTL
-        return key, float(ttl)
+        return key, handler.replay_ttls[0 if by_id else 1]
 
     @property
     def handshake_methods(self) -> frozenset[str]:
@@ -369,8 +348,15 @@ class Receiver:
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        commit = failure is None
-        return failure, await asettle(store, held, commit=commit, lease=self.lease, about=delivery)
+        commit, lease, first = failure is None, self.lease, 1
+        if not getattr(store, "blocking", True):  # no coroutine unless a retry is needed
+            if settle_now(store, held, commit=commit, lease=lease, about=delivery):
+                return failure, True
+            first = 2
+        settled = await asettle(
+            store, held, commit=commit, lease=lease, about=delivery, first=first
+        )
+        return failure, settled
 
     async def _anotify(self, event: str, payload: object) -> None:
         try:
