@@ -125,9 +125,11 @@ class AdapterOptions:
             trusts_proxies=bool(networks) or trust_unix,
         )
 
-    def check_method(self, method: str) -> None:
-        """Raises: Refused: 405 (with ``Allow``) for a method not configured."""
-        if method not in self.methods:
+    def check_method(self, method: str, handshakes: frozenset[str] = frozenset()) -> None:
+        """Raises: Refused: 405 (with ``Allow``) for a method not configured,
+        unless a handler's handshake comes with it (``handshakes``: the
+        receiver's ``handshake_methods``)."""
+        if method not in self.methods and method not in handshakes:
             raise Refused(method_not_allowed(self.allow), "method_not_allowed")
 
     def is_trusted(self, address: Address | None) -> bool:

@@ -120,8 +120,7 @@ async def read_request(
             that disagrees with its length or a client gone mid-body).
     """
     received_at = time.time()
-    if request.method not in handshake_methods:
-        options.check_method(request.method)  # 405, unless a handler's handshake uses it
+    options.check_method(request.method, handshake_methods)
     headers = read_headers(options, request.raw_headers)
     found = headers.by_name
     length = parse_content_length(found.get("content-length", ()), options.max_body_size)

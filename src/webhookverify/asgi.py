@@ -144,8 +144,7 @@ async def _handle(
             # The head first: a wrong method, a malformed header or Host, or a
             # Content-Length over the limit is refused before the first receive.
             method: str = scope.get("method", "GET")
-            if method not in options.methods and method not in receiver.handshake_methods:
-                options.check_method(method)  # 405, unless a handler's handshake uses it
+            options.check_method(method, receiver.handshake_methods)
             headers = read_headers(options, scope.get("headers", ()))
             max_size, found = options.max_body_size, headers.by_name
             length = parse_content_length(found.get("content-length", ()), max_size)

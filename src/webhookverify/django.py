@@ -205,8 +205,7 @@ def _read(
     """The request to verify, or :class:`Refused` with what to answer (a
     method the handlers' handshakes come with is accepted too)."""
     method = str(request.method or "GET").upper()
-    if method not in options.methods and method not in receiver.handshake_methods:
-        options.check_method(method)  # 405
+    options.check_method(method, receiver.handshake_methods)
     meta = request.META
     length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = read_headers(options, list(request.headers.items()))

@@ -69,7 +69,6 @@ __all__ = [
     "challenge_text",
     "handshake_answer",
     "handshake_failed",
-    "handshake_methods",
     "handshake_of",
     "unsigned_handshake",
 ]
@@ -333,15 +332,6 @@ def unsigned_handshake(
             if found is not None:
                 return found
     return None
-
-
-def handshake_methods(handlers: Iterable[Handler]) -> frozenset[str]:
-    """The methods the enabled handlers' handshakes come with."""
-    methods: set[str] = set()
-    for handler in handlers:
-        if handler.handshake is not None and handler.enabled:
-            methods.update(handler.handshake.methods)
-    return frozenset(methods)
 
 
 def handshake_failed(exc: Exception) -> Outcome:

@@ -159,8 +159,7 @@ def read_event(
     else:
         method = str(event.get("httpMethod", ""))
         source = _section(context, "identity").get("sourceIp")
-    if method.upper() not in handshake_methods:
-        options.check_method(method.upper())  # 405, unless a handler's handshake uses it
+    options.check_method(method.upper(), handshake_methods)
     headers = read_headers(options, _pairs(event, kind))
     body = whole_body(_body(event), None, options.max_body_size)
     host = check_host(headers.get_all("host")) or str(context.get("domainName") or "")

@@ -38,7 +38,6 @@ from .handshake import (
     Answered,
     ahandshake_of,
     handshake_failed,
-    handshake_methods,
     handshake_of,
     unsigned_handshake,
 )
@@ -160,7 +159,7 @@ class Receiver:
         handshake (looked for only here, once nothing verified: no cost on the
         delivery path)."""
         if isinstance(exc, NoHandlerMatched):
-            answered = unsigned_handshake(self.registry, request)
+            answered = unsigned_handshake(self.registry.unsigned_handshakes, request)
             if answered is not None:
                 return answered
         return answers.refused(request, exc, self.retry_after)
@@ -179,7 +178,7 @@ class Receiver:
     def handshake_methods(self) -> frozenset[str]:
         """The HTTP methods the enabled handlers' handshakes come with (``GET``
         for a query challenge): an adapter lets them through for those."""
-        return handshake_methods(self.registry)
+        return self.registry.handshake_methods
 
     def _routes(self, delivery: Delivery) -> tuple[str, ...]:
         """The events a delivery fires (see :func:`~webhookverify.routing.route_names`);

@@ -60,6 +60,10 @@ class _Snapshot:
     by_first: dict[str, list[_Entry]]
     always: tuple[_Entry, ...]  # enabled handlers that require no header
     awaits: bool  # an enabled handler's verifier has averify (it fetches keys)
+    # the enabled handlers whose handshake is unsigned (tried on a request none
+    # verified), and the methods the enabled handlers' handshakes come with
+    unsigned: tuple[Handler, ...]
+    handshake_methods: frozenset[str]
 
     @classmethod
     def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
@@ -74,8 +78,12 @@ class _Snapshot:
                 by_first.setdefault(required[0].lower(), []).append(entry)
             else:
                 always.append(entry)
-        awaits = any(h.enabled and hasattr(h.verifier, "averify") for h in handlers)
-        return cls(handlers, by_first, tuple(always), awaits)
+        enabled = [h for h in handlers if h.enabled]
+        awaits = any(hasattr(h.verifier, "averify") for h in enabled)
+        shakes = [(h, h.handshake) for h in enabled if h.handshake is not None]
+        unsigned = tuple(h for h, handshake in shakes if not handshake.signed)
+        methods = frozenset(m for _, handshake in shakes for m in handshake.methods)
+        return cls(handlers, by_first, tuple(always), awaits, unsigned, methods)
 
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
@@ -181,6 +189,18 @@ class HandlerRegistry:
     def __repr__(self) -> str:
         names = [h.name for h in self._snapshot.handlers]
         return f"HandlerRegistry({names!r}, enabled={self.enabled!r}, strict={self.strict!r})"
+
+    @property
+    def handshake_methods(self) -> frozenset[str]:
+        """The HTTP methods the enabled handlers' handshakes come with (``GET``
+        for a query challenge), known since the registry last changed."""
+        return self._snapshot.handshake_methods
+
+    @property
+    def unsigned_handshakes(self) -> tuple[Handler, ...]:
+        """The enabled handlers whose handshake is unsigned, in order: the ones
+        asked about a request no handler verified."""
+        return self._snapshot.unsigned
 
     # -- verification --------------------------------------------------------------
 

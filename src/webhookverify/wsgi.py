@@ -120,8 +120,7 @@ def _handle(
     try:
         try:
             received_at, max_size = time.time(), options.max_body_size
-            if method not in options.methods and method not in receiver.handshake_methods:
-                options.check_method(method)  # 405, unless a handler's handshake uses it
+            options.check_method(method, receiver.handshake_methods)
             length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), max_size)
             headers = read_headers(options, header_pairs(environ))
             host = check_host(headers.by_name.get("host", ()))
