@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..routing import EventTypeReader
 
 __all__ = [
+    "STRIPE_LAYOUT",
     "HmacBased",
     "HmacWrapper",
     "SecretInput",
@@ -42,6 +43,10 @@ __all__ = [
 
 SecretInput = Secret | str | bytes
 """A secret as a preset takes it: a ``Secret``, or its text (UTF-8) or bytes."""
+
+STRIPE_LAYOUT = KeyValueHeader(signature_key="v1", timestamp_key="t", separator=",")
+"""``t=<timestamp>,v1=<signature>[,v1=...]``: Stripe's signature header, which
+Mux, Persona, Recurly and others copied."""
 
 
 def owner_of(name: str) -> str:

@@ -15,9 +15,8 @@ from typing import Final
 
 from ..errors import MalformedHeader, VerificationError
 from ..request import WebhookRequest
-from ..verifiers import KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE, Verification, single_header
-from ._common import HmacWrapper, SecretInput, hmac_preset
+from ._common import STRIPE_LAYOUT, HmacWrapper, SecretInput, hmac_preset
 
 __all__ = ["PersonaVerifier", "persona"]
 
@@ -60,7 +59,7 @@ class PersonaVerifier(HmacWrapper):
             secret=secret,
             secrets=secrets,
             header=HEADER,
-            header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+            header_format=STRIPE_LAYOUT,
             template="{timestamp}.{body}",
             encoding="hex_lower",
             id_field=("data", "id"),

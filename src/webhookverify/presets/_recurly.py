@@ -15,9 +15,8 @@ from typing import Final
 
 from ..errors import MalformedHeader
 from ..request import WebhookRequest
-from ..verifiers import KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE, Verification, single_header
-from ._common import HmacWrapper, SecretInput, hmac_preset
+from ._common import STRIPE_LAYOUT, HmacWrapper, SecretInput, hmac_preset
 
 __all__ = ["RecurlyVerifier", "recurly"]
 
@@ -30,7 +29,6 @@ MAX_SIGNATURES: Final = 4
 # Recurly's client libraries refuse a timestamp more than five minutes away
 # (DEFAULT_WEBHOOK_TOLERANCE), both ways.
 RECURLY_TOLERANCE: Final = 300.0
-_LAYOUT: Final = KeyValueHeader(signature_key="v1", timestamp_key="t", separator=",")
 
 
 class RecurlyVerifier(HmacWrapper):
@@ -61,7 +59,7 @@ class RecurlyVerifier(HmacWrapper):
             secret=secret,
             secrets=secrets,
             header=HEADER,
-            header_format=_LAYOUT,
+            header_format=STRIPE_LAYOUT,
             template="{timestamp}.{body}",
             encoding="hex_lower",
             timestamp_format="unix_ms",
@@ -102,7 +100,7 @@ class RecurlyVerifier(HmacWrapper):
             NoValidKey: no secret is valid at ``now``.
         """
         headers = self._inner.sign(body, now, **parts)
-        stamp, signature = _LAYOUT.parse(headers[HEADER], HEADER)[::-1]
+        stamp, signature = STRIPE_LAYOUT.parse(headers[HEADER], HEADER)[::-1]
         return {**headers, HEADER: f"{stamp},{signature[0]}"}
 
     def __repr__(self) -> str:

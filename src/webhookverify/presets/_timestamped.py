@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from ..routing import body_event_type
 from ..verifiers import HmacVerifier, KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE
-from ._common import SecretInput, hmac_preset
+from ._common import STRIPE_LAYOUT, SecretInput, hmac_preset
 from ._handshakes import BodyChallenge, ZoomUrlValidation
 from ._protocol import slack_event_type, speaks
 
@@ -95,7 +95,7 @@ def stripe(
         secret=secret,
         secrets=secrets,
         header="Stripe-Signature",
-        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        header_format=STRIPE_LAYOUT,
         template="{timestamp}.{body}",
         encoding="hex_lower",
         id_field="id",
@@ -368,7 +368,7 @@ def calendly(
         secrets=secrets,
         header="Calendly-Webhook-Signature",
         encoding="hex_lower",
-        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        header_format=STRIPE_LAYOUT,
         template="{timestamp}.{body}",
         tolerance=tolerance,
         future_tolerance=future_tolerance,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..verifiers import HmacVerifier, KeyValueHeader
+from ..verifiers import HmacVerifier
 from ..verifiers._base import DEFAULT_TOLERANCE
-from ._common import SecretInput, hmac_preset
+from ._common import STRIPE_LAYOUT, SecretInput, hmac_preset
 
 __all__ = ["lob", "mux", "sanity", "webflow"]
 
@@ -78,7 +78,7 @@ def mux(
         secret=secret,
         secrets=secrets,
         header="Mux-Signature",
-        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        header_format=STRIPE_LAYOUT,
         template="{timestamp}.{body}",
         encoding="hex_lower",
         id_field="id",
@@ -134,7 +134,7 @@ def sanity(
         secret=secret,
         secrets=secrets,
         header="sanity-webhook-signature",
-        header_format=KeyValueHeader(signature_key="v1", timestamp_key="t", separator=","),
+        header_format=STRIPE_LAYOUT,
         template="{timestamp}.{body}",
         encoding="base64url",
         timestamp_format="unix_ms",
