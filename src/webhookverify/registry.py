@@ -225,14 +225,14 @@ class HandlerRegistry:
             try:
                 verification = handler.verifier.verify(request, now)
             except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
-                trial = trial or _Trial(snapshot, self.strict)
+                trial = trial or _Trial(snapshot)
                 trial.failed(handler, exc)
                 continue
             if not self.strict:
                 return Match(handler, verification)
-            trial = trial or _Trial(snapshot, self.strict)
+            trial = trial or _Trial(snapshot)
             trial.passed(handler, verification)
-        return (trial or _Trial(snapshot, self.strict)).result()
+        return (trial or _Trial(snapshot)).result()
 
     async def averify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """:meth:`verify` for async receivers: a verifier's ``averify`` is
@@ -247,7 +247,7 @@ class HandlerRegistry:
             return self.verify(request, now)
         if not self.enabled:
             raise AccessDisabled()
-        trial = _Trial(snapshot, self.strict)
+        trial = None  # as in verify: a _Trial once a handler refuses (or strict)
         for entry in snapshot.candidates(request.headers):
             handler = entry.handler
             averify = getattr(handler.verifier, "averify", None)
@@ -257,21 +257,24 @@ class HandlerRegistry:
                 else:
                     verification = handler.verifier.verify(request, now)
             except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
+                trial = trial or _Trial(snapshot)
                 trial.failed(handler, exc)
                 continue
-            if trial.passed(handler, verification):
-                break
-        return trial.result()
+            if not self.strict:
+                return Match(handler, verification)
+            trial = trial or _Trial(snapshot)
+            trial.passed(handler, verification)
+        return (trial or _Trial(snapshot)).result()
 
 
 class _Trial:
     """What the handlers tried on one request said: the first match, and
     each refusal with its reason (for the logs, never for a response)."""
 
-    __slots__ = ("attempts", "errors", "found", "snapshot", "strict")
+    __slots__ = ("attempts", "errors", "found", "snapshot")
 
-    def __init__(self, snapshot: _Snapshot, strict: bool) -> None:
-        self.snapshot, self.strict = snapshot, strict
+    def __init__(self, snapshot: _Snapshot) -> None:
+        self.snapshot = snapshot
         self.attempts: list[tuple[str, str]] = []
         self.errors: list[VerificationError] = []
         self.found: Match | None = None
@@ -295,8 +298,8 @@ class _Trial:
         self.attempts.append((handler.name, reason))
         self.errors.append(exc)
 
-    def passed(self, handler: Handler, verification: Verification) -> bool:
-        """Keep a handler's match; whether the search is over (not ``strict``).
+    def passed(self, handler: Handler, verification: Verification) -> None:
+        """Keep a handler's match (``strict``: the search goes on).
 
         Raises:
             AmbiguousMatch: ``strict`` and another handler matched before.
@@ -308,7 +311,6 @@ class _Trial:
                 handler=handler.name,
             )
         self.found = Match(handler, verification)
-        return not self.strict
 
     def result(self) -> Match:
         """The match. Raises: NoHandlerMatched: none (when no handler was even
