@@ -25,6 +25,7 @@ from webhookverify.keyfetch import Fetcher
 HOSTS = (
     "www.googleapis.com",
     "sns.us-east-1.amazonaws.com",
+    "sns.us-east-2.amazonaws.com",
     "sns.cn-north-1.amazonaws.com.cn",
     "api.paypal.com",
     "api.sandbox.paypal.com",

@@ -7,15 +7,24 @@ apps."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from webhookverify import Handler, HandlerRegistry, Receiver, VerificationError, presets
+from webhookverify import (
+    Handler,
+    HandlerRegistry,
+    Receiver,
+    VerificationError,
+    WebhookRequest,
+    presets,
+)
 from webhookverify import asgi as asgi_adapter
 from webhookverify import wsgi as wsgi_adapter
 from webhookverify.keyfetch import MIN_REFETCH_INTERVAL, KeyCache
@@ -463,3 +472,85 @@ def test_the_503_is_logged_with_the_handler_and_the_cause(
         Receiver(registry).receive(sign_request(verifier, b"{}", now=time.time()))
     assert "handler 'pubsub' could not fetch" in caplog.text
     assert "HTTP 503" in caplog.text
+
+
+# -- aws_sns: messages AWS signed --------------------------------------------------------
+
+# Two notifications SNS itself signed (SignatureVersion 1, SHA1; and 2, SHA256)
+# with the certificate it served at their SigningCertURL, from the AWS SDK for
+# Ruby's MessageVerifier tests (see tests/vectors/README.md, aws_sns/).
+AWS_SIGNED = json.loads(
+    (Path(__file__).parent / "vectors" / "aws_sns" / "aws_sdk_ruby.json").read_text()
+)
+
+
+def aws_signed_verifier(server: KeyServer, at: float) -> Any:
+    from webhookverify.keyfetch import CertificateUrl
+    from webhookverify.presets._aws_sns import SNS_CERT_HOSTS, SNS_CERT_PATH, SNS_REGION_LABEL
+
+    url = AWS_SIGNED["signing_cert_url"]
+    host, _, path = url.removeprefix("https://").partition("/")
+    server.routes[(host, "/" + path)] = Route(AWS_SIGNED["certificate_pem"].encode())
+    topics = [json.loads(m["body"])["TopicArn"] for m in AWS_SIGNED["messages"]]
+    source = CertificateUrl(
+        hosts=SNS_CERT_HOSTS,
+        path=SNS_CERT_PATH,
+        label=SNS_REGION_LABEL,
+        fetcher=server.fetcher(),
+        cache=KeyCache(clock=lambda: at),  # the certificate expired in 2022
+    )
+    return presets.aws_sns(topics=topics, keys=source)
+
+
+def aws_signed_request(body: str) -> WebhookRequest:
+    return WebhookRequest(
+        method="POST",
+        url="https://hooks.example.test/sns",
+        headers={
+            "Content-Type": "text/plain; charset=UTF-8",
+            "x-amz-sns-message-type": "Notification",
+        },
+        body=body.encode(),
+    )
+
+
+@pytest.mark.parametrize("vector", AWS_SIGNED["messages"], ids=lambda v: v["id"])
+def test_sns_messages_aws_signed_verify_with_the_certificate_aws_served(
+    fresh: KeyServer, vector: dict[str, str]
+) -> None:
+    at = datetime.datetime.fromisoformat(vector["now"]).timestamp()
+    verifier = aws_signed_verifier(fresh, at)
+    message = json.loads(vector["body"])
+    request = aws_signed_request(vector["body"])
+    verification = verifier.verify(request, now=at)
+    assert (verification.key_id, verification.delivery_id) == (
+        AWS_SIGNED["signing_cert_url"],
+        message["MessageId"],
+    )
+    assert asyncio.run(verifier.averify(request, now=at)).delivery_id == message["MessageId"]
+    # one signed field changed, or the version claimed swapped: refused
+    for field, value in (
+        ("Message", "Hello world!"),
+        ("MessageId", "00000000-518f-5dd3-9163-81d851212f3a"),
+        ("SignatureVersion", "2" if message["SignatureVersion"] == "1" else "1"),
+    ):
+        forged = aws_signed_request(json.dumps({**message, field: value}))
+        with pytest.raises(VerificationError):
+            verifier.verify(forged, now=at)
+    # its key is the signed MessageId: the same message again is a duplicate
+    receiver = Receiver(HandlerRegistry([Handler("sns", verifier)]))
+    first, again = (receiver.receive(request, now=at) for _ in range(2))
+    assert (first.status, first.reason, again.status, again.reason) == (
+        200, "accepted", 200, "duplicate",
+    )  # fmt: skip
+    assert fresh.hits == {AWS_SIGNED["signing_cert_url"].removeprefix("https://"): 1}
+
+
+def test_sns_certificate_aws_served_is_refused_once_expired(fresh: KeyServer) -> None:
+    vector = AWS_SIGNED["messages"][0]
+    verifier = aws_signed_verifier(fresh, time.time())
+    outcome = Receiver(HandlerRegistry([Handler("sns", verifier)])).receive(
+        aws_signed_request(vector["body"]),
+        now=datetime.datetime.fromisoformat(vector["now"]).timestamp(),
+    )
+    assert outcome.status == 503  # fails closed: SNS retries, nothing is accepted
