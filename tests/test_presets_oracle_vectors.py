@@ -1,5 +1,6 @@
-"""Presets checked against the providers' own code: vectors their SDKs signed or
-judged (tests/vectors/providers_oracles.json, sources in tests/vectors/README.md).
+"""Presets checked against the providers' own code: vectors their SDKs (or, for
+Sentry, its reference integration) signed or judged
+(tests/vectors/providers_oracles.json, sources in tests/vectors/README.md).
 
 Each vector records the verdict the provider's SDK gave (``sdk_verdict``); the
 preset must give the same one, and a delivery it accepts is a duplicate the
@@ -47,6 +48,7 @@ def test_every_provider_has_its_vectors_with_a_source() -> None:
             "mollie": 7,
             "help_scout": 4,
             "lemon_squeezy": 4,
+            "sentry": 5,
         },
     )
     for vector in VECTORS:
