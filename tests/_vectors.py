@@ -50,7 +50,14 @@ def provider_file(name: str, provider: str | None = None) -> list[dict[str, Any]
 
 # -- the checks every provider_file() vector set runs --------------------------------
 
-SOURCE_KINDS = ("sdk-test", "doc", "sdk-signed", "self-generated", "derived-negative")
+SOURCE_KINDS = (
+    "sdk-test",
+    "doc",
+    "sdk-signed",
+    "sdk-verified",
+    "self-generated",
+    "derived-negative",
+)
 
 
 def check_sources(name: str, counts: dict[str, int]) -> None:

@@ -202,7 +202,7 @@ def linear(
     Source: Linear docs "Webhooks > Securing webhooks"
     (https://linear.app/developers/webhooks) and linear/linear
     ``packages/sdk/src/webhooks/client.ts`` (``LinearWebhookClient.verify``);
-    cross-checked against that code and a vector built from it.
+    checked against that SDK's verdicts on its own test's request.
     """
     return LinearVerifier(
         secret=secret, secrets=secrets, tolerance=tolerance, future_tolerance=future_tolerance

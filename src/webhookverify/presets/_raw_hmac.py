@@ -61,8 +61,9 @@ def shopify(
 
     Source: Shopify docs "Deliver webhooks through HTTPS > Verify the webhook"
     (https://shopify.dev/docs/apps/build/webhooks/subscribe/https) and
-    Shopify/shopify-app-js ``lib/webhooks/validate.ts``; cross-checked
-    against self-generated vectors (no Shopify SDK for Python is installed).
+    Shopify/shopify-app-js ``lib/webhooks/validate.ts``; checked against
+    requests signed and judged by ``@shopify/shopify-api``
+    (``webhooks.validate``).
 
     Args:
         secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
@@ -225,7 +226,9 @@ def sentry(
 
     Source: Sentry docs "Integration platform > Webhooks"
     (https://docs.sentry.io/integrations/integration-platform/webhooks/) and
-    getsentry/sentry ``src/sentry/sentry_apps/api/serializers/app_platform_event.py``.
+    getsentry/sentry ``src/sentry/sentry_apps/api/serializers/app_platform_event.py``;
+    checked against the verdicts of the check in Sentry's reference
+    integration (getsentry/integration-platform-example), empty bodies too.
     """
     return _hex_body("sentry", secret, secrets, "Sentry-Hook-Signature")
 

@@ -75,7 +75,8 @@ def lemon_squeezy(
 
     Source: Lemon Squeezy docs "Signing requests"
     (https://docs.lemonsqueezy.com/help/webhooks/signing-requests);
-    cross-checked against a vector built from the documented algorithm.
+    checked against the verdicts of lmsqueezy/laravel's
+    ``VerifyWebhookSignature`` middleware.
     """
     return hmac_preset(
         "lemon_squeezy",
@@ -104,7 +105,8 @@ def intuit(
     Source: Intuit docs "Managing webhooks notifications > Validating the
     notification"
     (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks/managing-webhooks-notifications);
-    cross-checked against a vector built from the documented algorithm.
+    checked against the vector of intuit/QuickBooks-V3-Java-SDK's
+    ``WebhooksServiceTest``.
     """
     return hmac_preset(
         "intuit",

@@ -38,8 +38,8 @@ def help_scout(
     Source: Help Scout docs "Webhooks > Verifying"
     (https://developer.helpscout.com/webhooks/) and helpscout/helpscout-api-php
     ``examples/dynamic-custom-app.php`` (``base64_encode(hash_hmac('sha1',
-    body, key, true))``); cross-checked against vectors built from that code
-    (Help Scout publishes no test vector).
+    body, key, true))``); checked against the verdicts of that SDK's
+    ``IncomingWebhook`` (Help Scout publishes no test vector).
     """
     return hmac_preset(
         "help_scout",

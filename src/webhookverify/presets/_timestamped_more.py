@@ -168,9 +168,9 @@ def webflow(
 
     Source: Webflow docs "Verifying Requests"
     (https://developers.webflow.com/docs/verifying-webhook-signatures)
-    and webflow-api ``webhooks.verifySignature``; cross-checked against a
-    vector built from the documented algorithm (the docs' example shows a
-    signature but neither its body nor its secret).
+    and webflow-api ``webhooks.verifySignature``, whose verdicts it is
+    checked against (the docs' example shows a signature but neither its
+    body nor its secret).
 
     Args:
         secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.

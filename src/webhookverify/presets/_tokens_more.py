@@ -83,8 +83,8 @@ def chargebee(
 
     Source: Chargebee docs "Webhooks > Basic authentication"
     (https://www.chargebee.com/docs/2.0/webhook_settings.html) and RFC 7617
-    (the Basic scheme); cross-checked against self-generated vectors
-    (Chargebee publishes none for a scheme that signs nothing).
+    (the Basic scheme); checked against the verdicts of the ``chargebee``
+    Node SDK's ``basicAuthValidator``.
 
     Args:
         secret: the password, as text or bytes, or a ``Secret``.
