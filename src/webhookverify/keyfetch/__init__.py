@@ -16,7 +16,7 @@ keys) in ``docs/http-message-signatures.md``.
 """
 
 from ._cache import FETCH_BURST, MIN_REFETCH_INTERVAL, KeyCache
-from ._errors import ClaimMismatch, KeyUrlRefused, UnknownKey
+from ._errors import ClaimMismatch, KeyUrlRefused, UnknownKey, UnreadableKey
 from ._fetch import (
     DEFAULT_LIFETIME,
     DEFAULT_TIMEOUT,
@@ -63,6 +63,7 @@ __all__ = [
     "Pending",
     "Request",
     "UnknownKey",
+    "UnreadableKey",
     "check_key_signature",
     "lifetime_of",
 ]
