@@ -325,6 +325,27 @@ def test_the_app_url_mode_refuses_a_project_number_token(fresh: KeyServer) -> No
     assert app_url.verify(bearer(id_token, now), now=now).key_id == "g2"
 
 
+def test_key_pointers_in_the_token_header_are_not_followed(fresh: KeyServer) -> None:
+    # jku / x5u / x5c name the forger's own key: the key is still the
+    # configured document's, by kid, and nothing else is fetched
+    serve_chat_certs(fresh)
+    forger = private_key("rsa", 3)
+    fresh.routes[("keys.example.test", "/jwks")] = Route(jwks(jwk(forger, "c0")))
+    verifier = presets.google_chat(project_number=PROJECT, fetcher=fresh.fetcher())
+    now = time.time()
+    header = {
+        "kid": "c0",
+        "jku": "https://keys.example.test/jwks",
+        "x5u": "https://keys.example.test/cert.pem",
+        "x5c": [base64.b64encode(certificate(forger, now - HOUR, now + HOUR, CHAT)).decode()],
+    }
+    token = encode(header, claims_at(now), forger, "RS256")
+    with pytest.raises(VerificationError) as info:
+        verifier.verify(bearer(token, now), now=now)
+    assert info.value.reason == "signature_mismatch"
+    assert set(fresh.hits) == {"www.googleapis.com" + CERTS_PATH}
+
+
 def test_certificate_dates_bound_the_key(fresh: KeyServer) -> None:
     now = time.time()
     fresh.routes[("www.googleapis.com", CERTS_PATH)] = Route(

@@ -208,8 +208,11 @@ def google_chat(
     project number is refused.
 
     What differs: the body is not signed and no delivery id is, so the
-    replay guard is off by default. The algorithm is pinned to RS256: a
-    token saying ``none`` or ``HS256`` is refused.
+    replay guard is off by default, and a token seen in transit would carry
+    any body until it expires (serve the endpoint over https only). The
+    algorithm is pinned to RS256: a token saying ``none`` or ``HS256`` is
+    refused, and header parameters that point elsewhere for a key (``jku``,
+    ``x5u``, ``x5c``) are never followed.
 
     Replay id: none (replay ``off``).
 
