@@ -13,7 +13,7 @@ from webhookverify.testing import sign_request
 
 from _keyserver import pem_public, private_key
 
-FETCHED = frozenset({"aws_sns", "google_oidc", "microsoft_graph", "paypal", "plaid"})
+FETCHED = frozenset({"aws_sns", "google_chat", "google_oidc", "microsoft_graph", "paypal", "plaid"})
 TOPIC = "arn:aws:sns:us-east-1:123456789012:MyTopic"
 SNS_CERT = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
 PAYPAL_CERT = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77"
@@ -23,6 +23,7 @@ def settings(name: str) -> dict[str, Any]:
     """What each preset cannot do without, besides keys (for a factory call)."""
     return {
         "aws_sns": {"topics": [TOPIC]},
+        "google_chat": {"project_number": "1234567890"},
         "google_oidc": {
             "audience": "https://hooks.example.test/push",
             "service_account": "push@example-project.iam.gserviceaccount.com",

@@ -37,6 +37,7 @@ HOSTS = (
     "sns.us-east-1.amazonaws.com.evil.example",
     "mastodon.social",
     "alice.example.social",
+    "server.example",  # FEP-521a's example actor
 )
 
 

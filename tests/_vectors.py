@@ -102,3 +102,9 @@ def check_vector(verifier: Any, vector: dict[str, Any], now: float, skew: float)
     if "now" in vector:
         assert result.timestamp is not None
         assert abs(result.timestamp - vector["now"]) <= skew
+
+
+def multikey() -> dict[str, Any]:
+    """The FEP-521a / W3C Multikey material of ``activitypub/multikey.json``, by entry."""
+    data: dict[str, Any] = _load(VECTORS / "activitypub" / "multikey.json")
+    return data

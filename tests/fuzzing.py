@@ -220,7 +220,12 @@ def _fetched_case(name: str) -> Case:
     request = fetched_request(
         name, verifier, JSON_BODY, now=NOW, url=URL, headers={"Content-Type": "application/json"}
     )
-    kind = {"aws_sns": "signed", "google_oidc": "none", "microsoft_graph": "none"}.get(name, "raw")
+    kind = {
+        "aws_sns": "signed",
+        "google_chat": "none",
+        "google_oidc": "none",
+        "microsoft_graph": "none",
+    }.get(name, "raw")
     return Case(name, verifier, request, body=kind)
 
 

@@ -16,7 +16,7 @@ keys) in ``docs/http-message-signatures.md``.
 """
 
 from ._cache import FETCH_BURST, MIN_REFETCH_INTERVAL, KeyCache
-from ._errors import ClaimMismatch, KeyUrlRefused, UnknownKey
+from ._errors import ClaimMismatch, KeyUrlRefused, UnknownKey, UnreadableKey
 from ._fetch import (
     DEFAULT_LIFETIME,
     DEFAULT_TIMEOUT,
@@ -30,6 +30,7 @@ from ._fetch import (
 )
 from ._hosts import HostRules
 from .actor import ACTOR_ACCEPT, ACTOR_CACHE_ENTRIES, ACTOR_FETCH_BURST, ActorKeys
+from .certset import CertificateSet
 from .sources import CertificateUrl, FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
 from .verifier import FetchedKeyVerifier, Pending, check_key_signature
 
@@ -45,6 +46,7 @@ __all__ = [
     "MIN_LIFETIME",
     "MIN_REFETCH_INTERVAL",
     "ActorKeys",
+    "CertificateSet",
     "CertificateUrl",
     "ClaimMismatch",
     "Document",
@@ -61,6 +63,7 @@ __all__ = [
     "Pending",
     "Request",
     "UnknownKey",
+    "UnreadableKey",
     "check_key_signature",
     "lifetime_of",
 ]

@@ -21,7 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ..errors import KeyUnavailable
 from .sources import FetchedKey
 
-__all__ = ["jwk_key", "jwk_set", "load_certificate", "load_public", "suits", "verify"]
+__all__ = [
+    "certificate_set",
+    "jwk_key",
+    "jwk_set",
+    "load_certificate",
+    "load_public",
+    "suits",
+    "verify",
+]
 
 # NIST SP 800-131A Rev. 2: RSA signatures need 2048-bit keys at least.
 MIN_RSA_BITS: Final = 2048
@@ -170,3 +178,37 @@ def load_certificate(body: bytes, ref: str, now: float) -> FetchedKey:
     if not not_before <= now <= not_after:
         raise KeyUnavailable("the published certificate is not valid at this time")
     return FetchedKey(ref, key, None, not_before, not_after)
+
+
+def certificate_set(body: bytes, now: float) -> dict[str, FetchedKey]:
+    """The keys of a JSON object of PEM certificates by key id (Google's
+    service-account metadata, ``.../service_accounts/v1/metadata/x509/<account>``),
+    each bounded by its certificate's validity.
+
+    A certificate already expired at ``now`` is left out (it can never verify
+    again, and would otherwise cut the document's cache lifetime to the floor);
+    one not yet valid is kept, and refused when it verifies.
+
+    Raises:
+        KeyUnavailable: the document is not such an object, or a value is not
+            a PEM certificate (the provider's fault: the sender should retry).
+    """
+    try:
+        document = json.loads(body)
+        if not isinstance(document, dict) or len(document) > MAX_JWKS_KEYS:
+            raise ValueError("not an object of a few certificates")
+        found: dict[str, FetchedKey] = {}
+        for kid, pem in document.items():
+            if not kid or not isinstance(pem, str) or "-----BEGIN CERTIFICATE-----" not in pem:
+                raise ValueError("not a PEM certificate")
+            certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+            not_after = certificate.not_valid_after_utc.timestamp()
+            if not_after < now:
+                continue
+            not_before = certificate.not_valid_before_utc.timestamp()
+            found[kid] = FetchedKey(kid, certificate.public_key(), None, not_before, not_after)
+    except (*_BAD_KEY, RecursionError, UnicodeError):
+        raise KeyUnavailable(
+            "the published certificates are not a JSON object of PEM certificates"
+        ) from None
+    return found

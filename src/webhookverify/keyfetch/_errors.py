@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..errors import VerificationError
 
-__all__ = ["ClaimMismatch", "KeyUrlRefused", "UnknownKey"]
+__all__ = ["ClaimMismatch", "KeyUrlRefused", "UnknownKey", "UnreadableKey"]
 
 
 class KeyUrlRefused(VerificationError):
@@ -24,6 +24,15 @@ class UnknownKey(VerificationError):
 
     reason = "unknown_key"
     default_message = "the request names a key id the sender does not publish"
+
+
+class UnreadableKey(VerificationError):
+    """The sender publishes the key the request names, but in a form that
+    cannot be used (an ActivityPub Multikey of another type, malformed
+    base58, a controller other than the actor); the message says which."""
+
+    reason = "unreadable_key"
+    default_message = "the key the request names is published in a form that cannot be used"
 
 
 class ClaimMismatch(VerificationError):

@@ -17,6 +17,21 @@ rules (pinned hosts, ``https``, bounded, cached, rate-limited, failing
 closed) and hands out the key only when the document is the actor's own
 (its ``id`` is the URL it was fetched from) and the key's ``id`` and
 ``owner`` are the ``keyId`` and that actor.
+
+Actors that follow FEP-521a also (or only) publish their keys as
+``Multikey`` entries of ``assertionMethod`` (W3C Controlled Identifiers
+§2.2.2), an Ed25519 key in ``publicKeyMultibase``:
+
+    "assertionMethod": [{"id": "https://social.example/users/alice#ed25519-key",
+                         "type": "Multikey",
+                         "controller": "https://social.example/users/alice",
+                         "publicKeyMultibase": "z6Mk..."}]
+
+Such a key is handed out for a ``keyId`` equal to its ``id`` when its
+``controller`` is the actor; an entry of this actor that names the
+``keyId`` but cannot be used (another key type, malformed base58, another
+controller, an ``expires`` that is not a date) is refused with
+:class:`~.UnreadableKey`, saying why; an expired or revoked key is not used.
 """
 
 from __future__ import annotations
@@ -24,12 +39,14 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ..errors import KeyUnavailable
 from ._cache import KeyCache
+from ._errors import UnreadableKey
 from ._fetch import Fetcher, Request
 from ._hosts import HostRules
+from ._multikey import MultikeyError, expiry_of, read_ed25519_multikey
 from .sources import FetchedKey, FetchingSource
 
 __all__ = ["ACTOR_ACCEPT", "ACTOR_CACHE_ENTRIES", "ACTOR_FETCH_BURST", "ActorKeys"]
@@ -61,7 +78,14 @@ class ActorKeys(FetchingSource):
     - one of its ``publicKey`` entries has the ``keyId`` as ``id`` and the
       actor as ``owner``;
     - that entry's ``publicKeyPem`` is an RSA or Ed25519 public key (the
-      verifier judges the RSA size: 2048 bits unless it allows weak keys).
+      verifier judges the RSA size: 2048 bits unless it allows weak keys);
+    - or (FEP-521a) one of its ``assertionMethod`` entries is a
+      ``Multikey`` with the ``keyId`` as ``id``, the actor as
+      ``controller``, an Ed25519 key in ``publicKeyMultibase`` (base58btc,
+      multicodec ``ed25519-pub``) and no ``expires`` or ``revoked`` in the
+      past (then :class:`~webhookverify.NoValidKey`). Such an
+      entry that fails one of these is :class:`~.UnreadableKey` (401),
+      with the reason.
 
     A ``keyId`` the cached document does not hold causes one refetch (key
     rotation), at most once per document per refetch interval; a forged one
@@ -120,17 +144,29 @@ class ActorKeys(FetchingSource):
             raise KeyUnavailable("the actor document is not a JSON object")
         if document.get("id") != ref:  # not this actor's own document
             return {}
-        entries = document.get("publicKey")
-        if isinstance(entries, dict):
-            entries = [entries]
-        if not isinstance(entries, list):
-            return {}
         found: dict[str, FetchedKey] = {}
-        for entry in entries[:MAX_ACTOR_KEYS]:
+        for entry in _entries(document, "publicKey"):
             key = _entry_key(entry, ref)
             if key is not None:
                 found[key.key_id] = key
+        for method in _entries(document, "assertionMethod"):
+            key = _multikey(method, ref)
+            if key is not None:
+                found.setdefault(key.key_id, key)  # a publicKey entry of that id comes first
         return found
+
+    def key(self, ref: str) -> FetchedKey:
+        """The key ``ref`` names (see the class).
+
+        Raises:
+            UnreadableKey: the actor's entry for ``ref`` cannot be used.
+            UnknownKey / KeyUrlRefused / KeyUnavailable: as every key source.
+        """
+        return _usable(super().key(ref))
+
+    async def akey(self, ref: str) -> FetchedKey:
+        """:meth:`key` without blocking the event loop."""
+        return _usable(await super().akey(ref))
 
     def __repr__(self) -> str:
         return f"ActorKeys(hosts={list(self.rules.hosts)!r})"
@@ -157,3 +193,48 @@ def _entry_key(entry: Any, actor: str) -> FetchedKey | None:
     if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         return None
     return FetchedKey(key_id, key)
+
+
+def _entries(document: dict[str, Any], name: str) -> list[Any]:
+    """The first :data:`MAX_ACTOR_KEYS` values of ``name`` (one object or a list)."""
+    entries = document.get(name)
+    if isinstance(entries, dict):
+        return [entries]
+    return entries[:MAX_ACTOR_KEYS] if isinstance(entries, list) else []
+
+
+class _Refused(NamedTuple):
+    """Stands in the cache for an actor's key entry that cannot be used, so
+    that the refusal (not a refetch) answers every request naming it."""
+
+    reason: str
+
+
+def _usable(found: FetchedKey) -> FetchedKey:
+    if isinstance(found.key, _Refused):
+        raise UnreadableKey(f"the actor's key {found.key_id!r}: {found.key.reason}")
+    return found
+
+
+def _multikey(entry: Any, actor: str) -> FetchedKey | None:
+    """One ``assertionMethod`` entry's key (FEP-521a), if it is a Multikey of
+    this document's; a refusal in its place if it is one that cannot be used."""
+    if not isinstance(entry, dict) or "publicKeyMultibase" not in entry:
+        return None  # a reference, or another kind of method: not a key here
+    key_id = entry.get("id")
+    if not isinstance(key_id, str) or urllib.parse.urldefrag(key_id).url != actor:
+        return None  # a key of this document only (FEP-521a: the actor's fragment)
+    kind = entry.get("type")
+    try:
+        if kind != "Multikey" and not (isinstance(kind, list) and "Multikey" in kind):
+            raise MultikeyError("its type is not Multikey")
+        if entry.get("controller") != actor:  # FEP-521a: "MUST match actor ID"
+            raise MultikeyError("its controller is not the actor")
+        key = read_ed25519_multikey(entry["publicKeyMultibase"])
+        # Controlled Identifiers §2.2: a key is not used after it expires or
+        # is revoked (both dateTimes)
+        ends = [expiry_of(entry.get(name), name) for name in ("expires", "revoked")]
+    except MultikeyError as error:
+        return FetchedKey(key_id, _Refused(str(error)))
+    bounds = [end for end in ends if end is not None]
+    return FetchedKey(key_id, key, None, None, min(bounds) if bounds else None)

@@ -35,6 +35,7 @@ from ._box import BoxVerifier, box
 from ._braintree import BraintreeVerifier, braintree
 from ._contentful import ContentfulVerifier, contentful
 from ._dropbox_sign import DropboxSignVerifier, dropbox_sign
+from ._google_chat import GoogleChatVerifier, google_chat
 from ._google_oidc import GoogleOidcVerifier, google_oidc
 from ._handshake_senders import dropbox, nylas, x, xero
 from ._handshakes import (
@@ -121,6 +122,7 @@ PRESETS: tuple[str, ...] = (
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_chat",
     "google_oidc",
     "help_scout",
     "hubspot",
@@ -203,6 +205,7 @@ __all__ = [
     "BraintreeVerifier",
     "ContentfulVerifier",
     "DropboxSignVerifier",
+    "GoogleChatVerifier",
     "GoogleOidcVerifier",
     "LinearVerifier",
     "MailgunVerifier",
@@ -245,6 +248,7 @@ __all__ = [
     "gitlab",
     "gitlab_signing",
     "gocardless",
+    "google_chat",
     "google_oidc",
     "graph_validation",
     "help_scout",

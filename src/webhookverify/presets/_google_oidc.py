@@ -160,7 +160,8 @@ def google_oidc(
     authentication": the service account (``service_account``) and the
     audience (``audience``; by default the push endpoint URL). Google Chat
     (HTTP endpoint URL as the authentication audience): ``service_account``
-    is ``chat@system.gserviceaccount.com`` and ``audience`` the endpoint URL.
+    is ``chat@system.gserviceaccount.com`` and ``audience`` the endpoint URL;
+    for the project-number audience use ``presets.google_chat``.
 
     What is signed: nothing of the request itself. ``Authorization: Bearer``
     carries an RS256 ID token from Google's published key set
