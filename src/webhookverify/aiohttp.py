@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeAlias, Unpack
@@ -125,7 +126,13 @@ async def read_request(
     found = headers.by_name
     length = parse_content_length(found.get("content-length", ()), options.max_body_size)
     host = check_host(found.get("host", ()))
-    buffer = BodyBuffer(options.max_body_size, length)
+    # aiohttp decodes a Content-Encoding (gzip, deflate, br, zstd) as it reads:
+    # the length then counts the encoded bytes, which aiohttp itself reads in
+    # full or fails (RFC 9110 §8.6); only the limit applies to what it hands over
+    decoded = any(
+        value.strip(" \t").lower() != "identity" for value in found.get("content-encoding", ())
+    )
+    buffer = BodyBuffer(options.max_body_size, None if decoded else length)
     try:
         while chunk := await request.content.readany():
             buffer.add(chunk)
@@ -160,6 +167,23 @@ def _stream_of(body: bytes, request: web.Request) -> StreamReader:
     stream.feed_data(body)
     stream.feed_eof()
     return stream
+
+
+def _mount_of(request: web.Request) -> str:
+    """The prefix of the sub-application whose middleware runs now
+    (``app.add_subapp("/api", sub)``: ``"/api"``, nested prefixes included),
+    or ``""`` for the main application or one added by domain."""
+    info = request.match_info
+    apps, current = info.apps, info.current_app
+    for parent, child in itertools.pairwise(apps):
+        if child is current:
+            for resource in parent.router.resources():
+                if isinstance(resource, web.PrefixedSubAppResource):
+                    found = resource.get_info()
+                    if found.get("app") is current:
+                        return str(found.get("prefix", ""))
+            break
+    return ""
 
 
 def _url_parts(request: web.Request) -> tuple[str, str, tuple[str, int | None] | None]:
@@ -298,10 +322,18 @@ class WebhookMiddleware:
         self.receiver = receiver
 
     def guards(self, request: web.Request) -> bool:
-        """Whether this request is verified (its path in the decoded or the raw spelling)."""
+        """Whether this request is verified: its path, in the decoded or the raw
+        spelling, whole or within the sub-application whose middleware this is."""
         guard, method = self.guard, request.method
-        raw = request.raw_path.partition("?")[0]
-        return guard.guards(method, request.path, "") or guard.guards(method, raw, "")
+        mount = _mount_of(request)
+        for path in (request.path, request.raw_path.partition("?")[0]):
+            if guard.guards(method, path, ""):
+                return True
+            # under app.add_subapp(prefix, sub) the path holds the prefix, and the
+            # sub-application's routes (and so its middleware's paths) do not
+            if mount and path.startswith(mount) and guard.guards(method, path[len(mount) :], mount):
+                return True
+        return False
 
     async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not self.guards(request):

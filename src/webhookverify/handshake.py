@@ -193,7 +193,9 @@ class Handshake(Protocol):
                 for a request no handler verified (only an unsigned
                 handshake is asked then).
 
-        Never raises for a request: a malformed challenge is ``None``.
+        Never raises for a request: a malformed challenge is ``None``. (One
+        that raises answers nothing: a request no handler verified is
+        refused; a verified one is answered 503, never dispatched.)
 
         A handshake may also define ``async def aanswer(request,
         verification)`` with the same contract: :meth:`Receiver.areceive
@@ -263,9 +265,8 @@ def handshake_of(
         return None
     try:
         answer = handshake.answer(request, verification)
-    except Exception:  # a handshake of the user's own that failed: not answered
-        logger.exception("the handshake of handler %r raised; not answered", handler.name)
-        return None
+    except Exception:  # noqa: BLE001 - a handshake of the user's own that failed: logged
+        answer = _raised(handler, verification)
     return _answered(handler, request, verification, answer, retry_after)
 
 
@@ -284,10 +285,18 @@ async def ahandshake_of(
         return handshake_of(handler, request, verification, retry_after)
     try:
         answer = await aanswer(request, verification)
-    except Exception:  # a handshake of the user's own that failed: not answered
-        logger.exception("the handshake of handler %r raised; not answered", handler.name)
-        return None
+    except Exception:  # noqa: BLE001 - a handshake of the user's own that failed: logged
+        answer = _raised(handler, verification)
     return _answered(handler, request, verification, answer, retry_after)
+
+
+def _raised(handler: Handler, verification: Verification | None) -> HandshakeAnswer | None:
+    """What a handshake that raised answers (logged with the traceback): for a
+    verified request, 503 (it may be a handshake: never dispatched as a
+    delivery, and the sender retries); for one no handler verified, ``None``
+    (the request is refused)."""
+    logger.exception("the handshake of handler %r raised; not answered", handler.name)
+    return None if verification is None else HandshakeAnswer(UNAVAILABLE, (), b"")
 
 
 def _answered(

@@ -85,16 +85,42 @@ def describe_event(event: Event) -> tuple[str | None, str | None]:
     return (method if isinstance(method, str) else None), (path if isinstance(path, str) else None)
 
 
+def _member(event: Event, name: str, shape: type, what: str) -> Any:
+    """``event[name]`` when it is a ``shape`` (``None``: absent or null).
+
+    Raises:
+        ConfigurationError: it is something else (not an event API Gateway sent).
+    """
+    found = event.get(name)
+    if found is None or isinstance(found, shape):
+        return found
+    raise _malformed(name, what)
+
+
+def _malformed(name: str, what: str) -> ConfigurationError:
+    """The error for an event whose ``name`` is not ``what``."""
+    return ConfigurationError(
+        f"the Lambda event's {name} is not {what}: pass the event as API Gateway or the "
+        "function URL hands it over (make_lambda_event() builds one for a test)"
+    )
+
+
 def _pairs(event: Event, kind: EventKind) -> list[tuple[str, str]]:
-    """The header fields, every value of a repeated one kept."""
-    single = event.get("headers") or {}
+    """The header fields, every value of a repeated one kept.
+
+    Raises:
+        ConfigurationError: a header section of another shape than AWS documents.
+    """
+    single = _member(event, "headers", Mapping, "an object of header values") or {}
     if kind == "v2":
         pairs = [(str(name), str(value)) for name, value in single.items()]
-        cookies = event.get("cookies")
+        cookies = _member(event, "cookies", list, "a list of cookies")
         if cookies:  # payload 2.0 moves Cookie out of the headers
             pairs.append(("cookie", "; ".join(str(cookie) for cookie in cookies)))
         return pairs
-    multi = event.get("multiValueHeaders") or {}
+    multi = _member(event, "multiValueHeaders", Mapping, "an object of value lists") or {}
+    if not all(values is None or isinstance(values, list) for values in multi.values()):
+        raise _malformed("multiValueHeaders", "an object of value lists")
     pairs = [(str(name), str(value)) for name, values in multi.items() for value in values or ()]
     seen = {name.lower() for name, _ in pairs}
     pairs += [(str(n), str(v)) for n, v in single.items() if str(n).lower() not in seen]
@@ -147,7 +173,8 @@ def read_event(
     ``options.methods``, for a handler's handshake (Dropbox's GET).
 
     Raises:
-        ConfigurationError: not an HTTP event (:func:`event_kind`).
+        ConfigurationError: not an HTTP event (:func:`event_kind`), or one whose
+            ``headers``, ``multiValueHeaders`` or ``cookies`` AWS would not send.
         Refused: 405 for a method not configured; 431 past the header limits;
             413 past ``max_body_size``; 400 for a malformed header, Host or body.
     """

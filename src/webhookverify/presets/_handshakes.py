@@ -213,7 +213,9 @@ class BodyChallenge(_Handshake):
     ``"type": "url_verification"``) or by a header (Twitch's
     ``Twitch-Eventsub-Message-Type: webhook_callback_verification``), whose
     body's ``field`` is echoed: as JSON ``{field: value}``, or as
-    ``text/plain`` with ``plain=True``.
+    ``text/plain`` with ``plain=True``. With ``header``, a body that carries
+    ``field`` is the handshake too, whatever the header (which the sender
+    does not sign) says.
     """
 
     __slots__ = ("field", "header", "marker", "plain")
@@ -238,13 +240,18 @@ class BodyChallenge(_Handshake):
     def answer(
         self, request: WebhookRequest, verification: Verification | None
     ) -> HandshakeAnswer | None:
-        if self.header is not None:
-            if request.headers.get(self.header) != self.marker:
-                return None
-        elif self.marker.encode("ascii") not in request.body:  # the cheap test first
+        # Twitch signs the id, the timestamp and the body, not the header that
+        # names the handshake: a signed body that carries ``field`` is the
+        # handshake whatever that header says, so that it is never dispatched
+        # as a delivery (the same message sent again with the header changed)
+        named = self.header is not None and request.headers.get(self.header) == self.marker
+        cheap = self.marker if self.header is None else self.field
+        if not named and cheap.encode("ascii") not in request.body:  # the cheap test first
             return None
         body = json_object(request.body)
         if body is None or (self.header is None and body.get("type") != self.marker):
+            return None
+        if not named and self.header is not None and self.field not in body:
             return None
         value = bounded(body.get(self.field), self.field)
         if value is None:

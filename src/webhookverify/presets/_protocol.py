@@ -28,6 +28,7 @@ __all__ = [
     "github_event_type",
     "slack_event_type",
     "speaks",
+    "twitch_event_type",
     "x_event_type",
 ]
 
@@ -89,6 +90,18 @@ def slack_event_type(request: WebhookRequest, verification: Verification) -> Eve
         return None
     inner = event_name(field_of(body, ("event", "type"))) if kind == "event_callback" else None
     return EventType(kind if inner is None else f"{kind}.{inner}", True)
+
+
+def twitch_event_type(request: WebhookRequest, verification: Verification) -> EventType | None:
+    """The signed body's ``subscription.type`` (``channel.follow``) for a
+    notification, whose body carries ``event`` (or ``events``, batched);
+    ``None`` for a revocation, whose body names the same type but carries no
+    event (Twitch's message-type header, which tells them apart, is unsigned)."""
+    body = json_body(request)
+    if field_of(body, ("event",)) is None and field_of(body, ("events",)) is None:
+        return None
+    name = event_name(field_of(body, ("subscription", "type")))
+    return None if name is None else EventType(name, True)
 
 
 def x_event_type(request: WebhookRequest, verification: Verification) -> EventType | None:

@@ -18,7 +18,7 @@ from ..verifiers import HmacVerifier, KeyValueHeader
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import STRIPE_LAYOUT, SecretInput, hmac_preset
 from ._handshakes import BodyChallenge, ZoomUrlValidation
-from ._protocol import slack_event_type, speaks
+from ._protocol import slack_event_type, speaks, twitch_event_type
 
 __all__ = ["calendly", "paddle", "slack", "stripe", "twitch", "zoom"]
 
@@ -189,9 +189,12 @@ def twitch(
     older than 10 minutes.
 
     Handshake: ``Twitch-Eventsub-Message-Type: webhook_callback_verification``
-    (signed like any message) is answered by the receiver with the body's
-    ``challenge`` as ``text/plain``, never dispatched. Event type: the signed
-    body's ``subscription.type`` (``channel.follow``).
+    (signed like any message, the header aside: a signed body that carries
+    ``challenge`` is taken as the handshake whatever the header says) is
+    answered by the receiver with the body's ``challenge`` as
+    ``text/plain``, never dispatched. Event type: the signed body's
+    ``subscription.type`` (``channel.follow``) for a notification; none for
+    a revocation (no ``event`` in the body).
 
     Replay id: ``Twitch-Eventsub-Message-Id``, a header the signature covers
     (Twitch resends a message with the same id).
@@ -236,7 +239,7 @@ def twitch(
             header="Twitch-Eventsub-Message-Type",
             plain=True,
         ),
-        read_event_type=body_event_type("subscription", "type"),
+        read_event_type=twitch_event_type,
     )
 
 
