@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from webhookverify import (
+    ConfigurationError,
     Delivery,
     EventBus,
     Handler,
@@ -403,3 +404,12 @@ def test_reader_factories() -> None:
     assert header_event_type("X-Event", signed=True)(request, None) == EventType("a.b", True)  # type: ignore[arg-type]
     assert body_event_type("k", "t")(request, None) == EventType("c.d", True)  # type: ignore[arg-type]
     assert body_event_type("k", "missing")(request, None) is None  # type: ignore[arg-type]
+
+
+def test_a_handler_name_with_a_dot_is_refused() -> None:
+    # Handler "a" with event type "b" fires webhook.received.a.b: with dotted
+    # names allowed, that is also every event of a handler named "a.b", whose
+    # listeners would get deliveries another handler's key verified.
+    with pytest.raises(ConfigurationError, match=r"must not contain '\.'"):
+        Handler("a.b", presets.github(secret="s3cret"))
+    assert Handler("a-b", presets.github(secret="s3cret")).name == "a-b"

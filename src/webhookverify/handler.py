@@ -29,7 +29,8 @@ class Handler:
     """One known sender: how it signs, and who acts on its behalf.
 
     Args:
-        name: unique within a registry; used in logs and replay keys.
+        name: unique within a registry, without dots; used in logs, replay
+            keys and event names (``webhook.received.<name>``).
         verifier: any object with ``verify``, ``sign`` and ``required_headers``.
         user: the local principal the delivery acts for (Tiki's handler user).
         enabled: a disabled handler never matches.
@@ -93,6 +94,13 @@ class Handler:
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigurationError("Handler(name=...) must be a non-empty str")
+        if "." in name:
+            # webhook.received.<name>.<event type>: a dot would let handler "a"
+            # with event type "b" fire the events of a handler named "a.b"
+            raise ConfigurationError(
+                f"Handler(name={name!r}) must not contain '.': the name is one part of "
+                "the event names webhook.received.<name>.<event type>; use '-' or '_'"
+            )
         for method in ("verify", "sign"):
             if not callable(getattr(verifier, method, None)):
                 raise ConfigurationError(
