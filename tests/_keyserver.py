@@ -15,9 +15,11 @@ import ssl
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import trustme
 
 from webhookverify.keyfetch import Fetcher
@@ -122,9 +124,33 @@ class KeyServer:
             **options,
         )
 
+    def reset(self) -> None:
+        """Forget every route and every request seen."""
+        self.routes.clear()
+        self.hits.clear()
+        self.bodies.clear()
+        self.accepts.clear()
+
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# The fixtures of every test module that fetches keys (imported by conftest.py):
+# one server per module, reset before each test that takes ``fresh``.
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[KeyServer]:
+    server = KeyServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fresh(server: KeyServer) -> KeyServer:
+    server.reset()
+    return server
 
 
 # -- key material, made once per process ---------------------------------------------

@@ -7,4 +7,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 # The Redis fixtures (redis_url, redis_client, redis_prefix) for every module.
+# The local HTTPS key server (server, fresh) for the modules that fetch keys.
+from _keyserver import fresh, server  # noqa: F401
 from _redis import _redis_server, redis_client, redis_prefix, redis_url  # noqa: F401

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,21 +32,6 @@ from webhookverify.keyfetch.sources import FetchedKey
 from _keyserver import KeyServer, Route, certificate, jwk, jwks, private_key
 
 JWKS_URL = "https://keys.example.test/jwks"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    server.bodies.clear()
-    return server
 
 
 class Clock:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,22 +41,6 @@ KEY_ID = f"{ACTOR}#main-key"
 PATH = "/users/alice"
 INBOX = "https://receiver.example/users/bob/inbox"
 RULES = ["mastodon.social", "*.example.social"]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    server.bodies.clear()
-    server.accepts.clear()
-    return server
 
 
 class Clock:

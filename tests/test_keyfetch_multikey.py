@@ -10,7 +10,6 @@ import asyncio
 import copy
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -101,20 +100,6 @@ def test_ed25519_header_with_the_wrong_length_is_refused() -> None:
 
 
 # -- through ActorKeys and CavageSignatureVerifier -----------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    return server
 
 
 def serve(server: KeyServer, document: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -48,13 +48,6 @@ CONFIRMED = (
     b"<ConfirmSubscriptionResult><SubscriptionArn>" + TOPIC.encode() + b":1</SubscriptionArn>"
     b"</ConfirmSubscriptionResult></ConfirmSubscriptionResponse>"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +36,6 @@ AUDIENCE = "https://hooks.example.test/pubsub"
 ACCOUNT = "push@example-project.iam.gserviceaccount.com"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:MyTopic"
 SNS_CERT = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    server.bodies.clear()
-    return server
 
 
 def google(server: KeyServer, **fetch: Any) -> Any:

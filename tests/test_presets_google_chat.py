@@ -11,7 +11,6 @@ import base64
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -186,20 +185,6 @@ def test_several_project_numbers_each_accepted() -> None:
 
 
 # -- fetched from the (local) www.googleapis.com ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    return server
 
 
 def certs_document(*pairs: tuple[str, bytes]) -> bytes:

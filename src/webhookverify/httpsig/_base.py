@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from ..errors import (
     MalformedHeader,
+    MalformedTimestamp,
     MissingHeader,
     SignatureMismatch,
     TimestampTooOld,
+    UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
@@ -42,9 +45,11 @@ __all__ = [
     "UncoveredComponent",
     "UnknownKeyId",
     "check_content_digest",
+    "check_params",
     "content_digest",
     "read_dictionary",
     "signature_base",
+    "signatures_to_try",
 ]
 
 # RFC 9421 §2.2: the derived components a request has (``@status`` is a
@@ -307,3 +312,66 @@ def check_content_digest(request: WebhookRequest) -> None:
         raise ContentDigestMismatch(
             "the Content-Digest header has no sha-256 or sha-512 digest", header="Content-Digest"
         )
+
+
+# RFC 9421 §2.3: the parameters it defines, with the type each must have.
+INT_PARAMS = ("created", "expires")
+STR_PARAMS = ("keyid", "alg", "nonce", "tag")
+
+
+def check_params(covered: InnerList) -> dict[str, Any]:
+    """The parameters of a signature, each of the type RFC 9421 §2.3 gives it;
+    ``keyid`` required."""
+    params = dict(covered.params)
+    for name in INT_PARAMS:
+        value = params.get(name, 0)
+        if type(value) is not int or value < 0:
+            raise MalformedTimestamp(
+                f"the signature's {name} parameter is not a whole number of seconds",
+                header="Signature-Input",
+            )
+    for name in STR_PARAMS:
+        if name in params and (type(params[name]) is not str or not params[name]):
+            raise MalformedHeader(
+                f"the signature's {name} parameter is not a string", header="Signature-Input"
+            )
+    if "keyid" not in params:
+        raise MalformedHeader(
+            "the signature has no keyid parameter; this verifier finds keys by keyid",
+            header="Signature-Input",
+        )
+    return params
+
+
+def signatures_to_try(
+    request: WebhookRequest, label: str | None, required_tag: str | None
+) -> list[tuple[str, InnerList, Item | InnerList | None]]:
+    """The signatures to try: label, covered components and signature value.
+
+    Raises:
+        MalformedHeader: a ``Signature-Input`` member that is not a list.
+        UnsupportedSignatureVersion: none under ``label`` / with ``required_tag``.
+    """
+    inputs = read_dictionary(request, "Signature-Input")
+    signatures = read_dictionary(request, "Signature")
+    found = []
+    for name, covered in inputs.items():
+        if label is not None and name != label:
+            continue
+        if not isinstance(covered, InnerList):
+            raise MalformedHeader(
+                f"Signature-Input's {name} is not a list of components",
+                header="Signature-Input",
+            )
+        if required_tag is not None and dict(covered.params).get("tag") != required_tag:
+            continue
+        found.append((name, covered, signatures.get(name)))
+    if found:
+        return found
+    wanted = [f"label {label!r}"] if label else []
+    wanted += [f"tag {required_tag!r}"] if required_tag else []
+    raise UnsupportedSignatureVersion(
+        f"Signature-Input has no signature with {' and '.join(wanted)} "
+        "(check label= and required_tag=)",
+        header="Signature-Input",
+    )

@@ -2,8 +2,9 @@
 
 A small table, built once from the configuration. The algorithm of each key is
 the configuration's; a message only names the key (``keyid``), and an ``alg``
-it states must agree. A later key source (a key set at a URL, a key fetched by
-id) feeds the same table.
+it states must agree. Keys a sender publishes (a key set at a URL, a key
+fetched by id, an ActivityPub actor's key) come from a key source instead, by
+``keyid``, and :func:`fetched_entry` holds each to the configured algorithms.
 
 HMAC keys are checked with :mod:`hmac`; the public-key algorithms load
 :mod:`._crypto` (and with it ``cryptography``) the first time a key of
@@ -27,6 +28,9 @@ __all__ = [
     "KeyTable",
     "SigningKey",
     "TableKey",
+    "check_algorithms",
+    "fetched_entry",
+    "load_source_signers",
     "load_table",
     "pick_signer",
 ]
@@ -92,6 +96,18 @@ class SigningKey(NamedTuple):
 
 
 KeyTable = dict[str, TableKey]
+
+# The RFC 9421 algorithm a published key's own "alg" names (JWA, RFC 7518
+# §3.1; RFC 8037 §3.1): a key its publisher says signs with another
+# algorithm is not used for this one.
+JOSE_ALGORITHMS: dict[str, HttpSigAlgorithm] = {
+    "RS256": "rsa-v1_5-sha256",
+    "PS512": "rsa-pss-sha512",
+    "ES256": "ecdsa-p256-sha256",
+    "ES384": "ecdsa-p384-sha384",
+    "EdDSA": "ed25519",
+    "Ed25519": "ed25519",
+}
 
 
 def _hmac_key(material: object, what: str, owner: str) -> bytes:
@@ -210,3 +226,107 @@ def pick_signer(
         if table[candidate].valid_at(now):
             return candidate, signers[candidate]
     raise NoValidKey()
+
+
+def check_algorithms(algorithms: object, owner: str) -> tuple[HttpSigAlgorithm, ...]:
+    """The ``algorithms=`` of a verifier whose keys come from a key source.
+
+    Raises:
+        ConfigurationError: none given, one unknown, or ``hmac-sha256`` (a
+            shared secret is never published).
+    """
+    items = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms or ())  # type: ignore[arg-type]
+    if not items:
+        raise ConfigurationError(
+            f"{owner}: keys from a key source need algorithms=... (the algorithms the "
+            "sender's keys sign with, such as ('ed25519',)); a message never chooses one"
+        )
+    checked = tuple(_algorithm(item, "algorithms", owner) for item in dict.fromkeys(items))
+    if "hmac-sha256" in checked:
+        raise ConfigurationError(
+            f"{owner}(algorithms=...): hmac-sha256 keys are shared secrets, never fetched; "
+            "give them in keys={keyid: ('hmac-sha256', secret)}"
+        )
+    return checked
+
+
+def fits(algorithm: HttpSigAlgorithm, key: object) -> bool:
+    """Whether ``key`` is a public key ``algorithm`` verifies with (type, curve, RSA size)."""
+    from . import _crypto
+
+    try:
+        _crypto.load_verify_key(algorithm, key, what="keys", owner="HttpMessageSignatureVerifier")
+    except ConfigurationError:
+        return False
+    return True
+
+
+def fetched_entry(
+    fetched: Any, algorithms: tuple[HttpSigAlgorithm, ...], stated: str | None, now: float
+) -> TableKey:
+    """A key a source handed out, as the table entry it verifies as.
+
+    The algorithm is the one configured algorithm the key fits (and, where
+    stated, the signature's ``alg`` and the key's publisher agree with).
+
+    Raises:
+        NoValidKey: the key is outside its validity (a certificate's dates).
+        AlgorithmMismatch: no configured algorithm fits the key, or several do
+            and the signature states no ``alg`` to choose between them.
+    """
+    from ._base import AlgorithmMismatch
+
+    if not fetched.valid_at(now):
+        raise NoValidKey()
+    stated_by_publisher = fetched.algorithm
+    published = JOSE_ALGORITHMS.get(stated_by_publisher, stated_by_publisher)
+    usable = [
+        algorithm
+        for algorithm in algorithms
+        if (stated is None or algorithm == stated)
+        and (stated_by_publisher is None or algorithm == published)
+        and fits(algorithm, fetched.key)
+    ]
+    if len(usable) == 1:
+        return TableKey(usable[0], fetched.key)
+    if not usable:
+        raise AlgorithmMismatch(
+            "the sender's key does not fit the configured algorithms (algorithms=...)",
+            header="Signature-Input",
+        )
+    raise AlgorithmMismatch(
+        "the signature states no alg and its key fits several of algorithms=...",
+        header="Signature-Input",
+    )
+
+
+def load_source_signers(
+    algorithms: tuple[HttpSigAlgorithm, ...], signing_keys: Mapping[str, object] | None, owner: str
+) -> tuple[KeyTable, dict[str, SigningKey]]:
+    """The signing keys of a verifier whose keys come from a key source (tests,
+    senders): each private key signs with the one configured algorithm it fits.
+
+    Returns:
+        A table of their public halves (what :func:`pick_signer` reads; never
+        used to verify) and the signing keys.
+
+    Raises:
+        ConfigurationError: a private key no configured algorithm fits, or more than one.
+    """
+    from . import _crypto
+
+    table: KeyTable = {}
+    signers: dict[str, SigningKey] = {}
+    for key_id, private in (signing_keys or {}).items():
+        _key_id(key_id, owner)
+        public = getattr(private, "public_key", None)
+        usable = [a for a in algorithms if callable(public) and fits(a, public())]
+        if len(usable) != 1:
+            raise ConfigurationError(
+                f"{owner}(signing_keys[{key_id!r}]) must be a private key that exactly one "
+                "of algorithms=... signs with"
+            )
+        signer = _crypto.load_signing_key(usable[0], private, owner=owner)
+        table[key_id] = TableKey(usable[0], private.public_key())  # type: ignore[attr-defined]
+        signers[key_id] = SigningKey(usable[0], signer)
+    return table, signers

@@ -1,4 +1,5 @@
-"""HTTP Message Signatures (RFC 9421), with keys given in the configuration.
+"""HTTP Message Signatures (RFC 9421), with keys given in the configuration or
+published by the sender (a key source).
 
 A sender signs chosen *components* of the request (its method, URL, header
 fields such as ``Content-Digest``) and sends the list with its parameters in
@@ -12,24 +13,23 @@ algorithm of each (a message's ``alg`` must agree, RFC 9421 §7.3.6), which
 components a signature must cover (``content-digest`` by default, so the body
 is protected: RFC 9421 §7.2.8), how old ``created`` may be, and whether a
 ``tag`` is required. ``Content-Digest`` (RFC 9530) is checked against the raw
-body whenever it is covered.
+body whenever it is covered. Keys a sender publishes are looked up by
+``keyid`` in a key source (:mod:`webhookverify.keyfetch`) only once every
+check that needs no key has passed, each held to the configured ``algorithms``.
 """
 
 from __future__ import annotations
 
-import binascii
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import (
     ConfigurationError,
-    MalformedHeader,
     MalformedSignature,
     MalformedTimestamp,
     NoValidKey,
     SignatureMismatch,
-    UnsupportedSignatureVersion,
     VerificationError,
 )
 from ..request import WebhookRequest
@@ -45,19 +45,24 @@ from ._base import (
     UncoveredComponent,
     UnknownKeyId,
     check_content_digest,
-    content_digest,
-    read_dictionary,
+    check_params,
     signature_base,
+    signatures_to_try,
 )
 from ._keys import (
     ALGORITHMS,
     HttpSigAlgorithm,
     KeyTable,
     SigningKey,
+    TableKey,
+    check_algorithms,
+    fetched_entry,
+    load_source_signers,
     load_table,
     pick_signer,
 )
-from ._sfv import InnerList, Item, serialize_inner_list
+from ._sfv import InnerList, Item
+from ._signing import signed_headers
 
 __all__ = [
     "ALGORITHMS",
@@ -75,15 +80,10 @@ __all__ = [
 # RFC 9421 §7.2.8: a signature that does not cover the body's digest leaves
 # the body unprotected; a webhook's meaning is its body.
 DEFAULT_REQUIRED_COMPONENTS = ("content-digest",)
-# What sign() covers unless told: the request line and the body.
-_SIGN_COMPONENTS = ("@method", "@target-uri", "content-digest")
-# RFC 9421 §2.3: the parameters it defines, with the type each must have.
-_INT_PARAMS = ("created", "expires")
-_STR_PARAMS = ("keyid", "alg", "nonce", "tag")
 
 
 class HttpMessageSignatureVerifier:
-    """Verify RFC 9421 HTTP Message Signatures with keys from the configuration.
+    """Verify RFC 9421 HTTP Message Signatures with configured or published keys.
 
     Args:
         keys: ``{keyid: (algorithm, key)}``. The algorithm is one of
@@ -91,6 +91,16 @@ class HttpMessageSignatureVerifier:
             differs is refused. The key is the HMAC secret (bytes, or a
             :class:`~webhookverify.Secret` for a validity window) or the public
             key (PEM, DER, a ``cryptography`` key, or a ``Secret`` holding one).
+            Or a key source (:class:`~webhookverify.keyfetch.JwksSource`,
+            :class:`~webhookverify.keyfetch.KeyById`,
+            :class:`~webhookverify.keyfetch.ActorKeys`,
+            :class:`~webhookverify.keyfetch.FixedKeys`) that hands out the
+            sender's public keys by ``keyid``; then ``algorithms`` is required.
+        algorithms: with a key source, the algorithms its keys may sign with
+            (public-key ones, such as ``("ed25519",)``). A key is used under
+            the one of them its type fits (and the signature's ``alg``, and the
+            ``alg`` its publisher states, name); a key that fits none, or
+            several with no ``alg`` to choose, is refused.
         required_components: component names every accepted signature covers,
             such as ``"@method"``, ``"@target-uri"``, ``"content-digest"``
             (default: ``("content-digest",)``, so the body is signed).
@@ -100,7 +110,8 @@ class HttpMessageSignatureVerifier:
         required_tag: only signatures with this ``tag`` parameter are considered.
         label: only the signature under this label is considered (default: any).
         signing_keys: ``{keyid: private key}``, for :meth:`sign` only (tests,
-            senders); HMAC keys sign without one.
+            senders); HMAC keys sign without one. With a key source, any
+            private key whose algorithm ``algorithms`` names.
 
     Raises:
         ConfigurationError: for any inconsistent setting or unusable key.
@@ -108,7 +119,10 @@ class HttpMessageSignatureVerifier:
 
     __slots__ = (
         "_signers",
+        "_signing_table",
+        "_source",
         "_table",
+        "algorithms",
         "future_tolerance",
         "label",
         "required_components",
@@ -121,13 +135,17 @@ class HttpMessageSignatureVerifier:
     future_tolerance: float | None
     required_tag: str | None
     label: str | None
-    _table: KeyTable
+    algorithms: tuple[HttpSigAlgorithm, ...]  # with a key source; else ()
+    _table: KeyTable  # the configured keys (empty with a key source)
+    _source: Any  # the key source, or None
     _signers: dict[str, SigningKey]
+    _signing_table: KeyTable  # the keys sign() may use, with their algorithms
 
     def __init__(
         self,
         *,
-        keys: Mapping[str, tuple[str, Any]],
+        keys: Mapping[str, tuple[str, Any]] | Any,
+        algorithms: Iterable[str] | None = None,
         required_components: Iterable[str] = DEFAULT_REQUIRED_COMPONENTS,
         tolerance: float | None = DEFAULT_TOLERANCE,
         future_tolerance: float | None = None,
@@ -153,12 +171,28 @@ class HttpMessageSignatureVerifier:
         for setting, value in (("required_tag", required_tag), ("label", label)):
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigurationError(f"{owner}({setting}=...) must be a non-empty str or None")
-        table, signers = load_table(keys, signing_keys, owner)
+        source = None
+        if not isinstance(keys, Mapping) and callable(getattr(keys, "akey", None)):
+            source, chosen = keys, check_algorithms(algorithms, owner)
+            table: KeyTable = {}
+            signing_table, signers = load_source_signers(chosen, signing_keys, owner)
+        elif algorithms is not None:
+            raise ConfigurationError(
+                f"{owner}(algorithms=...) goes with a key source; keys={{keyid: (algorithm, "
+                "key)}} already pins each key's algorithm"
+            )
+        else:
+            chosen = ()
+            table, signers = load_table(keys, signing_keys, owner)
+            signing_table = table
         past = check_tolerance(tolerance, "tolerance", owner)
         ahead = past if future_tolerance is None else future_tolerance
         set_ = object.__setattr__
         set_(self, "_table", table)
+        set_(self, "_source", source)
+        set_(self, "algorithms", chosen)
         set_(self, "_signers", signers)
+        set_(self, "_signing_table", signing_table)
         set_(self, "required_components", required)
         set_(self, "tolerance", past)
         set_(self, "future_tolerance", check_tolerance(ahead, "future_tolerance", owner))
@@ -188,7 +222,7 @@ class HttpMessageSignatureVerifier:
 
     @property
     def key_ids(self) -> tuple[str, ...]:
-        """The configured key ids, in configuration order."""
+        """The configured key ids, in configuration order (none with a key source)."""
         return tuple(self._table)
 
     # -- verification --------------------------------------------------------------
@@ -198,73 +232,54 @@ class HttpMessageSignatureVerifier:
 
         Every signature under a label in both fields (only ``label`` when set,
         only those with ``required_tag`` when set) is tried in order; the first
-        that passes every check is the result.
+        that passes every check is the result. A key source's key is fetched
+        (blocking) only for a signature that passed every check needing no key.
 
         Raises:
-            VerificationError: no signature passes; the first one's refusal.
+            VerificationError: no signature passes; the first one's refusal
+                (``KeyUnavailable`` when the sender's key could not be fetched).
         """
         moment = request.received_at if now is None else now
-        inputs = read_dictionary(request, "Signature-Input")
-        signatures = read_dictionary(request, "Signature")
-        first: VerificationError | None = None
-        tried = 0
-        for label, covered in inputs.items():
-            if self.label is not None and label != self.label:
-                continue
-            if not isinstance(covered, InnerList):
-                raise MalformedHeader(
-                    f"Signature-Input's {label} is not a list of components",
-                    header="Signature-Input",
-                )
-            if self.required_tag is not None and dict(covered.params).get("tag") != (
-                self.required_tag
-            ):
-                continue
-            tried += 1
+        errors: list[VerificationError] = []
+        for label, covered, signature in signatures_to_try(request, self.label, self.required_tag):
             try:
-                return self._verify_one(request, label, covered, signatures.get(label), moment)
+                params, value = self._precheck(label, covered, signature, moment)
+                if self._source is None:
+                    entry = self._configured(params, moment)
+                else:
+                    fetched = self._source.key(params["keyid"])
+                    entry = fetched_entry(fetched, self.algorithms, params.get("alg"), moment)
+                return self._finish(request, covered, value, params, entry)
             except VerificationError as error:
-                first = first or error
-        if first is not None:
-            raise first
-        wanted = [f"label {self.label!r}"] if self.label else []
-        wanted += [f"tag {self.required_tag!r}"] if self.required_tag else []
-        raise UnsupportedSignatureVersion(
-            f"Signature-Input has no signature with {' and '.join(wanted)} "
-            "(check label= and required_tag=)",
-            header="Signature-Input",
-        )
+                errors.append(error)
+        raise errors[0]
 
-    def _check_params(self, covered: InnerList) -> dict[str, Any]:
-        params = dict(covered.params)
-        for name in _INT_PARAMS:
-            value = params.get(name, 0)
-            if type(value) is not int or value < 0:
-                raise MalformedTimestamp(
-                    f"the signature's {name} parameter is not a whole number of seconds",
-                    header="Signature-Input",
-                )
-        for name in _STR_PARAMS:
-            if name in params and (type(params[name]) is not str or not params[name]):
-                raise MalformedHeader(
-                    f"the signature's {name} parameter is not a string", header="Signature-Input"
-                )
-        if "keyid" not in params:
-            raise MalformedHeader(
-                "the signature has no keyid parameter; this verifier finds keys by keyid",
-                header="Signature-Input",
-            )
-        return params
+    async def averify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        """:meth:`verify` for the event loop: a key source's key is awaited, never blocking."""
+        if self._source is None:
+            return self.verify(request, now)
+        moment = request.received_at if now is None else now
+        errors: list[VerificationError] = []
+        for label, covered, signature in signatures_to_try(request, self.label, self.required_tag):
+            try:
+                params, value = self._precheck(label, covered, signature, moment)
+                fetched = await self._source.akey(params["keyid"])
+                entry = fetched_entry(fetched, self.algorithms, params.get("alg"), moment)
+                return self._finish(request, covered, value, params, entry)
+            except VerificationError as error:
+                errors.append(error)
+        raise errors[0]
 
-    def _verify_one(
-        self,
-        request: WebhookRequest,
-        label: str,
-        covered: InnerList,
-        signature: Item | InnerList | None,
-        now: float,
-    ) -> Verification:
-        params = self._check_params(covered)
+    def _precheck(
+        self, label: str, covered: InnerList, signature: Item | InnerList | None, now: float
+    ) -> tuple[dict[str, Any], bytes]:
+        """Every check of one signature that needs no key: its parameters, the
+        components it covers, its ``alg`` (with a key source), its times, its value.
+
+        Returns:
+            Its parameters and the signature's bytes.
+        """
+        params = check_params(covered)
         names = {str(item.value) for item in covered.items if isinstance(item.value, str)}
         missing = [name for name in self.required_components if name not in names]
         if missing:
@@ -273,14 +288,11 @@ class HttpMessageSignatureVerifier:
                 "(required_components=...)",
                 header="Signature-Input",
             )
-        key_id: str = params["keyid"]
-        entry = self._table.get(key_id)
-        if entry is None:
-            raise UnknownKeyId(header="Signature-Input")
-        if not entry.valid_at(now):
-            raise NoValidKey()
-        if "alg" in params and params["alg"] != entry.algorithm:
-            raise AlgorithmMismatch(header="Signature-Input")
+        if self._source is not None and "alg" in params and params["alg"] not in self.algorithms:
+            raise AlgorithmMismatch(
+                "the signature's alg is not one of the configured algorithms (algorithms=...)",
+                header="Signature-Input",
+            )
         created: int | None = params.get("created")
         if created is None and self.tolerance is not None:
             raise MalformedTimestamp(
@@ -296,15 +308,38 @@ class HttpMessageSignatureVerifier:
             raise MalformedSignature(
                 f"the Signature header has no byte sequence under {label}", header="Signature"
             )
+        return params, signature.value
+
+    def _configured(self, params: dict[str, Any], now: float) -> TableKey:
+        """The configured key the signature names, valid at ``now``, of its ``alg``."""
+        entry = self._table.get(params["keyid"])
+        if entry is None:
+            raise UnknownKeyId(header="Signature-Input")
+        if not entry.valid_at(now):
+            raise NoValidKey()
+        if "alg" in params and params["alg"] != entry.algorithm:
+            raise AlgorithmMismatch(header="Signature-Input")
+        return entry
+
+    def _finish(
+        self,
+        request: WebhookRequest,
+        covered: InnerList,
+        signature: bytes,
+        params: dict[str, Any],
+        entry: TableKey,
+    ) -> Verification:
+        """The signature checked with its key, then the body against ``Content-Digest``."""
         base = signature_base(request, covered)
-        if not entry.verify(signature.value, base):
+        if not entry.verify(signature, base):
             raise SignatureMismatch(header="Signature")
-        if "content-digest" in names:
+        if any(item.value == "content-digest" for item in covered.items):
             check_content_digest(request)
+        created: int | None = params.get("created")
         nonce = params.get("nonce")
         return Verification(
             scheme=entry.algorithm,
-            key_id=key_id,
+            key_id=params["keyid"],
             timestamp=None if created is None else float(created),
             delivery_id=nonce if nonce is not None and len(nonce) <= MAX_ID_LENGTH else None,
             signed=(base, request.body),
@@ -331,46 +366,17 @@ class HttpMessageSignatureVerifier:
             ConfigurationError: no key can sign, or a covered field has no value.
         """
         moment = time.time() if now is None else now
-        signer_id, signer = pick_signer(self._table, self._signers, parts.get("key_id"), moment)
-        text = parts.get("components")
-        names = text.split() if text is not None else list(_SIGN_COMPONENTS)
-        names += [n for n in self.required_components if n not in names and text is None]
-        headers: dict[str, str] = {}
-        if "content-digest" in names:
-            headers["Content-Digest"] = content_digest(body)
-        fields = {"content-digest": headers.get("Content-Digest", "")}
-        for key, value in parts.items():
-            if key.startswith("field_"):
-                fields[key[len("field_") :].replace("_", "-")] = value
-        params: list[tuple[str, Any]] = [("created", int(parts.get("created") or moment))]
-        if "expires" in parts:
-            params.append(("expires", int(parts["expires"])))
-        params.append(("keyid", signer_id))
-        if parts.get("alg") == "1":
-            params.append(("alg", signer.algorithm))
-        params += [(name, parts[name]) for name in ("nonce", "tag") if name in parts]
-        covered = InnerList(tuple(Item(name) for name in names), tuple(params))
-        request = WebhookRequest(
-            method=parts.get("method", "POST"),
-            url=parts.get("url", "https://example.test/"),
-            headers={k: v for k, v in fields.items() if v},
-            body=body,
+        signer_id, signer = pick_signer(
+            self._signing_table, self._signers, parts.get("key_id"), moment
         )
-        try:
-            base = signature_base(request, covered)
-        except VerificationError as error:
-            raise ConfigurationError(f"HttpMessageSignatureVerifier.sign(): {error}") from None
-        label = parts.get("label", "sig1")
-        raw = signer.sign(base)
-        signature = binascii.b2a_base64(raw, newline=False).decode("ascii")
-        headers["Signature-Input"] = f"{label}={serialize_inner_list(covered)}"
-        headers["Signature"] = f"{label}=:{signature}:"
-        return headers
+        return signed_headers(signer_id, signer, self.required_components, body, moment, parts)
 
     def __repr__(self) -> str:
-        keys = {k: e.algorithm for k, e in self._table.items()}
+        keys: object = {k: e.algorithm for k, e in self._table.items()}
+        if self._source is not None:
+            keys = f"{self._source!r}, algorithms={list(self.algorithms)!r}"
         return (
-            f"HttpMessageSignatureVerifier(keys={keys!r}, "
+            f"HttpMessageSignatureVerifier(keys={keys!s}, "
             f"required_components={list(self.required_components)!r}, "
             f"tolerance={self.tolerance!r}, required_tag={self.required_tag!r})"
         )

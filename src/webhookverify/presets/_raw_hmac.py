@@ -2,9 +2,8 @@
 no header, at most a URL the sender was configured with (Trello).
 
 Shopify, Typeform, Vercel, Coinbase Commerce, Dropbox, Razorpay, Sentry,
-CircleCI and Trello, and Tiki's configurable handlers. The
-``X-Hub-Signature`` senders (GitHub and its followers) are in
-``_hub_signature``; Mollie, whose SDK reads its header leniently, in
+CircleCI, Trello and Tiki's configurable handlers; GitHub and its followers
+in ``_hub_signature``; Mollie, whose SDK reads its header leniently, in
 ``_mollie``. Hex is ``hex_lower``: each sender emits lower-case hex and its
 SDK or documented sample compares that text byte for byte.
 """
@@ -62,8 +61,7 @@ def shopify(
     Source: Shopify docs "Deliver webhooks through HTTPS > Verify the webhook"
     (https://shopify.dev/docs/apps/build/webhooks/subscribe/https) and
     Shopify/shopify-app-js ``lib/webhooks/validate.ts``; checked against
-    requests signed and judged by ``@shopify/shopify-api``
-    (``webhooks.validate``).
+    requests signed and judged by ``@shopify/shopify-api``'s ``webhooks.validate``.
 
     Args:
         secret: the secret, as text (UTF-8) or bytes, or a ``Secret``.
@@ -221,14 +219,13 @@ def sentry(
     spacing). ``Sentry-Hook-Timestamp`` is sent but not signed, so it proves
     nothing and is not read.
 
-    Replay id: content hash; ``Request-ID`` is not signed, so it is never
-    used.
+    Replay id: content hash; ``Request-ID`` is not signed, so never used.
 
     Source: Sentry docs "Integration platform > Webhooks"
     (https://docs.sentry.io/integrations/integration-platform/webhooks/) and
     getsentry/sentry ``src/sentry/sentry_apps/api/serializers/app_platform_event.py``;
-    checked against the verdicts of the check in Sentry's reference
-    integration (getsentry/integration-platform-example), empty bodies too.
+    checked against the verdicts of Sentry's reference integration
+    (getsentry/integration-platform-example), empty bodies too.
     """
     return _hex_body("sentry", secret, secrets, "Sentry-Hook-Signature")
 
