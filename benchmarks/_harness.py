@@ -52,8 +52,11 @@ def compare(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def report(title: str, results: dict[str, float], baseline: str) -> dict[str, float]:
-    """Print each candidate's time and its ratio to ``baseline``; return the ratios."""
+def report(
+    title: str, results: dict[str, float], baseline: str, *, second: str | None = None
+) -> dict[str, float]:
+    """Print each candidate's time and its ratio to ``baseline`` (and, with
+    ``second``, to that second baseline too); return the ratios to ``baseline``."""
     base = results[baseline]
     ratios = {name: value / base for name, value in results.items()}
     print(f"\n{title}")
@@ -61,5 +64,10 @@ def report(title: str, results: dict[str, float], baseline: str) -> dict[str, fl
     for name, value in results.items():
         unit, scale = ("us", 1e6) if value < 1e-3 else ("ms", 1e3)
         marker = "  (baseline)" if name == baseline else ""
-        print(f"  {name:<{width}}  {value * scale:10.2f} {unit}  {ratios[name]:6.3f}x{marker}")
+        extra = ""
+        if second is not None and name not in (baseline, second):
+            extra = f"  {value / results[second]:6.3f}x vs {second}"
+        print(
+            f"  {name:<{width}}  {value * scale:10.2f} {unit}  {ratios[name]:6.3f}x{marker}{extra}"
+        )
     return ratios

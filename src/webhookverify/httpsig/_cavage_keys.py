@@ -9,6 +9,7 @@ keys by name. Loads ``cryptography`` when the first key is loaded.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final, NamedTuple
 
 from ..errors import ConfigurationError, NoValidKey, VerificationError, WebhookError
@@ -65,20 +66,29 @@ class CavageKey(NamedTuple):
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True when ``signature`` is this key's signature of ``message``."""
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-
+        invalid, pkcs1, sha256 = _rsa_sha256()
         try:
             if self.operation == "ed25519":
                 self.key.verify(signature, message)
             else:
                 if len(signature) != (self.key.key_size + 7) // 8:
                     return False
-                self.key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        except (InvalidSignature, ValueError):
+                self.key.verify(signature, message, pkcs1, sha256)
+        except (invalid, ValueError):
             return False
         return True
+
+
+@functools.cache
+def _rsa_sha256() -> tuple[type[Exception], Any, Any]:
+    """``InvalidSignature``, PKCS#1 v1.5 padding and SHA-256, made once: a key
+    is loaded before anything verifies, so ``cryptography`` is imported by then,
+    and importing it here keeps ``import webhookverify`` from loading it."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return InvalidSignature, padding.PKCS1v15(), hashes.SHA256()
 
 
 class CavageSigner(NamedTuple):

@@ -46,9 +46,16 @@ MAX_SIGNATURE_HEADER: Final = 8192
 # Senders cover four to eight names; 32 leaves room, and a list of thousands
 # (each one a header lookup) is refused before any of them is read.
 MAX_COVERED: Final = 32
-# draft-cavage-12 §2.1: name="quoted string" or name=integer, comma-separated.
-_PARAM = re.compile(r'\s*([A-Za-z]+)=(?:"([^"\\]*)"|([0-9]{1,14}))\s*(?:,|$)')
-_COVERED_NAME = re.compile(r"\([a-z-]+\)|[!#$%&'*+\-.^_`|~0-9a-z]+")
+# draft-cavage-12 §2.1: name="quoted string" or name=integer, comma-separated:
+#   \s*([A-Za-z]+)=(?:"([^"\\]*)"|([0-9]{1,14}))\s*(?:,|$)
+# read in three steps, so that a long quoted value (a signature: 344 characters
+# for RSA-2048) is scanned by str.find rather than a character class: the name
+# and what opens the value, the closing quote (no backslash before it), the end.
+_PARAM_HEAD = re.compile(r'\s*([A-Za-z]+)=(?:(")|([0-9]{1,14}))')
+_PARAM_END = re.compile(r"\s*(?:,|$)")
+_COVERED_NAME = r"(?:\([a-z-]+\)|[!#$%&'*+\-.^_`|~0-9a-z]+)"
+# The covered names, as split() leaves them joined by single spaces.
+_COVERED = re.compile(rf"(?:{_COVERED_NAME}(?: {_COVERED_NAME})*)?")
 # RFC 9110 §5.6.7: IMF-fixdate, the only form a sender generates.
 _IMF_FIXDATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) "
@@ -58,6 +65,7 @@ _IMF_FIXDATE = re.compile(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WHERE: Final = "Signature"
+_NOT_PAIRS: Final = 'the Signature header is not name="value" pairs (draft-cavage §2.1)'
 
 
 class CavageParams(NamedTuple):
@@ -81,26 +89,7 @@ def parse_signature(text: str) -> CavageParams:
     """
     if len(text) > MAX_SIGNATURE_HEADER:
         raise MalformedHeader("the Signature header is longer than any sender's", header=_WHERE)
-    params: dict[str, str] = {}
-    position = 0
-    while position < len(text):
-        match = _PARAM.match(text, position)
-        if match is None or match.end() == position:
-            raise MalformedHeader(
-                'the Signature header is not name="value" pairs (draft-cavage §2.1)', header=_WHERE
-            )
-        name = match.group(1)
-        if name in params:
-            raise MalformedHeader(f"the Signature header names {name} twice", header=_WHERE)
-        quoted = match.group(2) is not None
-        if (name in ("created", "expires")) == quoted:
-            raise MalformedHeader(
-                f"the Signature parameter {name} has the wrong form (created and expires "
-                "are integers, the others quoted strings)",
-                header=_WHERE,
-            )
-        params[name] = match.group(2) if quoted else match.group(3)
-        position = match.end()
+    params = _params(text)
     key_id = params.get("keyId")
     if not key_id:
         raise MalformedHeader("the Signature header has no keyId", header=_WHERE)
@@ -118,16 +107,55 @@ def parse_signature(text: str) -> CavageParams:
         raise MalformedHeader(
             f"the Signature header covers a name twice, or more than {MAX_COVERED}", header=_WHERE
         )
-    if not all(_COVERED_NAME.fullmatch(name) for name in covered):
+    if not _COVERED.fullmatch(" ".join(covered)):
         raise MalformedHeader("the Signature header covers a name that is not a field name")
+    created, expires = params.get("created"), params.get("expires")
     return CavageParams(
-        key_id=key_id,
-        algorithm=params.get("algorithm"),
-        covered=covered,
-        signature=signature,
-        created=int(params["created"]) if "created" in params else None,
-        expires=int(params["expires"]) if "expires" in params else None,
+        key_id,
+        params.get("algorithm"),
+        covered,
+        signature,
+        None if created is None else int(created),
+        None if expires is None else int(expires),
     )
+
+
+def _params(text: str) -> dict[str, str]:
+    """The parameters of a ``Signature`` header by name (draft-cavage-12 §2.1).
+
+    Raises:
+        MalformedHeader: not ``name="value"`` / ``name=integer`` pairs
+            separated by commas, or a parameter twice.
+    """
+    params: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        head = _PARAM_HEAD.match(text, position)
+        if head is None:
+            raise MalformedHeader(_NOT_PAIRS, header=_WHERE)
+        name, quoted, number = head.groups()
+        if quoted is None:
+            value, position = number, head.end()
+        else:
+            closing = text.find('"', head.end())
+            value = text[head.end() : closing]
+            if closing < 0 or "\\" in value:  # no closing quote, or an escape
+                raise MalformedHeader(_NOT_PAIRS, header=_WHERE)
+            position = closing + 1
+        end = _PARAM_END.match(text, position)
+        if end is None:
+            raise MalformedHeader(_NOT_PAIRS, header=_WHERE)
+        if name in params:
+            raise MalformedHeader(f"the Signature header names {name} twice", header=_WHERE)
+        if (name in ("created", "expires")) == (quoted is not None):
+            raise MalformedHeader(
+                f"the Signature parameter {name} has the wrong form (created and expires "
+                "are integers, the others quoted strings)",
+                header=_WHERE,
+            )
+        params[name] = value
+        position = end.end()
+    return params
 
 
 def _url(request: WebhookRequest) -> SplitResult:

@@ -30,8 +30,9 @@ from ._fetch import (
 )
 from ._hosts import HostRules
 from .actor import ACTOR_ACCEPT, ACTOR_CACHE_ENTRIES, ACTOR_FETCH_BURST, ActorKeys
+from .certificates import CertificateUrl
 from .certset import CertificateSet
-from .sources import CertificateUrl, FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
+from .sources import FetchedKey, FixedKeys, JwksSource, KeyById, KeySource
 from .verifier import FetchedKeyVerifier, Pending, check_key_signature
 
 __all__ = [

@@ -3,8 +3,8 @@
 - :class:`FixedKeys`: keys given in the configuration (nothing fetched);
 - :class:`JwksSource`: a JWK Set at a URL (Google, Microsoft), keys by ``kid``;
 - :class:`KeyById`: one key fetched per key id (Plaid's key endpoint);
-- :class:`CertificateUrl`: a certificate at a URL the message names (AWS
-  SNS, PayPal), allowed only on the provider's hosts and paths.
+- :class:`~.certificates.CertificateUrl`: a certificate at a URL the message
+  names (AWS SNS, PayPal), allowed only on the provider's hosts and paths.
 
 Every source answers ``key(ref)`` and ``await akey(ref)`` from one cache
 (:class:`~.KeyCache`), so a sync and an async receiver share what was
@@ -27,7 +27,6 @@ from ._fetch import MIN_LIFETIME, Document, Fetcher, Request
 from ._hosts import HostRules
 
 __all__ = [
-    "CertificateUrl",
     "FetchedKey",
     "FixedKeys",
     "JwksSource",
@@ -352,47 +351,3 @@ class KeyById(FetchingSource):
 
     def __repr__(self) -> str:
         return f"KeyById({self.url!r}, method={self.method!r})"
-
-
-class CertificateUrl(FetchingSource):
-    """A PEM certificate at a URL the message names (the reference is the URL).
-
-    The URL is held to ``hosts`` and ``path`` before anything is fetched or
-    cached; the certificate must be valid when fetched and when it verifies.
-
-    Args:
-        hosts: the host rules (``sns.*.amazonaws.com``, ``api.paypal.com``).
-        path: a regular expression the URL's path must match whole.
-        fetcher: as :class:`JwksSource`.
-        cache: as :class:`JwksSource`.
-        label: a regular expression a ``*`` label of ``hosts`` must match
-            whole (see :class:`~.HostRules`).
-    """
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        *,
-        hosts: Iterable[str],
-        path: str | None = None,
-        fetcher: Fetcher | None = None,
-        cache: KeyCache | None = None,
-        label: str | None = None,
-    ) -> None:
-        rules = HostRules(hosts, path=path, owner="CertificateUrl", label=label)
-        super().__init__(rules, fetcher, cache)
-
-    def document_of(self, ref: str) -> str:
-        return self.rules.check(ref, "certificate URL")
-
-    def request_for(self, ref: str) -> Request:
-        return Request("GET", ref)
-
-    def parse(self, body: bytes, ref: str) -> dict[str, FetchedKey]:
-        from . import _crypto
-
-        return {ref: _crypto.load_certificate(body, ref, self.cache.clock())}
-
-    def __repr__(self) -> str:
-        return f"CertificateUrl(hosts={list(self.rules.hosts)!r})"

@@ -15,9 +15,7 @@ of the notification's ``data``, ``summary``, ``externalPurchaseToken`` or
 
 from __future__ import annotations
 
-import binascii
 import json
-import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +30,7 @@ from ..errors import (
     SignatureMismatch,
     UnsupportedSignatureVersion,
 )
+from ..keyfetch.jws import is_compact
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification
 from ..verifiers._base import (
@@ -44,7 +43,7 @@ from ..verifiers._base import (
 from ..verifiers._bodyid import MAX_ID_LENGTH
 from ._apple_claims import ENVIRONMENTS, AppleClaimMismatch, Environment, check_app
 from ._common import owner_of, scheme_of
-from ._jwt import json_segment
+from ._jwt import json_segment, urlsafe_bytes
 
 if TYPE_CHECKING:
     from ._apple_chain import Root, ValidChain
@@ -71,8 +70,6 @@ MAX_CACHED_CHAINS: Final = 32
 CONTENT_TYPE: Final = "Content-Type"
 _WHERE: Final = "signedPayload"
 _OWNER: Final = owner_of("apple_app_store")
-# RFC 7515 §7.1: three base64url segments (no padding), two dots.
-_COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
 
 
 class AppleAppStoreVerifier:
@@ -190,13 +187,16 @@ class AppleAppStoreVerifier:
         if len(request.body) > MAX_SIGNED_PAYLOAD:
             raise MalformedBody("the body is larger than an App Store notification")
         try:
-            document = json.loads(request.body)
+            # RFC 8259 §8.1: JSON between systems is UTF-8 (Apple's is); a str
+            # spares json.loads its encoding detection
+            document = json.loads(request.body.decode("utf-8"))
         except (ValueError, RecursionError):
             raise MalformedBody("the body is not JSON (an App Store notification is)") from None
         # Only signedPayload: anything else in the body is unsigned, and a
         # listener reading it from Delivery.json() would trust it.
         token = document.get(_WHERE) if isinstance(document, dict) and len(document) == 1 else None
-        if not isinstance(token, str) or not _COMPACT.fullmatch(token):
+        # RFC 7515 §7.1: three base64url segments (no padding), two dots
+        if not isinstance(token, str) or not is_compact(token):
             raise MalformedSignature(
                 'the body has no {"signedPayload": "<compact JWS>"}', header=_WHERE
             )
@@ -237,11 +237,8 @@ class AppleAppStoreVerifier:
             raise NoValidKey()
         key, root_id = self._chain(jose.get("x5c"), signed_at, moment)
         try:
-            signature = binascii.a2b_base64(
-                segments[2].translate(str.maketrans("-_", "+/")) + "=" * (-len(segments[2]) % 4),
-                strict_mode=True,
-            )
-        except binascii.Error:
+            signature = urlsafe_bytes(segments[2])
+        except ValueError:  # binascii.Error is one
             raise MalformedSignature("the JWS signature is not base64url", header=_WHERE) from None
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         if not _apple_chain.es256_verify(key, signature, signing_input):

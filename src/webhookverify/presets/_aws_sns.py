@@ -83,6 +83,10 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+# Built once: json.loads(..., object_pairs_hook=...) builds a decoder per call.
+_MESSAGE_DECODER: Final = json.JSONDecoder(object_pairs_hook=_unique_members)
+
+
 class AwsSnsVerifier(FetchedKeyVerifier):
     """A signed SNS message from an allowed topic; see :func:`aws_sns`."""
 
@@ -163,7 +167,8 @@ class AwsSnsVerifier(FetchedKeyVerifier):
         if len(body) > MAX_MESSAGE_BYTES:
             raise MalformedBody("the body is larger than an SNS message can be")
         try:
-            message = json.loads(body, object_pairs_hook=_unique_members)
+            # RFC 8259 §8.1: JSON between systems is UTF-8, and SNS's is
+            message = _MESSAGE_DECODER.decode(body.decode("utf-8"))
         except _DuplicateMember:
             raise MalformedBody("the SNS message names a field twice") from None
         except (ValueError, RecursionError):

@@ -31,12 +31,28 @@ __all__ = [
     "encode_segment",
     "json_segment",
     "number_claim",
+    "urlsafe_bytes",
 ]
 
 # RFC 7515 §7.1: three base64url segments (RFC 4648 §5, no padding), two dots.
 _COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
+# base64url to base64 (RFC 4648 §5), as a byte table: one C pass, no dict per call.
+_FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
 HS256_HEADER: Final[dict[str, object]] = {"alg": "HS256", "typ": "JWT"}
 """The JOSE header of the tokens the presets' ``sign()`` makes."""
+
+
+def urlsafe_bytes(segment: str) -> bytes:
+    """The bytes of a base64url segment, padding optional (RFC 4648 §5).
+
+    The caller holds ``segment`` to the base64url alphabet first (the
+    compact-JWS pattern does): ``+`` and ``/`` would be read as base64's.
+
+    Raises:
+        ValueError: not ASCII, or not base64url (``binascii.Error``).
+    """
+    padded = segment.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(segment) % 4)
+    return binascii.a2b_base64(padded, strict_mode=True)
 
 
 def json_segment(segment: str, what: str, header: str) -> dict[str, Any]:
@@ -46,10 +62,7 @@ def json_segment(segment: str, what: str, header: str) -> dict[str, Any]:
         MalformedHeader: not base64url, not UTF-8 JSON, or not an object.
     """
     try:
-        raw = binascii.a2b_base64(
-            segment.translate(str.maketrans("-_", "+/")) + "=" * (-len(segment) % 4),
-            strict_mode=True,
-        )
+        raw = urlsafe_bytes(segment)
         value = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError, RecursionError):
         raise MalformedHeader(

@@ -8,13 +8,13 @@ Constant-time comparison lives in :func:`constant_time_equal` and nowhere else.
 from __future__ import annotations
 
 import binascii
-import calendar
+import datetime
 import hmac
 import math
 import re
 import time
 from collections.abc import Container, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import (
     ConfigurationError,
@@ -255,11 +255,36 @@ def check_encoding(encoding: str, owner: str) -> Encoding:
 
 # RFC 3339 §5.6 date-time, with the 'T' separator, seconds required, and an
 # optional fraction of up to nine digits (Twitch sends nanoseconds).
+# Day 0 of unix time, as datetime.date counts days (proleptic Gregorian).
+_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
+
+
+def _rfc3339_seconds(groups: tuple[Any, ...]) -> float | None:
+    """Unix seconds of the groups of an ``_RFC3339`` match, or ``None`` when a
+    field is out of range (a 31st of April, hour 24, offset +24:00)."""
+    year, month, day, hour, minute, second = map(int, groups[:6])
+    frac, _z, sign, off_h, off_m = groups[6:]
+    if hour > 23 or minute > 59 or second > 60:
+        return None
+    offset = 0
+    if sign is not None:
+        if int(off_h) > 23 or int(off_m) > 59:
+            return None
+        offset = int(off_h) * 3600 + int(off_m) * 60
+    try:
+        # date() holds month and day to the calendar, and refuses year 0000
+        # (valid RFC 3339 text, but before datetime.MINYEAR)
+        days = datetime.date(year, month, day).toordinal() - _EPOCH_DAY
+    except ValueError:
+        return None
+    value = days * 86400 + hour * 3600 + minute * 60 + min(second, 59)
+    value += -offset if sign == "+" else offset
+    return value + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
 def parse_timestamp(text: str, fmt: TimestampFormat, header: str) -> float:
@@ -273,28 +298,9 @@ def parse_timestamp(text: str, fmt: TimestampFormat, header: str) -> float:
     """
     if fmt == "rfc3339":
         match = _RFC3339.fullmatch(text)
-        if match:
-            year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-            frac, _z, sign, off_h, off_m = match.groups()[6:]
-            try:
-                # year 0000 is valid RFC 3339 text, but before datetime.MINYEAR:
-                # calendar.timegm cannot count back to it
-                if year < 1 or not (
-                    1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
-                ):
-                    raise ValueError
-                if hour > 23 or minute > 59 or second > 60:
-                    raise ValueError
-                if sign is not None and (int(off_h) > 23 or int(off_m) > 59):
-                    raise ValueError
-            except ValueError:
-                pass
-            else:
-                value = calendar.timegm((year, month, day, hour, minute, min(second, 59)))
-                if sign is not None:
-                    offset = int(off_h) * 3600 + int(off_m) * 60
-                    value += -offset if sign == "+" else offset
-                return value + (int(frac) / 10 ** len(frac) if frac else 0.0)
+        seconds = None if match is None else _rfc3339_seconds(match.groups())
+        if seconds is not None:
+            return seconds
         raise MalformedTimestamp(
             f"the timestamp in {header} is not an RFC 3339 date-time", header=header
         )
