@@ -70,10 +70,12 @@ _NO_CACHE: Final = re.compile(r"(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)", re.I
 
 
 class Document(NamedTuple):
-    """A fetched key document: its bytes, and how long it may be kept (seconds)."""
+    """A fetched key document: its bytes, how long it may be kept (seconds),
+    and the URL that answered it (after redirects; ``None``: the one asked for)."""
 
     body: bytes
     lifetime: float
+    url: str | None = None
 
 
 def lifetime_of(headers: Mapping[str, str], default: float = DEFAULT_LIFETIME) -> float:
@@ -226,7 +228,8 @@ class Fetcher:
                                 chunks.append(chunk)
                                 received += len(chunk)
                                 self._fits(response, received, started)
-                            return Document(b"".join(chunks), lifetime_of(response.headers))
+                            body = b"".join(chunks)
+                            return Document(body, lifetime_of(response.headers), request.url)
                     finally:
                         response.close()
                     request = follow
@@ -253,7 +256,8 @@ class Fetcher:
                                 chunks.append(chunk)
                                 received += len(chunk)
                                 self._fits(response, received, started)
-                            return Document(b"".join(chunks), lifetime_of(response.headers))
+                            body = b"".join(chunks)
+                            return Document(body, lifetime_of(response.headers), request.url)
                     finally:
                         await response.aclose()
                     request = follow

@@ -44,7 +44,7 @@ from typing import Any, Final, NamedTuple
 from ..errors import KeyUnavailable
 from ._cache import KeyCache
 from ._errors import UnreadableKey
-from ._fetch import Fetcher, Request
+from ._fetch import Document, Fetcher, Request
 from ._hosts import HostRules
 from ._multikey import MultikeyError, expiry_of, read_ed25519_multikey
 from .sources import FetchedKey, FetchingSource
@@ -74,7 +74,8 @@ class ActorKeys(FetchingSource):
     the lifetime its answer states. A key is handed out only when:
 
     - the document's ``id`` is the URL it was fetched from (a document that
-      speaks for another actor holds no key of this one);
+      speaks for another actor holds no key of this one), and a redirect, if
+      any, stayed on that URL's host (another server cannot answer for it);
     - one of its ``publicKey`` entries has the ``keyId`` as ``id`` and the
       actor as ``owner``;
     - that entry's ``publicKeyPem`` is an RSA or Ed25519 public key (the
@@ -129,6 +130,20 @@ class ActorKeys(FetchingSource):
     def request_for(self, ref: str) -> Request:
         return Request("GET", ref, None, (("Accept", ACTOR_ACCEPT),))
 
+    def read(self, fetched: Document, ref: str) -> dict[str, FetchedKey]:
+        """The usable keys of the actor document fetched from ``ref``: none
+        when a redirect took the fetch to another host.
+
+        A redirect stays on the host rules, but those name many servers: one
+        whose actor URL (or any open redirect) sends the fetch elsewhere
+        would let that other server's document, claiming ``ref`` as its
+        ``id``, speak for an actor it does not host (Mastodon 4.2.5 fixed
+        the same origin check, CVE-2024-23832).
+        """
+        if fetched.url is not None and not _same_origin(fetched.url, ref):
+            return {}
+        return self.parse(fetched.body, ref)
+
     def parse(self, body: bytes, ref: str) -> dict[str, FetchedKey]:
         """The usable keys of the actor document ``body`` fetched from ``ref``.
 
@@ -170,6 +185,16 @@ class ActorKeys(FetchingSource):
 
     def __repr__(self) -> str:
         return f"ActorKeys(hosts={list(self.rules.hosts)!r})"
+
+
+def _same_origin(url: str, other: str) -> bool:
+    """True when ``url`` and ``other`` have one scheme, host and port (RFC 6454 §4)."""
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(other)
+    return (a.scheme.lower(), a.hostname, a.port or 443) == (
+        b.scheme.lower(),
+        b.hostname,
+        b.port or 443,
+    )
 
 
 def _entry_key(entry: Any, actor: str) -> FetchedKey | None:
