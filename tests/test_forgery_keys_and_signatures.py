@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from webhookverify import (
     CavageSignatureVerifier,
+    HttpMessageSignatureVerifier,
     VerificationError,
     WebhookRequest,
 )
@@ -23,6 +25,7 @@ from webhookverify.keyfetch import ActorKeys, KeyCache
 from webhookverify.testing import sign_request
 
 from _keyserver import KeyServer, Route, pem_public, private_key
+from contract import NOW
 
 
 def reason(verifier: Any, request: WebhookRequest, now: float | None = None) -> str:
@@ -106,3 +109,63 @@ def test_actor_redirect_on_its_own_host_still_verifies(fresh: KeyServer) -> None
     keys = ActorKeys(hosts=RULES, fetcher=fresh.fetcher(), cache=KeyCache())
     check, request = signed_by(private_key("rsa", 0), f"{victim_url}#main-key", keys)
     assert check.verify(request).key_id == f"{victim_url}#main-key"
+
+
+# -- RFC 9421 / draft-cavage: a covered header's bytes are the signed bytes ------------
+
+SECRET = b"a-shared-secret-of-at-least-32-bytes-0123456789"
+
+
+def rfc9421() -> HttpMessageSignatureVerifier:
+    return HttpMessageSignatureVerifier(
+        keys={"k": ("hmac-sha256", SECRET)},
+        required_components=("content-digest", "x-action"),
+    )
+
+
+@pytest.mark.parametrize("tampered", ["archive\x85all", "archive all\x85", "\x85archive all"])
+def test_rfc9421_covered_header_with_a_line_break_character_is_not_the_signed_one(
+    tampered: str,
+) -> None:
+    # U+0085 (NEL, the latin-1 byte 0x85) is obs-text HTTP allows in a value,
+    # and str.splitlines() breaks on it: the value received must not be read
+    # as the "archive all" that was signed.
+    check = rfc9421()
+    request = sign_request(
+        check,
+        b"{}",
+        now=NOW,
+        headers={"X-Action": "archive all"},
+        components="@method @target-uri content-digest x-action",
+        field_x_action="archive all",
+    )
+    assert check.verify(request, now=NOW).key_id == "k"
+    assert reason(check, with_header(request, "X-Action", tampered), NOW) != ""
+
+
+def test_rfc9421_outer_spaces_and_tabs_are_still_trimmed() -> None:
+    # RFC 9421 §2.1: leading and trailing whitespace (SP, HTAB) is stripped
+    check = rfc9421()
+    request = sign_request(
+        check,
+        b"{}",
+        now=NOW,
+        components="@method content-digest x-action",
+        field_x_action="archive all",
+    )
+    for value in (" archive all", "archive all\t", "\t archive all  "):
+        assert check.verify(with_header(request, "X-Action", value), now=NOW).key_id == "k"
+
+
+@pytest.mark.parametrize("extra", ["\x85", "\xa0"])
+def test_cavage_covered_header_with_trailing_obs_text_is_not_the_signed_one(extra: str) -> None:
+    # str.strip() drops U+0085 and U+00A0 too; draft-cavage trims only the
+    # optional whitespace of HTTP (SP, HTAB)
+    key = ed25519.Ed25519PrivateKey.generate()
+    check = CavageSignatureVerifier(keys={"k": key.public_key()}, signing_keys={"k": key})
+    request = sign_request(check, b"{}", now=NOW, url="https://receiver.example/inbox")
+    assert check.verify(request, now=NOW).key_id == "k"
+    date = request.headers["Date"]
+    assert check.verify(with_header(request, "Date", f" {date}\t"), now=NOW).key_id == "k"
+    with pytest.raises(VerificationError):
+        check.verify(with_header(request, "Date", date + extra), now=NOW)
