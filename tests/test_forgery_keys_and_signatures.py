@@ -7,21 +7,26 @@ signed text, a signed token whose times are not numbers a clock can hold.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 
 from webhookverify import (
     CavageSignatureVerifier,
     HttpMessageSignatureVerifier,
+    Secret,
     VerificationError,
     WebhookRequest,
+    presets,
 )
-from webhookverify.keyfetch import ActorKeys, KeyCache
+from webhookverify.keyfetch import ActorKeys, FixedKeys, KeyCache
+from webhookverify.keyfetch.jws import encode
 from webhookverify.testing import sign_request
 
 from _keyserver import KeyServer, Route, pem_public, private_key
@@ -169,3 +174,56 @@ def test_cavage_covered_header_with_trailing_obs_text_is_not_the_signed_one(extr
     assert check.verify(with_header(request, "Date", f" {date}\t"), now=NOW).key_id == "k"
     with pytest.raises(VerificationError):
         check.verify(with_header(request, "Date", date + extra), now=NOW)
+
+
+# -- JWT claims: times a clock can compare ---------------------------------------------
+
+
+def chat() -> Any:
+    key = Secret(pem_public(private_key("rsa", 0)), key_id="k0")
+    return presets.google_chat(project_number="1234567890", keys=FixedKeys([key]))
+
+
+def chat_request(raw_claims: str) -> WebhookRequest:
+    """A Chat token whose payload is the JSON text ``raw_claims``, signed by the key."""
+    token = encode({"kid": "k0", "typ": "JWT"}, {"x": 1}, private_key("rsa", 0), "RS256")
+    head = token.split(".")[0]
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{head}.{b64(raw_claims.encode())}"
+    signature = private_key("rsa", 0).sign(
+        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return WebhookRequest(
+        method="POST",
+        url="https://chat.example.test/app",
+        headers={"Authorization": f"Bearer {signing_input}.{b64(signature)}"},
+        body=b"{}",
+        received_at=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        '"exp": NaN, "iat": {iat}',
+        '"exp": Infinity, "iat": {iat}',
+        '"exp": 1e999, "iat": {iat}',
+        '"exp": {exp}, "iat": NaN',
+        '"exp": {exp}, "iat": -Infinity',
+        '"exp": 1' + "0" * 400 + ', "iat": {iat}',
+        '"exp": {exp}, "iat": {iat}, "nbf": NaN',
+    ],
+)
+def test_jwt_times_that_are_not_finite_numbers_are_refused(times: str) -> None:
+    fields = times.format(exp=int(NOW) + 600, iat=int(NOW))
+    claims = '{"iss": "chat@system.gserviceaccount.com", "aud": "1234567890", ' + fields + "}"
+    assert reason(chat(), chat_request(claims), NOW) == "malformed_header"
+
+
+def test_jwt_with_finite_times_still_verifies() -> None:
+    fields = f'"exp": {int(NOW) + 600}.5, "iat": {int(NOW)}'
+    claims = '{"iss": "chat@system.gserviceaccount.com", "aud": "1234567890", ' + fields + "}"
+    assert chat().verify(chat_request(claims), now=NOW).timestamp == NOW
