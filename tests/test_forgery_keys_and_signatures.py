@@ -49,6 +49,7 @@ def with_header(request: WebhookRequest, name: str, value: str) -> WebhookReques
 VICTIM = "mastodon.social"
 ATTACKER = "alice.example.social"
 RULES = [VICTIM, "*.example.social"]
+ACTIVITY_JSON = "application/activity+json"
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +111,52 @@ def test_actor_document_served_by_another_host_through_a_redirect_is_refused(
 def test_actor_redirect_on_its_own_host_still_verifies(fresh: KeyServer) -> None:
     victim_url = f"https://{VICTIM}/users/alice"
     fresh.routes[(VICTIM, "/users/alice")] = Route(b"", 301, {"Location": "/users/alice.json"})
-    fresh.routes[(VICTIM, "/users/alice.json")] = Route(actor(victim_url, private_key("rsa", 0)))
+    fresh.routes[(VICTIM, "/users/alice.json")] = Route(
+        actor(victim_url, private_key("rsa", 0)), headers={"Content-Type": ACTIVITY_JSON}
+    )
     keys = ActorKeys(hosts=RULES, fetcher=fresh.fetcher(), cache=KeyCache())
     check, request = signed_by(private_key("rsa", 0), f"{victim_url}#main-key", keys)
     assert check.verify(request).key_id == f"{victim_url}#main-key"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "verifies"),
+    [
+        (ACTIVITY_JSON, True),
+        ("application/activity+json; charset=utf-8", True),
+        ("Application/Activity+JSON", True),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+        (
+            'application/ld+json; charset=utf-8; profile="https://www.w3.org/ns/activitystreams '
+            'https://example.test/other"',
+            True,
+        ),
+        (None, False),
+        ("application/json", False),
+        ("application/octet-stream", False),
+        ("text/plain", False),
+        ("application/ld+json", False),
+        ('application/ld+json; profile="https://example.test/other"', False),
+        ("application/activity+jsonx", False),
+    ],
+)
+def test_actor_document_must_come_as_activity_streams_json(
+    fresh: KeyServer, content_type: str | None, verifies: bool
+) -> None:
+    # A host on the rules that also serves its users' uploads (media on the
+    # same origin) answers an uploaded JSON file whose id is its own URL:
+    # without the media type, that file would be an actor of the host.
+    upload = f"https://{VICTIM}/media/upload.json"
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    fresh.routes[(VICTIM, "/media/upload.json")] = Route(
+        actor(upload, private_key("rsa", 1)), headers=headers
+    )
+    keys = ActorKeys(hosts=RULES, fetcher=fresh.fetcher(), cache=KeyCache())
+    check, request = signed_by(private_key("rsa", 1), f"{upload}#main-key", keys)
+    if verifies:
+        assert check.verify(request).key_id == f"{upload}#main-key"
+    else:
+        assert reason(check, request) == "unknown_key"
 
 
 # -- RFC 9421 / draft-cavage: a covered header's bytes are the signed bytes ------------
