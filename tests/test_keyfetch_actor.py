@@ -376,7 +376,8 @@ def test_many_actors_first_contacts_are_not_held_to_a_providers_burst(fresh: Key
     for n in range(count):
         actor = f"https://{HOST}/users/u{n}"
         fresh.routes[(HOST, f"/users/u{n}")] = Route(
-            actor_document(private_key("rsa", 0), actor=actor, key_id=f"{actor}#main-key")
+            actor_document(private_key("rsa", 0), actor=actor, key_id=f"{actor}#main-key"),
+            headers={"Content-Type": "application/activity+json"},
         )
     keys = ActorKeys(hosts=RULES, fetcher=fresh.fetcher())
     for n in range(count):

@@ -138,13 +138,20 @@ def read_dictionary(request: WebhookRequest, name: str) -> dict[str, Item | Inne
 
 
 def _field_value(request: WebhookRequest, name: str) -> str:
-    """RFC 9421 §2.1: every field line's value, trimmed, joined with ``, ``."""
+    """RFC 9421 §2.1: every field line's value, trimmed, joined with ``, ``.
+
+    Only SP and HTAB are trimmed (RFC 9110 §5.5's optional whitespace):
+    ``str.strip()`` or ``str.splitlines()`` would also take U+0085 and U+00A0,
+    which a latin-1 field value may hold as obs-text, so that a value the
+    sender never signed would be read as the one it did. Obsolete line
+    folding cannot reach here: :class:`~webhookverify.Headers` refuses CR and LF.
+    """
     lines = request.headers.get_all(name)
     if not lines:
         raise MissingHeader(
             f"the {name} header is covered by the signature but missing", header=name
         )
-    return ", ".join(" ".join(line.splitlines()).strip(" \t") for line in lines)
+    return ", ".join(line.strip(" \t") for line in lines)
 
 
 def _query_param(query: str, name: str) -> str:

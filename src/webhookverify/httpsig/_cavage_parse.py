@@ -175,8 +175,10 @@ def _field(request: WebhookRequest, name: str) -> str:
         raise MissingHeader(
             f"the {name} header is covered by the signature but missing", header=name
         )
-    # draft-cavage-12 §2.3 step 2: values trimmed, repeated fields joined by ", "
-    return ", ".join(line.strip() for line in lines)
+    # draft-cavage-12 §2.3 step 2: values trimmed, repeated fields joined by ", ";
+    # trimmed of SP and HTAB only (RFC 9110 §5.5): str.strip() would also drop
+    # the obs-text U+0085 and U+00A0, so that a value never signed would pass
+    return ", ".join(line.strip(" \t") for line in lines)
 
 
 def signing_string(request: WebhookRequest, params: CavageParams) -> bytes:
@@ -217,7 +219,7 @@ def parse_http_date(text: str) -> float:
     Raises:
         MalformedTimestamp: any other form.
     """
-    match = _IMF_FIXDATE.fullmatch(text.strip())
+    match = _IMF_FIXDATE.fullmatch(text.strip(" \t"))
     if match is None:
         raise MalformedTimestamp(
             "the Date header is not an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)", header="Date"

@@ -70,10 +70,14 @@ _NO_CACHE: Final = re.compile(r"(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)", re.I
 
 
 class Document(NamedTuple):
-    """A fetched key document: its bytes, and how long it may be kept (seconds)."""
+    """A fetched key document: its bytes, how long it may be kept (seconds),
+    the URL that answered it (after redirects) and its ``Content-Type``
+    (``""`` when the answer had none); ``None``: not reported."""
 
     body: bytes
     lifetime: float
+    url: str | None = None
+    content_type: str | None = None
 
 
 def lifetime_of(headers: Mapping[str, str], default: float = DEFAULT_LIFETIME) -> float:
@@ -226,7 +230,9 @@ class Fetcher:
                                 chunks.append(chunk)
                                 received += len(chunk)
                                 self._fits(response, received, started)
-                            return Document(b"".join(chunks), lifetime_of(response.headers))
+                            kind = response.headers.get("content-type", "")
+                            lifetime = lifetime_of(response.headers)
+                            return Document(b"".join(chunks), lifetime, request.url, kind)
                     finally:
                         response.close()
                     request = follow
@@ -253,7 +259,9 @@ class Fetcher:
                                 chunks.append(chunk)
                                 received += len(chunk)
                                 self._fits(response, received, started)
-                            return Document(b"".join(chunks), lifetime_of(response.headers))
+                            kind = response.headers.get("content-type", "")
+                            lifetime = lifetime_of(response.headers)
+                            return Document(b"".join(chunks), lifetime, request.url, kind)
                     finally:
                         await response.aclose()
                     request = follow

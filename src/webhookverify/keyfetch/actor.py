@@ -44,7 +44,7 @@ from typing import Any, Final, NamedTuple
 from ..errors import KeyUnavailable
 from ._cache import KeyCache
 from ._errors import UnreadableKey
-from ._fetch import Fetcher, Request
+from ._fetch import Document, Fetcher, Request
 from ._hosts import HostRules
 from ._multikey import MultikeyError, expiry_of, read_ed25519_multikey
 from .sources import FetchedKey, FetchingSource
@@ -53,6 +53,7 @@ __all__ = ["ACTOR_ACCEPT", "ACTOR_CACHE_ENTRIES", "ACTOR_FETCH_BURST", "ActorKey
 
 # ActivityPub §3.2: how a client asks a server for an object.
 ACTOR_ACCEPT: Final = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+ACTIVITY_STREAMS: Final = "https://www.w3.org/ns/activitystreams"
 # An inbox hears from many actors, not a provider's handful of keys: keep up
 # to this many actor documents (a parsed document is a key or two, ~1 KiB).
 ACTOR_CACHE_ENTRIES: Final = 4096
@@ -74,7 +75,9 @@ class ActorKeys(FetchingSource):
     the lifetime its answer states. A key is handed out only when:
 
     - the document's ``id`` is the URL it was fetched from (a document that
-      speaks for another actor holds no key of this one);
+      speaks for another actor holds no key of this one), a redirect, if
+      any, stayed on that URL's host (another server cannot answer for it),
+      and it came as ActivityStreams JSON (not an upload the host serves);
     - one of its ``publicKey`` entries has the ``keyId`` as ``id`` and the
       actor as ``owner``;
     - that entry's ``publicKeyPem`` is an RSA or Ed25519 public key (the
@@ -129,6 +132,25 @@ class ActorKeys(FetchingSource):
     def request_for(self, ref: str) -> Request:
         return Request("GET", ref, None, (("Accept", ACTOR_ACCEPT),))
 
+    def read(self, fetched: Document, ref: str) -> dict[str, FetchedKey]:
+        """The usable keys of the actor document fetched from ``ref``: none
+        when a redirect took the fetch to another host, or when the answer
+        is not ActivityStreams JSON.
+
+        A redirect stays on the host rules, but those name many servers: one
+        whose actor URL (or any open redirect) sends the fetch elsewhere
+        would let that other server's document, claiming ``ref`` as its
+        ``id``, speak for an actor it does not host. And a server that also
+        serves its users' uploads would answer an uploaded JSON file, whose
+        ``id`` is its own URL, as an actor of that server (Mastodon refuses
+        such answers by media type since its fix for CVE-2024-23832).
+        """
+        if fetched.url is not None and not _same_origin(fetched.url, ref):
+            return {}
+        if fetched.content_type is not None and not _activity_json(fetched.content_type):
+            return {}
+        return self.parse(fetched.body, ref)
+
     def parse(self, body: bytes, ref: str) -> dict[str, FetchedKey]:
         """The usable keys of the actor document ``body`` fetched from ``ref``.
 
@@ -170,6 +192,32 @@ class ActorKeys(FetchingSource):
 
     def __repr__(self) -> str:
         return f"ActorKeys(hosts={list(self.rules.hosts)!r})"
+
+
+def _same_origin(url: str, other: str) -> bool:
+    """True when ``url`` and ``other`` have one scheme, host and port (RFC 6454 §4)."""
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(other)
+    return (a.scheme.lower(), a.hostname, a.port or 443) == (
+        b.scheme.lower(),
+        b.hostname,
+        b.port or 443,
+    )
+
+
+def _activity_json(content_type: str) -> bool:
+    """True for ``application/activity+json``, or ``application/ld+json`` with
+    the ActivityStreams profile (ActivityPub §3.2, the media types Mastodon
+    accepts for an object it fetches)."""
+    kind, *params = (part.strip() for part in content_type.split(";"))
+    if kind.lower() == "application/activity+json":
+        return True
+    if kind.lower() != "application/ld+json":
+        return False
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "profile" and ACTIVITY_STREAMS in value.strip('"').split():
+            return True
+    return False
 
 
 def _entry_key(entry: Any, actor: str) -> FetchedKey | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
@@ -156,12 +157,24 @@ def check_signature(token: Token, key: FetchedKey, algorithm: str, now: float, w
 
 
 def _number(claims: dict[str, Any], name: str, where: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2) as unix seconds, or ``None`` if absent.
+
+    Python's JSON reader takes ``NaN``, ``Infinity`` and integers of any size,
+    none of which is a date (RFC 8259 §6 has no such numbers): a NaN ``exp``
+    would never compare as passed, and a huge one overflows a float.
+    """
     value = claims.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedHeader(f"the {name} claim of the JWT in {where} is not a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise MalformedHeader(f"the {name} claim of the JWT in {where} is not a finite number")
+    return number
 
 
 def check_claims(

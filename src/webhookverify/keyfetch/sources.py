@@ -16,6 +16,7 @@ that cannot be had is :class:`~webhookverify.KeyUnavailable` (503).
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -179,6 +180,10 @@ class FetchingSource:
     def parse(self, body: bytes, ref: str) -> dict[str, FetchedKey]:
         raise NotImplementedError
 
+    def read(self, fetched: Document, ref: str) -> dict[str, FetchedKey]:
+        """:meth:`parse` of the answer (overridden to judge where it came from)."""
+        return self.parse(fetched.body, ref)
+
     def _cached(self, ref: str) -> tuple[str, FetchedKey | None, bool]:
         """The document's reference, the key if cached, and whether the
         document is cached at all (then a missing ``ref`` is unknown to it)."""
@@ -195,7 +200,7 @@ class FetchingSource:
         return self.request_for(document)
 
     def _settle(self, document: str, ref: str, fetched: Document) -> FetchedKey:
-        keys = self.parse(fetched.body, document)
+        keys = self.read(fetched, document)
         lifetime = fetched.lifetime
         for key in keys.values():
             if key.not_after is not None:  # kept no longer than it verifies, nor under a minute
@@ -265,8 +270,6 @@ class JwksSource(FetchingSource):
         fetcher: Fetcher | None = None,
         cache: KeyCache | None = None,
     ) -> None:
-        import urllib.parse
-
         host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
         rules = HostRules(hosts if hosts is not None else [host or "?"], owner="JwksSource")
         try:
@@ -320,8 +323,6 @@ class KeyById(FetchingSource):
         fetcher: Fetcher | None = None,
         cache: KeyCache | None = None,
     ) -> None:
-        import urllib.parse
-
         host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
         rules = HostRules(hosts if hosts is not None else [host or "?"], owner="KeyById")
         if method not in ("GET", "POST"):
@@ -336,8 +337,6 @@ class KeyById(FetchingSource):
         return f"{self.method} {self.url}\n{ref}"
 
     def request_for(self, ref: str) -> Request:
-        import urllib.parse
-
         ref = ref.rpartition("\n")[2]
         url = self.url.replace("{kid}", urllib.parse.quote(ref, safe=""))
         content = None if self._body is None else self._body(ref)
