@@ -50,7 +50,8 @@ from django.http import HttpResponse  # type: ignore[import-untyped]
 from django.views import View  # type: ignore[import-untyped]
 
 from ._adapter import read_headers
-from ._body import parse_content_length, whole_body
+from ._body import parse_content_length
+from ._django_body import request_body
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
 from ._replies import (
     BAD_REQUEST,
@@ -209,7 +210,7 @@ def _read(
     meta = request.META
     length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = read_headers(options, list(request.headers.items()))
-    body = whole_body(request.body, length, options.max_body_size)
+    body = request_body(request, length, options.max_body_size)
     try:
         # bound method: called once, and only when a verifier reads the URL
         url = request.build_absolute_uri

@@ -1,0 +1,51 @@
+"""The body of a Django request, read within the webhook view's own limit.
+
+Django's body handling loses some deliveries a sender really made:
+
+- ``WSGIRequest`` limits its stream to ``CONTENT_LENGTH or 0``, so a chunked
+  body (no Content-Length, as gunicorn passes it with
+  ``wsgi.input_terminated``) reads as empty and its signature fails. Such a
+  body is read from the server's own ``wsgi.input`` instead, as the WSGI
+  adapter reads it: to its end when the server marks it terminated, else
+  411 (PEP 3333 gives no other way to find the end).
+- ``request.body`` refuses a Content-Length over
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB by default) with a 400, although
+  the view's ``max_body_size``, already checked, allows it. ``request.read()``
+  reads it instead: the bound that matters was applied before reading.
+
+Imported by :mod:`webhookverify.django` only (it imports Django).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
+
+from ._body import whole_body
+from ._replies import BAD_REQUEST, Refused
+from ._wsgi_io import read_body
+
+__all__ = ["request_body"]
+
+
+def request_body(request: Any, length: int | None, limit: int) -> bytes:
+    """The body of a Django ``request`` whose Content-Length, ``length``, was
+    checked against ``limit`` (``None``: none was sent).
+
+    Raises:
+        Refused: 411 for a chunked body the server does not end; 413 past
+            ``limit``; 400 for a body shorter than its length or unreadable.
+    """
+    meta = request.META
+    if length is None and "wsgi.input" in meta:
+        # WSGI: Django read nothing without a length; the server's input has it
+        return read_body(meta, None, limit)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        try:
+            raw = request.read()  # within limit: checked against the Content-Length
+        except OSError:  # the client went away mid-body
+            raise Refused(BAD_REQUEST, "unreadable_body") from None
+    return whole_body(raw, length, limit)
