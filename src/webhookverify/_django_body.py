@@ -23,10 +23,11 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
 
 from ._body import whole_body
+from ._origin import sent_path
 from ._replies import BAD_REQUEST, Refused
 from ._wsgi_io import read_body
 
-__all__ = ["request_body"]
+__all__ = ["request_body", "sent_url"]
 
 
 def request_body(request: Any, length: int | None, limit: int) -> bytes:
@@ -49,3 +50,23 @@ def request_body(request: Any, length: int | None, limit: int) -> bytes:
         except OSError:  # the client went away mid-body
             raise Refused(BAD_REQUEST, "unreadable_body") from None
     return whole_body(raw, length, limit)
+
+
+def sent_url(request: Any) -> str:
+    """The URL as the sender wrote it: the scheme and host as Django's settings
+    decide them (``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST``,
+    ``SECURE_PROXY_SSL_HEADER``), the path and query as received
+    (``build_absolute_uri`` escapes ``;`` and ``=`` in a path again, and a
+    URL-signing sender signed the bytes it sent).
+
+    Raises:
+        django.core.exceptions.DisallowedHost: as ``build_absolute_uri`` does.
+    """
+    meta = request.META
+    scope = getattr(request, "scope", None)  # ASGI
+    raw = scope.get("raw_path") if isinstance(scope, dict) else None
+    if raw is None:
+        raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
+    query = meta.get("QUERY_STRING", "")
+    origin: str = request.build_absolute_uri("/")[:-1]
+    return origin + sent_path(raw, request.path) + (f"?{query}" if query else "")

@@ -51,7 +51,7 @@ from django.views import View  # type: ignore[import-untyped]
 
 from ._adapter import read_headers
 from ._body import parse_content_length
-from ._django_body import request_body
+from ._django_body import request_body, sent_url
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
 from ._replies import (
     BAD_REQUEST,
@@ -212,8 +212,8 @@ def _read(
     headers = read_headers(options, list(request.headers.items()))
     body = request_body(request, length, options.max_body_size)
     try:
-        # bound method: called once, and only when a verifier reads the URL
-        url = request.build_absolute_uri
+        # called once, and only when a verifier reads the URL
+        url = functools.partial(sent_url, request)
         return WebhookRequest(method, url, headers, body, received_at, meta.get("REMOTE_ADDR"))
     except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_request") from None

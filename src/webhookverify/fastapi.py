@@ -50,6 +50,7 @@ from starlette.exceptions import HTTPException
 
 from ._body import BodyBuffer, parse_content_length
 from ._options import DEFAULT_MAX_BODY_SIZE
+from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
     INTERNAL_ERROR,
@@ -151,7 +152,7 @@ async def read_request(receiver: Receiver, request: Request, max_body_size: int)
         try:
             return WebhookRequest(
                 request.method,
-                str(request.url),
+                _sent_url(request),
                 request.headers.raw,
                 body,
                 time.time(),
@@ -163,6 +164,14 @@ async def read_request(receiver: Receiver, request: Request, max_body_size: int)
         remote = request.client.host if request.client else None
         reply = await arefuse(receiver.bus, refused, request.method, request.url.path, remote)
         raise WebhookRefused(*reply) from None
+
+
+def _sent_url(request: Request) -> str:
+    """The URL as the sender wrote it: Starlette's ``request.url`` holds the
+    decoded path (``/café``), a URL-signing sender signed the bytes it sent."""
+    url = request.url
+    path = sent_path(request.scope.get("raw_path"), url.path)
+    return f"{url.scheme}://{url.netloc}{path}" + (f"?{url.query}" if url.query else "")
 
 
 def _check(name: str, receiver: object, max_body_size: object) -> None:

@@ -51,6 +51,7 @@ from werkzeug.exceptions import HTTPException
 
 from ._body import parse_content_length, whole_body
 from ._options import DEFAULT_MAX_BODY_SIZE
+from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
     INTERNAL_ERROR,
@@ -143,7 +144,7 @@ def _read_request(max_body_size: int) -> WebhookRequest:
     try:
         return WebhookRequest(
             request.method,
-            request.url,
+            _sent_url(),
             list(request.headers.items()),
             body,
             time.time(),
@@ -151,6 +152,17 @@ def _read_request(max_body_size: int) -> WebhookRequest:
         )
     except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_request") from None
+
+
+def _sent_url() -> str:
+    """The URL as the sender wrote it (Werkzeug's ``request.url`` is an IRI, its
+    escapes decoded): the scheme and host as Flask sees them (``ProxyFix``,
+    ``trusted_hosts``), the path and query as received."""
+    environ = request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    query = environ.get("QUERY_STRING", "")
+    path = sent_path(raw, request.root_path + request.path)
+    return f"{request.scheme}://{request.host}{path}" + (f"?{query}" if query else "")
 
 
 def _run(
