@@ -75,7 +75,12 @@ def reject(
             "attempts": attempts,
             "remote_addr": remote_addr,
         }
-        logger.warning("webhook refused (%d %s)", status, reason, extra={"webhookverify": logged})
+        # each handler's reason in the text too: what a default log shows is
+        # what a user setting up an endpoint reads (never into the response)
+        tried = "".join(f"; {name}: {why}" for name, why in attempts)
+        logger.warning(
+            "webhook refused (%d %s%s)", status, reason, tried, extra={"webhookverify": logged}
+        )
     headers = TEXT if status < 409 else (*TEXT, ("Retry-After", str(retry_after)))
     path = urllib.parse.urlsplit(request.url).path
     rejection = Rejection(

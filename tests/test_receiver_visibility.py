@@ -1,11 +1,17 @@
-"""A request cancelled while the receiver waits on its time budget.
+"""What the receiver's log tells whoever runs the endpoint, where nothing else would.
 
-With ``Receiver(time_budget=...)``, ``areceive`` runs the dispatch in a task
+A request cancelled while the receiver waits on its time budget: with ``Receiver(time_budget=...)``, ``areceive`` runs the dispatch in a task
 and waits at most the budget for it. An ASGI server may cancel the request
 (the client went away) while it waits: the dispatch task goes on, and
 settles its key when it ends, but nobody looked at how it ended. A listener
 that then failed was released silently: no log line said that a delivery
 had failed and was now waiting on a redelivery.
+
+A refusal: the warning said ``webhook refused (401 no_handler_matched)``
+and kept each handler's reason in the record's extra fields, which
+Python's default log format does not show; someone setting up an endpoint
+behind a proxy (a URL-signing scheme verifying the internal URL) saw a
+stream of 401s with no cause.
 """
 
 from __future__ import annotations
@@ -60,3 +66,17 @@ def test_a_failure_after_the_request_was_cancelled_is_logged_and_released(
     assert len(failed) == 1, [r.getMessage() for r in caplog.records]
     assert failed[0].webhookverify["reason"] == "listener_failed_late"  # type: ignore[attr-defined]
     assert (retried, len(calls)) == (500, 2)  # released: the retry ran the listener again
+
+
+def test_the_refusal_log_line_names_each_handler_and_its_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # what a user setting up an endpoint sees with Python's default logging
+    receiver = receiver_with(lambda _: None, MemoryReplayStore())
+    forged = sign_request(
+        HmacVerifier(secret="another", header="Webhook-Signature", encoding="base64"), b"{}"
+    )
+    with caplog.at_level(logging.WARNING, logger="webhookverify"):
+        assert receiver.receive(forged).status == 401
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line == "webhook refused (401 no_handler_matched; a: signature_mismatch)"
