@@ -21,7 +21,15 @@ from .headers import Headers
 if TYPE_CHECKING:
     from ._options import AdapterOptions
 
-__all__ = ["HOST", "Origin", "check_host", "forwarded_origin", "ip_address", "request_url"]
+__all__ = [
+    "HOST",
+    "Origin",
+    "check_host",
+    "forwarded_origin",
+    "ip_address",
+    "request_url",
+    "sent_path",
+]
 
 Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -193,6 +201,34 @@ def quote_path(raw: bytes, *, decoded: bool) -> str:
             literal ``%`` must be escaped again.
     """
     return urllib.parse.quote_from_bytes(raw, _PATH_SAFE_DECODED if decoded else _PATH_SAFE)
+
+
+def sent_path(raw: object, decoded: str) -> str:
+    """The request path as the sender wrote it, for a framework integration.
+
+    A framework hands its app the decoded path (``/café``, ``/a b``) or a
+    URL of its own spelling (Werkzeug's IRI, Django's re-escaped path); a
+    scheme that signs the URL signs the bytes sent (``/caf%C3%A9``).
+
+    Args:
+        raw: the request target as received (ASGI ``raw_path``, a WSGI
+            server's ``RAW_URI``/``REQUEST_URI``; bytes or latin-1 text), or
+            ``None``; its query, if any, is ignored.
+        decoded: the framework's decoded path, mount prefix included.
+
+    Returns:
+        ``raw`` when it decodes to ``decoded`` (the bytes the sender sent),
+        else ``decoded`` quoted again (behind a proxy that rewrote the path,
+        or a server that keeps no raw target).
+    """
+    text = decoded.encode("utf-8", "surrogateescape")
+    if isinstance(raw, str):
+        raw = raw.encode("latin-1", "replace")
+    if isinstance(raw, bytes) and raw.startswith(b"/"):
+        raw = raw.partition(b"?")[0]
+        if urllib.parse.unquote_to_bytes(raw) == text:
+            return quote_path(raw, decoded=False)
+    return quote_path(text, decoded=True)
 
 
 def request_url(

@@ -25,7 +25,16 @@ from .events import DUPLICATE, REJECTED
 from .replay import ReserveResult
 from .request import WebhookRequest
 
-__all__ = ["BACKGROUND", "TEXT", "after_reserve", "dispatched", "event", "fields", "finished_late"]
+__all__ = [
+    "BACKGROUND",
+    "TEXT",
+    "after_reserve",
+    "dispatched",
+    "event",
+    "fields",
+    "finished_late",
+    "in_background",
+]
 
 logger = logging.getLogger("webhookverify")
 
@@ -66,7 +75,12 @@ def reject(
             "attempts": attempts,
             "remote_addr": remote_addr,
         }
-        logger.warning("webhook refused (%d %s)", status, reason, extra={"webhookverify": logged})
+        # each handler's reason in the text too: what a default log shows is
+        # what a user setting up an endpoint reads (never into the response)
+        tried = "".join(f"; {name}: {why}" for name, why in attempts)
+        logger.warning(
+            "webhook refused (%d %s%s)", status, reason, tried, extra={"webhookverify": logged}
+        )
     headers = TEXT if status < 409 else (*TEXT, ("Retry-After", str(retry_after)))
     path = urllib.parse.urlsplit(request.url).path
     rejection = Rejection(
@@ -166,14 +180,21 @@ def dispatched(
 
 def accepted_late(delivery: Delivery, task: Any) -> Outcome:
     """202 for a dispatch still running at the time budget; it finishes in the background."""
-    BACKGROUND.add(task)
-    task.add_done_callback(lambda done: finished_late(delivery, done))
+    in_background(delivery, task)
     info(
         "the dispatch exceeds the time budget; answering 202 and finishing in the background",
         delivery,
         "accepted_late",
     )
     return Outcome(202, TEXT, BODIES[202], delivery, "accepted_late", pending=task)
+
+
+def in_background(delivery: Delivery, task: Any) -> None:
+    """Let a dispatch finish without the request that started it (answered 202,
+    or cancelled by the server while waiting on the time budget): kept
+    referenced until it ends, and how it ended logged."""
+    BACKGROUND.add(task)
+    task.add_done_callback(lambda done: finished_late(delivery, done))
 
 
 def event(early: Outcome) -> tuple[str, object]:
@@ -192,7 +213,7 @@ def finished_late(delivery: Delivery, task: Any) -> None:
     """Log how a dispatch that outran the time budget ended."""
     BACKGROUND.discard(task)
     if task.cancelled():
-        logger.error("listeners cancelled after a 202 for %r", delivery)
+        logger.error("listeners cancelled after a 202 (or a cancelled request) for %r", delivery)
         return
     failure = task.exception() or task.result()[0]
     if failure is None:
@@ -200,8 +221,8 @@ def finished_late(delivery: Delivery, task: Any) -> None:
     declined = declined_by(failure)
     logger.log(
         logging.ERROR if declined is None else logging.WARNING,
-        "a listener %s after the 202 was sent; the delivery key was released so a "
-        "redelivery is processed",
+        "a listener %s after the request was answered 202 (or cancelled); the delivery "
+        "key was released so a redelivery is processed",
         "failed" if declined is None else f"declined ({declined})",
         exc_info=failure if declined is None else None,
         extra={

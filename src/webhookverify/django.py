@@ -50,7 +50,8 @@ from django.http import HttpResponse  # type: ignore[import-untyped]
 from django.views import View  # type: ignore[import-untyped]
 
 from ._adapter import read_headers
-from ._body import parse_content_length, whole_body
+from ._body import parse_content_length
+from ._django_request import mark_view, request_body, run_view, sent_url
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
 from ._replies import (
     BAD_REQUEST,
@@ -209,10 +210,10 @@ def _read(
     meta = request.META
     length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
     headers = read_headers(options, list(request.headers.items()))
-    body = whole_body(request.body, length, options.max_body_size)
+    body = request_body(request, length, options.max_body_size)
     try:
-        # bound method: called once, and only when a verifier reads the URL
-        url = request.build_absolute_uri
+        # called once, and only when a verifier reads the URL
+        url = functools.partial(sent_url, request)
         return WebhookRequest(method, url, headers, body, received_at, meta.get("REMOTE_ADDR"))
     except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_request") from None
@@ -331,16 +332,14 @@ def webhook_view(
             async def async_view(request: Any, *args: Any, **kwargs: Any) -> Any:
                 return await ahandle(endpoint, lambda d: view(request, d, *args, **kwargs), request)
 
-            wrapped: Any = async_view
-        else:
+            return mark_view(async_view, takes_transactions=False)
 
-            @functools.wraps(view)
-            def sync_view(request: Any, *args: Any, **kwargs: Any) -> Any:
-                return handle(endpoint, lambda d: view(request, d, *args, **kwargs), request)
+        @functools.wraps(view)
+        def sync_view(request: Any, *args: Any, **kwargs: Any) -> Any:
+            run = lambda d: run_view(view, lambda: view(request, d, *args, **kwargs))  # noqa: E731
+            return handle(endpoint, run, request)
 
-            wrapped = sync_view
-        wrapped.csrf_exempt = True  # what django.views.decorators.csrf.csrf_exempt sets
-        return wrapped
+        return mark_view(sync_view)
 
     return decorate
 
@@ -367,7 +366,9 @@ class WebhookView(View):  # type: ignore[misc]
         handler = getattr(self, "handle", None)
         if handler is not None and inspect.iscoroutinefunction(handler):
             return ahandle(endpoint, lambda d: handler(request, d, *args, **kwargs), request)
-        run = None if handler is None else (lambda d: handler(request, d, *args, **kwargs))
+        if handler is None:
+            return handle(endpoint, None, request)
+        run = lambda d: run_view(handler, lambda: handler(request, d, *args, **kwargs))  # noqa: E731
         return handle(endpoint, run, request)
 
     @classmethod
@@ -384,10 +385,10 @@ class WebhookView(View):  # type: ignore[misc]
         receiver = initkwargs.get("receiver", cls.receiver)
         endpoint = _Endpoint(receiver, cls.__name__, chosen)
         view = super().as_view(**initkwargs, endpoint=endpoint)
-        if inspect.iscoroutinefunction(getattr(cls, "handle", None)):
-            view = _as_async(view)
-        view.csrf_exempt = True
-        return view
+        handler = getattr(cls, "handle", None)
+        if inspect.iscoroutinefunction(handler):
+            return mark_view(_as_async(view), takes_transactions=False)
+        return mark_view(view, takes_transactions=handler is not None)
 
 
 def _as_async(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -50,7 +50,15 @@ from starlette.exceptions import HTTPException
 
 from ._body import BodyBuffer, parse_content_length
 from ._options import DEFAULT_MAX_BODY_SIZE
-from ._replies import BAD_REQUEST, Refused, app_answer_stands, arefuse, decline_unless_2xx
+from ._origin import sent_path
+from ._replies import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    Refused,
+    app_answer_stands,
+    arefuse,
+    decline_unless_2xx,
+)
 from .delivery import Delivery, Outcome
 from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest
 from .receiver import Receiver
@@ -75,6 +83,13 @@ logger = logging.getLogger("webhookverify")
 STATUS_KEY = "webhookverify.route_status"
 
 Endpoint: TypeAlias = Callable[[Request, Delivery], Awaitable[Response]]
+
+# Logged when FastAPI consumed the body before WebhookDelivery could read it.
+CONSUMED = (
+    "the request body was read before WebhookDelivery ran: the route declares Form() or "
+    "File() parameters, which FastAPI parses first; route it with "
+    "APIRouter(route_class=WebhookRoute) so the body is read once for both (answering 500)"
+)
 
 # Dispatches whose route was cancelled: kept referenced until their key is
 # released, so they are not garbage-collected mid-flight.
@@ -125,15 +140,19 @@ async def read_request(receiver: Receiver, request: Request, max_body_size: int)
     try:
         length = parse_content_length(request.headers.getlist("content-length"), max_body_size)
         buffer = BodyBuffer(max_body_size, length)
-        async for chunk in request.stream():
-            buffer.add(chunk)
+        try:
+            async for chunk in request.stream():
+                buffer.add(chunk)
+        except RuntimeError:  # Starlette: "Stream consumed", by FastAPI's Form() parsing
+            logger.error(CONSUMED, extra={"webhookverify": {"reason": "body_consumed"}})
+            raise Refused(INTERNAL_ERROR, "body_consumed") from None
         body = buffer.finish()
         request._body = body  # Starlette's cache: request.body() returns it from now on
         client = request.client
         try:
             return WebhookRequest(
                 request.method,
-                str(request.url),
+                _sent_url(request),
                 request.headers.raw,
                 body,
                 time.time(),
@@ -145,6 +164,14 @@ async def read_request(receiver: Receiver, request: Request, max_body_size: int)
         remote = request.client.host if request.client else None
         reply = await arefuse(receiver.bus, refused, request.method, request.url.path, remote)
         raise WebhookRefused(*reply) from None
+
+
+def _sent_url(request: Request) -> str:
+    """The URL as the sender wrote it: Starlette's ``request.url`` holds the
+    decoded path (``/café``), a URL-signing sender signed the bytes it sent."""
+    url = request.url
+    path = sent_path(request.scope.get("raw_path"), url.path)
+    return f"{url.scheme}://{url.netloc}{path}" + (f"?{url.query}" if url.query else "")
 
 
 def _check(name: str, receiver: object, max_body_size: object) -> None:
@@ -231,18 +258,34 @@ class WebhookRoute(APIRoute):
     """An ``APIRoute`` that records the route's final status for :class:`WebhookDelivery`.
 
     ``APIRouter(route_class=WebhookRoute)``: a route returning a ``Response``
-    object with a status other than 2xx then declines the delivery too.
+    object with a status other than 2xx then declines the delivery too; and
+    a route with body parameters (``Form()``, ``File()``, ``Body()``) has its
+    body read once, within its :class:`WebhookDelivery`'s ``max_body_size``,
+    before FastAPI parses them, so that the dependency verifies the same
+    bytes (FastAPI parses a form from the stream before any dependency runs).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        found = _webhook_dependencies(self.dependant) if self.body_field is not None else []
+        reader = found[0] if found else None
 
         async def record_status(request: Request) -> Response:
+            if reader is not None:  # kept on the request: FastAPI's parsing reads it again
+                await read_request(reader.receiver, request, reader.max_body_size)
             response = await handler(request)
             request.scope[STATUS_KEY] = response.status_code
             return response
 
         return record_status
+
+
+def _webhook_dependencies(dependant: Any) -> list[WebhookDelivery]:
+    """The :class:`WebhookDelivery` dependencies of a route, sub-dependencies included."""
+    found = [dependant.call] if isinstance(dependant.call, WebhookDelivery) else []
+    for sub in dependant.dependencies:
+        found += _webhook_dependencies(sub)
+    return found
 
 
 def webhook_endpoint(

@@ -41,6 +41,7 @@ Flask is imported when this module is, never by ``import webhookverify``.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
@@ -50,7 +51,15 @@ from werkzeug.exceptions import HTTPException
 
 from ._body import parse_content_length, whole_body
 from ._options import DEFAULT_MAX_BODY_SIZE
-from ._replies import BAD_REQUEST, Refused, app_answer_stands, decline_unless_2xx, refuse
+from ._origin import sent_path
+from ._replies import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    Refused,
+    app_answer_stands,
+    decline_unless_2xx,
+    refuse,
+)
 from .config import load_registry
 from .delivery import Delivery, Outcome
 from .errors import ConfigurationError, InvalidRequest
@@ -65,6 +74,16 @@ CONFIG_KEY = "WEBHOOKVERIFY_CONFIG"
 EXTENSION_KEY = "webhookverify"
 
 WebhookView: TypeAlias = Callable[..., Any]
+
+logger = logging.getLogger("webhookverify")
+
+# Logged when the app read the body before the webhook view could (answered 500).
+CONSUMED = (
+    "the request body was read before the webhook view (request.form, request.values or "
+    "request.files in a before_request hook or an extension); Werkzeug keeps no raw bytes "
+    "of a parsed form: call request.get_data() before reading the form so they are kept, "
+    "or leave webhook requests alone (answering 500)"
+)
 
 
 def webhook_view(
@@ -116,11 +135,16 @@ def _read_request(max_body_size: int) -> WebhookRequest:
         # server marks its input terminated): one byte past the limit tells
         # a body that is too large
         raw = request.stream.read(max_body_size + 1)
+    if length and not raw:
+        # Werkzeug raises ClientDisconnected for a client that left mid-body;
+        # an empty stream means the app read it first (request.form keeps no bytes)
+        logger.error(CONSUMED, extra={"webhookverify": {"reason": "body_consumed"}})
+        raise Refused(INTERNAL_ERROR, "body_consumed")
     body = whole_body(raw, length, max_body_size)
     try:
         return WebhookRequest(
             request.method,
-            request.url,
+            _sent_url(),
             list(request.headers.items()),
             body,
             time.time(),
@@ -128,6 +152,17 @@ def _read_request(max_body_size: int) -> WebhookRequest:
         )
     except InvalidRequest:
         raise Refused(BAD_REQUEST, "malformed_request") from None
+
+
+def _sent_url() -> str:
+    """The URL as the sender wrote it (Werkzeug's ``request.url`` is an IRI, its
+    escapes decoded): the scheme and host as Flask sees them (``ProxyFix``,
+    ``trusted_hosts``), the path and query as received."""
+    environ = request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    query = environ.get("QUERY_STRING", "")
+    path = sent_path(raw, request.root_path + request.path)
+    return f"{request.scheme}://{request.host}{path}" + (f"?{query}" if query else "")
 
 
 def _run(

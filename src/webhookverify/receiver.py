@@ -320,7 +320,11 @@ class Receiver:
             return answers.dispatched(delivery, *await run, self.success_status)
         asyncio = _asyncio()
         task = asyncio.ensure_future(run)
-        done, _ = await asyncio.wait({task}, timeout=self.time_budget)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.time_budget)
+        except BaseException:  # cancelled by the server: the dispatch goes on without it
+            answers.in_background(delivery, task)
+            raise
         if task in done:
             failure, settled = task.result()
             return answers.dispatched(delivery, failure, settled, self.success_status)

@@ -1,0 +1,123 @@
+"""What :mod:`webhookverify.django` needs of a Django request: its body, read
+within the webhook view's own limit; the URL the sender signed; and the
+request's transactions, committed before the delivery's key.
+
+The body
+--------
+
+Django's body handling loses some deliveries a sender really made:
+
+- ``WSGIRequest`` limits its stream to ``CONTENT_LENGTH or 0``, so a chunked
+  body (no Content-Length, as gunicorn passes it with
+  ``wsgi.input_terminated``) reads as empty and its signature fails. Such a
+  body is read from the server's own ``wsgi.input`` instead, as the WSGI
+  adapter reads it: to its end when the server marks it terminated, else
+  411 (PEP 3333 gives no other way to find the end).
+- ``request.body`` refuses a Content-Length over
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB by default) with a 400, although
+  the view's ``max_body_size``, already checked, allows it. ``request.read()``
+  reads it instead: the bound that matters was applied before reading.
+
+The transactions
+----------------
+
+With ``ATOMIC_REQUESTS``, Django commits a view's transaction after the
+view returns, so after the receiver committed the delivery's key: a
+transaction that then failed to commit (a deferred foreign key, a
+serialization failure) answered 500, and the sender's retry was taken for a
+duplicate of writes that were rolled back. A webhook view takes that
+transaction over (:func:`mark_view`) and runs the user's view in it inside
+the dispatch step (:func:`run_view`): it commits, or its failure releases
+the key, before the answer.
+
+Imported by :mod:`webhookverify.django` only (it imports Django).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings  # type: ignore[import-untyped]
+from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
+from django.db import connections, transaction  # type: ignore[import-untyped]
+
+from ._body import whole_body
+from ._origin import sent_path
+from ._replies import BAD_REQUEST, Refused
+from ._wsgi_io import read_body
+
+__all__ = ["mark_view", "request_body", "run_view", "sent_url"]
+
+
+def request_body(request: Any, length: int | None, limit: int) -> bytes:
+    """The body of a Django ``request`` whose Content-Length, ``length``, was
+    checked against ``limit`` (``None``: none was sent).
+
+    Raises:
+        Refused: 411 for a chunked body the server does not end; 413 past
+            ``limit``; 400 for a body shorter than its length or unreadable.
+    """
+    meta = request.META
+    if length is None and "wsgi.input" in meta:
+        # WSGI: Django read nothing without a length; the server's input has it
+        return read_body(meta, None, limit)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        try:
+            raw = request.read()  # within limit: checked against the Content-Length
+        except OSError:  # the client went away mid-body
+            raise Refused(BAD_REQUEST, "unreadable_body") from None
+    return whole_body(raw, length, limit)
+
+
+def sent_url(request: Any) -> str:
+    """The URL as the sender wrote it: the scheme and host as Django's settings
+    decide them (``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST``,
+    ``SECURE_PROXY_SSL_HEADER``), the path and query as received
+    (``build_absolute_uri`` escapes ``;`` and ``=`` in a path again, and a
+    URL-signing sender signed the bytes it sent).
+
+    Raises:
+        django.core.exceptions.DisallowedHost: as ``build_absolute_uri`` does.
+    """
+    meta = request.META
+    scope = getattr(request, "scope", None)  # ASGI
+    raw = scope.get("raw_path") if isinstance(scope, dict) else None
+    if raw is None:
+        raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
+    query = meta.get("QUERY_STRING", "")
+    origin: str = request.build_absolute_uri("/")[:-1]
+    return origin + sent_path(raw, request.path) + (f"?{query}" if query else "")
+
+
+def mark_view(view: Any, *, takes_transactions: bool = True) -> Any:
+    """Mark a webhook view function: CSRF-exempt (a sender proves itself with
+    its signature) and, with ``takes_transactions``, left out of Django's
+    ``ATOMIC_REQUESTS`` for every database configured now, since
+    :func:`run_view` opens those transactions itself.
+
+    Returns:
+        ``view``, marked.
+    """
+    view.csrf_exempt = True  # what django.views.decorators.csrf.csrf_exempt sets
+    if takes_transactions and settings.configured:
+        # a set of its own: functools.wraps shared the user's view's marks
+        view._non_atomic_requests = set(getattr(view, "_non_atomic_requests", ()))
+        for alias in settings.DATABASES:
+            view = transaction.non_atomic_requests(using=alias)(view)
+    return view
+
+
+def run_view(view: Any, call: Callable[[], Any]) -> Any:
+    """``call()`` (the user's ``view`` with its arguments) in a transaction on
+    each database with ``ATOMIC_REQUESTS`` that ``view`` does not opt out of
+    (``transaction.non_atomic_requests``), as Django would have run it;
+    committed before this returns, so a failed commit raises here, in the
+    dispatch step."""
+    own = getattr(view, "_non_atomic_requests", ())
+    for alias, database in connections.settings.items():
+        if database.get("ATOMIC_REQUESTS") and alias not in own:
+            call = transaction.atomic(using=alias)(call)
+    return call()
