@@ -269,6 +269,37 @@ def test_logs_carry_structured_fields_and_no_secret(caplog: pytest.LogCaptureFix
     assert "very-secret-value" not in caplog.text
 
 
+def test_the_refusal_log_line_says_why_each_handler_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The line a default formatter prints (gunicorn's, uvicorn's, Lambda's):
+    # a newcomer whose genuine deliveries get 401 must read the reason there,
+    # not only in record.webhookverify, which no default formatter shows.
+    caplog.set_level("WARNING", logger="webhookverify")
+    crm = Handler("crm", tiki_verifier("very-secret-value"), user="u")
+    twitch = Handler("twitch", twitch_verifier("other-secret-value"))
+    receiver = Receiver(HandlerRegistry([crm, twitch]))
+    receiver.receive(sign_request(tiki_verifier("a guess"), b"{}"))
+    receiver.receive(WebhookRequest(method="POST", url="https://h/", headers={}, body=b"{}"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert lines == [
+        "webhook refused (401 no_handler_matched: crm signature_mismatch)",
+        "webhook refused (401 no_handler_matched: crm missing_header, twitch missing_header)",
+    ]
+    assert "very-secret-value" not in caplog.text
+
+
+def test_the_refusal_log_line_stays_short_with_many_handlers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", logger="webhookverify")
+    handlers = [Handler(f"h{i}", tiki_verifier(f"secret-{i}")) for i in range(30)]
+    receiver = Receiver(HandlerRegistry(handlers))
+    receiver.receive(sign_request(tiki_verifier("a guess"), b"{}"))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert line.endswith("h7 signature_mismatch, and 22 more)")
+
+
 def test_delivery_json_is_strict() -> None:
     handler = Handler("a", tiki_verifier("s"))
 
