@@ -319,6 +319,22 @@ def test_delivery_json_is_strict() -> None:
     assert "a" in repr(d)
 
 
+def test_a_form_encoded_body_says_how_to_get_json() -> None:
+    # GitHub's webhook form defaults to application/x-www-form-urlencoded: the
+    # JSON error alone ("Expecting value: line 1 column 1") names no setting.
+    handler = Handler("github", tiki_verifier("s"))
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = sign_request(handler.verifier, b"payload=%7B%22a%22%3A1%7D", headers=form)
+    delivery = Delivery(handler, request, handler.verifier.verify(request))
+    with pytest.raises(PayloadError) as info:
+        delivery.json()
+    assert str(info.value) == (
+        "the body is not valid JSON: it was sent as application/x-www-form-urlencoded; "
+        "set the sender's content type to application/json (GitHub: the webhook's "
+        "Content type), or parse delivery.body as a form"
+    )
+
+
 def test_receiver_configuration_errors() -> None:
     registry = HandlerRegistry()
     for kwargs in (
