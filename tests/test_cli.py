@@ -496,3 +496,14 @@ def test_explain_shows_the_numbers_behind_a_timestamp_refusal(
     assert out[where + 1 : where + 4] == lines
     assert main([*argv, "--now", "1767225700"]) == 0  # within the tolerance: no numbers
     assert "signed at" not in capsys.readouterr().out
+
+
+def test_a_missing_configuration_file_says_where_it_was_looked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "fix the configuration file" sent a newcomer to edit a file that is not there
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "webhook.toml"]) == 2
+    cause, remedy = capsys.readouterr().err.strip().splitlines()
+    assert cause == "webhookverify: webhook.toml: no such configuration file"
+    assert remedy == f"remedy: check the path; it was looked for at {tmp_path / 'webhook.toml'}"
