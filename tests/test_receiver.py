@@ -335,6 +335,28 @@ def test_a_form_encoded_body_says_how_to_get_json() -> None:
     )
 
 
+def test_a_delivery_no_listener_takes_is_not_dropped_in_silence(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # WebhookApp(Receiver(registry)) with the bind() forgotten answered 200 and
+    # recorded every delivery as processed, so not even a retry would run it.
+    caplog.set_level("WARNING", logger="webhookverify")
+    handler = Handler("crm", tiki_verifier("s"))
+    receiver = Receiver(HandlerRegistry([handler]))
+    assert receiver.receive(sign_request(handler.verifier, b'{"n": 1}')).status == 200
+    assert asyncio.run(receiver.areceive(sign_request(handler.verifier, b'{"n": 2}'))).status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert lines == 2 * [
+        "a verified delivery of 'crm' reached no listener: bind one with "
+        "receiver.bus.bind('webhook.received', on_delivery)"
+    ]
+    caplog.clear()
+    receiver.bus.bind("webhook.received.crm", lambda delivery: None)
+    receiver.receive(sign_request(handler.verifier, b'{"n": 3}'))
+    receiver.receive(sign_request(handler.verifier, b'{"n": 4}'), dispatch=lambda d: None)
+    assert not [r for r in caplog.records if r.name == "webhookverify"]
+
+
 def test_receiver_configuration_errors() -> None:
     registry = HandlerRegistry()
     for kwargs in (

@@ -129,6 +129,10 @@ class EventBus:
         """Whether a listener is bound to a name under ``event`` (``event.<more>``)."""
         return event in self._below
 
+    def has_listeners(self, event: str) -> bool:
+        """Whether anything (a listener or a chained name) is bound to ``event``."""
+        return event in self._table
+
     def listeners(self, event: str) -> tuple[Listener | str, ...]:
         """The targets bound to ``event``, in the order they run."""
         return tuple(target for _, target in self._table.get(event, ()))
