@@ -507,3 +507,28 @@ def test_a_missing_configuration_file_says_where_it_was_looked_for(
     cause, remedy = capsys.readouterr().err.strip().splitlines()
     assert cause == "webhookverify: webhook.toml: no such configuration file"
     assert remedy == f"remedy: check the path; it was looked for at {tmp_path / 'webhook.toml'}"
+
+
+@pytest.mark.parametrize(
+    ("secret", "warned"), [("sk_live_51Hx", True), ("rk_test_9", True), ("whsec_abc", False)]
+)
+def test_check_warns_about_an_api_key_given_as_stripe_signing_secret(
+    secret: str,
+    warned: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Stripe's API key pasted where its endpoint's signing secret belongs: every
+    # genuine delivery is refused as signature_mismatch, and nothing says why.
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", secret)
+    path = tmp_path / "webhooks.toml"
+    path.write_text(
+        '[[webhooks.handlers]]\nname = "billing"\npreset = "stripe"\n'
+        'secret = "env:STRIPE_WEBHOOK_SECRET"\n'
+    )
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    expected = "secret[0] is not a Stripe signing secret (whsec_...)"
+    assert (expected in out) is warned
+    assert secret not in out
