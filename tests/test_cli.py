@@ -203,7 +203,9 @@ def test_sign_curl(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("curl -sS -X POST -H 'X-Gitlab-Token: a-long-enough-token-value'")
+    assert out.startswith(
+        "curl -sS -i -X POST -H 'Content-Type: application/json' -H 'X-Gitlab-Token: a-long-enough-token-value'"
+    )
     assert out.strip().endswith("http://127.0.0.1:8000/webhooks")
 
 
@@ -532,3 +534,27 @@ def test_check_warns_about_an_api_key_given_as_stripe_signing_secret(
     expected = "secret[0] is not a Stripe signing secret (whsec_...)"
     assert (expected in out) is warned
     assert secret not in out
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b'{"action": "opened"}\n', "-H 'Content-Type: application/json' "), (b"a=1&b=2", "")],
+)
+def test_sign_curl_sends_json_as_json_and_shows_the_answer(
+    body: bytes,
+    content_type: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GitHub and every JSON sender say Content-Type: application/json; curl's
+    # --data-binary says application/x-www-form-urlencoded unless told. And
+    # without -i, a verified delivery and its replay (both an empty 200)
+    # printed nothing at all.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "event.json").write_bytes(body)
+    argv = ["sign", "--preset", "github", "--secret", "s" * 16, "--body", "event.json"]
+    assert main([*argv, "--curl", "http://127.0.0.1:8000/"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"curl -sS -i -X POST {content_type}-H 'X-Hub-Signature-256: sha256=")
+    assert out.endswith(" --data-binary @event.json http://127.0.0.1:8000/")
