@@ -491,6 +491,45 @@ def test_header_pairs_the_adapter_takes_and_refuses(headers: Any, status: int | 
 # -- configuration -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("adapter", "typo", "hint"),
+    [
+        ("asgi.WebhookApp", "max_body", "did you mean 'max_body_size'?"),
+        ("asgi.WebhookMiddleware", "pathz", "did you mean 'path'?"),
+        ("wsgi.WebhookApp", "public_uri", "did you mean 'public_url'?"),
+        ("wsgi.WebhookMiddleware", "passthrough_method", "did you mean 'passthrough_methods'?"),
+        ("aiohttp.webhook_handler", "trusted_proxy", "did you mean 'trusted_proxies'?"),
+        ("aiohttp.WebhookMiddleware", "method", "did you mean 'methods'?"),
+        ("aws_lambda.webhook_handler", "max_body", "did you mean 'max_body_size'?"),
+        ("wsgi.WebhookApp", "colour", "it takes max_body_size, methods, "),
+    ],
+)
+def test_a_misspelt_setting_is_named_with_the_nearest_one(
+    adapter: str, typo: str, hint: str
+) -> None:
+    # A TypeError about an internal AdapterOptions.build() named nothing the
+    # user wrote: the error names the adapter, the setting and the fix.
+    import importlib
+
+    module_name, name = adapter.split(".")
+    module = importlib.import_module(f"webhookverify.{module_name}")
+    receiver, _ = build()
+
+    async def handler(request: Any, delivery: Any) -> None:
+        return None
+
+    positional: dict[str, tuple[Any, ...]] = {
+        "WebhookApp": (receiver,),
+        "WebhookMiddleware": (receiver,) if module_name == "aiohttp" else (handler, receiver),
+        "webhook_handler": (receiver, handler) if module_name == "aiohttp" else (receiver,),
+    }
+    with pytest.raises(ConfigurationError) as info:
+        getattr(module, name)(*positional[name], **{typo: 1})
+    message = str(info.value)
+    assert f"unknown setting {typo!r}" in message and hint in message
+    assert "AdapterOptions" not in message
+
+
 def test_configuration_is_checked_at_construction() -> None:
     receiver, _ = build()
 

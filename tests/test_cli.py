@@ -203,7 +203,9 @@ def test_sign_curl(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("curl -sS -X POST -H 'X-Gitlab-Token: a-long-enough-token-value'")
+    assert out.startswith(
+        "curl -sS -i -X POST -H 'Content-Type: application/json' -H 'X-Gitlab-Token: a-long-enough-token-value'"
+    )
     assert out.strip().endswith("http://127.0.0.1:8000/webhooks")
 
 
@@ -496,3 +498,63 @@ def test_explain_shows_the_numbers_behind_a_timestamp_refusal(
     assert out[where + 1 : where + 4] == lines
     assert main([*argv, "--now", "1767225700"]) == 0  # within the tolerance: no numbers
     assert "signed at" not in capsys.readouterr().out
+
+
+def test_a_missing_configuration_file_says_where_it_was_looked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "fix the configuration file" sent a newcomer to edit a file that is not there
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "webhook.toml"]) == 2
+    cause, remedy = capsys.readouterr().err.strip().splitlines()
+    assert cause == "webhookverify: webhook.toml: no such configuration file"
+    assert remedy == f"remedy: check the path; it was looked for at {tmp_path / 'webhook.toml'}"
+
+
+@pytest.mark.parametrize(
+    ("secret", "warned"), [("sk_live_51Hx", True), ("rk_test_9", True), ("whsec_abc", False)]
+)
+def test_check_warns_about_an_api_key_given_as_stripe_signing_secret(
+    secret: str,
+    warned: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Stripe's API key pasted where its endpoint's signing secret belongs: every
+    # genuine delivery is refused as signature_mismatch, and nothing says why.
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", secret)
+    path = tmp_path / "webhooks.toml"
+    path.write_text(
+        '[[webhooks.handlers]]\nname = "billing"\npreset = "stripe"\n'
+        'secret = "env:STRIPE_WEBHOOK_SECRET"\n'
+    )
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    expected = "secret[0] is not a Stripe signing secret (whsec_...)"
+    assert (expected in out) is warned
+    assert secret not in out
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b'{"action": "opened"}\n', "-H 'Content-Type: application/json' "), (b"a=1&b=2", "")],
+)
+def test_sign_curl_sends_json_as_json_and_shows_the_answer(
+    body: bytes,
+    content_type: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GitHub and every JSON sender say Content-Type: application/json; curl's
+    # --data-binary says application/x-www-form-urlencoded unless told. And
+    # without -i, a verified delivery and its replay (both an empty 200)
+    # printed nothing at all.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "event.json").write_bytes(body)
+    argv = ["sign", "--preset", "github", "--secret", "s" * 16, "--body", "event.json"]
+    assert main([*argv, "--curl", "http://127.0.0.1:8000/"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"curl -sS -i -X POST {content_type}-H 'X-Hub-Signature-256: sha256=")
+    assert out.endswith(" --data-binary @event.json http://127.0.0.1:8000/")

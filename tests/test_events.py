@@ -180,3 +180,37 @@ def test_bind_while_triggering() -> None:
     assert seen == ["binder"]  # the table in force when the event fired
     bus.trigger("e", None)
     assert seen == ["binder", "binder", "late"]
+
+
+@pytest.mark.parametrize(
+    ("event", "chained"),
+    [
+        ("webhook.recieved", None),
+        ("webhook.receive.github", None),
+        ("webhook.rejection", None),
+        ("tiki.webhook.received", "webhook.recieved"),
+    ],
+)
+def test_a_misspelt_webhook_event_is_refused(event: str, chained: str | None) -> None:
+    # A listener bound to a name the receiver never fires would never run,
+    # while every delivery is answered 200 and recorded as processed: lost.
+    bus = EventBus()
+    with pytest.raises(ConfigurationError, match=r"did you mean 'webhook\.re"):
+        bus.bind(event, chained if chained is not None else print)
+    assert bus.listeners(event) == ()
+
+
+def test_the_events_the_receiver_fires_and_their_routes_bind() -> None:
+    bus = EventBus()
+    for name in (
+        "webhook.received",
+        "webhook.received.github",
+        "webhook.received.github.pull_request.opened",
+        "webhook.duplicate",
+        "webhook.rejected",
+        "webhook.handshake",
+        "webhooks.mine",
+        "my.webhook.anything",
+    ):
+        bus.bind(name, print)
+        assert bus.listeners(name) == (print,)

@@ -269,6 +269,37 @@ def test_logs_carry_structured_fields_and_no_secret(caplog: pytest.LogCaptureFix
     assert "very-secret-value" not in caplog.text
 
 
+def test_the_refusal_log_line_says_why_each_handler_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The line a default formatter prints (gunicorn's, uvicorn's, Lambda's):
+    # a newcomer whose genuine deliveries get 401 must read the reason there,
+    # not only in record.webhookverify, which no default formatter shows.
+    caplog.set_level("WARNING", logger="webhookverify")
+    crm = Handler("crm", tiki_verifier("very-secret-value"), user="u")
+    twitch = Handler("twitch", twitch_verifier("other-secret-value"))
+    receiver = Receiver(HandlerRegistry([crm, twitch]))
+    receiver.receive(sign_request(tiki_verifier("a guess"), b"{}"))
+    receiver.receive(WebhookRequest(method="POST", url="https://h/", headers={}, body=b"{}"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert lines == [
+        "webhook refused (401 no_handler_matched: crm signature_mismatch)",
+        "webhook refused (401 no_handler_matched: crm missing_header, twitch missing_header)",
+    ]
+    assert "very-secret-value" not in caplog.text
+
+
+def test_the_refusal_log_line_stays_short_with_many_handlers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", logger="webhookverify")
+    handlers = [Handler(f"h{i}", tiki_verifier(f"secret-{i}")) for i in range(30)]
+    receiver = Receiver(HandlerRegistry(handlers))
+    receiver.receive(sign_request(tiki_verifier("a guess"), b"{}"))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert line.endswith("h7 signature_mismatch, and 22 more)")
+
+
 def test_delivery_json_is_strict() -> None:
     handler = Handler("a", tiki_verifier("s"))
 
@@ -286,6 +317,44 @@ def test_delivery_json_is_strict() -> None:
     assert d.user is None
     assert d.received_at == d.request.received_at
     assert "a" in repr(d)
+
+
+def test_a_form_encoded_body_says_how_to_get_json() -> None:
+    # GitHub's webhook form defaults to application/x-www-form-urlencoded: the
+    # JSON error alone ("Expecting value: line 1 column 1") names no setting.
+    handler = Handler("github", tiki_verifier("s"))
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = sign_request(handler.verifier, b"payload=%7B%22a%22%3A1%7D", headers=form)
+    delivery = Delivery(handler, request, handler.verifier.verify(request))
+    with pytest.raises(PayloadError) as info:
+        delivery.json()
+    assert str(info.value) == (
+        "the body is not valid JSON: it was sent as application/x-www-form-urlencoded; "
+        "set the sender's content type to application/json (GitHub: the webhook's "
+        "Content type), or parse delivery.body as a form"
+    )
+
+
+def test_a_delivery_no_listener_takes_is_not_dropped_in_silence(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # WebhookApp(Receiver(registry)) with the bind() forgotten answered 200 and
+    # recorded every delivery as processed, so not even a retry would run it.
+    caplog.set_level("WARNING", logger="webhookverify")
+    handler = Handler("crm", tiki_verifier("s"))
+    receiver = Receiver(HandlerRegistry([handler]))
+    assert receiver.receive(sign_request(handler.verifier, b'{"n": 1}')).status == 200
+    assert asyncio.run(receiver.areceive(sign_request(handler.verifier, b'{"n": 2}'))).status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert lines == 2 * [
+        "a verified delivery of 'crm' reached no listener: bind one with "
+        "receiver.bus.bind('webhook.received', on_delivery)"
+    ]
+    caplog.clear()
+    receiver.bus.bind("webhook.received.crm", lambda delivery: None)
+    receiver.receive(sign_request(handler.verifier, b'{"n": 3}'))
+    receiver.receive(sign_request(handler.verifier, b'{"n": 4}'), dispatch=lambda d: None)
+    assert not [r for r in caplog.records if r.name == "webhookverify"]
 
 
 def test_receiver_configuration_errors() -> None:

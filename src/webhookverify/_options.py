@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeAlias, TypedDict
 from ._origin import HOST, Address
 from ._paths import PathSet
 from ._replies import Refused, method_not_allowed
+from ._suggest import did_you_mean
 from .errors import ConfigurationError
 from .headers import TOKEN
 
@@ -90,12 +91,16 @@ class AdapterOptions:
         proxy_headers: str = "x-forwarded",
         max_header_count: int = DEFAULT_MAX_HEADER_COUNT,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        **unknown: object,
     ) -> AdapterOptions:
         """Check every setting once, at construction.
 
         Raises:
-            ConfigurationError: naming the setting to fix.
+            ConfigurationError: naming the setting to fix (a misspelt one
+                with the nearest valid name).
         """
+        if unknown:
+            refuse_unknown(owner, sorted(unknown)[0])
         for setting, value, unit in (
             ("max_body_size", max_body_size, "bytes"),
             ("max_header_count", max_header_count, "header fields"),
@@ -149,6 +154,20 @@ class Guard:
     def guards(self, method: object, path: str, mount: str) -> bool:
         """Whether the middleware verifies a request (else the wrapped app gets it untouched)."""
         return self.paths.matches(path, mount) and method not in self.passthrough_methods
+
+
+# What a middleware takes besides AdapterSettings, for the nearest-name hint.
+MIDDLEWARE_SETTINGS = ("path", "paths", "passthrough_methods")
+
+
+def refuse_unknown(owner: str, name: str) -> None:
+    """Raises: ConfigurationError: ``name`` is not a setting of ``owner``,
+    with the nearest one (or the list of them)."""
+    valid = tuple(AdapterSettings.__annotations__)
+    if owner.endswith("WebhookMiddleware"):
+        valid += MIDDLEWARE_SETTINGS
+    hint = did_you_mean(name, valid) or f"; it takes {', '.join(valid)}"
+    raise ConfigurationError(f"{owner}: unknown setting {name!r}{hint}")
 
 
 def middleware_settings(

@@ -18,6 +18,10 @@ from .verifiers.token import TokenVerifier
 
 __all__ = ["describe_handler", "format_utc", "freshness_lines", "key_warnings"]
 
+# Every Stripe endpoint secret starts so (Stripe's docs, "Verify webhook
+# signatures"); an API key (sk_..., rk_...) pasted in its place verifies nothing.
+STRIPE_SECRET_PREFIX = b"whsec_"
+
 
 def describe_handler(handler: Handler, *, now: float) -> tuple[str, list[str]]:
     """One summary line for ``handler``, and its warnings.
@@ -45,6 +49,13 @@ def describe_handler(handler: Handler, *, now: float) -> tuple[str, list[str]]:
     if handler.replay_mode == "off":
         warnings.append("replay protection is off for this handler")
     scheme = getattr(verifier, "scheme", type(verifier).__name__)
+    if scheme.startswith("stripe-"):
+        warnings.extend(
+            f"{secret.key_id or f'secret[{index}]'} is not a Stripe signing secret "
+            "(whsec_...): copy the endpoint's Signing secret, not an API key"
+            for index, secret in enumerate(secrets)
+            if isinstance(secret, Secret) and not secret.value.startswith(STRIPE_SECRET_PREFIX)
+        )
     headers = ", ".join(verifier.required_headers) or "(none)"
     state = "" if handler.enabled else " [disabled]"
     line = (

@@ -85,6 +85,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 # -- sign ----------------------------------------------------------------------------
 
 
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:  # UnicodeDecodeError included
+        return False
+    return True
+
+
 def _read_body(source: str | None) -> bytes:
     if source is None:
         return b"{}"
@@ -149,9 +157,14 @@ def cmd_sign(args: argparse.Namespace) -> int:
             f"cannot sign: {exc}", "check the handler's keys (not_before/not_after)"
         ) from None
     if args.curl:
+        if _is_json(body) and not any(k.lower() == "content-type" for k in headers):
+            # as JSON senders say it; curl's --data-binary would say a form
+            headers = {"Content-Type": "application/json", **headers}
         flags = " ".join(f"-H {_shell_quote(f'{k}: {v}')}" for k, v in headers.items())
         source = "@-" if args.body == "-" else f"@{args.body}" if args.body else "'{}'"
-        _out(f"curl -sS -X {args.method or 'POST'} {flags} --data-binary {source} {args.curl}")
+        method = args.method or "POST"
+        # -i: the status line shows even for the empty 200 of a delivery or a replay
+        _out(f"curl -sS -i -X {method} {flags} --data-binary {source} {args.curl}")
     else:
         for name, value in headers.items():
             _out(f"{name}: {value}")

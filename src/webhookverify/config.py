@@ -96,7 +96,10 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
             with path.open("rb") as handle:
                 data = tomllib.load(handle)
         except FileNotFoundError:
-            raise ConfigurationError(f"{path}: no such configuration file") from None
+            raise ConfigurationError(
+                f"{path}: no such configuration file",
+                remedy=f"check the path; it was looked for at {path.absolute()}",
+            ) from None
         except OSError as exc:
             raise ConfigurationError(f"{path}: cannot be read ({exc.strerror})") from None
         except tomllib.TOMLDecodeError as exc:

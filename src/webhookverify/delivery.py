@@ -28,6 +28,8 @@ __all__ = ["MAX_JSON_DEPTH", "Delivery", "Outcome", "Rejection"]
 # Webhook payloads are shallow (GitHub's deepest are under 10 levels); a body
 # nested deeper than this is an attack on the parser, not a delivery.
 MAX_JSON_DEPTH = 64
+# HTML form encoding (WHATWG URL §5): GitHub's default webhook content type.
+FORM = "application/x-www-form-urlencoded"
 
 
 class Delivery(NamedTuple):
@@ -108,7 +110,8 @@ class Delivery(NamedTuple):
         except RecursionError:
             raise PayloadError(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
         except ValueError as exc:
-            raise PayloadError(f"the body is not valid JSON: {exc}") from None
+            why = _why_not(self.request, exc)
+            raise PayloadError(f"the body is not valid JSON: {why}") from None
         _check_depth(value)
         return value
 
@@ -118,6 +121,17 @@ class Delivery(NamedTuple):
             f"delivery_id={self.delivery_id!r}, scheme={self.verification.scheme!r}, "
             f"body={len(self.request.body)} bytes)"
         )
+
+
+def _why_not(request: WebhookRequest, error: ValueError) -> str:
+    """The parser's complaint, or the fix when the sender posted a form."""
+    media_type = (request.headers.get("Content-Type") or "").split(";")[0]
+    if media_type.strip().lower() != FORM:
+        return str(error)
+    return (
+        f"it was sent as {FORM}; set the sender's content type to application/json "
+        "(GitHub: the webhook's Content type), or parse delivery.body as a form"
+    )
 
 
 def _refuse_constant(name: str) -> Any:

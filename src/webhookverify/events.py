@@ -18,6 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
+from ._suggest import did_you_mean
 from .errors import ConfigurationError
 
 __all__ = [
@@ -37,6 +38,10 @@ REJECTED = "webhook.rejected"
 """Payload: a :class:`~webhookverify.Rejection` (request, status, per-handler reasons)."""
 HANDSHAKE = "webhook.handshake"
 """Payload: a :class:`~webhookverify.handshake.HandshakeEvent` (an endpoint check answered)."""
+
+FIRED = (RECEIVED, DUPLICATE, REJECTED, HANDSHAKE)
+"""The events the receiver fires; routes hang below them
+(``webhook.received.<handler>.<event type>``, see :mod:`webhookverify.routing`)."""
 
 Listener: TypeAlias = Callable[[Any], "object | Awaitable[object]"]
 _Target: TypeAlias = "Listener | str"
@@ -70,16 +75,21 @@ class EventBus:
             priority: higher runs first; equal priorities run in bind order.
 
         Raises:
-            ConfigurationError: an empty name, a callback that is neither
-                callable nor an event name, or a chain that would loop.
+            ConfigurationError: an empty name, a name under ``webhook.`` that
+                the receiver never fires (a misspelt ``webhook.recieved``
+                would leave every delivery acknowledged and unprocessed), a
+                callback that is neither callable nor an event name, or a
+                chain that would loop.
         """
         if not isinstance(event, str) or not event:
             raise ConfigurationError("EventBus.bind(event=...) must be a non-empty event name")
+        _check_fired("event", event)
         if isinstance(priority, bool) or not isinstance(priority, int):
             raise ConfigurationError("EventBus.bind(priority=...) must be an int")
         if isinstance(callback, str):
             if not callback:
                 raise ConfigurationError("EventBus.bind: a chained event name must not be empty")
+            _check_fired("callback", callback)
         elif not callable(callback):
             raise ConfigurationError(
                 "EventBus.bind(callback=...) must be a callable taking the payload, "
@@ -118,6 +128,10 @@ class EventBus:
     def has_below(self, event: str) -> bool:
         """Whether a listener is bound to a name under ``event`` (``event.<more>``)."""
         return event in self._below
+
+    def has_listeners(self, event: str) -> bool:
+        """Whether anything (a listener or a chained name) is bound to ``event``."""
+        return event in self._table
 
     def listeners(self, event: str) -> tuple[Listener | str, ...]:
         """The targets bound to ``event``, in the order they run."""
@@ -259,6 +273,20 @@ class EventBus:
     def __repr__(self) -> str:
         counts = {name: len(entries) for name, entries in self._table.items()}
         return f"EventBus({counts!r})"
+
+
+def _check_fired(setting: str, name: str) -> None:
+    """Raises: ConfigurationError: ``name`` is under ``webhook.`` but not
+    below an event of :data:`FIRED` (the library's namespace: nothing else
+    fires there)."""
+    if not name.startswith("webhook."):
+        return
+    head = ".".join(name.split(".", 2)[:2])
+    if head not in FIRED:
+        raise ConfigurationError(
+            f"EventBus.bind({setting}={name!r}): webhookverify fires no such event"
+            + (did_you_mean(head, FIRED) or f"; it fires {', '.join(FIRED)}")
+        )
 
 
 def _same(a: object, b: object) -> bool:

@@ -98,8 +98,10 @@ def webhook_view(
 
     Returns:
         the decorator. The body is read once, with
-        ``request.get_data(cache=False)`` (in the view, read
-        ``delivery.body`` or ``delivery.json()``, not ``request.data``).
+        ``request.get_data()``, and kept: in the view, ``delivery.body``,
+        ``delivery.json()``, ``request.data`` and ``request.get_json()``
+        give the verified bytes (a chunked body, sent without a
+        Content-Length, only ``delivery.body``).
 
     Raises:
         ConfigurationError: ``max_body_size`` is not a positive whole number.
@@ -128,8 +130,9 @@ def _read_request(max_body_size: int) -> WebhookRequest:
     length = parse_content_length((request.headers.get("Content-Length", ""),), max_body_size)
     if length is not None:
         # bounded by the Content-Length just checked; the bytes a hook read
-        # before the view (request.get_json() in before_request) are reused
-        raw = request.get_data(cache=False)
+        # before the view (request.get_json() in before_request) are reused,
+        # and kept for the view's request.get_data() and request.get_json()
+        raw = request.get_data(cache=True)
     else:
         # chunked (Werkzeug's stream is empty without a length unless the
         # server marks its input terminated): one byte past the limit tells

@@ -58,6 +58,10 @@ Dispatch: TypeAlias = Callable[[Delivery], None]
 AsyncDispatch: TypeAlias = Callable[[Delivery], Awaitable[None]]
 
 logger = logging.getLogger("webhookverify")
+NO_LISTENER = (
+    "a verified delivery of %r reached no listener: bind one with "
+    "receiver.bus.bind('webhook.received', on_delivery)"
+)
 
 # Senders retry a 409 or 503 after this many seconds at the soonest.
 DEFAULT_RETRY_AFTER = 30
@@ -185,9 +189,13 @@ class Receiver:
         its event type is read only when a listener is bound below its handler."""
         bus, name = self.bus, delivery.handler.name
         if not bus.has_below(RECEIVED):
-            return (RECEIVED,)  # nothing bound to one handler or event type
-        typed = bus.has_below(f"{RECEIVED}.{name}")
-        return route_names(name, delivery.event_type if typed else None)
+            routes: tuple[str, ...] = (RECEIVED,)  # nothing bound to one handler or event type
+        else:
+            typed = bus.has_below(f"{RECEIVED}.{name}")
+            routes = route_names(name, delivery.event_type if typed else None)
+        if not any(map(bus.has_listeners, routes)):  # acknowledged, and no code runs
+            logger.warning(NO_LISTENER, name)
+        return routes
 
     # -- the replay store: every call to it is in these three methods ---------------
 
