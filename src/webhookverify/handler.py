@@ -4,6 +4,7 @@ and :class:`Match`, the handler that verified a request with what it proved.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -119,16 +120,20 @@ class Handler:
         if replay_ttl is not None and (
             isinstance(replay_ttl, bool)
             or not isinstance(replay_ttl, int | float)
-            or replay_ttl <= 0
+            or not 0 < replay_ttl < math.inf  # nan and inf too: TOML writes both
         ):
-            raise ConfigurationError(f"Handler {name!r}: replay_ttl must be a positive number")
+            raise ConfigurationError(
+                f"Handler {name!r}: replay_ttl must be a positive, finite number of seconds"
+            )
+        if not isinstance(enabled, bool):  # "false" would be true
+            raise ConfigurationError(f"Handler {name!r}: enabled must be True or False")
         if user is not None and not isinstance(user, str):
             raise ConfigurationError(f"Handler {name!r}: user must be a str")
         set_ = object.__setattr__
         set_(self, "name", name)
         set_(self, "verifier", verifier)
         set_(self, "user", user)
-        set_(self, "enabled", bool(enabled))
+        set_(self, "enabled", enabled)
         set_(self, "replay", replay)
         set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
         mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)

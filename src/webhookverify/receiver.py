@@ -109,6 +109,8 @@ class Receiver:
             raise ConfigurationError("Receiver(retry_after=...) must be a whole number of seconds")
         if success_status not in (200, 201, 202, 204):
             raise ConfigurationError("Receiver(success_status=...) must be 200, 201, 202 or 204")
+        if bus is not None and not isinstance(bus, EventBus):
+            raise ConfigurationError("Receiver(bus=...) must be an EventBus or None")
         if time_budget is not None and not _positive(time_budget):
             raise ConfigurationError("Receiver(time_budget=...) must be a positive number or None")
         self.registry = registry

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ._checks import check_flag, check_list
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
@@ -121,9 +122,9 @@ class HandlerRegistry:
         self, handlers: Iterable[Handler] = (), *, enabled: bool = True, strict: bool = False
     ) -> None:
         self._lock = threading.Lock()
-        self.enabled = bool(enabled)
-        self.strict = bool(strict)
-        items = tuple(handlers)
+        self.enabled = check_flag(enabled, "enabled", "HandlerRegistry")
+        self.strict = check_flag(strict, "strict", "HandlerRegistry")
+        items = check_list(handlers, "handlers", "HandlerRegistry")
         self._check(items)
         self._snapshot = _Snapshot.build(items)
 
