@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from webhookverify import ConfigurationError, config
+from webhookverify import ConfigurationError
 from webhookverify.cli import main
 from webhookverify.config import load_registry
 
@@ -33,7 +33,7 @@ CONFIGS: dict[str, tuple[bytes | str, tuple[str, ...]]] = {
     # what the file is made of
     "not UTF-8": (b"[webhooks]\n# caf\xe9\n", ("not UTF-8", "line 2")),
     "binary": (b"\xff\xfe\x00\x01garbage", ("not UTF-8",)),
-    "too large": ("TOO LARGE", ("larger than",)),  # a comment one byte over the limit
+    "too large": ("#" * (2 << 20), ("larger than",)),  # a comment of 2 MiB: not a configuration
     "TOML syntax": ("[webhooks\n", ("not valid TOML", "line 1")),
     "empty": ("", ("no handlers",)),
     # [webhooks]
@@ -58,6 +58,14 @@ CONFIGS: dict[str, tuple[bytes | str, tuple[str, ...]]] = {
     "unset variable": (
         GOOD.replace('"s3cret-value"', '"env:WEBHOOKVERIFY_UNSET_VARIABLE"'),
         ("'gh'", "export WEBHOOKVERIFY_UNSET_VARIABLE"),
+    ),
+    "misspelt header_format key": (
+        HEAD + HMAC + 'header_format = { signature_kye = "v1" }\n',
+        ("'h'", "header_format", "'signature_key'"),
+    ),
+    "required setting missing": (
+        GOOD.replace('"github"', '"trello"'),
+        ("'gh'", "needs callback_url = ..."),
     ),
     # a preset's or verifier's settings, wrong in type
     "legacy_sha1 text": (GOOD + 'legacy_sha1 = "no"\n', ("'gh'", "legacy_sha1")),
@@ -110,7 +118,7 @@ def write(tmp_path: Path) -> Writer:
 @pytest.mark.parametrize("case", CONFIGS, ids=list(CONFIGS))
 def test_a_hostile_configuration_gets_one_line_naming_the_cause(write: Writer, case: str) -> None:
     content, named = CONFIGS[case]
-    path = write("#" * (config.MAX_CONFIG_BYTES + 1) if content == "TOO LARGE" else content)
+    path = write(content)
     with pytest.raises(ConfigurationError) as caught:
         load_registry(path, environ={})
     message = str(caught.value)
@@ -232,3 +240,33 @@ def test_a_signing_failure_names_the_arguments_not_the_keys(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("webhookverify: cannot sign: ")
     assert err[1] == "remedy: check --url, --method, --id and --body"
+
+
+def test_a_key_file_that_is_not_a_key_is_refused_unread(write: Writer) -> None:
+    # a log or /dev/zero named by mistake: read no further than a key can be
+    big = write("a" * (1 << 20), "webhooks.log")
+    path = write(GOOD.replace('"s3cret-value"', f'"file:{big}"'))
+    with pytest.raises(ConfigurationError, match=r"^webhooks\.toml: handlers\[0\] 'gh': secret "):
+        load_registry(path)
+
+
+@pytest.mark.parametrize("source", [None, 5, b"webhooks.toml", ["webhooks.toml"]])
+def test_a_configuration_that_is_neither_a_path_nor_a_mapping_is_refused(source: object) -> None:
+    with pytest.raises(ConfigurationError, match="path or a mapping"):
+        load_registry(source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--preset", "stripe"], ["--secret", "other"], ["--private-key", "k"]],
+    ids=["--preset", "--secret", "--private-key"],
+)
+def test_sign_refuses_a_handler_and_a_preset_together(
+    write: Writer, extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # one of them was silently ignored: the headers printed were not for the key given
+    argv = ["sign", "--config", str(write(GOOD)), "--handler", "gh", *extra]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"webhookverify: --config/--handler and {extra[0]} ")

@@ -123,6 +123,7 @@ def test_every_preset_setting_refuses_a_wrong_type_cleanly(name: str) -> None:
 
 _KEY = ed25519.Ed25519PrivateKey.generate()
 _HMAC = HmacVerifier(secret="s", header="X-Sig")
+_HANDLER = Handler("a", _HMAC)
 _RECEIVER = Receiver(HandlerRegistry([Handler("a", _HMAC)]))
 
 
@@ -240,6 +241,19 @@ SILENT: list[tuple[str, Callable[[], Any]]] = [
     ),
     ("Receiver bus=5", lambda: Receiver(_RECEIVER.registry, 5)),
     ("MemoryReplayStore clock=5", lambda: MemoryReplayStore(clock=5)),
+    # longer than a replay store keeps a key: every delivery would answer 503
+    ("Handler replay_ttl=1e12", lambda: Handler("h", _HMAC, replay_ttl=1e12)),
+    (
+        "Handler of a verifier with tolerance=1e12",
+        lambda: Handler("h", presets.stripe(secret=SECRET, tolerance=1e12)),
+    ),
+    ("Receiver lease=1e12", lambda: Receiver(_RECEIVER.registry, lease=1e12)),
+    # falsy, so the verifier's own was used instead
+    ("Handler handshake=''", lambda: Handler("h", _HMAC, handshake="")),
+    ("Handler read_event_type=0", lambda: Handler("h", _HMAC, read_event_type=0)),
+    # a registry changed with something that is not a handler
+    ("HandlerRegistry.replace(5)", lambda: HandlerRegistry([]).replace(5)),
+    ("HandlerRegistry.add(position='1')", lambda: HandlerRegistry([]).add(_HANDLER, position="1")),
     # never expires
     ("Handler replay_ttl=nan", lambda: Handler("h", _HMAC, replay_ttl=math.nan)),
     ("Handler replay_ttl=inf", lambda: Handler("h", _HMAC, replay_ttl=math.inf)),
@@ -266,3 +280,8 @@ def test_a_non_finite_time_never_passes_a_freshness_check() -> None:
     for when in (math.nan, math.inf, -math.inf):
         with pytest.raises(WebhookError, match="received_at"):
             WebhookRequest(method="POST", url="", headers=[], body=b"", received_at=when)
+
+
+def test_a_window_longer_than_a_store_keeps_a_key_is_fine_without_replay() -> None:
+    verifier = presets.stripe(secret=SECRET, tolerance=1e12)
+    assert Handler("h", verifier, replay="off").replay_mode == "off"

@@ -108,6 +108,13 @@ def _read_body(source: str | None) -> bytes:
 
 
 def _verifier_for(args: argparse.Namespace) -> Any:
+    keys = {"--preset": args.preset, "--secret": args.secret, "--public-key": args.public_key}
+    given = [flag for flag, value in {**keys, "--private-key": args.private_key}.items() if value]
+    if (args.config or args.handler) and given:  # the one or the other would be ignored
+        raise _Fail(
+            f"--config/--handler and {'/'.join(given)} do not go together",
+            "sign as a configured handler, or with --preset and its keys",
+        )
     if args.config:
         if not args.handler:
             raise _Fail("--config needs --handler NAME", "name the handler to sign as")

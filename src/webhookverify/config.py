@@ -51,6 +51,7 @@ error's ``remedy``).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -94,6 +95,10 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     if isinstance(source, Mapping):
         data: Mapping[str, Any] = source
         where = "configuration"
+    elif not isinstance(source, str | os.PathLike):
+        raise ConfigurationError(
+            f"a configuration is a TOML file's path or a mapping, not {type(source).__name__}"
+        )
     else:
         path = Path(source)
         where = path.name
@@ -303,7 +308,15 @@ def build_handler(
         if kind == "hmac" and isinstance(options.get("header_format"), Mapping):
             from .verifiers import KeyValueHeader
 
-            options["header_format"] = KeyValueHeader(**options["header_format"])
+            layout = options["header_format"]
+            fields = keyword_names(KeyValueHeader) or frozenset()
+            unknown = sorted(str(key) for key in set(layout) - fields)
+            if unknown:  # else the TypeError below would not name header_format
+                raise ConfigurationError(
+                    f"header_format takes {', '.join(sorted(fields))}; not {', '.join(unknown)}"
+                    + did_you_mean(unknown[0], fields)
+                )
+            options["header_format"] = KeyValueHeader(**layout)
         verifier = factory(**options)
         return Handler(
             name,
@@ -316,8 +329,12 @@ def build_handler(
     except ConfigurationError as exc:
         raise ConfigurationError(f"{label}: {exc}", remedy=exc.remedy) from None
     except TypeError as exc:
-        # a keyword the preset or verifier does not take
+        # a setting the preset or verifier cannot do without ("f() missing 1
+        # required keyword-only argument: 'url'"), named as the file writes it
         message = str(exc).split(") ", 1)[-1] if ") " in str(exc) else str(exc)
+        missing = re.findall(r"'(\w+)'", message) if message.startswith("missing ") else []
+        if missing:
+            message = f"needs {' and '.join(f'{name} = ...' for name in missing)}"
         raise ConfigurationError(f"{label}: {message}") from None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
-from .replay import ID_TTL, NO_TIMESTAMP_TTL
+from .replay import ID_TTL, MAX_EXPIRY, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
 from .types import (
     DEFAULT_REPLAY_MODE,
@@ -145,12 +145,23 @@ class Handler:
             ttls = (max(floor, float(replay_ttl)),) * 2
         else:
             ttls = (max(floor, ID_TTL), floor or NO_TIMESTAMP_TTL)
+        if self.replay_mode != "off" and max(ttls) > MAX_EXPIRY:
+            # a replay store refuses such a key: every delivery would answer 503
+            cause = "replay_ttl" if ttls[0] == replay_ttl else "the verifier's tolerance"
+            raise ConfigurationError(
+                f"Handler {name!r}: {cause} would keep replay keys for more than ten years, "
+                "longer than a replay store holds one; lower it, or set replay='off'"
+            )
         set_(self, "replay_ttls", ttls)
-        handshake = handshake or getattr(verifier, "handshake", None)
+        handshake = getattr(verifier, "handshake", None) if handshake is None else handshake
         if handshake is not None and not callable(getattr(handshake, "answer", None)):
             raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
         set_(self, "handshake", handshake)
-        reader = read_event_type or getattr(verifier, "read_event_type", None)
+        reader = (
+            getattr(verifier, "read_event_type", None)
+            if read_event_type is None
+            else read_event_type
+        )
         if reader is not None and not callable(reader):
             raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
         set_(self, "read_event_type", reader)

@@ -146,6 +146,8 @@ class HandlerRegistry:
 
     def add(self, handler: Handler, *, position: int | None = None) -> None:
         """Add ``handler`` at the end, or at ``position`` in the order."""
+        if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
+            raise ConfigurationError("HandlerRegistry.add(position=...) must be an int or None")
         with self._lock:
             items = list(self._snapshot.handlers)
             items.insert(len(items) if position is None else position, handler)
@@ -169,6 +171,7 @@ class HandlerRegistry:
 
     def replace(self, handler: Handler) -> Handler:
         """Swap in ``handler`` for the one with the same name, keeping its place."""
+        self._check((handler,))
         with self._lock:
             items = list(self._snapshot.handlers)
             for i, old in enumerate(items):
