@@ -11,14 +11,13 @@ naming the owner and the setting (``presets.aws_sns(regions=...)``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from .errors import ConfigurationError
 
 __all__ = [
     "check_callable",
-    "check_choice",
     "check_flag",
     "check_list",
     "check_mapping",
@@ -90,21 +89,6 @@ def check_mapping(value: object, setting: str, owner: str) -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
         raise ConfigurationError(
             f"{owner}({setting}=...) takes a mapping such as a dict, not {type(value).__name__}"
-        )
-    return value
-
-
-def check_choice(value: object, choices: Collection[str], setting: str, owner: str) -> str:
-    """One of a fixed set of names; a list or a table is refused, not looked up.
-
-    Raises:
-        ConfigurationError: ``value`` is not one of ``choices``, which the
-            message lists.
-    """
-    if not isinstance(value, str) or value not in choices:
-        raise ConfigurationError(
-            f"{owner}({setting}={value!r}) is not supported; use one of "
-            + ", ".join(repr(c) for c in choices)
         )
     return value
 
