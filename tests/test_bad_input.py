@@ -229,6 +229,8 @@ SILENT: list[tuple[str, Callable[[], Any]]] = [
         "Cavage require_digest='yes'",
         lambda: CavageSignatureVerifier(keys={"k": _KEY.public_key()}, require_digest="yes"),
     ),
+    # a user no one is
+    ("Handler user=''", lambda: Handler("h", _HMAC, user="")),
     # a number where a header name or a text goes
     ("TokenVerifier header=5", lambda: TokenVerifier(secret="s", header=5)),
     ("TokenVerifier prefix=5", lambda: TokenVerifier(secret="s", header="X-T", prefix=5)),

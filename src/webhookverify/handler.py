@@ -127,8 +127,8 @@ class Handler:
             )
         if not isinstance(enabled, bool):  # "false" would be true
             raise ConfigurationError(f"Handler {name!r}: enabled must be True or False")
-        if user is not None and not isinstance(user, str):
-            raise ConfigurationError(f"Handler {name!r}: user must be a str")
+        if user is not None and (not isinstance(user, str) or not user):
+            raise ConfigurationError(f"Handler {name!r}: user must be a non-empty str or None")
         set_ = object.__setattr__
         set_(self, "name", name)
         set_(self, "verifier", verifier)
