@@ -1,18 +1,26 @@
 """Plumbing of the ``webhookverify`` command that is not about webhooks.
 
-``--version``, read from the installed distribution only when asked, and
-a quiet exit when the reader of the output goes away.
+``--version``, read from the installed distribution only when asked, a
+quiet exit when the reader of the output goes away, and the argument types
+``--now`` and ``--port`` (a usage error, not a traceback, for ``--now nan``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-__all__ = ["VersionAction", "discard_stdout", "package_version"]
+__all__ = ["VersionAction", "discard_stdout", "package_version", "port_number", "unix_time"]
+
+# --now: unix seconds from 1970 up to the last second of the year 9999, the
+# range a datetime (and so every RFC 3339 timestamp a scheme signs) can hold.
+MAX_NOW = 253_402_300_799.0
+# --port: a TCP port number (RFC 9293: 16 bits); 0 lets the system choose.
+MAX_PORT = 65_535
 
 
 def package_version() -> str:
@@ -52,3 +60,32 @@ def discard_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass  # stdout is no file descriptor (captured in a test): no flush to fail
+
+
+def unix_time(text: str) -> float:
+    """``--now``: unix seconds, a finite number in the range a timestamp can take.
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, or outside 0 to ``MAX_NOW``
+            (``nan`` and ``inf`` included).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_NOW:  # nan fails this too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not unix seconds from 0 to {MAX_NOW:.0f} (the year 9999)"
+        )
+    return value
+
+
+def port_number(text: str) -> int:
+    """``--port``: a TCP port number, 0 for any free one.
+
+    Raises:
+        argparse.ArgumentTypeError: not digits, or above ``MAX_PORT``.
+    """
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 0 to {MAX_PORT}")
+    return int(text)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypedDict
 
+from ._checks import check_list
 from ._origin import HOST, Address
 from ._paths import PathSet
 from ._replies import Refused, method_not_allowed
@@ -213,10 +214,8 @@ def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str
     Raises:
         ConfigurationError: a str instead of a sequence, or a name that is not a token.
     """
-    if isinstance(methods, str | bytes):
-        raise ConfigurationError(f"{owner}({setting}=...) takes a sequence such as ('POST',)")
     names: list[str] = []
-    for method in methods:
+    for method in check_list(methods, setting, owner, hint=" such as ('POST',)"):
         if not isinstance(method, str) or not TOKEN.fullmatch(method):  # RFC 9110 §9.1
             raise ConfigurationError(
                 f"{owner}({setting}=...) holds {method!r}, which is not an HTTP method"
@@ -251,13 +250,10 @@ def _parse_public_url(owner: str, public_url: str | None) -> str | None:
 
 
 def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, ...], bool]:
-    if isinstance(entries, str | bytes):
-        raise ConfigurationError(
-            f"{owner}(trusted_proxies=...) takes a list such as ['10.0.0.0/8', '127.0.0.1']"
-        )
+    hint = " such as ['10.0.0.0/8', '127.0.0.1']"
     networks: list[Network] = []
     trust_unix = False
-    for entry in entries:
+    for entry in check_list(entries, "trusted_proxies", owner, hint=hint):
         if entry == "unix":
             trust_unix = True
             continue

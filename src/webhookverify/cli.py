@@ -9,7 +9,8 @@
     webhookverify --version
 
 Errors print one line of cause and one line of remedy, and exit non-zero
-(2 for a usage or configuration mistake, 1 for a check that failed). When
+(2 for a usage or configuration mistake, 1 for a check that failed, 130
+for Ctrl-C). When
 the reader of the output goes away (``webhookverify sign ... | head -1``),
 the command stops quietly with status 141, as a program stopped by SIGPIPE.
 """
@@ -25,11 +26,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._clitools import VersionAction, discard_stdout
+from ._clitools import VersionAction, discard_stdout, port_number, unix_time
 from ._suggest import did_you_mean
 from .errors import (
     ConfigurationError,
     NoHandlerMatched,
+    NoValidKey,
     TimestampOutsideTolerance,
     VerificationError,
     WebhookError,
@@ -97,6 +99,8 @@ def _read_body(source: str | None) -> bytes:
     if source is None:
         return b"{}"
     if source == "-":
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise _Fail("--body - reads stdin, which is closed", "pipe the body in, or --body FILE")
         data = sys.stdin.buffer.read(_MAX_CLI_BODY + 1)
     else:
         try:
@@ -112,6 +116,13 @@ def _read_body(source: str | None) -> bytes:
 
 
 def _verifier_for(args: argparse.Namespace) -> Any:
+    keys = {"--preset": args.preset, "--secret": args.secret, "--public-key": args.public_key}
+    given = [flag for flag, value in {**keys, "--private-key": args.private_key}.items() if value]
+    if (args.config or args.handler) and given:  # the one or the other would be ignored
+        raise _Fail(
+            f"--config/--handler and {'/'.join(given)} do not go together",
+            "sign as a configured handler, or with --preset and its keys",
+        )
     if args.config:
         if not args.handler:
             raise _Fail("--config needs --handler NAME", "name the handler to sign as")
@@ -152,10 +163,10 @@ def cmd_sign(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else args.now
     try:
         headers = verifier.sign(body, now, **parts)
-    except WebhookError as exc:
-        raise _Fail(
-            f"cannot sign: {exc}", "check the handler's keys (not_before/not_after)"
-        ) from None
+    except NoValidKey as exc:
+        raise _Fail(f"cannot sign: {exc}", "check the keys' not_before/not_after") from None
+    except WebhookError as exc:  # what the scheme needs to sign (a URL, an id, a form body)
+        raise _Fail(f"cannot sign: {exc}", "check --url, --method, --id and --body") from None
     if args.curl:
         if _is_json(body) and not any(k.lower() == "content-type" for k in headers):
             # as JSON senders say it; curl's --data-binary would say a form
@@ -312,7 +323,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="load a configuration and report on each handler")
     check.add_argument("config", help="the TOML configuration file")
-    check.add_argument("--now", type=float, help="unix seconds to judge key windows at")
+    check.add_argument("--now", type=unix_time, help="unix seconds to judge key windows at")
     check.set_defaults(run=cmd_check)
 
     sign = sub.add_parser("sign", help="sign a body as a sender would (for tests)")
@@ -326,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     sign.add_argument("--url", help="the URL, for schemes that sign it")
     sign.add_argument("--method", help="the method, for schemes that sign it (default POST)")
     sign.add_argument("--id", help="the delivery id, for schemes that sign one")
-    sign.add_argument("--now", type=float, help="unix seconds to sign at (default: now)")
+    sign.add_argument("--now", type=unix_time, help="unix seconds to sign at (default: now)")
     sign.add_argument("--curl", metavar="URL", help="print a curl command posting to URL")
     sign.set_defaults(run=cmd_sign)
 
@@ -336,13 +347,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--body", help="a file with the body, or - for stdin")
     explain.add_argument("--url", help="the URL the sender used")
     explain.add_argument("--method", help="the method (default POST)")
-    explain.add_argument("--now", type=float, help="unix seconds to judge freshness at")
+    explain.add_argument("--now", type=unix_time, help="unix seconds to judge freshness at")
     explain.set_defaults(run=cmd_explain)
 
     serve = sub.add_parser("serve", help="run a receiver that prints each verified delivery")
     serve.add_argument("--config", required=True, help="the TOML configuration file")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port to listen on (0: any)")
     serve.add_argument("--path", default="/webhooks", help="shown in the banner only")
     serve.add_argument("--public-url", help="the URL senders use, for URL-signing schemes")
     serve.set_defaults(run=cmd_serve)
@@ -365,6 +376,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
+        if sys.stdout is None:  # started with stdout closed (>&-): nowhere to answer
+            raise _Fail("stdout is closed", "run it with its output open (or sent to /dev/null)")
         args = _parser().parse_args(argv)  # --version writes here
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         code: int = args.run(args)

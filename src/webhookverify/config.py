@@ -51,17 +51,20 @@ error's ``remedy``).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._options import AdapterOptions
 from ._suggest import did_you_mean, keyword_names
 from .errors import ConfigurationError
 from .keysource import is_inline, resolve_key_setting
 from .registry import Handler, HandlerRegistry
 
 __all__ = [
+    "MAX_CONFIG_BYTES",
     "VERIFIER_KINDS",
     "build_handler",
     "inline_secrets",
@@ -78,6 +81,9 @@ _SECRET_KEYS = ("secret", "secrets", "secondary_secret", "public_key", "public_k
 # Public keys are not secret: writing one in the file needs no opt-in.
 _PUBLIC_KEYS = frozenset({"public_key", "public_keys"})
 VERIFIER_KINDS = ("hmac", "token", "standard_webhooks", "public_key")
+# A configuration lists a few handlers in a few kilobytes; a file of a
+# megabyte is another file given by mistake (a log, a binary), not read whole.
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
@@ -89,12 +95,16 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     if isinstance(source, Mapping):
         data: Mapping[str, Any] = source
         where = "configuration"
+    elif not isinstance(source, str | os.PathLike):
+        raise ConfigurationError(
+            f"a configuration is a TOML file's path or a mapping, not {type(source).__name__}"
+        )
     else:
         path = Path(source)
         where = path.name
         try:
             with path.open("rb") as handle:
-                data = tomllib.load(handle)
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
         except FileNotFoundError:
             raise ConfigurationError(
                 f"{path}: no such configuration file",
@@ -102,6 +112,19 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
             ) from None
         except OSError as exc:
             raise ConfigurationError(f"{path}: cannot be read ({exc.strerror})") from None
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigurationError(
+                f"{path}: larger than {MAX_CONFIG_BYTES} bytes, so not a configuration; "
+                "check the file name"
+            )
+        try:
+            # TOML 1.0 §Spec: a TOML file must be a valid UTF-8 encoded Unicode document
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigurationError(
+                f"{path}: not UTF-8 text (line {line}); TOML files are UTF-8: save it as UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path}: not valid TOML ({exc})") from None
     table = data.get("webhooks", data)
@@ -192,6 +215,13 @@ def _checked_handlers(table: Mapping[str, Any], where: str) -> list[Any]:
     for flag in ("enabled", "strict", "allow_inline_secrets"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigurationError(f"{where}: [webhooks] {flag} must be true or false")
+    # the adapters' settings: checked here too, so that a registry built from
+    # this file (and `webhookverify check`) never passes what the server refuses
+    adapter = {key: table[key] for key in ("max_body_size", "public_url") if key in table}
+    try:
+        AdapterOptions.build("[webhooks]", **adapter)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
     return items
 
 
@@ -281,7 +311,15 @@ def build_handler(
         if kind == "hmac" and isinstance(options.get("header_format"), Mapping):
             from .verifiers import KeyValueHeader
 
-            options["header_format"] = KeyValueHeader(**options["header_format"])
+            layout = options["header_format"]
+            fields = keyword_names(KeyValueHeader) or frozenset()
+            unknown = sorted(str(key) for key in set(layout) - fields)
+            if unknown:  # else the TypeError below would not name header_format
+                raise ConfigurationError(
+                    f"header_format takes {', '.join(sorted(fields))}; not {', '.join(unknown)}"
+                    + did_you_mean(unknown[0], fields)
+                )
+            options["header_format"] = KeyValueHeader(**layout)
         verifier = factory(**options)
         return Handler(
             name,
@@ -294,8 +332,12 @@ def build_handler(
     except ConfigurationError as exc:
         raise ConfigurationError(f"{label}: {exc}", remedy=exc.remedy) from None
     except TypeError as exc:
-        # a keyword the preset or verifier does not take
+        # a setting the preset or verifier cannot do without ("f() missing 1
+        # required keyword-only argument: 'url'"), named as the file writes it
         message = str(exc).split(") ", 1)[-1] if ") " in str(exc) else str(exc)
+        missing = re.findall(r"'(\w+)'", message) if message.startswith("missing ") else []
+        if missing:
+            message = f"needs {' and '.join(f'{name} = ...' for name in missing)}"
         raise ConfigurationError(f"{label}: {message}") from None
 
 

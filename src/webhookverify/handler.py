@@ -4,11 +4,12 @@ and :class:`Match`, the handler that verified a request with what it proved.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
-from .replay import ID_TTL, NO_TIMESTAMP_TTL
+from .replay import ID_TTL, MAX_EXPIRY, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
 from .types import (
     DEFAULT_REPLAY_MODE,
@@ -119,16 +120,20 @@ class Handler:
         if replay_ttl is not None and (
             isinstance(replay_ttl, bool)
             or not isinstance(replay_ttl, int | float)
-            or replay_ttl <= 0
+            or not 0 < replay_ttl < math.inf  # nan and inf too: TOML writes both
         ):
-            raise ConfigurationError(f"Handler {name!r}: replay_ttl must be a positive number")
-        if user is not None and not isinstance(user, str):
-            raise ConfigurationError(f"Handler {name!r}: user must be a str")
+            raise ConfigurationError(
+                f"Handler {name!r}: replay_ttl must be a positive, finite number of seconds"
+            )
+        if not isinstance(enabled, bool):  # "false" would be true
+            raise ConfigurationError(f"Handler {name!r}: enabled must be True or False")
+        if user is not None and (not isinstance(user, str) or not user):
+            raise ConfigurationError(f"Handler {name!r}: user must be a non-empty str or None")
         set_ = object.__setattr__
         set_(self, "name", name)
         set_(self, "verifier", verifier)
         set_(self, "user", user)
-        set_(self, "enabled", bool(enabled))
+        set_(self, "enabled", enabled)
         set_(self, "replay", replay)
         set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
         mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
@@ -140,12 +145,23 @@ class Handler:
             ttls = (max(floor, float(replay_ttl)),) * 2
         else:
             ttls = (max(floor, ID_TTL), floor or NO_TIMESTAMP_TTL)
+        if self.replay_mode != "off" and max(ttls) > MAX_EXPIRY:
+            # a replay store refuses such a key: every delivery would answer 503
+            cause = "replay_ttl" if ttls[0] == replay_ttl else "the verifier's tolerance"
+            raise ConfigurationError(
+                f"Handler {name!r}: {cause} would keep replay keys for more than ten years, "
+                "longer than a replay store holds one; lower it, or set replay='off'"
+            )
         set_(self, "replay_ttls", ttls)
-        handshake = handshake or getattr(verifier, "handshake", None)
+        handshake = getattr(verifier, "handshake", None) if handshake is None else handshake
         if handshake is not None and not callable(getattr(handshake, "answer", None)):
             raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
         set_(self, "handshake", handshake)
-        reader = read_event_type or getattr(verifier, "read_event_type", None)
+        reader = (
+            getattr(verifier, "read_event_type", None)
+            if read_event_type is None
+            else read_event_type
+        )
         if reader is not None and not callable(reader):
             raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
         set_(self, "read_event_type", reader)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._checks import check_list
 from .errors import ConfigurationError
 
 __all__ = ["RECOMMENDED_SECRET_BYTES", "Secret", "parse_secret", "to_secrets"]
@@ -214,7 +215,8 @@ def to_secrets(
     elif secrets is not None:
         if isinstance(secrets, str | bytes | Secret):
             raise ConfigurationError(f"{owner}(secrets=...) takes a list; use secret= for one")
-        items = list(secrets)
+        # a table would give its keys, a number no items at all
+        items = check_list(secrets, "secrets", owner, hint="; use secret= for one")
     else:
         items = []
     if not items:

@@ -28,7 +28,7 @@ from ._suggest import did_you_mean
 from .errors import ConfigurationError
 from .keys import Secret, parse_secret
 
-__all__ = ["is_inline", "resolve_key_setting", "variable_name"]
+__all__ = ["MAX_KEY_FILE_BYTES", "is_inline", "resolve_key_setting", "variable_name"]
 
 # References that a shell, PowerShell, cmd.exe or a template engine would have
 # expanded and a TOML reader never does: $NAME, ${NAME} and ${{ ... }},
@@ -43,6 +43,9 @@ _REFERENCE = re.compile(
 _UPPER_NAME = re.compile(r"_*[A-Z][A-Z0-9]*_[A-Z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WINDOW_KEYS = ("key_id", "not_before", "not_after")
+# A secret is a line, a PEM key or certificate chain a few kilobytes; a file
+# of 64 KiB or more is another file named by mistake (or /dev/zero).
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 def variable_name(text: str) -> str | None:
@@ -173,7 +176,9 @@ def _from_environ(name: str, setting: str, environ: Mapping[str, str]) -> str:
 def _from_file(spec: str, setting: str) -> str:
     path = Path(spec).expanduser()
     try:
-        text = path.read_text(encoding="utf-8").rstrip("\r\n")
+        with path.open("rb") as handle:  # bounded: file:/dev/zero must not hang the loader
+            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
+        text = raw.decode("utf-8").rstrip("\r\n")
     except OSError as exc:
         hint = "; variables ($NAME) are not expanded in a file: path" if "$" in spec else ""
         raise ConfigurationError(
@@ -181,6 +186,11 @@ def _from_file(spec: str, setting: str) -> str:
         ) from None
     except UnicodeDecodeError:
         raise ConfigurationError(f"{setting} reads {path}, which is not UTF-8 text") from None
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise ConfigurationError(
+            f"{setting} reads {path}, which is larger than {MAX_KEY_FILE_BYTES} bytes: "
+            "not a key file; check the path"
+        )
     if not text:
         raise ConfigurationError(f"{setting} reads {path}, which is empty")
     return text

@@ -42,7 +42,7 @@ from .handshake import (
     unsigned_handshake,
 )
 from .registry import HandlerRegistry, Match
-from .replay import DEFAULT_LEASE, MemoryReplayStore, Reservation, replay_key
+from .replay import DEFAULT_LEASE, MAX_EXPIRY, MemoryReplayStore, Reservation, replay_key
 from .request import WebhookRequest
 from .routing import route_names
 
@@ -107,12 +107,14 @@ class Receiver:
                     f"Receiver(replay_store=...) has no {method}() method; use MemoryReplayStore "
                     "or RedisReplayStore"
                 )
-        if not _positive(lease):
-            raise ConfigurationError("Receiver(lease=...) must be a positive number of seconds")
+        if not _positive(lease) or lease > MAX_EXPIRY:  # the store would refuse every request
+            raise ConfigurationError("Receiver(lease=...) must be 0 < seconds <= ten years")
         if isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0:
             raise ConfigurationError("Receiver(retry_after=...) must be a whole number of seconds")
         if success_status not in (200, 201, 202, 204):
             raise ConfigurationError("Receiver(success_status=...) must be 200, 201, 202 or 204")
+        if bus is not None and not isinstance(bus, EventBus):
+            raise ConfigurationError("Receiver(bus=...) must be an EventBus or None")
         if time_budget is not None and not _positive(time_budget):
             raise ConfigurationError("Receiver(time_budget=...) must be a positive number or None")
         self.registry = registry

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ._checks import check_flag, check_list
 from .errors import (
     AccessDisabled,
     AmbiguousMatch,
@@ -121,9 +122,9 @@ class HandlerRegistry:
         self, handlers: Iterable[Handler] = (), *, enabled: bool = True, strict: bool = False
     ) -> None:
         self._lock = threading.Lock()
-        self.enabled = bool(enabled)
-        self.strict = bool(strict)
-        items = tuple(handlers)
+        self.enabled = check_flag(enabled, "enabled", "HandlerRegistry")
+        self.strict = check_flag(strict, "strict", "HandlerRegistry")
+        items = check_list(handlers, "handlers", "HandlerRegistry")
         self._check(items)
         self._snapshot = _Snapshot.build(items)
 
@@ -145,6 +146,8 @@ class HandlerRegistry:
 
     def add(self, handler: Handler, *, position: int | None = None) -> None:
         """Add ``handler`` at the end, or at ``position`` in the order."""
+        if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
+            raise ConfigurationError("HandlerRegistry.add(position=...) must be an int or None")
         with self._lock:
             items = list(self._snapshot.handlers)
             items.insert(len(items) if position is None else position, handler)
@@ -168,6 +171,7 @@ class HandlerRegistry:
 
     def replace(self, handler: Handler) -> Handler:
         """Swap in ``handler`` for the one with the same name, keeping its place."""
+        self._check((handler,))
         with self._lock:
             items = list(self._snapshot.handlers)
             for i, old in enumerate(items):

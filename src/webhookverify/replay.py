@@ -31,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
+from ._checks import check_callable
 from .errors import ConfigurationError, ReplayStoreUnavailable
 from .verifiers._base import ReplayMode, Verification
 
@@ -231,7 +232,7 @@ class MemoryReplayStore:
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
             raise ConfigurationError("MemoryReplayStore(max_keys=...) must be a positive int")
         self.max_keys = max_keys
-        self._clock = clock
+        self._clock = check_callable(clock, "clock", "MemoryReplayStore")
         self._lock = threading.Lock()
         # Done keys in commit order. An OrderedDict, not a dict: a full store
         # drops its oldest key on every reservation, and a dict finds its first

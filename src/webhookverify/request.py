@@ -7,6 +7,7 @@ the default ``received_at``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -69,7 +70,9 @@ class WebhookRequest:
         init(self, "_url", url)
         init(self, "headers", headers if type(headers) is Headers else Headers(headers))
         init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
-        when = received_at if type(received_at) is float else _received_at(received_at)
+        # x - x is 0.0 for every finite float and nan for nan and the infinities
+        finite = type(received_at) is float and received_at - received_at == 0.0
+        when = received_at if finite else _received_at(received_at)
         init(self, "received_at", when)
         init(self, "remote_addr", remote_addr)
 
@@ -174,12 +177,16 @@ def _received_at(received_at: object) -> float:
     """``None`` (now), or unix seconds as a float.
 
     Raises:
-        InvalidRequest: not an int or a float.
+        InvalidRequest: not a finite int or float.
     """
     if received_at is None:
         return time.time()
-    if isinstance(received_at, bool) or not isinstance(received_at, int | float):
-        raise InvalidRequest("received_at must be unix seconds (int or float)")
+    if (
+        isinstance(received_at, bool)
+        or not isinstance(received_at, int | float)
+        or not math.isfinite(received_at)  # nan would pass every freshness check
+    ):
+        raise InvalidRequest("received_at must be unix seconds (a finite int or float)")
     return float(received_at)
 
 

@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
+from .._checks import check_list
 from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret
 from ..verifiers._base import constant_time_equal
@@ -235,7 +236,7 @@ def check_algorithms(algorithms: object, owner: str) -> tuple[HttpSigAlgorithm, 
         ConfigurationError: none given, one unknown, or ``hmac-sha256`` (a
             shared secret is never published).
     """
-    items = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms or ())  # type: ignore[arg-type]
+    items = check_list(algorithms or (), "algorithms", owner, one=str)
     if not items:
         raise ConfigurationError(
             f"{owner}: keys from a key source need algorithms=... (the algorithms the "

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from .._checks import check_flag, check_list, check_mapping
 from ..errors import (
     ConfigurationError,
     MalformedHeader,
@@ -153,14 +154,13 @@ class CavageSignatureVerifier:
         allow_weak_rsa: bool = False,
         signing_keys: Mapping[str, Any] | None = None,
     ) -> None:
-        labels = tuple(algorithms) if not isinstance(algorithms, str) else (algorithms,)
+        labels = check_list(algorithms, "algorithms", _OWNER, one=str)
         if not labels or any(label not in CAVAGE_ALGORITHMS for label in labels):
             raise ConfigurationError(
                 f"{_OWNER}(algorithms=...) takes labels among {', '.join(CAVAGE_ALGORITHMS)}"
             )
-        if isinstance(required_headers, str):
-            raise ConfigurationError(f"{_OWNER}(required_headers=...) takes a list of names")
-        required = tuple(name.lower() for name in required_headers)
+        names = check_list(required_headers, "required_headers", _OWNER, of=str)
+        required = tuple(name.lower() for name in names)
         if "date" not in required and "(created)" not in required and tolerance is not None:
             raise ConfigurationError(
                 f"{_OWNER}(required_headers=...) needs 'date' or '(created)' covered, "
@@ -184,13 +184,13 @@ class CavageSignatureVerifier:
             raise ConfigurationError(f"{_OWNER}(keys=...) is a mapping or a callable resolver")
         signers = {
             key_id: load_signer(private, f"{_OWNER}(signing_keys[{key_id!r}])")
-            for key_id, private in (signing_keys or {}).items()
+            for key_id, private in check_mapping(signing_keys or {}, "signing_keys", _OWNER).items()
         }
         set_ = object.__setattr__
         set_(self, "algorithms", labels)
         set_(self, "required", required)
-        set_(self, "require_digest", bool(require_digest))
-        set_(self, "allow_weak_rsa", bool(allow_weak_rsa))
+        set_(self, "require_digest", check_flag(require_digest, "require_digest", _OWNER))
+        set_(self, "allow_weak_rsa", check_flag(allow_weak_rsa, "allow_weak_rsa", _OWNER))
         set_(self, "tolerance", check_tolerance(tolerance, "tolerance", _OWNER))
         set_(
             self,

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._checks import check_list, check_mapping
 from ..errors import (
     ConfigurationError,
     MalformedSignature,
@@ -154,9 +155,7 @@ class HttpMessageSignatureVerifier:
         signing_keys: Mapping[str, Any] | None = None,
     ) -> None:
         owner = "HttpMessageSignatureVerifier"
-        if isinstance(required_components, str):
-            raise ConfigurationError(f"{owner}(required_components=...) takes a list of names")
-        required = tuple(required_components)
+        required = check_list(required_components, "required_components", owner)
         for name in required:
             if not isinstance(name, str) or not name or name != name.lower() or name == "@status":
                 raise ConfigurationError(
@@ -171,6 +170,8 @@ class HttpMessageSignatureVerifier:
         for setting, value in (("required_tag", required_tag), ("label", label)):
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigurationError(f"{owner}({setting}=...) must be a non-empty str or None")
+        if signing_keys is not None:
+            check_mapping(signing_keys, "signing_keys", owner)
         source = None
         if not isinstance(keys, Mapping) and callable(getattr(keys, "akey", None)):
             source, chosen = keys, check_algorithms(algorithms, owner)

@@ -20,6 +20,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from .._checks import check_methods
 from ..errors import ConfigurationError, KeyUnavailable, VerificationError
 from ..keys import Secret
 from ._cache import KeyCache
@@ -166,6 +167,7 @@ class FetchingSource:
             )
         self.rules = rules
         self.fetcher = Fetcher() if fetcher is None else fetcher
+        check_methods(self.fetcher, ("fetch",), "fetcher", type(self).__name__)
         self.cache = KeyCache() if cache is None else cache
         self._lock = threading.Lock()
         # async fetches under way: document -> (its event loop, done when it ends)

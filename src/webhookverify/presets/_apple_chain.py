@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509 import verification as x509v
 
+from .._checks import check_list
 from ..errors import ConfigurationError, MalformedSignature, SignatureMismatch
 from ..keys import Secret
 
@@ -127,10 +128,8 @@ def load_roots(roots: Iterable[object] | None, owner: str) -> tuple[Root, ...]:
     if roots is None:
         pinned = x509.load_der_x509_certificate(base64.b64decode(APPLE_ROOT_CA_G3))
         return (Root(pinned, "apple-root-ca-g3", None),)
-    if isinstance(roots, str | bytes):
-        raise ConfigurationError(f"{owner}(root_certificates=...) takes a list of certificates")
     loaded: list[Root] = []
-    for index, item in enumerate(roots):
+    for index, item in enumerate(check_list(roots, "root_certificates", owner)):
         what = f"{owner}(root_certificates[{index}])"
         window = item if isinstance(item, Secret) else None
         certificate = _certificate(window.value if window else item, what)

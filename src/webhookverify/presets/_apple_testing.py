@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
+from .._checks import check_mapping
 from ..errors import ConfigurationError
 from ._apple_chain import INTERMEDIATE_OID, LEAF_OID, SCALAR_BYTES
 from ._jwt import encode_segment
@@ -135,7 +136,7 @@ def load_signers(
     """
     roots = set(known)
     signers: dict[str, Signer] = {}
-    for key_id, pair in signing_keys.items():
+    for key_id, pair in check_mapping(signing_keys, "signing_keys", owner).items():
         what = f"{owner}(signing_keys[{key_id!r}])"
         if key_id not in roots or not isinstance(pair, tuple) or len(pair) != 2:
             raise ConfigurationError(

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .._checks import check_list, check_methods
 from ..errors import (
     ConfigurationError,
     MalformedBody,
@@ -351,12 +352,12 @@ def aws_sns(
             region, ``confirm_subscriptions`` not a bool.
     """
     owner = owner_of("aws_sns")
-    allowed = frozenset((topics,)) if isinstance(topics, str) else frozenset(topics or ())
+    allowed = frozenset(check_list(topics or (), "topics", owner, one=str))
     if not allowed or not all(isinstance(t, str) and t.startswith("arn:") for t in allowed):
         raise ConfigurationError(
             f"{owner} needs topics= (the topic ARNs to accept, arn:aws:sns:...)"
         )
-    versions = tuple(signature_versions)
+    versions = check_list(signature_versions, "signature_versions", owner, one=str)
     if not versions or not set(versions) <= {"1", "2"}:
         raise ConfigurationError(f"{owner}(signature_versions=...) takes '1' and/or '2'")
     tolerance, future_tolerance = check_windows("aws_sns", tolerance, future_tolerance)
@@ -364,10 +365,14 @@ def aws_sns(
         raise ConfigurationError(f"{owner}(confirm_subscriptions=...) must be True or False")
     hosts: tuple[str, ...] = SNS_CERT_HOSTS
     if regions is not None:
-        names = tuple(regions)
+        names = check_list(regions, "regions", owner, one=str)
+        if not all(isinstance(r, str) and r for r in names):
+            raise ConfigurationError(f"{owner}(regions=...) takes region names such as 'us-east-1'")
         hosts = tuple(f"sns.{r}.amazonaws.com{'.cn' if r.startswith('cn-') else ''}" for r in names)
     label = SNS_REGION_LABEL
     rules = HostRules(hosts, path=SNS_CERT_PATH, owner=owner, label=label)
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = (
         keys
         if keys is not None

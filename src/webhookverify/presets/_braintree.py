@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import Final
 
+from .._checks import check_list
 from .._form import parse_form
 from ..errors import (
     ConfigurationError,
@@ -99,7 +100,8 @@ class BraintreeVerifier(HmacBased):
         if secret is not None and secrets is None:
             secret = _hashed("braintree", secret)
         elif secrets is not None and secret is None and not isinstance(secrets, str | bytes):
-            secrets = [_hashed("braintree", s) for s in secrets]
+            items = check_list(secrets, "secrets", "presets.braintree")
+            secrets = [_hashed("braintree", s) for s in items]
         object.__setattr__(self, "public_key", public_key)
         super().__init__(
             hmac_preset(

@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Unpack
 
+from .._checks import check_list
 from ..errors import ConfigurationError
 from ..keys import Secret
 from ..types import ReplayMode
@@ -140,12 +141,10 @@ def hex_secrets(
     given are left for the verifier to refuse as both."""
     if secret is not None and secrets is not None:
         return secret, secrets
-    return (
-        None if secret is None else hex_secret(name, secret, what),
-        secrets
-        if isinstance(secrets, str | bytes | Secret | None)
-        else [hex_secret(name, s, what) for s in secrets],
-    )
+    if isinstance(secrets, str | bytes | Secret | None):
+        return None if secret is None else hex_secret(name, secret, what), secrets
+    items = check_list(secrets, "secrets", owner_of(name), hint="; use secret= for one")
+    return secret, [hex_secret(name, s, what) for s in items]
 
 
 def check_windows(

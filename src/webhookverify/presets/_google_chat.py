@@ -13,10 +13,12 @@ its key named by ``kid`` among the account's certificates, published as
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .._checks import check_methods
 from ..errors import ConfigurationError
 from ..keyfetch import (
     CertificateSet,
@@ -228,9 +230,16 @@ def google_chat(
         ConfigurationError: no project number or one that is not digits, a
             bad leeway, or a certificates URL off ``www.googleapis.com``.
     """
-    if isinstance(leeway, bool) or not isinstance(leeway, int | float) or leeway < 0:
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not math.isfinite(leeway)
+        or leeway < 0
+    ):
         raise ConfigurationError(f"{_OWNER}(leeway=...) must be a non-negative number of seconds")
     numbers = _project_numbers(project_number)
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", _OWNER, "a key source such as FixedKeys")
     if keys is None:
         keys = CertificateSet(certs_url, hosts=("www.googleapis.com",), fetcher=fetcher)
     return GoogleChatVerifier(

@@ -7,10 +7,12 @@ Google signs with the keys it publishes as a JWK Set; the key set is fetched
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .._checks import check_list, check_methods
 from ..errors import ConfigurationError
 from ..keyfetch import ClaimMismatch, FetchedKeyVerifier, Fetcher, JwksSource, KeySource, Pending
 from ..keyfetch.jws import check_claims, check_signature, encode, read_token
@@ -136,7 +138,7 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
 
 
 def _names(value: str | Iterable[str] | None, setting: str) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else tuple(value or ())
+    names = check_list(value or (), setting, "presets.google_oidc", one=str)
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ConfigurationError(f"presets.google_oidc needs {setting}=... (one or more names)")
     return names
@@ -192,8 +194,15 @@ def google_oidc(
         ConfigurationError: no audience or service account, or a bad URL.
     """
     owner = owner_of("google_oidc")
-    if isinstance(leeway, bool) or not isinstance(leeway, int | float) or leeway < 0:
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not math.isfinite(leeway)
+        or leeway < 0
+    ):
         raise ConfigurationError(f"{owner}(leeway=...) must be a non-negative number of seconds")
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = (
         keys
         if keys is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .._checks import check_flag
 from ..routing import EventTypeReader, body_event_type, header_event_type
 from ..verifiers import HmacVerifier
 from ._common import SecretInput, hmac_preset, owner_of
@@ -68,7 +69,7 @@ def github(
         ConfigurationError: no secret, both ``secret`` and ``secrets``, or an
             empty one.
     """
-    if legacy_sha1:
+    if check_flag(legacy_sha1, "legacy_sha1", "presets.github"):
         return _hub_signature(
             "github", secret, secrets, algorithm="sha1", read_event_type=github_event_type
         )

@@ -8,11 +8,13 @@ include resource data": validating the authenticity of notifications).
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .._checks import check_list, check_methods
 from ..errors import ConfigurationError, MalformedBody, SignatureMismatch
 from ..keyfetch import (
     ClaimMismatch,
@@ -260,7 +262,13 @@ def microsoft_graph(
         ConfigurationError: no client state, an empty app id or tenant list.
     """
     owner = owner_of("microsoft_graph")
-    given = [client_state] if client_state is not None else list(client_states or ())
+    if client_state is not None and client_states is not None:
+        raise ConfigurationError(f"{owner} takes client_state= or client_states=, not both")
+    given = (
+        [client_state]
+        if client_state is not None
+        else list(check_list(client_states or (), "client_states", owner))
+    )
     if not given:
         raise ConfigurationError(f"{owner} needs client_state= (the subscription's clientState)")
     entries = []
@@ -271,11 +279,18 @@ def microsoft_graph(
         )
     if app_id is not None and (not isinstance(app_id, str) or not app_id):
         raise ConfigurationError(f"{owner}(app_id=...) must be the app's client id")
-    tenants = None if tenant_ids is None else frozenset(tenant_ids)
+    tenants = None if tenant_ids is None else frozenset(check_list(tenant_ids, "tenant_ids", owner))
     if tenants is not None and not tenants:
         raise ConfigurationError(f"{owner}(tenant_ids=...) must name at least one tenant")
-    if isinstance(leeway, bool) or not isinstance(leeway, int | float) or leeway < 0:
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not math.isfinite(leeway)
+        or leeway < 0
+    ):
         raise ConfigurationError(f"{owner}(leeway=...) must be a non-negative number of seconds")
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = keys or JwksSource(jwks_url, hosts=("login.microsoftonline.com",), fetcher=fetcher)
     return MicrosoftGraphVerifier(
         client_states=tuple(entries),

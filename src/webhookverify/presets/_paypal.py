@@ -15,6 +15,7 @@ import uuid
 import zlib
 from typing import Any, Final, Literal
 
+from .._checks import check_methods
 from ..errors import (
     ConfigurationError,
     MalformedSignature,
@@ -228,11 +229,13 @@ def paypal(
     owner = owner_of("paypal")
     if not isinstance(webhook_id, str) or not webhook_id or "|" in webhook_id:
         raise ConfigurationError(f"{owner} needs webhook_id= (the app's Webhook ID)")
-    if environment not in PAYPAL_CERT_HOSTS:
+    if not isinstance(environment, str) or environment not in PAYPAL_CERT_HOSTS:
         raise ConfigurationError(f"{owner}(environment=...) must be 'live' or 'sandbox'")
     tolerance, future_tolerance = check_windows("paypal", tolerance, future_tolerance)
     hosts = PAYPAL_CERT_HOSTS[environment]
     rules = HostRules(hosts, path=PAYPAL_CERT_PATH, owner=owner)
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = keys or CertificateUrl(hosts=hosts, path=PAYPAL_CERT_PATH, fetcher=fetcher)
     return PaypalVerifier(
         webhook_id=webhook_id,

@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any, Final, Literal
 
+from .._checks import check_methods
 from ..errors import ConfigurationError, KeyUnavailable, TimestampTooOld
 from ..keyfetch import (
     ClaimMismatch,
@@ -194,8 +195,10 @@ def plaid(
     """
     owner = owner_of("plaid")
     tolerance, future_tolerance = check_windows("plaid", tolerance, future_tolerance)
-    if environment not in PLAID_HOSTS:
+    if not isinstance(environment, str) or environment not in PLAID_HOSTS:
         raise ConfigurationError(f"{owner}(environment=...) must be 'production' or 'sandbox'")
+    if keys is not None:
+        check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     if keys is None:
         if not isinstance(client_id, str) or not client_id or secret is None:
             raise ConfigurationError(

@@ -312,12 +312,12 @@ def tiki(
             empty ``header``, or a missing or empty secret.
     """
     encodings: dict[str, Encoding] = {"hmac": "hex_lower", "base64 hmac": "base64"}
-    if verification not in encodings:
+    if not isinstance(verification, str) or verification not in encodings:
         raise ConfigurationError(
             "presets.tiki(verification=...) must be 'hmac' (hex) or 'base64 hmac', the "
             "verification types Tiki offers"
         )
-    if algorithm not in ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise ConfigurationError(
             f"presets.tiki(algorithm=...) must be one of {', '.join(sorted(ALGORITHMS))}"
         )

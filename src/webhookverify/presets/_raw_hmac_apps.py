@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .._checks import check_list
 from ..errors import ConfigurationError
 from ..keys import Secret
 from ..verifiers import HmacVerifier
@@ -163,7 +164,7 @@ def airtable(
         secret=None if secret is None else _airtable_key(secret),
         secrets=secrets
         if isinstance(secrets, str | bytes | Secret | None)
-        else [_airtable_key(s) for s in secrets],
+        else [_airtable_key(s) for s in check_list(secrets, "secrets", "presets.airtable")],
         header="X-Airtable-Content-MAC",
         encoding="hex_lower",
         prefix="hmac-sha256=",

@@ -336,7 +336,8 @@ def check_freshness(
         TimestampTooOld: older than ``tolerance`` seconds before ``now``.
         TimestampInFuture: more than ``future_tolerance`` seconds after ``now``.
     """
-    if tolerance is not None and timestamp < now - tolerance:
+    # written so that a nan (a ``now`` no clock gives) fails both tests: refused
+    if tolerance is not None and not timestamp >= now - tolerance:
         raise TimestampTooOld(
             f"the timestamp in {header} is older than the tolerance (tolerance=...)",
             header=header,
@@ -344,7 +345,7 @@ def check_freshness(
             now=now,
             tolerance=tolerance,
         )
-    if future_tolerance is not None and timestamp > now + future_tolerance:
+    if future_tolerance is not None and not timestamp <= now + future_tolerance:
         raise TimestampInFuture(
             f"the timestamp in {header} is ahead of this clock by more than the tolerance "
             "(future_tolerance=...); check both clocks",

@@ -25,6 +25,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from .._checks import check_list
 from ..errors import ConfigurationError
 from ..keys import Secret
 from ._keyring import KeyEntry
@@ -336,7 +337,9 @@ def _public_keys(
     elif isinstance(public_keys, str | bytes | bytearray | Secret | tuple):
         raise ConfigurationError(f"{owner}(public_keys=...) takes a list; use public_key= for one")
     else:
-        items = list(public_keys)
+        items = list(
+            check_list(public_keys, "public_keys", owner, hint="; use public_key= for one")
+        )
     out: list[KeyEntry[PublicKeyObject]] = []
     for index, item in enumerate(items):
         key_id: str | None = None

@@ -110,7 +110,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         if not isinstance(owner, str) or not owner:
             raise ConfigurationError("HmacVerifier(owner=...) must be a non-empty str")
         keys = to_secrets(secret, secrets, owner=owner)
-        if algorithm not in ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
             raise ConfigurationError(
                 f"{owner}(algorithm={algorithm!r}) is not supported; use one of "
                 f"{', '.join(sorted(ALGORITHMS))}"

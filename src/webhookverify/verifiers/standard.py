@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .._checks import check_list
 from ..errors import (
     ConfigurationError,
     MalformedSignature,
@@ -171,7 +172,8 @@ class StandardWebhooksVerifier:
         v1: HmacVerifier | None = None
         if secret is not None or secrets is not None:
             if secrets is not None and not isinstance(secrets, str | bytes | Secret):
-                secrets = [_v1_secret(s) for s in secrets]
+                items = check_list(secrets, "secrets", owner, hint="; use secret= for one")
+                secrets = [_v1_secret(s) for s in items]
             v1 = HmacVerifier(
                 secret=None if secret is None else _v1_secret(secret),
                 secrets=secrets,

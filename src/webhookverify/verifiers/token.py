@@ -14,10 +14,11 @@ import hashlib
 import time
 from collections.abc import Iterable
 
+from .._checks import check_flag
 from ..errors import ConfigurationError, MalformedHeader, NoValidKey, SignatureMismatch
 from ..keys import Secret, to_secrets
 from ..request import WebhookRequest
-from ._base import ReplayMode, Verification, constant_time_equal, single_header
+from ._base import ReplayMode, Verification, check_name, constant_time_equal, single_header
 
 __all__ = ["TokenVerifier"]
 
@@ -80,6 +81,12 @@ class TokenVerifier:
             raise ConfigurationError(f"{owner}(scheme=...) must be a non-empty str")
         set_ = object.__setattr__
         set_(self, "secrets", to_secrets(secret, secrets, owner=owner))
+        check_flag(basic, "basic", owner)
+        check_name(header, "header", owner)
+        if not isinstance(prefix, str):
+            raise ConfigurationError(f"{owner}(prefix=...) must be a str")
+        if username is not None and (not isinstance(username, str) or not username):
+            raise ConfigurationError(f"{owner}(username=...) must be a non-empty str or None")
         if basic:
             header = header or "Authorization"
             if prefix:
