@@ -27,8 +27,9 @@ transaction that then failed to commit (a deferred foreign key, a
 serialization failure) answered 500, and the sender's retry was taken for a
 duplicate of writes that were rolled back. A webhook view takes that
 transaction over (:func:`mark_view`) and runs the user's view in it inside
-the dispatch step (:func:`run_view`): it commits, or its failure releases
-the key, before the answer.
+the dispatch step (:func:`run_view`; a ``WebhookView`` without ``handle``
+its ``webhook.received`` listeners, :func:`run_listeners`): it commits, or
+its failure releases the key, before the answer.
 
 Imported by :mod:`webhookverify.django` only (it imports Django).
 """
@@ -36,7 +37,7 @@ Imported by :mod:`webhookverify.django` only (it imports Django).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
@@ -47,7 +48,11 @@ from ._origin import sent_path
 from ._replies import BAD_REQUEST, Refused
 from ._wsgi_io import read_body
 
-__all__ = ["mark_view", "request_body", "run_view", "sent_url"]
+if TYPE_CHECKING:
+    from .delivery import Delivery
+    from .receiver import Receiver
+
+__all__ = ["mark_view", "request_body", "run_listeners", "run_view", "sent_url"]
 
 
 def request_body(request: Any, length: int | None, limit: int) -> bytes:
@@ -96,7 +101,7 @@ def mark_view(view: Any, *, takes_transactions: bool = True) -> Any:
     """Mark a webhook view function: CSRF-exempt (a sender proves itself with
     its signature) and, with ``takes_transactions``, left out of Django's
     ``ATOMIC_REQUESTS`` for every database configured now, since
-    :func:`run_view` opens those transactions itself.
+    :func:`run_view` or :func:`run_listeners` opens those transactions itself.
 
     Returns:
         ``view``, marked.
@@ -116,7 +121,19 @@ def run_view(view: Any, call: Callable[[], Any]) -> Any:
     (``transaction.non_atomic_requests``), as Django would have run it;
     committed before this returns, so a failed commit raises here, in the
     dispatch step."""
-    own = getattr(view, "_non_atomic_requests", ())
+    return _in_transactions(getattr(view, "_non_atomic_requests", ()), call)
+
+
+def run_listeners(receiver: Receiver, delivery: Delivery) -> None:
+    """The receiver's default dispatch (its ``webhook.received`` listeners, the
+    view of a ``WebhookView`` without ``handle``) in a transaction on each
+    database with ``ATOMIC_REQUESTS``, committed before this returns, as
+    :func:`run_view` runs a view."""
+    _in_transactions((), lambda: receiver.bus.trigger_all(receiver.routes(delivery), delivery))
+
+
+def _in_transactions(own: Any, call: Callable[[], Any]) -> Any:
+    """``call()`` in an atomic block on each ``ATOMIC_REQUESTS`` database not in ``own``."""
     for alias, database in connections.settings.items():
         if database.get("ATOMIC_REQUESTS") and alias not in own:
             call = transaction.atomic(using=alias)(call)

@@ -51,7 +51,7 @@ from django.views import View  # type: ignore[import-untyped]
 
 from ._adapter import read_headers
 from ._body import parse_content_length
-from ._django_request import mark_view, request_body, run_view, sent_url
+from ._django_request import mark_view, request_body, run_listeners, run_view, sent_url
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
 from ._replies import (
     BAD_REQUEST,
@@ -257,8 +257,8 @@ def handle(endpoint: _Endpoint, view: Callable[..., Any] | None, request: Any) -
         hook = _read(options, request, time.time(), receiver)
     except Refused as refused:
         return _refused(receiver, refused, request)
-    if view is None:
-        return _http(receiver.receive(hook))
+    if view is None:  # the listeners, in the request's transactions
+        return _http(receiver.receive(hook, dispatch=functools.partial(run_listeners, receiver)))
     answered: list[Any] = []
 
     def dispatch(delivery: Delivery) -> None:
@@ -388,7 +388,7 @@ class WebhookView(View):  # type: ignore[misc]
         handler = getattr(cls, "handle", None)
         if inspect.iscoroutinefunction(handler):
             return mark_view(_as_async(view), takes_transactions=False)
-        return mark_view(view, takes_transactions=handler is not None)
+        return mark_view(view)  # handle(), or the listeners: run_view / run_listeners
 
 
 def _as_async(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -186,9 +186,10 @@ class Receiver:
         for a query challenge): an adapter lets them through for those."""
         return self.registry.handshake_methods
 
-    def _routes(self, delivery: Delivery) -> tuple[str, ...]:
-        """The events a delivery fires (see :func:`~webhookverify.routing.route_names`);
-        its event type is read only when a listener is bound below its handler."""
+    def routes(self, delivery: Delivery) -> tuple[str, ...]:
+        """The events the default dispatch fires for ``delivery``, for
+        ``bus.trigger_all`` (see :func:`~webhookverify.routing.route_names`); its
+        event type is read only when a listener is bound below its handler."""
         bus, name = self.bus, delivery.handler.name
         if not bus.has_below(RECEIVED):
             routes: tuple[str, ...] = (RECEIVED,)  # nothing bound to one handler or event type
@@ -269,7 +270,7 @@ class Receiver:
             if dispatch is not None:
                 dispatch(delivery)
             else:
-                self.bus.trigger_all(self._routes(delivery), delivery)
+                self.bus.trigger_all(self.routes(delivery), delivery)
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
             settled = self._settle(delivery, held, exc)
             return answers.dispatched(delivery, exc, settled, self.success_status)
@@ -351,7 +352,7 @@ class Receiver:
             if dispatch is not None:
                 await dispatch(delivery)
             else:
-                await self.bus.atrigger_all(self._routes(delivery), delivery)
+                await self.bus.atrigger_all(self.routes(delivery), delivery)
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             failure = exc
         except BaseException:
