@@ -357,6 +357,37 @@ def test_a_delivery_no_listener_takes_is_not_dropped_in_silence(
     assert not [r for r in caplog.records if r.name == "webhookverify"]
 
 
+def test_a_chain_that_ends_at_no_listener_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # a chained name is not a listener: the delivery still reaches no code
+    handler = Handler("crm", HmacVerifier(secret="s" * 16, header="X-Sig"))
+    receiver = Receiver(HandlerRegistry([handler]))
+    receiver.bus.bind("webhook.received", "crm.delivered")
+    caplog.set_level("WARNING", logger="webhookverify")
+    assert receiver.receive(sign_request(handler.verifier, b'{"n": 1}')).status == 200
+    assert asyncio.run(receiver.areceive(sign_request(handler.verifier, b'{"n": 2}'))).status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhookverify"]
+    assert len(lines) == 2 and all("reached no listener" in line for line in lines)
+    caplog.clear()
+    seen: list[bytes] = []
+    receiver.bus.bind("crm.delivered", lambda delivery: seen.append(delivery.body))
+    receiver.receive(sign_request(handler.verifier, b'{"n": 3}'))
+    assert seen == [b'{"n": 3}']
+    assert not [r for r in caplog.records if r.name == "webhookverify"]
+
+
+def test_trigger_all_counts_the_listeners_it_ran() -> None:
+    bus = EventBus()
+    assert bus.trigger_all(("webhook.received",), None) == 0
+    bus.bind("webhook.received", lambda payload: None)
+    bus.bind("webhook.received.crm", lambda payload: None)
+    bus.bind("webhook.received.crm", "crm.delivered")
+    bus.bind("crm.delivered", lambda payload: None)
+    assert bus.trigger_all(("webhook.received", "webhook.received.crm"), None) == 3
+    assert asyncio.run(bus.atrigger_all(("webhook.received",), None)) == 1
+
+
 def test_receiver_configuration_errors() -> None:
     registry = HandlerRegistry()
     for kwargs in (

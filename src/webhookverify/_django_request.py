@@ -36,6 +36,7 @@ Imported by :mod:`webhookverify.django` only (it imports Django).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +48,13 @@ from ._body import whole_body
 from ._origin import sent_path
 from ._replies import BAD_REQUEST, Refused
 from ._wsgi_io import read_body
+from .receiver import NO_LISTENER
 
 if TYPE_CHECKING:
     from .delivery import Delivery
     from .receiver import Receiver
+
+logger = logging.getLogger("webhookverify")
 
 __all__ = ["mark_view", "request_body", "run_listeners", "run_view", "sent_url"]
 
@@ -129,7 +133,12 @@ def run_listeners(receiver: Receiver, delivery: Delivery) -> None:
     view of a ``WebhookView`` without ``handle``) in a transaction on each
     database with ``ATOMIC_REQUESTS``, committed before this returns, as
     :func:`run_view` runs a view."""
-    _in_transactions((), lambda: receiver.bus.trigger_all(receiver.routes(delivery), delivery))
+
+    def fire() -> int:
+        return receiver.bus.trigger_all(receiver.routes(delivery), delivery)
+
+    if not _in_transactions((), fire):
+        logger.warning(NO_LISTENER, delivery.handler.name)
 
 
 def _in_transactions(own: Any, call: Callable[[], Any]) -> Any:

@@ -205,18 +205,22 @@ class EventBus:
             return plan if plan is not None else self._plan(events[0])
         return self._merged(events)
 
-    def trigger_all(self, events: tuple[str, ...], payload: Any) -> None:
+    def trigger_all(self, events: tuple[str, ...], payload: Any) -> int:
         """:meth:`trigger` for several events at once, as one list of listeners
         (a delivery's ``webhook.received`` and its routes, see
         :func:`~webhookverify.routing.route_names`): ordered by priority, then
         bind order, across the events; each listener runs once even when it
         is bound to several of them.
 
+        Returns:
+            How many listeners ran (0: nothing is bound to any of ``events``).
+
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        for listener, _ in self._run_list(events):
+        run = self._run_list(events)
+        for listener, _ in run:
             try:
                 result = listener(payload)
                 if result is not None and inspect.isawaitable(result):
@@ -225,15 +229,20 @@ class EventBus:
                 errors.append(exc)
         if errors:
             raise ExceptionGroup(f"{len(errors)} listener(s) of {events[-1]!r} failed", errors)
+        return len(run)
 
-    async def atrigger_all(self, events: tuple[str, ...], payload: Any) -> None:
+    async def atrigger_all(self, events: tuple[str, ...], payload: Any) -> int:
         """:meth:`trigger_all` for async code, as :meth:`atrigger` runs listeners.
+
+        Returns:
+            How many listeners ran.
 
         Raises:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        for listener, is_async in self._run_list(events):
+        run = self._run_list(events)
+        for listener, is_async in run:
             try:
                 if is_async:
                     await listener(payload)  # type: ignore[misc]
@@ -247,6 +256,7 @@ class EventBus:
                 errors.append(exc)
         if errors:
             raise ExceptionGroup(f"{len(errors)} listener(s) of {events[-1]!r} failed", errors)
+        return len(run)
 
     def trigger(self, event: str, payload: Any) -> None:
         """Run every listener of ``event`` (and chained events) with ``payload``.

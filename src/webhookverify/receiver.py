@@ -192,13 +192,9 @@ class Receiver:
         event type is read only when a listener is bound below its handler."""
         bus, name = self.bus, delivery.handler.name
         if not bus.has_below(RECEIVED):
-            routes: tuple[str, ...] = (RECEIVED,)  # nothing bound to one handler or event type
-        else:
-            typed = bus.has_below(f"{RECEIVED}.{name}")
-            routes = route_names(name, delivery.event_type if typed else None)
-        if not any(map(bus.has_listeners, routes)):  # acknowledged, and no code runs
-            logger.warning(NO_LISTENER, name)
-        return routes
+            return (RECEIVED,)  # nothing bound to one handler or event type
+        typed = bus.has_below(f"{RECEIVED}.{name}")
+        return route_names(name, delivery.event_type if typed else None)
 
     # -- the replay store: every call to it is in these three methods ---------------
 
@@ -269,8 +265,8 @@ class Receiver:
         try:
             if dispatch is not None:
                 dispatch(delivery)
-            else:
-                self.bus.trigger_all(self.routes(delivery), delivery)
+            elif not self.bus.trigger_all(self.routes(delivery), delivery):
+                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
             settled = self._settle(delivery, held, exc)
             return answers.dispatched(delivery, exc, settled, self.success_status)
@@ -351,8 +347,8 @@ class Receiver:
         try:
             if dispatch is not None:
                 await dispatch(delivery)
-            else:
-                await self.bus.atrigger_all(self.routes(delivery), delivery)
+            elif not await self.bus.atrigger_all(self.routes(delivery), delivery):
+                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             failure = exc
         except BaseException:
