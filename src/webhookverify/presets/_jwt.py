@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import re
 from typing import Any, Final
 
@@ -101,15 +102,25 @@ def compact_hs256(token: str, header: str, max_length: int, sender: str) -> list
 def number_claim(claims: dict[str, Any], name: str, header: str) -> float | None:
     """A NumericDate claim (RFC 7519 §2), or ``None`` when absent.
 
+    Python's JSON reader takes ``NaN``, ``Infinity`` and integers of any size,
+    none of which is a date (RFC 8259 §6 has no such numbers): a NaN ``exp``
+    would never compare as passed, and a huge one overflows a float.
+
     Raises:
-        MalformedHeader: present but not a number.
+        MalformedHeader: present but not a finite number.
     """
     value = claims.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedHeader(f"the {name} claim in {header} is not a number", header=header)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise MalformedHeader(f"the {name} claim in {header} is not a finite number", header=header)
+    return number
 
 
 def encode_segment(value: dict[str, object]) -> str:
