@@ -31,6 +31,7 @@ __all__ = [
     "check_signature",
     "encode",
     "is_compact",
+    "numeric_date",
     "read_token",
 ]
 
@@ -156,24 +157,31 @@ def check_signature(token: Token, key: FetchedKey, algorithm: str, now: float, w
         )
 
 
-def _number(claims: dict[str, Any], name: str, where: str) -> float | None:
+def numeric_date(claims: dict[str, Any], name: str, where: str) -> float | None:
     """A NumericDate claim (RFC 7519 §2) as unix seconds, or ``None`` if absent.
 
     Python's JSON reader takes ``NaN``, ``Infinity`` and integers of any size,
     none of which is a date (RFC 8259 §6 has no such numbers): a NaN ``exp``
     would never compare as passed, and a huge one overflows a float.
+
+    Raises:
+        MalformedHeader: present but not a finite number.
     """
     value = claims.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedHeader(f"the {name} claim of the JWT in {where} is not a number")
+        raise MalformedHeader(
+            f"the {name} claim of the JWT in {where} is not a number", header=where
+        )
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise MalformedHeader(f"the {name} claim of the JWT in {where} is not a finite number")
+        raise MalformedHeader(
+            f"the {name} claim of the JWT in {where} is not a finite number", header=where
+        )
     return number
 
 
@@ -210,9 +218,9 @@ def check_claims(
         names = aud if isinstance(aud, list) else [aud]
         if not any(isinstance(n, str) and n in allowed for n in names):
             raise ClaimMismatch(f"the JWT in {where} is for another audience (audience=...)")
-    expires = _number(claims, "exp", where)
-    issued = _number(claims, "iat", where)
-    not_before = _number(claims, "nbf", where)
+    expires = numeric_date(claims, "exp", where)
+    issued = numeric_date(claims, "iat", where)
+    not_before = numeric_date(claims, "nbf", where)
     if expires is None and max_age is None:
         raise ClaimMismatch(f"the JWT in {where} has no exp claim")
     if expires is not None and now > expires + leeway:

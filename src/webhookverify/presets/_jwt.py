@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import binascii
 import json
-import math
-import re
 from typing import Any, Final
 
 from ..errors import (
@@ -20,6 +18,7 @@ from ..errors import (
     SignatureMismatch,
     UnsupportedSignatureVersion,
 )
+from ..keyfetch.jws import is_compact
 from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers import HmacVerifier
@@ -31,12 +30,9 @@ __all__ = [
     "compact_hs256",
     "encode_segment",
     "json_segment",
-    "number_claim",
     "urlsafe_bytes",
 ]
 
-# RFC 7515 §7.1: three base64url segments (RFC 4648 §5, no padding), two dots.
-_COMPACT: Final = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", re.ASCII)
 # base64url to base64 (RFC 4648 §5), as a byte table: one C pass, no dict per call.
 _FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
 HS256_HEADER: Final[dict[str, object]] = {"alg": "HS256", "typ": "JWT"}
@@ -87,7 +83,7 @@ def compact_hs256(token: str, header: str, max_length: int, sender: str) -> list
         MalformedHeader: too long, or not three base64url segments of JSON.
         UnsupportedSignatureVersion: ``alg`` is not HS256, or ``crit`` is set.
     """
-    if len(token) > max_length or not _COMPACT.fullmatch(token):
+    if len(token) > max_length or not is_compact(token):
         raise MalformedHeader(f"the {header} header is not a compact JWT", header=header)
     segments = token.split(".")
     jose = json_segment(segments[0], "header", header)
@@ -97,30 +93,6 @@ def compact_hs256(token: str, header: str, max_length: int, sender: str) -> list
             header=header,
         )
     return segments
-
-
-def number_claim(claims: dict[str, Any], name: str, header: str) -> float | None:
-    """A NumericDate claim (RFC 7519 §2), or ``None`` when absent.
-
-    Python's JSON reader takes ``NaN``, ``Infinity`` and integers of any size,
-    none of which is a date (RFC 8259 §6 has no such numbers): a NaN ``exp``
-    would never compare as passed, and a huge one overflows a float.
-
-    Raises:
-        MalformedHeader: present but not a finite number.
-    """
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedHeader(f"the {name} claim in {header} is not a number", header=header)
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise MalformedHeader(f"the {name} claim in {header} is not a finite number", header=header)
-    return number
 
 
 def encode_segment(value: dict[str, object]) -> str:

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from ..errors import SignatureMismatch, TimestampInFuture, TimestampTooOld
+from ..keyfetch.jws import numeric_date
 from ..request import WebhookRequest
 from ..verifiers._base import ReplayMode, Verification
 from ._common import HmacBased, SecretInput, check_absolute_url, hmac_preset, owner_of
-from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
+from ._jwt import HS256_HEADER, bearer_hs256, encode_segment
 
 __all__ = ["MONDAY_LEEWAY", "MondayVerifier", "monday"]
 
@@ -125,19 +126,19 @@ class MondayVerifier(HmacBased):
     def _check_times(claims: dict[str, Any], now: float) -> float | None:
         # RFC 7519 §4.1.4 (exp), §4.1.5 (nbf), §4.1.6 (iat); monday.com
         # always sends exp, and its documentation says to check it.
-        expires = number_claim(claims, "exp", HEADER)
+        expires = numeric_date(claims, "exp", HEADER)
         if expires is None:
             raise TimestampTooOld(f"the JWT in {HEADER} has no exp claim", header=HEADER)
         if now >= expires + MONDAY_LEEWAY:
             raise TimestampTooOld(f"the JWT in {HEADER} has expired (exp)", header=HEADER)
         for name in ("nbf", "iat"):
-            value = number_claim(claims, name, HEADER)
+            value = numeric_date(claims, name, HEADER)
             if value is not None and now + MONDAY_LEEWAY < value:
                 raise TimestampInFuture(
                     f"the JWT in {HEADER} is not valid yet ({name}); check both clocks",
                     header=HEADER,
                 )
-        return number_claim(claims, "iat", HEADER)
+        return numeric_date(claims, "iat", HEADER)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return an ``Authorization`` header as monday.com sends it, for tests.

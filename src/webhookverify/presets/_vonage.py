@@ -23,6 +23,7 @@ from ..errors import (
     TimestampInFuture,
     TimestampTooOld,
 )
+from ..keyfetch.jws import numeric_date
 from ..request import WebhookRequest
 from ..verifiers._base import (
     DEFAULT_TOLERANCE,
@@ -31,7 +32,7 @@ from ..verifiers._base import (
     constant_time_equal,
 )
 from ._common import HmacBased, SecretInput, check_windows, hmac_preset
-from ._jwt import HS256_HEADER, bearer_hs256, encode_segment, number_claim
+from ._jwt import HS256_HEADER, bearer_hs256, encode_segment
 
 __all__ = ["VONAGE_TOLERANCE", "VonageVerifier", "vonage"]
 
@@ -153,7 +154,7 @@ class VonageVerifier(HmacBased):
 
     def _check_times(self, claims: dict[str, Any], now: float) -> float:
         # RFC 7519 §4.1.6 (iat) held to the window; §4.1.4 (exp) if sent.
-        issued = number_claim(claims, "iat", HEADER)
+        issued = numeric_date(claims, "iat", HEADER)
         if issued is None:
             raise TimestampTooOld(f"the JWT in {HEADER} has no iat claim", header=HEADER)
         if self.tolerance is not None and now - issued > self.tolerance:
@@ -163,7 +164,7 @@ class VonageVerifier(HmacBased):
                 f"the JWT in {HEADER} was issued in the future; check both clocks",
                 header=HEADER,
             )
-        expires = number_claim(claims, "exp", HEADER)
+        expires = numeric_date(claims, "exp", HEADER)
         if expires is not None and now >= expires:
             raise TimestampTooOld(f"the JWT in {HEADER} has expired (exp)", header=HEADER)
         return issued
