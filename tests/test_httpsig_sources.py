@@ -305,3 +305,47 @@ def test_the_signature_is_the_rfc_one_whatever_the_source() -> None:
     for verifier in (mapping, fixed(required_components=())):
         assert verifier.verify(request, now=CREATED).key_id == ED25519
         assert reason(verifier, flipped) == "signature_mismatch"
+
+
+def test_one_request_looks_up_at_most_two_keys(fresh: KeyServer) -> None:
+    # eight signatures, each naming another key of a key-by-id endpoint: a
+    # request that makes the receiver fetch eight times on its behalf
+    from webhookverify.keyfetch import KeyById
+
+    def no_key(body: bytes, kid: str) -> Any:
+        raise AssertionError("every key endpoint answers 404 here")
+
+    def verifier() -> HttpMessageSignatureVerifier:  # a new source: nothing cached
+        source = KeyById(
+            "https://keys.example.test/keys/{kid}", parse=no_key, fetcher=fresh.fetcher()
+        )
+        return HttpMessageSignatureVerifier(
+            keys=source, algorithms=("ed25519",), required_components=()
+        )
+
+    example = EXAMPLES["B.2.6"]
+    covered = example["signature_input"].split("=", 1)[1]
+    value = example["signature"].split("=", 1)[1]
+    inputs = ", ".join(
+        f"s{n}=" + covered.replace(f'keyid="{ED25519}"', f'keyid="k{n}"') for n in range(8)
+    )
+    values = ", ".join(f"s{n}={value}" for n in range(8))
+    request = with_input(rfc_request("B.2.6"), inputs)
+    request = request.replace(
+        headers=[
+            *[(k, v) for k, v in request.headers.raw_items() if k != "Signature"],
+            ("Signature", values),
+        ]
+    )
+
+    def in_sync() -> None:
+        verifier().verify(request, now=CREATED)
+
+    def in_async() -> None:
+        asyncio.run(verifier().averify(request, now=CREATED))
+
+    for check in (in_sync, in_async):
+        fresh.hits.clear()
+        with pytest.raises(VerificationError):
+            check()
+        assert fresh.hits == {"keys.example.test/keys/k0": 1, "keys.example.test/keys/k1": 1}
