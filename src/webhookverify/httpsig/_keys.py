@@ -22,14 +22,17 @@ from .._checks import check_list
 from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret
 from ..verifiers._base import constant_time_equal
+from ._base import AlgorithmMismatch, UnknownKeyId
 
 __all__ = [
     "ALGORITHMS",
+    "MAX_KEY_LOOKUPS",
     "HttpSigAlgorithm",
     "KeyTable",
     "SigningKey",
     "TableKey",
     "check_algorithms",
+    "counted_lookup",
     "fetched_entry",
     "load_source_signers",
     "load_table",
@@ -275,8 +278,6 @@ def fetched_entry(
         AlgorithmMismatch: no configured algorithm fits the key, or several do
             and the signature states no ``alg`` to choose between them.
     """
-    from ._base import AlgorithmMismatch
-
     if not fetched.valid_at(now):
         raise NoValidKey()
     stated_by_publisher = fetched.algorithm
@@ -331,3 +332,24 @@ def load_source_signers(
         table[key_id] = TableKey(usable[0], private.public_key())  # type: ignore[attr-defined]
         signers[key_id] = SigningKey(usable[0], signer)
     return table, signers
+
+
+# A request may carry several signatures (a sender rotating keys signs with
+# two); each names its key. Looking up more than two keys for one request
+# only serves someone making the receiver fetch on their behalf.
+MAX_KEY_LOOKUPS = 2
+
+
+def counted_lookup(key_id: str, looked_up: set[str]) -> str:
+    """``key_id``, counted among the keys looked up for this request.
+
+    Raises:
+        UnknownKeyId: the request already named :data:`MAX_KEY_LOOKUPS` other keys.
+    """
+    if key_id not in looked_up and len(looked_up) >= MAX_KEY_LOOKUPS:
+        raise UnknownKeyId(
+            f"the request names more than {MAX_KEY_LOOKUPS} keys; the others are not looked up",
+            header="Signature-Input",
+        )
+    looked_up.add(key_id)
+    return key_id

@@ -57,6 +57,7 @@ from ._keys import (
     SigningKey,
     TableKey,
     check_algorithms,
+    counted_lookup,
     fetched_entry,
     load_source_signers,
     load_table,
@@ -249,7 +250,7 @@ class HttpMessageSignatureVerifier:
                 if self._source is None:
                     entry = self._configured(params, moment)
                 else:
-                    fetched = self._source.key(_lookup(params["keyid"], looked_up))
+                    fetched = self._source.key(counted_lookup(params["keyid"], looked_up))
                     entry = fetched_entry(fetched, self.algorithms, params.get("alg"), moment)
                 return self._finish(request, covered, value, params, entry)
             except VerificationError as error:
@@ -266,7 +267,7 @@ class HttpMessageSignatureVerifier:
         for label, covered, signature in signatures_to_try(request, self.label, self.required_tag):
             try:
                 params, value = self._precheck(label, covered, signature, moment)
-                fetched = await self._source.akey(_lookup(params["keyid"], looked_up))
+                fetched = await self._source.akey(counted_lookup(params["keyid"], looked_up))
                 entry = fetched_entry(fetched, self.algorithms, params.get("alg"), moment)
                 return self._finish(request, covered, value, params, entry)
             except VerificationError as error:
@@ -383,24 +384,3 @@ class HttpMessageSignatureVerifier:
             f"required_components={list(self.required_components)!r}, "
             f"tolerance={self.tolerance!r}, required_tag={self.required_tag!r})"
         )
-
-
-# A request may carry several signatures (a sender rotating keys signs with
-# two); each names its key. Looking up more than two keys for one request
-# only serves someone making the receiver fetch on their behalf.
-MAX_KEY_LOOKUPS = 2
-
-
-def _lookup(key_id: str, looked_up: set[str]) -> str:
-    """``key_id``, counted among the keys looked up for this request.
-
-    Raises:
-        UnknownKeyId: the request already named :data:`MAX_KEY_LOOKUPS` other keys.
-    """
-    if key_id not in looked_up and len(looked_up) >= MAX_KEY_LOOKUPS:
-        raise UnknownKeyId(
-            f"the request names more than {MAX_KEY_LOOKUPS} keys; the others are not looked up",
-            header="Signature-Input",
-        )
-    looked_up.add(key_id)
-    return key_id
