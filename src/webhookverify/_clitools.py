@@ -1,8 +1,9 @@
 """Plumbing of the ``webhookverify`` command that is not about webhooks.
 
 ``--version``, read from the installed distribution only when asked, a
-quiet exit when the reader of the output goes away, and the argument types
-``--now`` and ``--port`` (a usage error, not a traceback, for ``--now nan``).
+quiet exit when the reader of the output goes away, the argument types
+``--now`` and ``--port`` (a usage error, not a traceback, for ``--now nan``),
+and :class:`Fail`, the one-line cause and remedy every command stops with.
 """
 
 from __future__ import annotations
@@ -14,13 +15,40 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-__all__ = ["VersionAction", "discard_stdout", "package_version", "port_number", "unix_time"]
+__all__ = [
+    "Fail",
+    "VersionAction",
+    "discard_stdout",
+    "out",
+    "package_version",
+    "port_number",
+    "unix_time",
+]
 
 # --now: unix seconds from 1970 up to the last second of the year 9999, the
 # range a datetime (and so every RFC 3339 timestamp a scheme signs) can hold.
 MAX_NOW = 253_402_300_799.0
 # --port: a TCP port number (RFC 9293: 16 bits); 0 lets the system choose.
 MAX_PORT = 65_535
+
+
+class Fail(Exception):
+    """A command stops: one line of cause, one of remedy, and an exit status.
+
+    Args:
+        cause: what went wrong, naming the option or file.
+        remedy: what to change.
+        code: the exit status (2, a usage or configuration mistake, unless told).
+    """
+
+    def __init__(self, cause: str, remedy: str, code: int = 2) -> None:
+        super().__init__(cause)
+        self.cause, self.remedy, self.code = cause, remedy, code
+
+
+def out(text: str = "") -> None:
+    """Write one line of a command's answer to stdout."""
+    sys.stdout.write(text + "\n")
 
 
 def package_version() -> str:

@@ -91,6 +91,11 @@ def webhook_view(
 ) -> Callable[[WebhookView], Callable[..., Response]]:
     """Decorate ``view(delivery, **url_values)`` so that it runs only for a verified, new delivery.
 
+    Place it under the route decorator (``@app.post(...)`` first): above
+    it, Flask has already registered the bare view, which then runs
+    unverified and fails with ``TypeError: view() missing 1 required
+    positional argument: 'delivery'``.
+
     Args:
         receiver: the :class:`~webhookverify.Receiver` that decides.
         max_body_size: the largest body read, in bytes (default 1 MiB); a
