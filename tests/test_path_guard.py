@@ -216,7 +216,10 @@ def test_no_spelling_reaches_the_view_unverified(
         status, answer = send(
             framework, guarded, spelling, mount=mount, body=body, headers=signed(body)
         )
-        if spelling in routed:
+        # Starlette's redirect_slashes answers 307 to the other trailing slash; a
+        # sender would not follow it on a POST, so the ASGI middleware does
+        followed = framework.kind == "asgi" and bare_status == 307
+        if spelling in routed or followed:
             assert (status, answer) == (200, b"ran"), spelling
             [run] = runs
             assert run.body == body

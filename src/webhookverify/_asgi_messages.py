@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from ._body import BodyBuffer
+from ._paths import slash_moved
 from ._replies import Reply
 from .delivery import Outcome
 
@@ -26,6 +27,7 @@ __all__ = [
     "replay",
     "respond",
     "send_reply",
+    "slash_redirect",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -154,6 +156,32 @@ class Capture:
             self.complete = not message.get("more_body", False)
         else:
             raise RuntimeError(f"the wrapped ASGI app sent {kind!r} out of order")
+
+
+def slash_redirect(scope: Scope, status: int, headers: Iterable[Any]) -> Scope | None:
+    """The request's scope at the path the app redirected it to, when the
+    redirect only adds or drops the trailing slash (``slash_moved``), else
+    ``None``.
+
+    Args:
+        scope: the scope the app was called with.
+        status: the app's answer.
+        headers: the app's response headers (ASGI byte pairs).
+    """
+    found = {bytes(name).lower(): bytes(value) for name, value in scope.get("headers", ())}
+    locations = [bytes(value) for name, value in headers if bytes(name).lower() == b"location"]
+    location = locations[0].decode("latin-1") if len(locations) == 1 else None
+    host = found.get(b"host", b"").decode("latin-1")
+    root: str = scope.get("root_path", "")
+    moved = slash_moved(scope.get("path", ""), root, status, location, host)
+    if moved is None:
+        return None
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        raw_path, mark, query = raw.partition(b"?")
+        toggled = raw_path.rstrip(b"/") if raw_path.endswith(b"/") else raw_path + b"/"
+        return {**scope, "path": moved, "raw_path": toggled + mark + query}
+    return {**scope, "path": moved}
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

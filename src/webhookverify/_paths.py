@@ -24,7 +24,15 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["PathSet", "environ_paths", "normalize_path", "scope_paths"]
+__all__ = [
+    "BODY_KEEPING_REDIRECTS",
+    "PathSet",
+    "environ_paths",
+    "normalize_path",
+    "scope_paths",
+    "slash_moved",
+    "toggle_slash",
+]
 
 # Rounds of percent-decoding. The server decodes the path once before the
 # middleware sees it (PEP 3333 PATH_INFO, ASGI path); further rounds cover a
@@ -169,3 +177,44 @@ def scope_paths(scope: Mapping[str, Any]) -> tuple[str, str]:
     if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
         return path[len(root) :], root
     return path, root
+
+
+# The redirects that keep the method and the body (RFC 9110 §15.4.8, §15.4.9),
+# as Starlette's redirect_slashes (307) and Werkzeug's strict_slashes (308)
+# answer: 301, 302 and 303 let a client turn the POST into a GET, so following
+# them would not be the same request.
+BODY_KEEPING_REDIRECTS = frozenset({307, 308})
+
+
+def toggle_slash(path: str) -> str:
+    """``path`` with its trailing slash dropped, or added when it has none."""
+    return path.rstrip("/") if path.endswith("/") else path + "/"
+
+
+def slash_moved(path: str, root: str, status: int, location: str | None, host: str) -> str | None:
+    """``path`` with its trailing slash added or dropped, when an app's answer
+    is a redirect there and nowhere else; else ``None``.
+
+    A router does that for a route declared with the other trailing slash
+    than the request's (Starlette's and FastAPI's ``redirect_slashes``,
+    Werkzeug's ``strict_slashes``, both on by default). Senders do not follow
+    a redirect on a POST, so every delivery would end at it: a middleware
+    holding the verified body follows it, as the sender would have.
+
+    Args:
+        path: the path the app was called with (ASGI ``path``, WSGI
+            ``PATH_INFO``), decoded.
+        root: the mount's prefix (``root_path``, ``SCRIPT_NAME``).
+        status: the app's answer.
+        location: its ``Location`` header (``None``: none, or several).
+        host: the request's ``Host``, which an absolute ``Location`` must name.
+    """
+    if status not in BODY_KEEPING_REDIRECTS or location is None or path in ("", "/"):
+        return None
+    target = urllib.parse.urlsplit(location)
+    if target.netloc and target.netloc.lower() != host.lower():
+        return None  # another origin: not the same route spelled otherwise
+    moved = toggle_slash(path)
+    if urllib.parse.unquote(target.path) not in (moved, root + moved):
+        return None
+    return moved

@@ -11,13 +11,23 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._body import READ_CHUNK_SIZE, BodyBuffer
 from ._origin import quote_path
+from ._paths import slash_moved, toggle_slash
 from ._replies import BAD_REQUEST, LENGTH_REQUIRED, Refused, Reply, status_line
 from .delivery import Outcome
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["AppResponse", "call_app", "header_pairs", "path", "read_body", "url_parts", "write"]
+__all__ = [
+    "AppResponse",
+    "call_app",
+    "header_pairs",
+    "path",
+    "read_body",
+    "slash_redirect",
+    "url_parts",
+    "write",
+]
 
 logger = logging.getLogger("webhookverify")
 
@@ -140,3 +150,28 @@ def call_app(app: WSGIApplication, environ: WSGIEnvironment) -> AppResponse:
         raise RuntimeError("the wrapped WSGI app returned without calling start_response")
     line, headers = started
     return AppResponse(int(line.split(" ", 1)[0]), line, headers, b"".join(chunks))
+
+
+def _text(value: str) -> str:
+    """A PEP 3333 environ string (bytes as latin-1) read as the UTF-8 it carries."""
+    return value.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def slash_redirect(environ: WSGIEnvironment, response: AppResponse) -> WSGIEnvironment | None:
+    """The request's environ at the path the app redirected it to, when the
+    redirect only adds or drops the trailing slash (``slash_moved``: Werkzeug's
+    ``strict_slashes``), else ``None``. ``wsgi.input`` is left for the caller."""
+    locations = [value for name, value in response.headers if name.lower() == "location"]
+    location = locations[0] if len(locations) == 1 else None
+    path_info: str = environ.get("PATH_INFO", "")
+    root = _text(environ.get("SCRIPT_NAME", ""))
+    host = environ.get("HTTP_HOST", "")
+    if slash_moved(_text(path_info), root, response.status, location, host) is None:
+        return None
+    moved = {**environ, "PATH_INFO": toggle_slash(path_info)}
+    for key in ("RAW_URI", "REQUEST_URI"):  # the target as sent (gunicorn, uWSGI)
+        target = environ.get(key)
+        if isinstance(target, str) and target:
+            raw_path, mark, query = target.partition("?")
+            moved[key] = toggle_slash(raw_path) + mark + query
+    return moved

@@ -29,7 +29,8 @@ too. Refusals (401, 403, 409, 503; 400, 405, 413 and 431 as the ASGI adapter
 answers them) and a duplicate of a processed delivery (200) never run it.
 
 The body is read once from the request's stream, at most ``max_body_size``
-bytes (aiohttp's own ``client_max_size`` does not apply to it), and kept on
+bytes (aiohttp's own ``client_max_size`` does not apply to it, nor to the
+form parsers reading it again), and kept on
 the request, so that ``await request.read()``, ``request.json()``,
 ``request.post()`` (a multipart form too) and ``request.content`` in the
 handler give the same bytes. aiohttp decompresses a body sent with
@@ -146,6 +147,11 @@ async def read_request(
     if body:  # (no body: aiohttp's empty stream stays, body_exists stays False)
         request._payload = _stream_of(body, request)
         request._cache.pop("content", None)  # request.content is cached (reify): the old one
+        # post() and multipart() hold the body to the app's client_max_size as they
+        # parse it: one max_body_size accepted past it would get a 413 from inside
+        # the handler, and so would every retry of it (0: aiohttp's "no limit")
+        if 0 < request._client_max_size < len(body):
+            request._client_max_size = len(body)
     return build_request(
         options,
         method=request.method,
@@ -233,6 +239,16 @@ async def _run(
             if raised:
                 raise raised[0]
             return response
+    if request.writer.output_size:
+        # The handler failed after its StreamResponse started sending: a second
+        # response written after it would reach the sender as the first one's
+        # body. Raising lets aiohttp close the connection (as it does for any
+        # handler failing mid-answer), so the sender sees a broken answer and
+        # retries; the receiver has already released the key for that retry.
+        raise ConnectionResetError(
+            f"the handler failed after its answer started ({outcome.status}, "
+            f"{outcome.reason}); the connection is closed so the sender retries"
+        )
     return _response(outcome.status, outcome.headers, outcome.body)
 
 

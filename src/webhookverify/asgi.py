@@ -33,6 +33,7 @@ from ._asgi_messages import (
     replay,
     respond,
     send_reply,
+    slash_redirect,
 )
 from ._body import parse_content_length, whole_body
 from ._options import (
@@ -232,7 +233,10 @@ class WebhookMiddleware:
     :class:`~webhookverify.Delivery` at
     ``scope["state"]["webhookverify.delivery"]`` (the scope and its
     ``state`` are copies). Only a 2xx from ``app`` commits the key; its
-    response is buffered and sent once the key is settled. Other paths,
+    response is buffered and sent once the key is settled (its background
+    tasks run before that: they are part of the dispatch). A 307 or 308 to
+    the path's other trailing slash (Starlette's ``redirect_slashes``) is
+    followed once, with a warning: senders do not follow one. Other paths,
     ``lifespan``, ``websocket`` and ``passthrough_methods`` go to ``app``
     untouched. With ``Receiver(time_budget=...)``, an app still running at
     the budget gets the sender a 202; its response is then discarded, and a
@@ -286,7 +290,20 @@ class WebhookMiddleware:
                     k: v for k, v in extensions.items() if k not in UNRELAYABLE_EXTENSIONS
                 }
             capture = Capture()
-            await self.app(inner, replay(delivery.request.body, receive), capture.send)
+            # a copy: routers write into the scope they get (a mount's root_path)
+            await self.app({**inner}, replay(delivery.request.body, receive), capture.send)
+            moved = None
+            if capture.status is not None and capture.complete:
+                moved = slash_redirect(inner, capture.status, capture.headers)
+            if moved is not None:
+                logger.warning(
+                    "the app redirected the webhook path %r to %r; the redirect was followed "
+                    "here, as senders do not follow one for a POST: give the sender that URL",
+                    inner.get("path"),
+                    moved["path"],
+                )
+                capture = Capture()
+                await self.app(moved, replay(delivery.request.body, receive), capture.send)
             if capture.status is None or not capture.complete:
                 raise RuntimeError("the wrapped ASGI app returned without a complete response")
             answered.append((capture.status, capture.headers, b"".join(capture.chunks)))

@@ -58,7 +58,15 @@ from ._replies import (
     decline_unless_2xx,
     refuse,
 )
-from ._wsgi_io import AppResponse, call_app, header_pairs, read_body, url_parts, write
+from ._wsgi_io import (
+    AppResponse,
+    call_app,
+    header_pairs,
+    read_body,
+    slash_redirect,
+    url_parts,
+    write,
+)
 from ._wsgi_io import path as request_path
 from .delivery import Outcome
 from .errors import MissingDelivery
@@ -215,8 +223,10 @@ class WebhookMiddleware:
     validation error, a CSRF 403, a redirect, a 5xx) declines it: the key is
     released, the status is logged at warning level, the sender gets the
     app's answer and its retry reaches ``app`` again; a raise gets the
-    sender a 500. The app's response is buffered and is what the sender
-    gets. Refusals (401, 403, 409, 503, and the adapter's
+    sender a 500. A 307 or 308 to the path's other trailing slash
+    (Werkzeug's ``strict_slashes``) is followed once, with a warning, as
+    senders do not follow one. The app's response is buffered and is what
+    the sender gets. Refusals (401, 403, 409, 503, and the adapter's
     400/405/411/413/431) and duplicates of a processed delivery (the
     receiver's 200) never reach ``app``.
 
@@ -264,7 +274,19 @@ class WebhookMiddleware:
             environ["CONTENT_LENGTH"] = str(len(body))
             environ["wsgi.input_terminated"] = True
             environ[DELIVERY_KEY] = delivery
-            answered.append(response := call_app(self.app, environ))
+            untouched = dict(environ)  # what the app and its router write in stays out
+            response = call_app(self.app, environ)
+            moved = slash_redirect(untouched, response)
+            if moved is not None:
+                logger.warning(
+                    "the app redirected the webhook path %r to %r; the redirect was followed "
+                    "here, as senders do not follow one for a POST: give the sender that URL",
+                    environ.get("PATH_INFO"),
+                    moved["PATH_INFO"],
+                )
+                moved["wsgi.input"] = io.BytesIO(body)
+                response = call_app(self.app, moved)
+            answered.append(response)
             decline_unless_2xx(response.status, response.line)
 
         reply = _handle(self.receiver, self.options, environ, method, dispatch)
