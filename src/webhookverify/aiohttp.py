@@ -150,7 +150,7 @@ async def read_request(
         # post() and multipart() hold the body to the app's client_max_size as they
         # parse it: one max_body_size accepted past it would get a 413 from inside
         # the handler, and so would every retry of it (0: aiohttp's "no limit")
-        if 0 < request._client_max_size < len(body):
+        if 0 < request.client_max_size < len(body):
             request._client_max_size = len(body)
     return build_request(
         options,
