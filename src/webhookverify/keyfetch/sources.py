@@ -272,12 +272,13 @@ class JwksSource(FetchingSource):
         fetcher: Fetcher | None = None,
         cache: KeyCache | None = None,
     ) -> None:
+        owner = type(self).__name__
         host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
-        rules = HostRules(hosts if hosts is not None else [host or "?"], owner="JwksSource")
+        rules = HostRules(hosts if hosts is not None else [host or "?"], owner=owner)
         try:
             rules.check(url)
         except VerificationError as exc:  # a configured URL off its own rules
-            raise ConfigurationError(f"JwksSource(url=...): {exc}") from None
+            raise ConfigurationError(f"{owner}(url=...): {exc}") from None
         super().__init__(rules, fetcher, cache)
         self.url = url
 
@@ -293,7 +294,7 @@ class JwksSource(FetchingSource):
         return _crypto.jwk_set(body)
 
     def __repr__(self) -> str:
-        return f"JwksSource({self.url!r})"
+        return f"{type(self).__name__}({self.url!r})"
 
 
 class KeyById(FetchingSource):

@@ -28,11 +28,12 @@ from ..keyfetch import (
     KeySource,
     Pending,
 )
-from ..keyfetch.jws import check_claims, check_signature, encode, read_token
+from ..keyfetch.jws import check_claims, check_signature, encode
 from ..request import WebhookRequest
 from ..types import Verification
-from ..verifiers._base import DEFAULT_TOLERANCE, single_header
+from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import owner_of, scheme_of
+from ._google_oidc import bearer_rs256
 
 __all__ = ["GOOGLE_CHAT_CERTS_URL", "GOOGLE_CHAT_ISSUER", "GoogleChatVerifier", "google_chat"]
 
@@ -97,13 +98,7 @@ class GoogleChatVerifier(FetchedKeyVerifier):
         )
 
     def prepare(self, request: WebhookRequest, now: float) -> Pending:
-        value = single_header(request, _HEADER)
-        if value[:7].lower() != "bearer ":  # RFC 9110 §11.1: the scheme is case-insensitive
-            raise ClaimMismatch("the Authorization header is not a Bearer token", header=_HEADER)
-        # RS256 from the configuration, before any key is looked up (RFC 8725 §3.1)
-        token = read_token(value[7:], "RS256", _HEADER)
-        if token.kid is None:
-            raise ClaimMismatch("the token names no key (kid)", header=_HEADER)
+        token, kid = bearer_rs256(request)
 
         def finish(keys: tuple[Any, ...]) -> Verification:
             check_signature(token, keys[0], "RS256", now, _HEADER)
@@ -127,7 +122,7 @@ class GoogleChatVerifier(FetchedKeyVerifier):
                 raise ClaimMismatch("the JWT in Authorization has no iat claim", header=_HEADER)
             return Verification(self.scheme, keys[0].key_id, issued, None, (token.signing_input,))
 
-        return Pending((token.kid,), finish)
+        return Pending((kid,), finish)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """The ``Authorization`` header of a token Chat would send (tests only:

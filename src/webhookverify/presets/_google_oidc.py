@@ -15,13 +15,19 @@ from typing import Any, Final
 from .._checks import check_list, check_methods
 from ..errors import ConfigurationError
 from ..keyfetch import ClaimMismatch, FetchedKeyVerifier, Fetcher, JwksSource, KeySource, Pending
-from ..keyfetch.jws import check_claims, check_signature, encode, read_token
+from ..keyfetch.jws import Token, check_claims, check_signature, encode, read_token
 from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers._base import DEFAULT_TOLERANCE, single_header
 from ._common import owner_of, scheme_of
 
-__all__ = ["GOOGLE_ISSUERS", "GOOGLE_JWKS_URL", "GoogleOidcVerifier", "google_oidc"]
+__all__ = [
+    "GOOGLE_ISSUERS",
+    "GOOGLE_JWKS_URL",
+    "GoogleOidcVerifier",
+    "bearer_rs256",
+    "google_oidc",
+]
 
 GOOGLE_JWKS_URL: Final = "https://www.googleapis.com/oauth2/v3/certs"
 # Google's ID tokens name either issuer (Google Identity: "Validate an ID token").
@@ -85,12 +91,7 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
         )
 
     def prepare(self, request: WebhookRequest, now: float) -> Pending:
-        value = single_header(request, _HEADER)
-        if value[:7].lower() != "bearer ":  # RFC 9110 §11.1: the scheme is case-insensitive
-            raise ClaimMismatch("the Authorization header is not a Bearer token", header=_HEADER)
-        token = read_token(value[7:], "RS256", _HEADER)
-        if token.kid is None:
-            raise ClaimMismatch("the token names no key (kid)", header=_HEADER)
+        token, kid = bearer_rs256(request)
 
         def finish(keys: tuple[Any, ...]) -> Verification:
             check_signature(token, keys[0], "RS256", now, _HEADER)
@@ -112,7 +113,7 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
                 )
             return Verification(self.scheme, keys[0].key_id, issued, None, (token.signing_input,))
 
-        return Pending((token.kid,), finish)
+        return Pending((kid,), finish)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """The ``Authorization`` header of a token Google would send (tests only:
@@ -135,6 +136,26 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
 
     def __repr__(self) -> str:
         return f"GoogleOidcVerifier(audiences={list(self.audiences)!r}, source={self.source!r})"
+
+
+def bearer_rs256(request: WebhookRequest) -> tuple[Token, str]:
+    """The JWT of ``Authorization: Bearer``, read but not verified, and the key it names.
+
+    RS256 is the configuration's, fixed before any key is looked up (RFC 8725
+    §3.1): a token stating another algorithm is refused here.
+
+    Raises:
+        MissingHeader, DuplicateHeader, MalformedHeader: the header.
+        ClaimMismatch: not a Bearer token, or a token that names no key.
+        UnsupportedSignatureVersion: a token of another algorithm.
+    """
+    value = single_header(request, _HEADER)
+    if value[:7].lower() != "bearer ":  # RFC 9110 §11.1: the scheme is case-insensitive
+        raise ClaimMismatch("the Authorization header is not a Bearer token", header=_HEADER)
+    token = read_token(value[7:], "RS256", _HEADER)
+    if token.kid is None:
+        raise ClaimMismatch("the token names no key (kid)", header=_HEADER)
+    return token, token.kid
 
 
 def _names(value: str | Iterable[str] | None, setting: str) -> tuple[str, ...]:
