@@ -168,6 +168,21 @@ def test_a_forged_signature_is_401_although_the_key_is_fetched(fresh: KeyServer)
 # -- what is never fetched ----------------------------------------------------------------
 
 
+def test_a_stale_signature_is_refused_before_any_fetch(fresh: KeyServer) -> None:
+    # its Date is a day old: nothing a fetched key could change, so nothing is
+    # fetched on the sender's behalf (sync and async)
+    serve_actor(fresh, actor_document(private_key("rsa", 0)))
+    check = verifier(source(fresh))
+    stale = follow(check)
+    later = stale.received_at + 86400
+    with pytest.raises(VerificationError) as info:
+        check.verify(stale, now=later)
+    assert info.value.reason == "timestamp_too_old"
+    with pytest.raises(VerificationError):
+        asyncio.run(check.averify(stale, now=later))
+    assert not fresh.hits
+
+
 @pytest.mark.parametrize(
     "key_id",
     [

@@ -295,8 +295,8 @@ class CavageSignatureVerifier:
             SignatureMismatch / ContentDigestMismatch: the signature, the body.
         """
         moment = request.received_at if now is None else now
-        params = self._read(request)
-        return self._finish(request, params, self._key(params.key_id, moment), moment)
+        params, stamp = self._read(request, moment)
+        return self._finish(request, params, self._key(params.key_id, moment), stamp)
 
     async def averify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """:meth:`verify` for the event loop: a key source's ``akey`` is awaited,
@@ -306,12 +306,13 @@ class CavageSignatureVerifier:
         if self._source is None:
             return self.verify(request, now)
         moment = request.received_at if now is None else now
-        params = self._read(request)
+        params, stamp = self._read(request, moment)
         material = await self._source.akey(params.key_id)
-        return self._finish(request, params, self._key(params.key_id, moment, material), moment)
+        return self._finish(request, params, self._key(params.key_id, moment, material), stamp)
 
-    def _read(self, request: WebhookRequest) -> CavageParams:
-        """The ``Signature`` header, its covered names and its label checked."""
+    def _read(self, request: WebhookRequest, moment: float) -> tuple[CavageParams, float | None]:
+        """The ``Signature`` header, its covered names, its label and its times
+        checked (before any key is looked up); the signed time, if any."""
         params = parse_signature(single_header(request, "Signature"))
         self._check_covered(request, params)
         label = params.algorithm or "hs2019"
@@ -320,10 +321,10 @@ class CavageSignatureVerifier:
                 f"the signature's algorithm {label!r} is not accepted (algorithms=...)",
                 header="Signature",
             )
-        return params
+        return params, self._check_times(request, params, moment)
 
     def _finish(
-        self, request: WebhookRequest, params: CavageParams, key: CavageKey, moment: float
+        self, request: WebhookRequest, params: CavageParams, key: CavageKey, stamp: float | None
     ) -> Verification:
         """The rest of the check once the key is in hand."""
         label = params.algorithm or "hs2019"
@@ -332,7 +333,6 @@ class CavageSignatureVerifier:
                 f"the signature's algorithm {label!r} does not fit its {key.operation} key",
                 header="Signature",
             )
-        timestamp = self._check_times(request, params, moment)
         message = signing_string(request, params)
         if not key.verify(params.signature, message):
             raise SignatureMismatch(header="Signature")
@@ -341,7 +341,7 @@ class CavageSignatureVerifier:
         return Verification(
             scheme=f"cavage-{key.operation}",
             key_id=params.key_id,
-            timestamp=timestamp,
+            timestamp=stamp,
             signed=(message, request.body),
         )
 
