@@ -10,6 +10,7 @@ for an HMAC, or the sender's own name for its signature version (``v1``,
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Unpack
@@ -33,6 +34,7 @@ __all__ = [
     "HmacWrapper",
     "SecretInput",
     "check_absolute_url",
+    "check_leeway",
     "check_windows",
     "hex_secret",
     "hex_secrets",
@@ -160,6 +162,22 @@ def check_windows(
         check_tolerance(tolerance, "tolerance", owner),
         check_tolerance(future_tolerance, "future_tolerance", owner),
     )
+
+
+def check_leeway(leeway: object, owner: str) -> float:
+    """The clock skew a token's times are allowed: a finite number of seconds >= 0.
+
+    Raises:
+        ConfigurationError: anything else, naming ``leeway`` and ``owner``.
+    """
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not math.isfinite(leeway)
+        or leeway < 0
+    ):
+        raise ConfigurationError(f"{owner}(leeway=...) must be a non-negative number of seconds")
+    return float(leeway)
 
 
 def check_absolute_url(url: object, setting: str) -> str:

@@ -13,7 +13,6 @@ its key named by ``kid`` among the account's certificates, published as
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from typing import Any, Final
@@ -32,7 +31,7 @@ from ..keyfetch.jws import check_claims, check_signature, encode
 from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers._base import DEFAULT_TOLERANCE
-from ._common import owner_of, scheme_of
+from ._common import check_leeway, owner_of, scheme_of
 from ._google_oidc import bearer_rs256
 
 __all__ = ["GOOGLE_CHAT_CERTS_URL", "GOOGLE_CHAT_ISSUER", "GoogleChatVerifier", "google_chat"]
@@ -225,13 +224,7 @@ def google_chat(
         ConfigurationError: no project number or one that is not digits, a
             bad leeway, or a certificates URL off ``www.googleapis.com``.
     """
-    if (
-        isinstance(leeway, bool)
-        or not isinstance(leeway, int | float)
-        or not math.isfinite(leeway)
-        or leeway < 0
-    ):
-        raise ConfigurationError(f"{_OWNER}(leeway=...) must be a non-negative number of seconds")
+    leeway = check_leeway(leeway, _OWNER)
     numbers = _project_numbers(project_number)
     if keys is not None:
         check_methods(keys, ("key", "akey"), "keys", _OWNER, "a key source such as FixedKeys")

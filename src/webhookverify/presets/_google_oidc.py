@@ -7,7 +7,6 @@ Google signs with the keys it publishes as a JWK Set; the key set is fetched
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from typing import Any, Final
@@ -19,7 +18,7 @@ from ..keyfetch.jws import Token, check_claims, check_signature, encode, read_to
 from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers._base import DEFAULT_TOLERANCE, single_header
-from ._common import owner_of, scheme_of
+from ._common import check_leeway, owner_of, scheme_of
 
 __all__ = [
     "GOOGLE_ISSUERS",
@@ -215,13 +214,7 @@ def google_oidc(
         ConfigurationError: no audience or service account, or a bad URL.
     """
     owner = owner_of("google_oidc")
-    if (
-        isinstance(leeway, bool)
-        or not isinstance(leeway, int | float)
-        or not math.isfinite(leeway)
-        or leeway < 0
-    ):
-        raise ConfigurationError(f"{owner}(leeway=...) must be a non-negative number of seconds")
+    leeway = check_leeway(leeway, owner)
     if keys is not None:
         check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = (

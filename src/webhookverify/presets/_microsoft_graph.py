@@ -8,7 +8,6 @@ include resource data": validating the authenticity of notifications).
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from collections.abc import Iterable
@@ -31,7 +30,7 @@ from ..request import WebhookRequest
 from ..types import Verification
 from ..verifiers._base import DEFAULT_TOLERANCE, constant_time_equal, single_header
 from ..verifiers._keyring import KeyEntry, newest_valid, valid_keys, window_of
-from ._common import SecretInput, owner_of, scheme_of
+from ._common import SecretInput, check_leeway, owner_of, scheme_of
 from ._handshakes import graph_validation
 
 __all__ = ["GRAPH_APP_ID", "MICROSOFT_JWKS_URL", "MicrosoftGraphVerifier", "microsoft_graph"]
@@ -282,13 +281,7 @@ def microsoft_graph(
     tenants = None if tenant_ids is None else frozenset(check_list(tenant_ids, "tenant_ids", owner))
     if tenants is not None and not tenants:
         raise ConfigurationError(f"{owner}(tenant_ids=...) must name at least one tenant")
-    if (
-        isinstance(leeway, bool)
-        or not isinstance(leeway, int | float)
-        or not math.isfinite(leeway)
-        or leeway < 0
-    ):
-        raise ConfigurationError(f"{owner}(leeway=...) must be a non-negative number of seconds")
+    leeway = check_leeway(leeway, owner)
     if keys is not None:
         check_methods(keys, ("key", "akey"), "keys", owner, "a key source such as FixedKeys")
     source = keys or JwksSource(jwks_url, hosts=("login.microsoftonline.com",), fetcher=fetcher)
