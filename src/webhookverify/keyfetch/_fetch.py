@@ -195,14 +195,9 @@ class Fetcher:
             return Request(request.method, target, request.body, request.headers)
         raise KeyUnavailable(f"the key URL answered HTTP {status}")
 
-    def _fits(self, response: Any, received: int, started: float) -> None:
-        declared = response.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            raise KeyUnavailable("the key document is larger than Fetcher(max_bytes=...)")
-        if received > self.max_bytes:
-            raise KeyUnavailable("the key document is larger than Fetcher(max_bytes=...)")
-        if time.monotonic() - started > self.timeout:
-            raise KeyUnavailable("fetching the key took longer than Fetcher(timeout=...)")
+    def _body(self, response: Any, started: float) -> _Body:
+        """What collects a 200 answer's body, held to ``max_bytes`` and ``timeout``."""
+        return _Body(response, self.max_bytes, started + self.timeout)
 
     # -- sync and async ------------------------------------------------------------
 
@@ -223,16 +218,10 @@ class Fetcher:
                     try:
                         follow = self._next(request, response, rules, hops)
                         if follow is None:
-                            chunks: list[bytes] = []
-                            received = 0
-                            self._fits(response, 0, started)
+                            body = self._body(response, started)
                             for chunk in response.iter_bytes():
-                                chunks.append(chunk)
-                                received += len(chunk)
-                                self._fits(response, received, started)
-                            kind = response.headers.get("content-type", "")
-                            lifetime = lifetime_of(response.headers)
-                            return Document(b"".join(chunks), lifetime, request.url, kind)
+                                body.add(chunk)
+                            return body.document(request.url)
                     finally:
                         response.close()
                     request = follow
@@ -252,19 +241,43 @@ class Fetcher:
                     try:
                         follow = self._next(request, response, rules, hops)
                         if follow is None:
-                            chunks: list[bytes] = []
-                            received = 0
-                            self._fits(response, 0, started)
+                            body = self._body(response, started)
                             async for chunk in response.aiter_bytes():
-                                chunks.append(chunk)
-                                received += len(chunk)
-                                self._fits(response, received, started)
-                            kind = response.headers.get("content-type", "")
-                            lifetime = lifetime_of(response.headers)
-                            return Document(b"".join(chunks), lifetime, request.url, kind)
+                                body.add(chunk)
+                            return body.document(request.url)
                     finally:
                         await response.aclose()
                     request = follow
         except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
             raise KeyUnavailable(f"fetching the key failed ({type(exc).__name__})") from None
         raise KeyUnavailable("the key URL redirected too many times")  # pragma: no cover
+
+
+class _Body:
+    """A 200 answer's body as it arrives, refused past ``max_bytes`` (its declared
+    Content-Length first) or past the ``deadline`` (a monotonic time)."""
+
+    __slots__ = ("chunks", "deadline", "limit", "received", "response")
+
+    def __init__(self, response: Any, limit: int, deadline: float) -> None:
+        declared = response.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise KeyUnavailable("the key document is larger than Fetcher(max_bytes=...)")
+        self.response, self.limit, self.deadline = response, limit, deadline
+        self.chunks: list[bytes] = []
+        self.received = 0
+        self.add(b"")
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.received += len(chunk)
+        if self.received > self.limit:
+            raise KeyUnavailable("the key document is larger than Fetcher(max_bytes=...)")
+        if time.monotonic() > self.deadline:
+            raise KeyUnavailable("fetching the key took longer than Fetcher(timeout=...)")
+
+    def document(self, url: str) -> Document:
+        """The whole answer, with its lifetime and media type."""
+        headers = self.response.headers
+        kind = headers.get("content-type", "")
+        return Document(b"".join(self.chunks), lifetime_of(headers), url, kind)
