@@ -251,9 +251,7 @@ class BodyChallenge(_Handshake):
         body = json_object(request.body)
         if body is None or (self.header is None and body.get("type") != self.marker):
             return None
-        if not named and self.header is not None and self.field not in body:
-            return None
-        value = bounded(body.get(self.field), self.field)
+        value = bounded(body.get(self.field), self.field)  # None without ``field``
         if value is None:
             return None
         if self.plain:
