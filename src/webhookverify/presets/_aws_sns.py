@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Final
 
-from .._checks import check_list, check_methods
+from .._checks import check_flag, check_list, check_methods
 from ..errors import (
     ConfigurationError,
     MalformedBody,
@@ -361,8 +361,7 @@ def aws_sns(
     if not versions or not set(versions) <= {"1", "2"}:
         raise ConfigurationError(f"{owner}(signature_versions=...) takes '1' and/or '2'")
     tolerance, future_tolerance = check_windows("aws_sns", tolerance, future_tolerance)
-    if not isinstance(confirm_subscriptions, bool):
-        raise ConfigurationError(f"{owner}(confirm_subscriptions=...) must be True or False")
+    check_flag(confirm_subscriptions, "confirm_subscriptions", owner)
     hosts: tuple[str, ...] = SNS_CERT_HOSTS
     if regions is not None:
         names = check_list(regions, "regions", owner, one=str)
