@@ -70,8 +70,7 @@ class WebhookRequest:
         init(self, "_url", url)
         init(self, "headers", headers if type(headers) is Headers else Headers(headers))
         init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
-        # x - x is 0.0 for every finite float and nan for nan and the infinities
-        finite = type(received_at) is float and received_at - received_at == 0.0
+        finite = type(received_at) is float and math.isfinite(received_at)  # nan: always fresh
         when = received_at if finite else _received_at(received_at)
         init(self, "received_at", when)
         init(self, "remote_addr", remote_addr)
