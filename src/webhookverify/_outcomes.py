@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._settle import declined_by, fields
 from .delivery import Delivery, Outcome, Rejection
@@ -21,20 +21,12 @@ from .errors import (
     ReplayStoreUnavailable,
     VerificationError,
 )
-from .events import DUPLICATE, REJECTED
+from .events import DUPLICATE, HANDSHAKE, REJECTED
 from .replay import ReserveResult
 from .request import WebhookRequest
 
-__all__ = [
-    "BACKGROUND",
-    "TEXT",
-    "after_reserve",
-    "dispatched",
-    "event",
-    "fields",
-    "finished_late",
-    "in_background",
-]
+if TYPE_CHECKING:
+    from .handshake import Answered
 
 logger = logging.getLogger("webhookverify")
 
@@ -71,23 +63,9 @@ def reject(
     delivery: Delivery | None = None,
 ) -> Outcome:
     """A refusal, with its :class:`~webhookverify.Rejection` (``Retry-After`` on 409 and 503)."""
-    remote_addr = request.remote_addr
-    if status in (401, 403):
-        logged = {
-            "status": status,
-            "reason": reason,
-            "attempts": attempts,
-            "remote_addr": remote_addr,
-        }
-        logger.warning(
-            "webhook refused (%d %s%s)",
-            status,
-            reason,
-            said_why(attempts),
-            extra={"webhookverify": logged},
-        )
     headers = TEXT if status < 409 else (*TEXT, ("Retry-After", str(retry_after)))
     path = urllib.parse.urlsplit(request.url).path
+    remote_addr = request.remote_addr
     rejection = Rejection(
         request, status, reason, attempts, error, request.method, path, remote_addr
     )
@@ -108,34 +86,32 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     """A request no handler verified: 401 (403 when switched off; 503 with
     ``Retry-After`` when a handler could not fetch its sender's key, so that
     the sender retries instead of dropping the delivery)."""
-    if isinstance(exc, AccessDisabled):
-        return reject(request, 403, exc.reason, retry_after, error=exc)
+    attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
     errors = exc.errors if isinstance(exc, NoHandlerMatched) else (exc,)
-    unavailable = [error for error in errors if isinstance(error, KeyUnavailable)]
-    if unavailable:
+    unavailable = next((error for error in errors if isinstance(error, KeyUnavailable)), None)
+    if unavailable is not None:
+        reason = KeyUnavailable.reason
         logger.error(
             "handler %r could not fetch its sender's key; answering 503 so the sender retries: %s",
-            unavailable[0].handler,
-            unavailable[0],
-            extra={
-                "webhookverify": {
-                    "reason": KeyUnavailable.reason,
-                    "handler": unavailable[0].handler,
-                }
-            },
+            unavailable.handler,
+            unavailable,
+            extra={"webhookverify": {"reason": reason, "handler": unavailable.handler}},
         )
-        attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
-        return reject(
-            request, 503, KeyUnavailable.reason, retry_after, attempts=attempts, error=exc
-        )
+        return reject(request, 503, reason, retry_after, attempts=attempts, error=exc)
     if isinstance(exc, AmbiguousMatch):
         logger.error(
             "two handlers verified one request (HandlerRegistry strict=True): %s",
             exc,
             extra={"webhookverify": {"reason": exc.reason, "handler": exc.handler}},
         )
-    attempts = exc.attempts if isinstance(exc, NoHandlerMatched) else ()
-    return reject(request, 401, exc.reason, retry_after, attempts=attempts, error=exc)
+    status = 403 if isinstance(exc, AccessDisabled) else 401
+    remote_addr = request.remote_addr
+    log = {"status": status, "reason": exc.reason, "attempts": attempts, "remote_addr": remote_addr}
+    why = said_why(attempts)
+    logger.warning(
+        "webhook refused (%d %s%s)", status, exc.reason, why, extra={"webhookverify": log}
+    )
+    return reject(request, status, exc.reason, retry_after, attempts=attempts, error=exc)
 
 
 def after_reserve(
@@ -184,13 +160,14 @@ def dispatched(
             declined,
             extra={"webhookverify": {**fields(delivery, "declined"), "status": declined.status}},
         )
-        return Outcome(500, TEXT, BODIES[500], delivery, "declined")
-    logger.error(
-        "dispatching the delivery failed; answering 500 so the sender retries",
-        exc_info=failure,
-        extra={"webhookverify": fields(delivery, "listener_failed")},
-    )
-    return Outcome(500, TEXT, BODIES[500], delivery, "listener_failed")
+    else:
+        logger.error(
+            "dispatching the delivery failed; answering 500 so the sender retries",
+            exc_info=failure,
+            extra={"webhookverify": fields(delivery, "listener_failed")},
+        )
+    reason = "listener_failed" if declined is None else "declined"
+    return Outcome(500, TEXT, BODIES[500], delivery, reason)
 
 
 def accepted_late(delivery: Delivery, task: Any) -> Outcome:
@@ -212,8 +189,11 @@ def in_background(delivery: Delivery, task: Any) -> None:
     task.add_done_callback(lambda done: finished_late(delivery, done))
 
 
-def event(early: Outcome) -> tuple[str, object]:
-    """The event an early outcome fires: ``webhook.rejected``, or ``webhook.duplicate``."""
+def event(early: Outcome | Answered) -> tuple[str, object]:
+    """The event an answer given without a dispatch fires: ``webhook.handshake``,
+    ``webhook.rejected``, or ``webhook.duplicate``."""
+    if not isinstance(early, Outcome):
+        return HANDSHAKE, early.event
     if early.rejection is not None:
         return REJECTED, early.rejection
     return DUPLICATE, early.delivery
@@ -234,17 +214,12 @@ def finished_late(delivery: Delivery, task: Any) -> None:
     if failure is None:
         return
     declined = declined_by(failure)
+    reason = "listener_failed_late" if declined is None else "declined_late"
     logger.log(
         logging.ERROR if declined is None else logging.WARNING,
         "a listener %s after the request was answered 202 (or cancelled); the delivery "
         "key was released so a redelivery is processed",
         "failed" if declined is None else f"declined ({declined})",
         exc_info=failure if declined is None else None,
-        extra={
-            "webhookverify": {
-                "handler": delivery.handler.name,
-                "delivery_id": delivery.delivery_id,
-                "reason": "listener_failed_late" if declined is None else "declined_late",
-            }
-        },
+        extra={"webhookverify": fields(delivery, reason)},
     )

@@ -34,7 +34,6 @@ __all__ = [
     "declined_by",
     "fields",
     "settle",
-    "settle_now",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -94,21 +93,6 @@ def settle(
     return False  # pragma: no cover - the loop returns
 
 
-def settle_now(
-    store: ReplayStore, reservation: Reservation, *, commit: bool, lease: float, about: Delivery
-) -> bool:
-    """The first attempt of :func:`asettle`, made directly, for a store that
-    does not block (its ``blocking`` attribute is false): whether it was done.
-    A failure is logged as the first attempt; ``asettle(..., first=2)``
-    makes the others, its pauses awaited."""
-    try:
-        (store.commit if commit else store.release)(reservation)
-        return True
-    except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
-        _failed(exc, 1, commit=commit, lease=lease, about=about)
-        return False
-
-
 async def asettle(
     store: AnyStore,
     reservation: Reservation,
@@ -116,17 +100,15 @@ async def asettle(
     commit: bool,
     lease: float,
     about: Delivery,
-    first: int = 1,
 ) -> bool:
     """:func:`settle` for asyncio, the pauses awaited: the store's sync
     ``commit``/``release`` called directly when it does not block (its
     ``blocking`` attribute is false), else its ``acommit``/``arelease``
-    awaited, else its sync method in a worker thread. ``first``: the first
-    attempt to make (2 after a failed :func:`settle_now`)."""
+    awaited, else its sync method in a worker thread."""
     name = "commit" if commit else "release"
     direct = not getattr(store, "blocking", True)
     step: Any = getattr(store, name if direct else "a" + name, None)
-    for attempt in range(first, SETTLE_ATTEMPTS + 1):
+    for attempt in range(1, SETTLE_ATTEMPTS + 1):
         if attempt > 1:
             await _asyncio().sleep(SETTLE_PAUSE * 2 ** (attempt - 2))
         try:

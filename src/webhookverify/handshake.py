@@ -43,13 +43,12 @@ sender retries.
 from __future__ import annotations
 
 import logging
-import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from . import _outcomes
-from .delivery import Outcome, Rejection
+from .delivery import Outcome
 from .errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -314,14 +313,8 @@ def _answered(
     if not 200 <= answer.status < 300:
         # not answered: refused like a key that could not be fetched, so the sender retries
         reason = "handshake_unavailable"
-        path = urllib.parse.urlsplit(request.url).path
         attempts = ((handler.name, reason),)
-        rejection = Rejection(
-            request, UNAVAILABLE, reason, attempts, None, request.method, path, request.remote_addr
-        )
-        headers = (*_outcomes.TEXT, ("Retry-After", str(retry_after)))
-        body = _outcomes.BODIES[UNAVAILABLE]
-        return Outcome(UNAVAILABLE, headers, body, None, reason, rejection)
+        return _outcomes.reject(request, UNAVAILABLE, reason, retry_after, attempts=attempts)
     signed = verification is not None
     event = HandshakeEvent(
         handler, kind, signed, request, answer.secret, answer.detail, answer.confirm_url

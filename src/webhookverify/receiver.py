@@ -30,17 +30,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import _outcomes as answers
-from ._settle import asettle, settle, settle_now
+from ._checks import check_methods
+from ._settle import asettle, settle
 from .delivery import Delivery, Outcome, Rejection
 from .errors import ConfigurationError, NoHandlerMatched, VerificationError
-from .events import HANDSHAKE, RECEIVED, REJECTED, EventBus
-from .handshake import (
-    Answered,
-    ahandshake_of,
-    handshake_failed,
-    handshake_of,
-    unsigned_handshake,
-)
+from .events import RECEIVED, EventBus
+from .handshake import Answered, ahandshake_of, handshake_failed, handshake_of, unsigned_handshake
 from .registry import HandlerRegistry, Match
 from .replay import DEFAULT_LEASE, MAX_EXPIRY, MemoryReplayStore, Reservation, replay_key
 from .request import WebhookRequest
@@ -101,12 +96,10 @@ class Receiver:
         if not isinstance(registry, HandlerRegistry):
             raise ConfigurationError("Receiver(registry=...) must be a HandlerRegistry")
         store = MemoryReplayStore() if replay_store is None else replay_store
-        for method in ("reserve", "commit", "release"):
-            if not callable(getattr(store, method, None)):
-                raise ConfigurationError(
-                    f"Receiver(replay_store=...) has no {method}() method; use MemoryReplayStore "
-                    "or RedisReplayStore"
-                )
+        methods = ("reserve", "commit", "release")
+        check_methods(
+            store, methods, "replay_store", "Receiver", "MemoryReplayStore or RedisReplayStore"
+        )
         if not _positive(lease) or lease > MAX_EXPIRY:  # the store would refuse every request
             raise ConfigurationError("Receiver(lease=...) must be 0 < seconds <= ten years")
         if isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0:
@@ -125,40 +118,108 @@ class Receiver:
         self.success_status = success_status
         self.time_budget = time_budget
 
-    # -- the steps shared by receive and areceive ----------------------------------
+    # -- sync and async shells around the I/O: what to answer is decided by the steps
+    # -- below and the functions of _outcomes, shared by both ---------------------
 
-    def _verify(
-        self, request: WebhookRequest, now: float | None
-    ) -> tuple[Delivery, float] | Outcome | Answered:
-        """The verified delivery and its key's TTL, or the refusal (401; 403 when
-        switched off; 503 when a key could not be fetched or a handshake not completed),
-        or a handshake's answer (never dispatched: see :mod:`webhookverify.handshake`)."""
+    def receive(
+        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
+    ) -> Outcome:
+        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
+
+        Args:
+            request: the request as received.
+            now: the time to judge freshness by (default ``request.received_at``).
+            dispatch: what to do with a verified, new delivery (a middleware
+                passes its wrapped app). Default: fire ``webhook.received``
+                on the bus. Returning means processed: the key is committed,
+                and the answer is the success status. Raising means not
+                processed: the key is released and the answer is 500
+                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
+                logged as a warning without a traceback).
+        """
         try:
             match = self.registry.verify(request, now)
         except VerificationError as exc:
-            return self._refused(request, exc)
-        if match.handler.handshake is not None:
-            asked = handshake_of(match.handler, request, match.verification, self.retry_after)
+            return self._answer(self._refused(request, exc))
+        handler, verification = match
+        if handler.handshake is not None:  # never dispatched: see webhookverify.handshake
+            asked = handshake_of(handler, request, verification, self.retry_after)
             if asked is not None:
-                return asked
+                return self._answer(asked)
         key, ttl = self._key(match)
-        return Delivery(match.handler, request, match.verification, key), ttl
+        delivery = Delivery(handler, request, verification, key)
+        held: object = None  # what the store holds for this delivery: settled after dispatch
+        if key is not None:
+            try:
+                held = self.replay_store.reserve(key, ttl, self.lease)
+            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+                held = exc
+            if not isinstance(held, Reservation):
+                return self._answer(self._unreserved(delivery, held))
+        failure: Exception | None = None
+        try:
+            if dispatch is not None:
+                dispatch(delivery)
+            elif not self.bus.trigger_all(self.routes(delivery), delivery):
+                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
+        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
+            failure = exc
+        except BaseException:
+            self._settle(delivery, held, commit=False)
+            raise
+        settled = self._settle(delivery, held, commit=failure is None)
+        return answers.dispatched(delivery, failure, settled, self.success_status)
 
-    async def _averify(
-        self, request: WebhookRequest, now: float | None
-    ) -> tuple[Delivery, float] | Outcome | Answered:
-        """:meth:`_verify` through ``registry.averify`` and ``ahandshake_of`` (awaited)."""
+    async def areceive(
+        self,
+        request: WebhookRequest,
+        now: float | None = None,
+        *,
+        dispatch: AsyncDispatch | None = None,
+    ) -> Outcome:
+        """The pipeline for async servers: the replay store's sync methods are
+        called directly when it does not block (``blocking = False``, as
+        :class:`MemoryReplayStore`), else its async methods when it has them,
+        else its sync ones in a worker thread; by default ``webhook.received`` fires with
+        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
+        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
+
+        With ``time_budget`` set, a dispatch still running after that many
+        seconds keeps running in the background and the answer is 202; the
+        key is committed or released when it finishes.
+        """
         try:
             match = await self.registry.averify(request, now)
         except VerificationError as exc:
-            return self._refused(request, exc)
-        if match.handler.handshake is not None:
-            retry_after = self.retry_after
-            asked = await ahandshake_of(match.handler, request, match.verification, retry_after)
+            return await self._aanswer(self._refused(request, exc))
+        handler, verification = match
+        if handler.handshake is not None:
+            asked = await ahandshake_of(handler, request, verification, self.retry_after)
             if asked is not None:
-                return asked
+                return await self._aanswer(asked)
         key, ttl = self._key(match)
-        return Delivery(match.handler, request, match.verification, key), ttl
+        delivery = Delivery(handler, request, verification, key)
+        held: object = None
+        if key is not None:
+            held = await self._areserve(key, ttl)
+            if not isinstance(held, Reservation):
+                return await self._aanswer(self._unreserved(delivery, held))
+        run = self._adispatch(delivery, held, dispatch)
+        if self.time_budget is None:
+            return answers.dispatched(delivery, *await run, self.success_status)
+        asyncio = _asyncio()
+        task = asyncio.ensure_future(run)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.time_budget)
+        except BaseException:  # cancelled by the server: the dispatch goes on without it
+            answers.in_background(delivery, task)
+            raise
+        if task in done:
+            failure, settled = task.result()
+            return answers.dispatched(delivery, failure, settled, self.success_status)
+        return answers.accepted_late(delivery, task)
+
+    # -- the steps shared by receive and areceive ----------------------------------
 
     def _refused(self, request: WebhookRequest, exc: VerificationError) -> Outcome | Answered:
         """The refusal of a request no handler verified, unless it is an unsigned
@@ -169,6 +230,10 @@ class Receiver:
             if answered is not None:
                 return answered
         return answers.refused(request, exc, self.retry_after)
+
+    def _unreserved(self, delivery: Delivery, state: object) -> Outcome:
+        """The answer to a ``reserve`` that gave no reservation (see ``answers.after_reserve``)."""
+        return answers.after_reserve(delivery, state, self.success_status, self.retry_after)
 
     @staticmethod
     def _key(match: Match) -> tuple[str | None, float]:
@@ -196,146 +261,46 @@ class Receiver:
         typed = bus.has_below(f"{RECEIVED}.{name}")
         return route_names(name, delivery.event_type if typed else None)
 
-    # -- the replay store: every call to it is in these three methods ---------------
-
-    def _reserve(self, key: str, ttl: float) -> object:
-        """What the store's ``reserve`` answered, or the exception it raised (the
-        receiver fails closed with it)."""
+    def _answer(self, early: Outcome | Answered) -> Outcome:
+        """Fire the event of an answer given without a dispatch (a refusal, a
+        duplicate, a handshake's answer: see :func:`_notified`)."""
         try:
-            return self.replay_store.reserve(key, ttl, self.lease)
-        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-            return exc
+            self.bus.trigger(*answers.event(early))
+        except Exception as exc:  # noqa: BLE001 - see _notified
+            return _notified(early, exc)
+        return _notified(early, None)
 
-    def _settle(self, delivery: Delivery, held: object, failure: BaseException | None) -> bool:
-        """Commit (no failure) or release the reservation ``held``, retried;
-        whether it was done (nothing held: nothing to do)."""
+    async def _aanswer(self, early: Outcome | Answered) -> Outcome:
+        """:meth:`_answer`, its listeners run by :meth:`EventBus.atrigger`."""
+        try:
+            await self.bus.atrigger(*answers.event(early))
+        except Exception as exc:  # noqa: BLE001 - see _notified
+            return _notified(early, exc)
+        return _notified(early, None)
+
+    # -- the replay store: every call to it is in these methods and in receive ----------
+
+    def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
+        """Commit or release the reservation ``held``, retried; whether it was
+        done (nothing held: nothing to do)."""
         if not isinstance(held, Reservation):
             return True
-        store, lease = self.replay_store, self.lease
-        return settle(store, held, commit=failure is None, lease=lease, about=delivery)
+        return settle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
 
     async def _areserve(self, key: str, ttl: float) -> object:
-        """:meth:`_reserve` for a store that blocks: its async method, else its
-        sync one in a worker thread."""
-        store = self.replay_store
-        areserve = getattr(store, "areserve", None)
+        """What the store's ``reserve`` answered, or the exception it raised (the
+        receiver fails closed with it): called directly when the store does not
+        block, else its async method, else its sync one in a worker thread."""
+        store, lease = self.replay_store, self.lease
         try:
+            if not getattr(store, "blocking", True):
+                return store.reserve(key, ttl, lease)
+            areserve = getattr(store, "areserve", None)
             if areserve is not None:
-                return await areserve(key, ttl, self.lease)
-            return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
+                return await areserve(key, ttl, lease)
+            return await _asyncio().to_thread(store.reserve, key, ttl, lease)
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
-
-    # -- sync and async ------------------------------------------------------------
-
-    def receive(
-        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
-    ) -> Outcome:
-        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
-
-        Args:
-            request: the request as received.
-            now: the time to judge freshness by (default ``request.received_at``).
-            dispatch: what to do with a verified, new delivery (a middleware
-                passes its wrapped app). Default: fire ``webhook.received``
-                on the bus. Returning means processed: the key is committed,
-                and the answer is the success status. Raising means not
-                processed: the key is released and the answer is 500
-                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
-                logged as a warning without a traceback).
-        """
-        found = self._verify(request, now)
-        if isinstance(found, Answered):
-            try:
-                self.bus.trigger(HANDSHAKE, found.event)
-            except Exception as exc:  # noqa: BLE001 - answered 500, not the handshake
-                return handshake_failed(exc)
-            return found.outcome()
-        if isinstance(found, Outcome):
-            self._notify(REJECTED, found.rejection)
-            return found
-        delivery, ttl = found
-        held: object = None  # what the store holds for this delivery: settled after dispatch
-        if delivery.replay_key is not None:
-            held = self._reserve(delivery.replay_key, ttl)
-            if not isinstance(held, Reservation):
-                early = answers.after_reserve(delivery, held, self.success_status, self.retry_after)
-                self._notify(*answers.event(early))
-                return early
-        try:
-            if dispatch is not None:
-                dispatch(delivery)
-            elif not self.bus.trigger_all(self.routes(delivery), delivery):
-                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
-        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            settled = self._settle(delivery, held, exc)
-            return answers.dispatched(delivery, exc, settled, self.success_status)
-        except BaseException:
-            self._settle(delivery, held, KeyboardInterrupt())
-            raise
-        settled = self._settle(delivery, held, None)
-        return answers.dispatched(delivery, None, settled, self.success_status)
-
-    def _notify(self, event: str, payload: object) -> None:
-        """Fire an informational event; its listeners' failures change nothing."""
-        try:
-            self.bus.trigger(event, payload)
-        except Exception:
-            logger.exception("a listener of %s failed (the answer is unchanged)", event)
-
-    async def areceive(
-        self,
-        request: WebhookRequest,
-        now: float | None = None,
-        *,
-        dispatch: AsyncDispatch | None = None,
-    ) -> Outcome:
-        """The pipeline for async servers: the replay store's sync methods are
-        called directly when it does not block (``blocking = False``, as
-        :class:`MemoryReplayStore`), else its async methods when it has them,
-        else its sync ones in a worker thread; by default ``webhook.received`` fires with
-        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
-        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
-
-        With ``time_budget`` set, a dispatch still running after that many
-        seconds keeps running in the background and the answer is 202; the
-        key is committed or released when it finishes.
-        """
-        found = await self._averify(request, now)
-        if isinstance(found, Answered):
-            try:
-                await self.bus.atrigger(HANDSHAKE, found.event)
-            except Exception as exc:  # noqa: BLE001 - answered 500, not the handshake
-                return handshake_failed(exc)
-            return found.outcome()
-        if isinstance(found, Outcome):
-            await self._anotify(REJECTED, found.rejection)
-            return found
-        delivery, ttl = found
-        held: object = None
-        if delivery.replay_key is not None:
-            if getattr(self.replay_store, "blocking", True):
-                held = await self._areserve(delivery.replay_key, ttl)
-            else:
-                held = self._reserve(delivery.replay_key, ttl)
-            if not isinstance(held, Reservation):
-                early = answers.after_reserve(delivery, held, self.success_status, self.retry_after)
-                await self._anotify(*answers.event(early))
-                return early
-        run = self._adispatch(delivery, held, dispatch)
-        if self.time_budget is None:
-            return answers.dispatched(delivery, *await run, self.success_status)
-        asyncio = _asyncio()
-        task = asyncio.ensure_future(run)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.time_budget)
-        except BaseException:  # cancelled by the server: the dispatch goes on without it
-            answers.in_background(delivery, task)
-            raise
-        if task in done:
-            failure, settled = task.result()
-            return answers.dispatched(delivery, failure, settled, self.success_status)
-        return answers.accepted_late(delivery, task)
 
     async def _adispatch(
         self, delivery: Delivery, held: object, dispatch: AsyncDispatch | None
@@ -343,7 +308,6 @@ class Receiver:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
         failure: Exception | None = None
-        store = self.replay_store
         try:
             if dispatch is not None:
                 await dispatch(delivery)
@@ -353,29 +317,30 @@ class Receiver:
             failure = exc
         except BaseException:
             if isinstance(held, Reservation):
-                undo = asettle(store, held, commit=False, lease=self.lease, about=delivery)
-                await _asyncio().shield(undo)
+                await _asyncio().shield(self._asettle(delivery, held, commit=False))
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        commit, lease, first = failure is None, self.lease, 1
-        if not getattr(store, "blocking", True):  # no coroutine unless a retry is needed
-            if settle_now(store, held, commit=commit, lease=lease, about=delivery):
-                return failure, True
-            first = 2
-        settled = await asettle(
-            store, held, commit=commit, lease=lease, about=delivery, first=first
-        )
-        return failure, settled
+        return failure, await self._asettle(delivery, held, commit=failure is None)
 
-    async def _anotify(self, event: str, payload: object) -> None:
-        try:
-            await self.bus.atrigger(event, payload)
-        except Exception:
-            logger.exception("a listener of %s failed (the answer is unchanged)", event)
+    def _asettle(self, delivery: Delivery, held: Reservation, *, commit: bool) -> Awaitable[bool]:
+        """:meth:`_settle` for asyncio (see :func:`~webhookverify._settle.asettle`)."""
+        return asettle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
+
+
+def _notified(early: Outcome | Answered, failure: Exception | None) -> Outcome:
+    """An answer given without a dispatch, once its event fired: a handshake's
+    answer (500 if a listener of ``webhook.handshake`` failed); any other
+    answer unchanged (its listeners' failures change nothing: logged)."""
+    if isinstance(early, Answered):
+        return early.outcome() if failure is None else handshake_failed(failure)
+    if failure is not None:
+        event = answers.event(early)[0]
+        logger.error("a listener of %s failed (the answer is unchanged)", event, exc_info=failure)
+    return early
 
 
 def _asyncio() -> Any:
@@ -386,9 +351,5 @@ def _asyncio() -> Any:
 
 
 def _positive(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and value > 0
-    )
+    """A finite number above zero (not a bool; nan and infinity are not)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf

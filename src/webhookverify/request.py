@@ -18,6 +18,9 @@ from .headers import TOKEN, HeaderInput, Headers
 
 __all__ = ["HeaderInput", "Headers", "WebhookRequest"]
 
+# The constructor's arguments, in order: what a copy, a pickle and == go by.
+FIELDS = ("method", "url", "headers", "body", "received_at", "remote_addr")
+
 
 class WebhookRequest:
     """An HTTP request as received: method, URL, headers and the raw body.
@@ -71,8 +74,7 @@ class WebhookRequest:
         init(self, "headers", headers if type(headers) is Headers else Headers(headers))
         init(self, "body", body if type(body) is bytes else _raw_body(body, encoding))
         finite = type(received_at) is float and math.isfinite(received_at)  # nan: always fresh
-        when = received_at if finite else _received_at(received_at)
-        init(self, "received_at", when)
+        init(self, "received_at", received_at if finite else _received_at(received_at))
         init(self, "remote_addr", remote_addr)
 
     @property
@@ -93,14 +95,7 @@ class WebhookRequest:
         raise AttributeError(f"WebhookRequest is immutable; cannot delete {name!r}")
 
     def _fields(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "url": self.url,
-            "headers": self.headers,
-            "body": self.body,
-            "received_at": self.received_at,
-            "remote_addr": self.remote_addr,
-        }
+        return {name: getattr(self, name) for name in FIELDS}
 
     def __reduce__(self) -> tuple[type[WebhookRequest], tuple[Any, ...]]:
         # pickle and copy rebuild through the constructor: assignment is refused
@@ -196,9 +191,7 @@ def _raw_body(body: object, encoding: str | None) -> bytes:
         InvalidRequest: a str without an encoding (or one that cannot encode
             it), or anything that is not raw bytes (a parsed body).
     """
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, bytearray | memoryview):
+    if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body)
     if isinstance(body, str):
         if encoding is None:
