@@ -65,9 +65,8 @@ def reject(
     """A refusal, with its :class:`~webhookverify.Rejection` (``Retry-After`` on 409 and 503)."""
     headers = TEXT if status < 409 else (*TEXT, ("Retry-After", str(retry_after)))
     path = urllib.parse.urlsplit(request.url).path
-    remote_addr = request.remote_addr
     rejection = Rejection(
-        request, status, reason, attempts, error, request.method, path, remote_addr
+        request, status, reason, attempts, error, request.method, path, request.remote_addr
     )
     return Outcome(status, headers, BODIES[status], delivery, reason, rejection)
 
@@ -160,14 +159,13 @@ def dispatched(
             declined,
             extra={"webhookverify": {**fields(delivery, "declined"), "status": declined.status}},
         )
-    else:
-        logger.error(
-            "dispatching the delivery failed; answering 500 so the sender retries",
-            exc_info=failure,
-            extra={"webhookverify": fields(delivery, "listener_failed")},
-        )
-    reason = "listener_failed" if declined is None else "declined"
-    return Outcome(500, TEXT, BODIES[500], delivery, reason)
+        return Outcome(500, TEXT, BODIES[500], delivery, "declined")
+    logger.error(
+        "dispatching the delivery failed; answering 500 so the sender retries",
+        exc_info=failure,
+        extra={"webhookverify": fields(delivery, "listener_failed")},
+    )
+    return Outcome(500, TEXT, BODIES[500], delivery, "listener_failed")
 
 
 def accepted_late(delivery: Delivery, task: Any) -> Outcome:

@@ -118,107 +118,6 @@ class Receiver:
         self.success_status = success_status
         self.time_budget = time_budget
 
-    # -- sync and async shells around the I/O: what to answer is decided by the steps
-    # -- below and the functions of _outcomes, shared by both ---------------------
-
-    def receive(
-        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
-    ) -> Outcome:
-        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
-
-        Args:
-            request: the request as received.
-            now: the time to judge freshness by (default ``request.received_at``).
-            dispatch: what to do with a verified, new delivery (a middleware
-                passes its wrapped app). Default: fire ``webhook.received``
-                on the bus. Returning means processed: the key is committed,
-                and the answer is the success status. Raising means not
-                processed: the key is released and the answer is 500
-                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
-                logged as a warning without a traceback).
-        """
-        try:
-            match = self.registry.verify(request, now)
-        except VerificationError as exc:
-            return self._answer(self._refused(request, exc))
-        handler, verification = match
-        if handler.handshake is not None:  # never dispatched: see webhookverify.handshake
-            asked = handshake_of(handler, request, verification, self.retry_after)
-            if asked is not None:
-                return self._answer(asked)
-        key, ttl = self._key(match)
-        delivery = Delivery(handler, request, verification, key)
-        held: object = None  # what the store holds for this delivery: settled after dispatch
-        if key is not None:
-            try:
-                held = self.replay_store.reserve(key, ttl, self.lease)
-            except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-                held = exc
-            if not isinstance(held, Reservation):
-                return self._answer(self._unreserved(delivery, held))
-        failure: Exception | None = None
-        try:
-            if dispatch is not None:
-                dispatch(delivery)
-            elif not self.bus.trigger_all(self.routes(delivery), delivery):
-                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
-        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
-            failure = exc
-        except BaseException:
-            self._settle(delivery, held, commit=False)
-            raise
-        settled = self._settle(delivery, held, commit=failure is None)
-        return answers.dispatched(delivery, failure, settled, self.success_status)
-
-    async def areceive(
-        self,
-        request: WebhookRequest,
-        now: float | None = None,
-        *,
-        dispatch: AsyncDispatch | None = None,
-    ) -> Outcome:
-        """The pipeline for async servers: the replay store's sync methods are
-        called directly when it does not block (``blocking = False``, as
-        :class:`MemoryReplayStore`), else its async methods when it has them,
-        else its sync ones in a worker thread; by default ``webhook.received`` fires with
-        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
-        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
-
-        With ``time_budget`` set, a dispatch still running after that many
-        seconds keeps running in the background and the answer is 202; the
-        key is committed or released when it finishes.
-        """
-        try:
-            match = await self.registry.averify(request, now)
-        except VerificationError as exc:
-            return await self._aanswer(self._refused(request, exc))
-        handler, verification = match
-        if handler.handshake is not None:
-            asked = await ahandshake_of(handler, request, verification, self.retry_after)
-            if asked is not None:
-                return await self._aanswer(asked)
-        key, ttl = self._key(match)
-        delivery = Delivery(handler, request, verification, key)
-        held: object = None
-        if key is not None:
-            held = await self._areserve(key, ttl)
-            if not isinstance(held, Reservation):
-                return await self._aanswer(self._unreserved(delivery, held))
-        run = self._adispatch(delivery, held, dispatch)
-        if self.time_budget is None:
-            return answers.dispatched(delivery, *await run, self.success_status)
-        asyncio = _asyncio()
-        task = asyncio.ensure_future(run)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.time_budget)
-        except BaseException:  # cancelled by the server: the dispatch goes on without it
-            answers.in_background(delivery, task)
-            raise
-        if task in done:
-            failure, settled = task.result()
-            return answers.dispatched(delivery, failure, settled, self.success_status)
-        return answers.accepted_late(delivery, task)
-
     # -- the steps shared by receive and areceive ----------------------------------
 
     def _refused(self, request: WebhookRequest, exc: VerificationError) -> Outcome | Answered:
@@ -261,24 +160,15 @@ class Receiver:
         typed = bus.has_below(f"{RECEIVED}.{name}")
         return route_names(name, delivery.event_type if typed else None)
 
-    def _answer(self, early: Outcome | Answered) -> Outcome:
-        """Fire the event of an answer given without a dispatch (a refusal, a
-        duplicate, a handshake's answer: see :func:`_notified`)."""
-        try:
-            self.bus.trigger(*answers.event(early))
-        except Exception as exc:  # noqa: BLE001 - see _notified
-            return _notified(early, exc)
-        return _notified(early, None)
+    # -- the replay store: every call to it is in these methods -----------------------
 
-    async def _aanswer(self, early: Outcome | Answered) -> Outcome:
-        """:meth:`_answer`, its listeners run by :meth:`EventBus.atrigger`."""
+    def _reserve(self, key: str, ttl: float) -> object:
+        """What the store's ``reserve`` answered, or the exception it raised (the
+        receiver fails closed with it)."""
         try:
-            await self.bus.atrigger(*answers.event(early))
-        except Exception as exc:  # noqa: BLE001 - see _notified
-            return _notified(early, exc)
-        return _notified(early, None)
-
-    # -- the replay store: every call to it is in these methods and in receive ----------
+            return self.replay_store.reserve(key, ttl, self.lease)
+        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
+            return exc
 
     def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
         """Commit or release the reservation ``held``, retried; whether it was
@@ -288,19 +178,128 @@ class Receiver:
         return settle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
 
     async def _areserve(self, key: str, ttl: float) -> object:
-        """What the store's ``reserve`` answered, or the exception it raised (the
-        receiver fails closed with it): called directly when the store does not
-        block, else its async method, else its sync one in a worker thread."""
-        store, lease = self.replay_store, self.lease
+        """:meth:`_reserve` for a store that blocks: its async method, else its
+        sync one in a worker thread."""
+        store = self.replay_store
+        areserve = getattr(store, "areserve", None)
         try:
-            if not getattr(store, "blocking", True):
-                return store.reserve(key, ttl, lease)
-            areserve = getattr(store, "areserve", None)
             if areserve is not None:
-                return await areserve(key, ttl, lease)
-            return await _asyncio().to_thread(store.reserve, key, ttl, lease)
+                return await areserve(key, ttl, self.lease)
+            return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
         except Exception as exc:  # noqa: BLE001 - any store failure fails closed
             return exc
+
+    def _asettle(self, delivery: Delivery, held: Reservation, *, commit: bool) -> Awaitable[bool]:
+        """:meth:`_settle` for asyncio (see :func:`~webhookverify._settle.asettle`)."""
+        return asettle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
+
+    # -- sync and async: thin shells around the I/O, deciding through the steps above
+    # -- and the functions of _outcomes --------------------------------------------
+
+    def receive(
+        self, request: WebhookRequest, now: float | None = None, *, dispatch: Dispatch | None = None
+    ) -> Outcome:
+        """Run the pipeline for ``request``; return the :class:`Outcome` to write.
+
+        Args:
+            request: the request as received.
+            now: the time to judge freshness by (default ``request.received_at``).
+            dispatch: what to do with a verified, new delivery (a middleware
+                passes its wrapped app). Default: fire ``webhook.received``
+                on the bus. Returning means processed: the key is committed,
+                and the answer is the success status. Raising means not
+                processed: the key is released and the answer is 500
+                (:class:`~webhookverify.errors.DeliveryDeclined` is a decline,
+                logged as a warning without a traceback).
+        """
+        try:
+            match = self.registry.verify(request, now)
+        except VerificationError as exc:
+            return self._announce(self._refused(request, exc))
+        handler, verification = match
+        if handler.handshake is not None:  # never dispatched: see webhookverify.handshake
+            asked = handshake_of(handler, request, verification, self.retry_after)
+            if asked is not None:
+                return self._announce(asked)
+        key, ttl = self._key(match)
+        delivery = Delivery(handler, request, verification, key)
+        held: object = None  # what the store holds for this delivery: settled after dispatch
+        if key is not None:
+            held = self._reserve(key, ttl)
+            if not isinstance(held, Reservation):
+                return self._announce(self._unreserved(delivery, held))
+        failure: Exception | None = None
+        try:
+            if dispatch is not None:
+                dispatch(delivery)
+            elif not self.bus.trigger_all(self.routes(delivery), delivery):
+                logger.warning(NO_LISTENER, delivery.handler.name)  # acknowledged, no code ran
+        except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
+            failure = exc
+        except BaseException:
+            self._settle(delivery, held, commit=False)
+            raise
+        settled = self._settle(delivery, held, commit=failure is None)
+        return answers.dispatched(delivery, failure, settled, self.success_status)
+
+    def _announce(self, early: Outcome | Answered) -> Outcome:
+        """Fire the event of an answer given without a dispatch (a refusal, a
+        duplicate, a handshake's answer: see :func:`_notified`)."""
+        try:
+            self.bus.trigger(*answers.event(early))
+        except Exception as exc:  # noqa: BLE001 - see _notified
+            return _notified(early, exc)
+        return _notified(early, None)
+
+    async def areceive(
+        self,
+        request: WebhookRequest,
+        now: float | None = None,
+        *,
+        dispatch: AsyncDispatch | None = None,
+    ) -> Outcome:
+        """The pipeline for async servers: the replay store's sync methods are
+        called directly when it does not block (``blocking = False``, as
+        :class:`MemoryReplayStore`), else its async methods when it has them,
+        else its sync ones in a worker thread; by default ``webhook.received`` fires with
+        :meth:`EventBus.atrigger` (async listeners awaited, sync ones run in a
+        worker thread); ``dispatch`` is as for :meth:`receive`, awaited.
+
+        With ``time_budget`` set, a dispatch still running after that many
+        seconds keeps running in the background and the answer is 202; the
+        key is committed or released when it finishes.
+        """
+        try:
+            match = await self.registry.averify(request, now)
+        except VerificationError as exc:
+            return await self._aannounce(self._refused(request, exc))
+        handler, verification = match
+        if handler.handshake is not None:
+            asked = await ahandshake_of(handler, request, verification, self.retry_after)
+            if asked is not None:
+                return await self._aannounce(asked)
+        key, ttl = self._key(match)
+        delivery = Delivery(handler, request, verification, key)
+        held: object = None
+        if key is not None:
+            blocking = getattr(self.replay_store, "blocking", True)
+            held = await self._areserve(key, ttl) if blocking else self._reserve(key, ttl)
+            if not isinstance(held, Reservation):
+                return await self._aannounce(self._unreserved(delivery, held))
+        run = self._adispatch(delivery, held, dispatch)
+        if self.time_budget is None:
+            return answers.dispatched(delivery, *await run, self.success_status)
+        asyncio = _asyncio()
+        task = asyncio.ensure_future(run)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.time_budget)
+        except BaseException:  # cancelled by the server: the dispatch goes on without it
+            answers.in_background(delivery, task)
+            raise
+        if task in done:
+            failure, settled = task.result()
+            return answers.dispatched(delivery, failure, settled, self.success_status)
+        return answers.accepted_late(delivery, task)
 
     async def _adispatch(
         self, delivery: Delivery, held: object, dispatch: AsyncDispatch | None
@@ -323,9 +322,13 @@ class Receiver:
             return failure, True  # nothing held: nothing to settle
         return failure, await self._asettle(delivery, held, commit=failure is None)
 
-    def _asettle(self, delivery: Delivery, held: Reservation, *, commit: bool) -> Awaitable[bool]:
-        """:meth:`_settle` for asyncio (see :func:`~webhookverify._settle.asettle`)."""
-        return asettle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
+    async def _aannounce(self, early: Outcome | Answered) -> Outcome:
+        """:meth:`_announce`, its listeners run by :meth:`EventBus.atrigger`."""
+        try:
+            await self.bus.atrigger(*answers.event(early))
+        except Exception as exc:  # noqa: BLE001 - see _notified
+            return _notified(early, exc)
+        return _notified(early, None)
 
     def __repr__(self) -> str:
         return f"Receiver({self.registry!r}, store={type(self.replay_store).__name__})"
