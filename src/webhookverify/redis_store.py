@@ -23,6 +23,7 @@ connection cannot reserve twice.
 
 from __future__ import annotations
 
+import asyncio  # loaded by redis anyway
 import importlib
 import secrets
 import threading
@@ -57,8 +58,6 @@ DEFAULT_RETRIES = 1
 # Pause before a retry: long enough to reconnect, short against a request.
 _RETRY_BACKOFF = 0.01
 
-_SCHEMES = ("redis", "rediss", "unix")
-
 
 # KEYS[1] the key; ARGV[1] the in-flight value ('f|' + token); ARGV[2] the lease (ms).
 # 0 reserved (also when a retried call finds its own value), 1 in flight, 2 done.
@@ -90,31 +89,16 @@ def _milliseconds(seconds: float, name: str) -> int:
 
 
 def _redacted(url: str) -> str:
-    """``url`` without credentials or options other than ``db``; raises ValueError."""
+    """``url`` without credentials or options other than ``db``."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    if "@" in parts.netloc:
-        netloc = "***@" + netloc
+    _, at, host = parts.netloc.rpartition("@")  # as urlsplit finds the host
     db = parse_qs(parts.query).get("db")
     query = f"db={db[0]}" if db and db[0].isdigit() else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return urlunsplit((parts.scheme, "***@" + host if at else host, parts.path, query, ""))
 
 
 def _is_async(client: object) -> bool:
     return type(client).__module__.startswith("redis.asyncio")
-
-
-def _import_redis() -> Any:
-    try:
-        import redis
-    except ImportError:
-        raise ConfigurationError(
-            "RedisReplayStore needs the redis package: pip install 'webhookverify[redis]'"
-        ) from None
-    return redis
 
 
 class RedisReplayStore:
@@ -174,7 +158,13 @@ class RedisReplayStore:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
     ) -> None:
-        self._redis = _import_redis()
+        try:
+            import redis
+        except ImportError:
+            raise ConfigurationError(
+                "RedisReplayStore needs the redis package: pip install 'webhookverify[redis]'"
+            ) from None
+        self._redis: Any = redis
         if url is None and client is None and async_client is None:
             raise ConfigurationError(
                 "RedisReplayStore needs url= or a client (client= for sync code, "
@@ -184,16 +174,15 @@ class RedisReplayStore:
         self._where = f"the client given as {self._setting}"
         if url is not None:
             try:
-                if not isinstance(url, str) or urlsplit(url).scheme not in _SCHEMES:
-                    raise ValueError
-                self._where = _redacted(url)
+                # It refuses another scheme, a bad port or option, and what is not a str.
                 self._redis.connection.parse_url(url)
-            except (ValueError, TypeError):
+            except (AttributeError, TypeError, ValueError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
                     "RedisReplayStore(url=...) must be a valid redis://, rediss:// or unix:// "
                     "URL (check its scheme, host, port and query options)"
                 ) from None
+            self._where = _redacted(url)
         if client is not None and _is_async(client):
             raise ConfigurationError(
                 "RedisReplayStore(client=...) got a redis.asyncio client; pass it as async_client="
@@ -206,15 +195,12 @@ class RedisReplayStore:
             raise ConfigurationError("RedisReplayStore(prefix=...) must be a str")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ConfigurationError("RedisReplayStore(retries=...) must be an int >= 0")
+        timeout = check_seconds(socket_timeout, "RedisReplayStore(socket_timeout=...)")
+        connect = check_seconds(connect_timeout, "RedisReplayStore(connect_timeout=...)")
         self.prefix = prefix
-        self._options: dict[str, Any] = {
-            "socket_timeout": check_seconds(socket_timeout, "RedisReplayStore(socket_timeout=...)"),
-            "socket_connect_timeout": check_seconds(
-                connect_timeout, "RedisReplayStore(connect_timeout=...)"
-            ),
-        }
+        self._options = {"socket_timeout": timeout, "socket_connect_timeout": connect}
         self._retries = retries
-        self._backoff = self._redis.backoff.ExponentialBackoff(
+        self._backoff = redis.backoff.ExponentialBackoff(
             cap=_RETRY_BACKOFF * 10, base=_RETRY_BACKOFF
         )
         self._url = url
@@ -223,10 +209,8 @@ class RedisReplayStore:
         # the clients built from url: None -> the sync one, an event loop -> its async one
         self._built: dict[Any, Any] = {}
         self._lock = threading.Lock()
-        from redis.exceptions import RedisError
-
         # OSError covers the socket errors (and TimeoutError) a client lets through.
-        self._failures = (RedisError, OSError)
+        self._failures = (redis.RedisError, OSError)
 
     def __repr__(self) -> str:
         return f"RedisReplayStore({self._where!r}, prefix={self.prefix!r})"
@@ -311,8 +295,6 @@ class RedisReplayStore:
 
     async def aclose(self) -> None:
         """Close the connections the store opened, for this event loop and the sync methods."""
-        import asyncio
-
         with self._lock:
             client = self._built.pop(asyncio.get_running_loop(), None)
         if client is not None:
@@ -359,12 +341,9 @@ class RedisReplayStore:
             raise self._unavailable(exc) from exc
 
     async def _arun(self, script: str, reservation: Reservation, *args: int) -> Any:
-        import asyncio
-
         key, value = self.prefix + reservation.key, "f|" + reservation.token
         try:
-            client = self._client(asyncio.get_running_loop())
-            return await client.eval(script, 1, key, value, *args)
+            return await self._client(asyncio.get_running_loop()).eval(script, 1, key, value, *args)
         except self._failures as exc:
             raise self._unavailable(exc) from exc
 
@@ -377,17 +356,17 @@ class RedisReplayStore:
         code = str(exc).split(" ", 1)[0] if isinstance(exc, self._redis.ResponseError) else ""
         if code.isalpha() and code.isupper():  # a Redis error code: WRONGTYPE, NOPERM, READONLY
             cause = f"{cause} {code}"
-        return ReplayStoreUnavailable(
-            f"the Redis replay store at {self._where} failed ({cause}); "
-            f"check RedisReplayStore({self._setting}...) and the Redis server"
-        )
+        return self._error(f"failed ({cause})")
 
     def _reserved(self, reservation: Reservation, code: Any) -> Reservation | ReserveResult:
         if isinstance(code, int) and code in (0, 1, 2):
             return (reservation, ReserveResult.IN_FLIGHT, ReserveResult.DONE)[code]
-        raise ReplayStoreUnavailable(
-            f"the Redis replay store at {self._where} gave an unexpected answer; "
-            f"check that RedisReplayStore({self._setting}...) points to a Redis server"
+        raise self._error("gave an unexpected answer (is it a Redis server?)")
+
+    def _error(self, what: str) -> ReplayStoreUnavailable:
+        return ReplayStoreUnavailable(
+            f"the Redis replay store at {self._where} {what}; "
+            f"check RedisReplayStore({self._setting}...) and the Redis server"
         )
 
 

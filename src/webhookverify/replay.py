@@ -191,11 +191,8 @@ def check_seconds(seconds: float, setting: str) -> float:
         ConfigurationError: anything else (a NaN lease would make every
             reservation expire at once and switch replay protection off).
     """
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-        or not 0 < seconds <= MAX_EXPIRY  # False for NaN
-    ):
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if not (number and 0 < seconds <= MAX_EXPIRY):  # False for NaN
         raise ConfigurationError(
             f"{setting} must be a number of seconds above 0 and at most {MAX_EXPIRY:.0f}"
         )
