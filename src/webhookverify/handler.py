@@ -96,7 +96,7 @@ class Handler:
                     "such as HmacVerifier(...) or presets.github(...)"
                 )
         required = getattr(verifier, "required_headers", None)
-        if not isinstance(required, tuple) or not all(isinstance(h, str) for h in required):
+        if not isinstance(required, tuple) or not all(isinstance(h, str) and h for h in required):
             raise ConfigurationError(
                 f"Handler {name!r}: verifier.required_headers must be a tuple of header names"
             )

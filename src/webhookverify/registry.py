@@ -50,16 +50,17 @@ _Refusal: TypeAlias = tuple[str, str, VerificationError]
 class _Snapshot:
     """An immutable view of the registry, swapped in whole on every change.
 
-    Enabled handlers are filed by their first required header, lower-cased,
-    so that finding the candidates for a request looks up each such header
-    once, or each of the request's headers once, whichever are fewer: a
-    thousand handlers cost about what the few real candidates cost.
+    Enabled handlers are filed by their first required header, lower-cased
+    (those that require none under ``""``), so that finding the candidates
+    for a request looks up each such header once, or each of the request's
+    headers once, whichever are fewer: a thousand handlers cost about what
+    the few real candidates cost.
 
     Raises:
         ConfigurationError: an item is not a :class:`Handler`, or two share a name.
     """
 
-    __slots__ = ("always", "awaits", "by_first", "handlers", "handshake_methods", "unsigned")
+    __slots__ = ("awaits", "by_first", "handlers", "handshake_methods", "unsigned")
 
     def __init__(self, handlers: Iterable[Handler]) -> None:
         self.handlers = tuple(handlers)
@@ -73,15 +74,10 @@ class _Snapshot:
             raise ConfigurationError(f"two handlers are named {twice[0]!r}; names are unique")
         enabled = [h for h in self.handlers if h.enabled]
         self.by_first: dict[str, list[_Entry]] = {}
-        always: list[_Entry] = []  # the enabled handlers that require no header
         for position, handler in enumerate(enabled):
-            required = [name.lower() for name in handler.verifier.required_headers]
-            entry = (position, handler, frozenset(required[1:]))
-            if required:
-                self.by_first.setdefault(required[0], []).append(entry)
-            else:
-                always.append(entry)
-        self.always = tuple(always)
+            # filed by the first header it requires, lower-cased; "" when it requires none
+            first, *others = [name.lower() for name in handler.verifier.required_headers] or [""]
+            self.by_first.setdefault(first, []).append((position, handler, frozenset(others)))
         # an enabled handler's verifier has averify (it fetches keys)
         self.awaits = any(hasattr(h.verifier, "averify") for h in enabled)
         # the enabled handlers whose handshake is unsigned (tried on a request none
@@ -99,8 +95,8 @@ class _Snapshot:
             found = [e for n, es in by_first.items() if n in present for e in es if e[2] <= names]
         else:
             found = [e for n in present for e in by_first.get(n, ()) if e[2] <= names]
-        if self.always:
-            found.extend(self.always)
+        if "" in by_first:  # the handlers that require no header
+            found.extend(by_first[""])
         if len(found) > 1:
             found.sort()  # by position: positions differ, so no two handlers are compared
         return found
@@ -230,8 +226,7 @@ class HandlerRegistry:
             return self.verify(request, now)
         if not self.enabled:
             raise AccessDisabled()
-        refused: list[_Refusal] = []
-        found = None
+        refused, found = [], None
         for _, handler, _ in snapshot.candidates(request.headers):
             averify = getattr(handler.verifier, "averify", None)
             try:
@@ -251,20 +246,18 @@ class HandlerRegistry:
 def _refusal(handler: Handler, exc: Exception) -> _Refusal:
     """A handler's refusal, for the logs; a verifier that raised anything but
     a ``VerificationError`` is logged with its traceback and refuses."""
-    reason = "verifier_error"
     if isinstance(exc, VerificationError):
-        reason = exc.reason
-    else:
-        logger.error(
-            "verifier of handler %r raised %s instead of a VerificationError",
-            handler.name,
-            type(exc).__name__,
-            exc_info=exc,
-            extra={"webhookverify": {"handler": handler.name, "reason": reason}},
-        )
-        exc = VerificationError("the verifier failed unexpectedly")
-    exc.handler = handler.name
-    return handler.name, reason, exc
+        exc.handler = handler.name
+        return handler.name, exc.reason, exc
+    logger.error(
+        "verifier of handler %r raised %s instead of a VerificationError",
+        handler.name,
+        type(exc).__name__,
+        exc_info=exc,
+        extra={"webhookverify": {"handler": handler.name, "reason": "verifier_error"}},
+    )
+    error = VerificationError("the verifier failed unexpectedly", handler=handler.name)
+    return handler.name, "verifier_error", error
 
 
 def _only(found: Match | None, handler: Handler, verification: Verification) -> Match:
@@ -284,8 +277,6 @@ def _only(found: Match | None, handler: Handler, verification: Verification) -> 
 def _unmatched(snapshot: _Snapshot, refused: list[_Refusal]) -> NoReturn:
     """Raises: NoHandlerMatched, with each refusal (when no handler was even a
     candidate, the enabled ones are listed as ``missing_header``)."""
-    attempts = [(name, reason) for name, reason, _ in refused]
-    if not attempts:
-        enabled = [h.name for h in snapshot.handlers if h.enabled]
-        attempts = [(name, "missing_header") for name in enabled[:_MAX_SKIPPED_LISTED]]
+    skipped = [(h.name, "missing_header") for h in snapshot.handlers if h.enabled]
+    attempts = [(name, reason) for name, reason, _ in refused] or skipped[:_MAX_SKIPPED_LISTED]
     raise NoHandlerMatched(attempts=attempts, errors=[error for _, _, error in refused])

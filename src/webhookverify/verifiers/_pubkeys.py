@@ -61,9 +61,7 @@ _UNREADABLE = (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm, binasc
 
 def _b64decode(text: str) -> bytes:
     """Standard or URL-safe base64, padding optional; ValueError otherwise."""
-    padded = text + "=" * (-len(text) % 4)
-    if "-" in text or "_" in text:
-        padded = padded.replace("-", "+").replace("_", "/")
+    padded = (text + "=" * (-len(text) % 4)).replace("-", "+").replace("_", "/")
     return binascii.a2b_base64(padded, strict_mode=True)
 
 
@@ -187,11 +185,10 @@ def load_public_key(
         ConfigurationError: unreadable, of the wrong type or curve for
             ``algorithm``, or an RSA key under :data:`MIN_RSA_BITS` bits.
     """
-    if isinstance(value, PublicKeyObject):
-        return _check_public(value, algorithm, what, owner)
-    return _check_public(
-        _parse(value, algorithm, _PUBLIC_FORMS, what, owner), algorithm, what, owner
-    )
+    key: object = value
+    if not isinstance(value, PublicKeyObject):
+        key = _parse(value, algorithm, _PUBLIC_FORMS, what, owner)
+    return _check_public(key, algorithm, what, owner)
 
 
 def load_private_key(
@@ -226,13 +223,6 @@ def load_private_key(
         raise ConfigurationError(f"{owner}(private_key=...) is not a private key")
     _check_public(key.public_key(), algorithm, "private_key", owner)
     return key
-
-
-def _spki(key: PublicKeyObject) -> bytes:
-    """The DER SubjectPublicKeyInfo of ``key``: one spelling per key, to match halves."""
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
 
 
 def load_keys(
@@ -291,10 +281,10 @@ def load_keys(
             )
         return keys, None, None
     private = load_private_key(private_key, algorithm, owner=owner)
-    own = _spki(private.public_key())
+    own = private.public_key()  # cryptography keys compare by value
     if not keys:
-        keys = [KeyEntry(private.public_key(), "key[0]")]
-    matches = [k for k in keys if _spki(k.key) == own]
+        keys = [KeyEntry(own, "key[0]")]
+    matches = [k for k in keys if k.key == own]
     if not matches:
         raise ConfigurationError(
             f"{owner}(private_key=...) does not belong to any of the public keys; "
