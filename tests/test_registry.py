@@ -297,6 +297,32 @@ def test_a_minimal_user_verifier_gets_the_documented_defaults() -> None:
         registry.verify(WebhookRequest(headers={"X-Token": "no"}))
 
 
+class NoHeaderVerifier(MinimalVerifier):
+    """A verifier that requires no header: a candidate for every request."""
+
+    required_headers: tuple[str, ...] = ()
+
+
+def test_a_verifier_without_required_headers_is_tried_in_its_place() -> None:
+    anyone = Handler("anyone", NoHeaderVerifier())
+    first, last = hmac_handler("first", "s1", header="X-A"), hmac_handler("last", "s2")
+    registry = HandlerRegistry([first, anyone, last])
+    request = sign_request(last.verifier, b"{}")
+    assert registry.candidates(request) == [anyone, last]
+    assert registry.candidates(WebhookRequest(headers={"X-A": "x"})) == [first, anyone]
+    assert registry.candidates(WebhookRequest()) == [anyone]
+    assert registry.verify(request).handler is last
+
+
+def test_an_empty_required_header_name_is_a_configuration_error() -> None:
+    # such a header never arrives: the handler could never be a candidate
+    class EmptyName(MinimalVerifier):
+        required_headers = ("",)
+
+    with pytest.raises(ConfigurationError, match="required_headers"):
+        Handler("x", EmptyName())
+
+
 def test_candidates_need_every_required_header_whatever_the_registry_size() -> None:
     # 1000 handlers filed under 1000 first headers: a request is looked up by
     # its own headers, and only the handler whose every header it carries is tried.

@@ -5,27 +5,23 @@ and :class:`Match`, the handler that verified a request with what it proved.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, get_args
 
 from .errors import ConfigurationError
 from .replay import ID_TTL, MAX_EXPIRY, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
-from .types import (
-    DEFAULT_REPLAY_MODE,
-    DEFAULT_REPLAY_WINDOW,
-    ReplayMode,
-    Verification,
-    Verifier,
-)
+from .types import DEFAULT_REPLAY_MODE, DEFAULT_REPLAY_WINDOW, ReplayMode, Verification, Verifier
 
 if TYPE_CHECKING:
     from .handshake import Handshake
 
 __all__ = ["Handler", "Match"]
 
+_MODES = get_args(ReplayMode)  # "id", "content", "off"
 
-@dataclass(frozen=True, slots=True, init=False)
+
+@dataclass(frozen=True, slots=True)
 class Handler:
     """One known sender: how it signs, and who acts on its behalf.
 
@@ -72,27 +68,18 @@ class Handler:
     name: str
     verifier: Verifier
     user: str | None = None
+    _: KW_ONLY
     enabled: bool = True
     replay: ReplayMode | None = None
     replay_ttl: float | None = None
+    handshake: Handshake | None = field(default=None, repr=False, compare=False)
+    read_event_type: EventTypeReader | None = field(default=None, repr=False, compare=False)
     replay_mode: ReplayMode = field(init=False, repr=False, compare=False)
     replay_window: float | None = field(init=False, repr=False, compare=False)
     replay_ttls: tuple[float, float] = field(init=False, repr=False, compare=False)
-    handshake: Handshake | None = field(init=False, repr=False, compare=False)
-    read_event_type: EventTypeReader | None = field(init=False, repr=False, compare=False)
 
-    def __init__(
-        self,
-        name: str,
-        verifier: Verifier,
-        user: str | None = None,
-        *,
-        enabled: bool = True,
-        replay: ReplayMode | None = None,
-        replay_ttl: float | None = None,
-        handshake: Handshake | None = None,
-        read_event_type: EventTypeReader | None = None,
-    ) -> None:
+    def __post_init__(self) -> None:
+        name, verifier, replay_ttl = self.name, self.verifier, self.replay_ttl
         if not isinstance(name, str) or not name.strip():
             raise ConfigurationError("Handler(name=...) must be a non-empty str")
         if "." in name:
@@ -109,13 +96,13 @@ class Handler:
                     "such as HmacVerifier(...) or presets.github(...)"
                 )
         required = getattr(verifier, "required_headers", None)
-        if not isinstance(required, tuple) or not all(isinstance(h, str) for h in required):
+        if not isinstance(required, tuple) or not all(isinstance(h, str) and h for h in required):
             raise ConfigurationError(
                 f"Handler {name!r}: verifier.required_headers must be a tuple of header names"
             )
-        if replay not in (None, "id", "content", "off"):
+        if self.replay not in (None, *_MODES):
             raise ConfigurationError(
-                f"Handler {name!r}: replay={replay!r} is unknown; use 'id', 'content' or 'off'"
+                f"Handler {name!r}: replay={self.replay!r} is unknown; use 'id', 'content' or 'off'"
             )
         if replay_ttl is not None and (
             isinstance(replay_ttl, bool)
@@ -125,23 +112,18 @@ class Handler:
             raise ConfigurationError(
                 f"Handler {name!r}: replay_ttl must be a positive, finite number of seconds"
             )
-        if not isinstance(enabled, bool):  # "false" would be true
+        if not isinstance(self.enabled, bool):  # "false" would be true
             raise ConfigurationError(f"Handler {name!r}: enabled must be True or False")
-        if user is not None and (not isinstance(user, str) or not user):
+        if self.user is not None and (not isinstance(self.user, str) or not self.user):
             raise ConfigurationError(f"Handler {name!r}: user must be a non-empty str or None")
         set_ = object.__setattr__
-        set_(self, "name", name)
-        set_(self, "verifier", verifier)
-        set_(self, "user", user)
-        set_(self, "enabled", enabled)
-        set_(self, "replay", replay)
-        set_(self, "replay_ttl", None if replay_ttl is None else float(replay_ttl))
-        mode = replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
-        set_(self, "replay_mode", mode if mode in ("id", "content", "off") else DEFAULT_REPLAY_MODE)
+        mode = self.replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
+        set_(self, "replay_mode", mode if mode in _MODES else DEFAULT_REPLAY_MODE)
         window = getattr(verifier, "replay_window", DEFAULT_REPLAY_WINDOW)
         floor = float(window) if isinstance(window, int | float) and window > 0 else 0.0
         set_(self, "replay_window", window if floor else None)
         if replay_ttl is not None:
+            set_(self, "replay_ttl", float(replay_ttl))
             ttls = (max(floor, float(replay_ttl)),) * 2
         else:
             ttls = (max(floor, ID_TTL), floor or NO_TIMESTAMP_TTL)
@@ -153,18 +135,13 @@ class Handler:
                 "longer than a replay store holds one; lower it, or set replay='off'"
             )
         set_(self, "replay_ttls", ttls)
-        handshake = getattr(verifier, "handshake", None) if handshake is None else handshake
-        if handshake is not None and not callable(getattr(handshake, "answer", None)):
+        for setting in ("handshake", "read_event_type"):  # default: the verifier's, if any
+            if getattr(self, setting) is None:
+                set_(self, setting, getattr(verifier, setting, None))
+        if self.handshake is not None and not callable(getattr(self.handshake, "answer", None)):
             raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
-        set_(self, "handshake", handshake)
-        reader = (
-            getattr(verifier, "read_event_type", None)
-            if read_event_type is None
-            else read_event_type
-        )
-        if reader is not None and not callable(reader):
+        if self.read_event_type is not None and not callable(self.read_event_type):
             raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
-        set_(self, "read_event_type", reader)
 
 
 class Match(NamedTuple):

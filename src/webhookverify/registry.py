@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NoReturn, TypeAlias
 
 from ._checks import check_flag, check_list
 from .errors import (
@@ -37,54 +38,53 @@ logger = logging.getLogger("webhookverify")
 # candidate at all: enough to debug a small registry, bounded for a large one.
 _MAX_SKIPPED_LISTED = 20
 
+# An enabled handler as filed for the search: its place in the registry (the
+# order candidates are tried in), the handler, and the headers it requires
+# after the first, lower-cased.
+_Entry: TypeAlias = tuple[int, Handler, frozenset[str]]
+# A handler's refusal of a request, kept for the logs: its name, the reason
+# code and the error.
+_Refusal: TypeAlias = tuple[str, str, VerificationError]
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """An enabled handler, where it stands in the registry, and the headers it requires."""
 
-    position: int
-    handler: Handler
-    others: frozenset[str]  # the required headers after the first, lower-cased
-
-
-@dataclass(frozen=True, slots=True)
 class _Snapshot:
     """An immutable view of the registry, swapped in whole on every change.
 
-    Enabled handlers are filed by their first required header, lower-cased,
-    so that finding the candidates for a request looks up each such header
-    once, or each of the request's headers once, whichever are fewer: a
-    thousand handlers cost about what the few real candidates cost.
+    Enabled handlers are filed by their first required header, lower-cased
+    (those that require none under ``""``), so that finding the candidates
+    for a request looks up each such header once, or each of the request's
+    headers once, whichever are fewer: a thousand handlers cost about what
+    the few real candidates cost.
+
+    Raises:
+        ConfigurationError: an item is not a :class:`Handler`, or two share a name.
     """
 
-    handlers: tuple[Handler, ...]
-    by_first: dict[str, list[_Entry]]
-    always: tuple[_Entry, ...]  # enabled handlers that require no header
-    awaits: bool  # an enabled handler's verifier has averify (it fetches keys)
-    # the enabled handlers whose handshake is unsigned (tried on a request none
-    # verified), and the methods the enabled handlers' handshakes come with
-    unsigned: tuple[Handler, ...]
-    handshake_methods: frozenset[str]
+    __slots__ = ("awaits", "by_first", "handlers", "handshake_methods", "unsigned")
 
-    @classmethod
-    def build(cls, handlers: tuple[Handler, ...]) -> _Snapshot:
-        by_first: dict[str, list[_Entry]] = {}
-        always: list[_Entry] = []
-        for position, handler in enumerate(handlers):
-            if not handler.enabled:
-                continue
-            required = handler.verifier.required_headers
-            entry = _Entry(position, handler, frozenset(name.lower() for name in required[1:]))
-            if required:
-                by_first.setdefault(required[0].lower(), []).append(entry)
-            else:
-                always.append(entry)
-        enabled = [h for h in handlers if h.enabled]
-        awaits = any(hasattr(h.verifier, "averify") for h in enabled)
+    def __init__(self, handlers: Iterable[Handler]) -> None:
+        self.handlers = tuple(handlers)
+        for handler in self.handlers:
+            if not isinstance(handler, Handler):
+                raise ConfigurationError(
+                    f"HandlerRegistry takes Handler objects, not {type(handler).__name__}"
+                )
+        twice = [name for name, n in Counter(h.name for h in self.handlers).items() if n > 1]
+        if twice:
+            raise ConfigurationError(f"two handlers are named {twice[0]!r}; names are unique")
+        enabled = [h for h in self.handlers if h.enabled]
+        self.by_first: dict[str, list[_Entry]] = {}
+        for position, handler in enumerate(enabled):
+            # filed by the first header it requires, lower-cased; "" when it requires none
+            first, *others = [name.lower() for name in handler.verifier.required_headers] or [""]
+            self.by_first.setdefault(first, []).append((position, handler, frozenset(others)))
+        # an enabled handler's verifier has averify (it fetches keys)
+        self.awaits = any(hasattr(h.verifier, "averify") for h in enabled)
+        # the enabled handlers whose handshake is unsigned (tried on a request none
+        # verified), and the methods the enabled handlers' handshakes come with
         shakes = [(h, h.handshake) for h in enabled if h.handshake is not None]
-        unsigned = tuple(h for h, handshake in shakes if not handshake.signed)
-        methods = frozenset(m for _, handshake in shakes for m in handshake.methods)
-        return cls(handlers, by_first, tuple(always), awaits, unsigned, methods)
+        self.unsigned = tuple(h for h, handshake in shakes if not handshake.signed)
+        self.handshake_methods = frozenset(m for _, shake in shakes for m in shake.methods)
 
     def candidates(self, headers: Headers) -> list[_Entry]:
         """The entries whose required headers ``headers`` all carry, in registry order."""
@@ -92,15 +92,13 @@ class _Snapshot:
         names = present.keys()
         by_first = self.by_first
         if len(by_first) <= len(present):
-            found = [
-                e for n, es in by_first.items() if n in present for e in es if e.others <= names
-            ]
+            found = [e for n, es in by_first.items() if n in present for e in es if e[2] <= names]
         else:
-            found = [e for n in present for e in by_first.get(n, ()) if e.others <= names]
-        if self.always:
-            found.extend(self.always)
+            found = [e for n in present for e in by_first.get(n, ()) if e[2] <= names]
+        if "" in by_first:  # the handlers that require no header
+            found.extend(by_first[""])
         if len(found) > 1:
-            found.sort(key=lambda entry: entry.position)
+            found.sort()  # by position: positions differ, so no two handlers are compared
         return found
 
 
@@ -124,23 +122,7 @@ class HandlerRegistry:
         self._lock = threading.Lock()
         self.enabled = check_flag(enabled, "enabled", "HandlerRegistry")
         self.strict = check_flag(strict, "strict", "HandlerRegistry")
-        items = check_list(handlers, "handlers", "HandlerRegistry")
-        self._check(items)
-        self._snapshot = _Snapshot.build(items)
-
-    @staticmethod
-    def _check(handlers: tuple[Handler, ...]) -> None:
-        seen: set[str] = set()
-        for handler in handlers:
-            if not isinstance(handler, Handler):
-                raise ConfigurationError(
-                    f"HandlerRegistry takes Handler objects, not {type(handler).__name__}"
-                )
-            if handler.name in seen:
-                raise ConfigurationError(
-                    f"two handlers are named {handler.name!r}; names are unique"
-                )
-            seen.add(handler.name)
+        self._snapshot = _Snapshot(check_list(handlers, "handlers", "HandlerRegistry"))
 
     # -- changes -------------------------------------------------------------------
 
@@ -151,9 +133,7 @@ class HandlerRegistry:
         with self._lock:
             items = list(self._snapshot.handlers)
             items.insert(len(items) if position is None else position, handler)
-            new = tuple(items)
-            self._check(new)
-            self._snapshot = _Snapshot.build(new)
+            self._snapshot = _Snapshot(items)
 
     def remove(self, name: str) -> Handler:
         """Remove the handler named ``name`` and return it.
@@ -161,25 +141,23 @@ class HandlerRegistry:
         Raises:
             KeyError: no handler has that name.
         """
-        with self._lock:
-            items = self._snapshot.handlers
-            for handler in items:
-                if handler.name == name:
-                    self._snapshot = _Snapshot.build(tuple(h for h in items if h is not handler))
-                    return handler
-        raise KeyError(name)
+        return self._swap(name, None)
 
     def replace(self, handler: Handler) -> Handler:
         """Swap in ``handler`` for the one with the same name, keeping its place."""
-        self._check((handler,))
+        _Snapshot((handler,))  # refuses anything but a Handler before its name is read
+        return self._swap(handler.name, handler)
+
+    def _swap(self, name: str, new: Handler | None) -> Handler:
+        """Put ``new`` in the place of the handler named ``name`` (``None``:
+        remove it) and return that handler. Raises: KeyError: none is named so."""
         with self._lock:
-            items = list(self._snapshot.handlers)
-            for i, old in enumerate(items):
-                if old.name == handler.name:
-                    items[i] = handler
-                    self._snapshot = _Snapshot.build(tuple(items))
-                    return old
-        raise KeyError(handler.name)
+            old = self.get(name)
+            if old is None:
+                raise KeyError(name)
+            kept = (new if h is old else h for h in self._snapshot.handlers)
+            self._snapshot = _Snapshot(h for h in kept if h is not None)
+            return old
 
     def get(self, name: str) -> Handler | None:
         return next((h for h in self._snapshot.handlers if h.name == name), None)
@@ -206,11 +184,11 @@ class HandlerRegistry:
         asked about a request no handler verified."""
         return self._snapshot.unsigned
 
-    # -- verification --------------------------------------------------------------
+    # -- verification: sync and async shells around the same three steps --------
 
     def candidates(self, request: WebhookRequest) -> list[Handler]:
         """The enabled handlers whose required headers are all present, in order."""
-        return [entry.handler for entry in self._snapshot.candidates(request.headers)]
+        return [handler for _, handler, _ in self._snapshot.candidates(request.headers)]
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """Return the first enabled handler that verifies ``request``.
@@ -223,20 +201,17 @@ class HandlerRegistry:
         """
         if not self.enabled:
             raise AccessDisabled()
-        snapshot, trial = self._snapshot, None  # a _Trial once a handler refuses (or strict)
-        for entry in snapshot.candidates(request.headers):
-            handler = entry.handler
+        snapshot, refused, found = self._snapshot, [], None  # the snapshot is read once
+        for _, handler, _ in snapshot.candidates(request.headers):
             try:
                 verification = handler.verifier.verify(request, now)
             except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
-                trial = trial or _Trial(snapshot)
-                trial.failed(handler, exc)
+                refused.append(_refusal(handler, exc))
                 continue
             if not self.strict:
                 return Match(handler, verification)
-            trial = trial or _Trial(snapshot)
-            trial.passed(handler, verification)
-        return (trial or _Trial(snapshot)).result()
+            found = _only(found, handler, verification)
+        return found or _unmatched(snapshot, refused)
 
     async def averify(self, request: WebhookRequest, now: float | None = None) -> Match:
         """:meth:`verify` for async receivers: a verifier's ``averify`` is
@@ -251,78 +226,57 @@ class HandlerRegistry:
             return self.verify(request, now)
         if not self.enabled:
             raise AccessDisabled()
-        trial = None  # as in verify: a _Trial once a handler refuses (or strict)
-        for entry in snapshot.candidates(request.headers):
-            handler = entry.handler
+        refused, found = [], None
+        for _, handler, _ in snapshot.candidates(request.headers):
             averify = getattr(handler.verifier, "averify", None)
             try:
-                if averify is not None:
-                    verification = await averify(request, now)
-                else:
+                if averify is None:
                     verification = handler.verifier.verify(request, now)
+                else:
+                    verification = await averify(request, now)
             except Exception as exc:  # noqa: BLE001 - kept as the handler's reason, logged
-                trial = trial or _Trial(snapshot)
-                trial.failed(handler, exc)
+                refused.append(_refusal(handler, exc))
                 continue
             if not self.strict:
                 return Match(handler, verification)
-            trial = trial or _Trial(snapshot)
-            trial.passed(handler, verification)
-        return (trial or _Trial(snapshot)).result()
+            found = _only(found, handler, verification)
+        return found or _unmatched(snapshot, refused)
 
 
-class _Trial:
-    """What the handlers tried on one request said: the first match, and
-    each refusal with its reason (for the logs, never for a response)."""
-
-    __slots__ = ("attempts", "errors", "found", "snapshot")
-
-    def __init__(self, snapshot: _Snapshot) -> None:
-        self.snapshot = snapshot
-        self.attempts: list[tuple[str, str]] = []
-        self.errors: list[VerificationError] = []
-        self.found: Match | None = None
-
-    def failed(self, handler: Handler, exc: Exception) -> None:
-        """Keep a handler's refusal; a verifier that raised anything but a
-        ``VerificationError`` is logged with its traceback and refuses."""
-        reason = "verifier_error"
-        if isinstance(exc, VerificationError):
-            reason = exc.reason
-        else:
-            logger.error(
-                "verifier of handler %r raised %s instead of a VerificationError",
-                handler.name,
-                type(exc).__name__,
-                exc_info=exc,
-                extra={"webhookverify": {"handler": handler.name, "reason": reason}},
-            )
-            exc = VerificationError("the verifier failed unexpectedly")
+def _refusal(handler: Handler, exc: Exception) -> _Refusal:
+    """A handler's refusal, for the logs; a verifier that raised anything but
+    a ``VerificationError`` is logged with its traceback and refuses."""
+    if isinstance(exc, VerificationError):
         exc.handler = handler.name
-        self.attempts.append((handler.name, reason))
-        self.errors.append(exc)
+        return handler.name, exc.reason, exc
+    logger.error(
+        "verifier of handler %r raised %s instead of a VerificationError",
+        handler.name,
+        type(exc).__name__,
+        exc_info=exc,
+        extra={"webhookverify": {"handler": handler.name, "reason": "verifier_error"}},
+    )
+    error = VerificationError("the verifier failed unexpectedly", handler=handler.name)
+    return handler.name, "verifier_error", error
 
-    def passed(self, handler: Handler, verification: Verification) -> None:
-        """Keep a handler's match (``strict``: the search goes on).
 
-        Raises:
-            AmbiguousMatch: ``strict`` and another handler matched before.
-        """
-        if self.found is not None:
-            raise AmbiguousMatch(
-                f"handlers {self.found.handler.name!r} and {handler.name!r} both verified "
-                "the request",
-                handler=handler.name,
-            )
-        self.found = Match(handler, verification)
+def _only(found: Match | None, handler: Handler, verification: Verification) -> Match:
+    """The match of ``handler`` when ``strict`` (the search goes on).
 
-    def result(self) -> Match:
-        """The match. Raises: NoHandlerMatched: none (when no handler was even
-        a candidate, the enabled ones are listed as ``missing_header``)."""
-        if self.found is not None:
-            return self.found
-        attempts = self.attempts
-        if not attempts:
-            enabled = [h.name for h in self.snapshot.handlers if h.enabled]
-            attempts = [(name, "missing_header") for name in enabled[:_MAX_SKIPPED_LISTED]]
-        raise NoHandlerMatched(attempts=attempts, errors=self.errors)
+    Raises:
+        AmbiguousMatch: another handler matched before.
+    """
+    if found is not None:
+        raise AmbiguousMatch(
+            f"handlers {found.handler.name!r} and {handler.name!r} both verified the request",
+            handler=handler.name,
+        )
+    return Match(handler, verification)
+
+
+def _unmatched(snapshot: _Snapshot, refused: list[_Refusal]) -> NoReturn:
+    """Raises: NoHandlerMatched, with each refusal (when no handler was even a
+    candidate, the enabled ones are listed as ``missing_header``)."""
+    skipped = [(h.name, "missing_header") for h in snapshot.handlers if h.enabled]
+    attempts = [(name, reason) for name, reason, _ in refused] or skipped[:_MAX_SKIPPED_LISTED]
+    raise NoHandlerMatched(attempts=attempts, errors=[error for _, _, error in refused])

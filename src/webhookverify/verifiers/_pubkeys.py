@@ -19,7 +19,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -44,12 +44,7 @@ PublicKeyInput: TypeAlias = KeyMaterial | tuple[str, KeyMaterial]
 PrivateKeyInput: TypeAlias = str | bytes | bytearray | Secret | PrivateKeyObject
 
 # The algorithms a configuration may name; a request never chooses one.
-ALGORITHMS: tuple[Algorithm, ...] = (
-    "ed25519",
-    "ecdsa-p256-sha256",
-    "rsa-pkcs1v15-sha256",
-    "rsa-pss-sha256",
-)
+ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
 # NIST SP 800-131A Rev. 2 has disallowed RSA signatures with keys under 2048
 # bits since 2013; a smaller key is a configuration mistake, not a choice.
 MIN_RSA_BITS = 2048
@@ -66,76 +61,84 @@ _UNREADABLE = (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm, binasc
 
 def _b64decode(text: str) -> bytes:
     """Standard or URL-safe base64, padding optional; ValueError otherwise."""
-    padded = text + "=" * (-len(text) % 4)
-    if "-" in text or "_" in text:
-        padded = padded.replace("-", "+").replace("_", "/")
+    padded = (text + "=" * (-len(text) % 4)).replace("-", "+").replace("_", "/")
     return binascii.a2b_base64(padded, strict_mode=True)
 
 
-def _material(value: object, what: str, owner: str) -> bytes | str:
-    """Split key material into raw bytes or text, refusing anything else."""
-    if isinstance(value, Secret):
-        value = value.value
-    if isinstance(value, bytes | bytearray):
-        raw = bytes(value)
-        if len(raw) > _MAX_KEY_TEXT:
-            raise ConfigurationError(f"{owner}({what}=...) is too long to be a key")
-        return raw
-    if isinstance(value, str):
-        if len(value) > _MAX_KEY_TEXT:
-            raise ConfigurationError(f"{owner}({what}=...) is too long to be a key")
-        return value
-    raise ConfigurationError(
-        f"{owner}({what}=...) must be PEM or base64/hex text, bytes, a Secret or a "
-        f"cryptography key, not {type(value).__name__}"
-    )
+def _whsk(decoded: bytes) -> ed25519.Ed25519PrivateKey:
+    """A Standard Webhooks ``whsk_`` key: the 32-byte seed, then the public key
+    it makes (a missing or mismatched half is a ValueError)."""
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(decoded[:_ED25519_KEY_BYTES])
+    if key.public_key().public_bytes_raw() != decoded[_ED25519_KEY_BYTES:]:
+        raise ValueError("the whsk_ public half does not match its seed")
+    return key
 
 
-def _parse(
-    material: bytes | str,
-    algorithm: Algorithm,
-    *,
-    raw: Callable[[bytes], object],
-    der: Callable[[bytes], object],
-    pem: Callable[[bytes], object],
-    tag: str,
-    tagged: Callable[[bytes], object],
-    failure: str,
-) -> object:
+# How each kind of key is written: the raw Ed25519 bytes (the key, or its seed),
+# DER, PEM, the Standard Webhooks prefix with the reader of the base64 after it,
+# and what to give instead when nothing reads it.
+_Reader: TypeAlias = Callable[[bytes], object]
+_Forms: TypeAlias = tuple[_Reader, _Reader, _Reader, str, _Reader, str]
+_PUBLIC_FORMS: _Forms = (
+    ed25519.Ed25519PublicKey.from_public_bytes,
+    serialization.load_der_public_key,
+    serialization.load_pem_public_key,
+    "whpk_",
+    ed25519.Ed25519PublicKey.from_public_bytes,  # exactly 32 bytes, or ValueError
+    "a public key; give PEM (-----BEGIN PUBLIC KEY-----), base64 or hex DER, or for "
+    "Ed25519 the raw 32-byte key in hex or base64",
+)
+_PRIVATE_FORMS: _Forms = (
+    ed25519.Ed25519PrivateKey.from_private_bytes,
+    partial(serialization.load_der_private_key, password=None),
+    partial(serialization.load_pem_private_key, password=None),
+    "whsk_",
+    _whsk,
+    "an unencrypted private key; give PEM, base64 or hex PKCS#8 DER, or for Ed25519 "
+    "the 32-byte seed or a whsk_ key",
+)
+
+
+def _parse(value: object, algorithm: Algorithm, forms: _Forms, what: str, owner: str) -> object:
     """Read key material in every form a key of one kind comes in.
 
     Args:
-        material: what :func:`_material` returned.
+        value: the setting as given (text, bytes or a Secret holding either).
         algorithm: for Ed25519, 32 bytes are the raw key (or seed).
-        raw / der / pem: the parsers of raw Ed25519 bytes, DER and PEM.
-        tag / tagged: the Standard Webhooks prefix (``whpk_``, ``whsk_``) and
-            the parser of the base64 bytes after it.
-        failure: the message of the error when nothing reads it.
+        forms: :data:`_PUBLIC_FORMS` or :data:`_PRIVATE_FORMS`.
+        what / owner: name the setting in error messages.
 
     Returns:
         The key object, not yet checked against ``algorithm``.
 
     Raises:
-        ConfigurationError: no form reads it.
+        ConfigurationError: not text or bytes, too long, or no form reads it.
     """
+    if isinstance(value, Secret):
+        value = value.value
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value)
+    elif not isinstance(value, str):
+        raise ConfigurationError(
+            f"{owner}({what}=...) must be PEM or base64/hex text, bytes, a Secret or a "
+            f"cryptography key, not {type(value).__name__}"
+        )
+    if len(value) > _MAX_KEY_TEXT:
+        raise ConfigurationError(f"{owner}({what}=...) is too long to be a key")
+    raw, der, pem, tag, tagged, expected = forms
+    raw_size = _ED25519_KEY_BYTES if algorithm == "ed25519" else None
     try:
-        if isinstance(material, bytes):
-            if algorithm == "ed25519" and len(material) == _ED25519_KEY_BYTES:
-                return raw(material)
-            if material[:1] == b"\x30":  # a DER SEQUENCE
-                return der(material)
-            material = material.decode("ascii")
-        text = material.strip()
-        if text.startswith("-----BEGIN"):
-            return pem(text.encode("ascii"))
-        if text.startswith(tag):
-            return tagged(_b64decode(text[len(tag) :]))
-        decoded = bytes.fromhex(text) if _HEX.fullmatch(text) else _b64decode(text)
-        if algorithm == "ed25519" and len(decoded) == _ED25519_KEY_BYTES:
-            return raw(decoded)
-        return der(decoded)
+        # bytes are the raw key or DER (a SEQUENCE: 0x30) as they are; else text
+        if isinstance(value, str) or (len(value) != raw_size and value[:1] != b"\x30"):
+            text = (value if isinstance(value, str) else value.decode("ascii")).strip()
+            if text.startswith("-----BEGIN"):
+                return pem(text.encode("ascii"))
+            if text.startswith(tag):
+                return tagged(_b64decode(text[len(tag) :]))
+            value = bytes.fromhex(text) if _HEX.fullmatch(text) else _b64decode(text)
+        return raw(value) if len(value) == raw_size else der(value)
     except _UNREADABLE:
-        raise ConfigurationError(failure) from None
+        raise ConfigurationError(f"{owner}({what}=...) could not be read as {expected}") from None
 
 
 def _check_public(key: object, algorithm: Algorithm, what: str, owner: str) -> PublicKeyObject:
@@ -161,12 +164,6 @@ def _check_public(key: object, algorithm: Algorithm, what: str, owner: str) -> P
     )
 
 
-def _whpk(decoded: bytes) -> ed25519.Ed25519PublicKey:
-    if len(decoded) != _ED25519_KEY_BYTES:
-        raise ValueError("whpk_ keys hold 32 bytes")
-    return ed25519.Ed25519PublicKey.from_public_bytes(decoded)
-
-
 def load_public_key(
     value: KeyMaterial, algorithm: Algorithm, *, what: str = "public_key", owner: str = "PublicKey"
 ) -> PublicKeyObject:
@@ -188,40 +185,10 @@ def load_public_key(
         ConfigurationError: unreadable, of the wrong type or curve for
             ``algorithm``, or an RSA key under :data:`MIN_RSA_BITS` bits.
     """
-    if isinstance(value, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        return _check_public(value, algorithm, what, owner)
-    key = _parse(
-        _material(value, what, owner),
-        algorithm,
-        raw=ed25519.Ed25519PublicKey.from_public_bytes,
-        der=serialization.load_der_public_key,
-        pem=serialization.load_pem_public_key,
-        tag="whpk_",
-        tagged=_whpk,
-        failure=f"{owner}({what}=...) could not be read as a public key; give PEM "
-        "(-----BEGIN PUBLIC KEY-----), base64 or hex DER, or for Ed25519 the raw "
-        "32-byte key in hex or base64",
-    )
+    key: object = value
+    if not isinstance(value, PublicKeyObject):
+        key = _parse(value, algorithm, _PUBLIC_FORMS, what, owner)
     return _check_public(key, algorithm, what, owner)
-
-
-def _check_private(key: object, algorithm: Algorithm, owner: str) -> PrivateKeyObject:
-    public = getattr(key, "public_key", None)
-    if not isinstance(
-        key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    ) or not callable(public):
-        raise ConfigurationError(f"{owner}(private_key=...) is not a private key")
-    _check_public(key.public_key(), algorithm, "private_key", owner)
-    return key
-
-
-def _whsk(decoded: bytes) -> ed25519.Ed25519PrivateKey:
-    if len(decoded) != 2 * _ED25519_KEY_BYTES:
-        raise ValueError("whsk_ keys hold a 32-byte seed and a 32-byte public key")
-    key = ed25519.Ed25519PrivateKey.from_private_bytes(decoded[:_ED25519_KEY_BYTES])
-    if key.public_key().public_bytes_raw() != decoded[_ED25519_KEY_BYTES:]:
-        raise ValueError("the whsk_ public half does not match its seed")
-    return key
 
 
 def load_private_key(
@@ -244,35 +211,18 @@ def load_private_key(
     Raises:
         ConfigurationError: unreadable, encrypted, or unsuited to ``algorithm``.
     """
-    if isinstance(
-        value, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    ):
-        return _check_private(value, algorithm, owner)
-    if isinstance(value, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+    if isinstance(value, PublicKeyObject):
         raise ConfigurationError(
             f"{owner}(private_key=...) is a public key, not a private key; give the key "
             "pair's private half (or leave private_key unset to only verify)"
         )
-    key = _parse(
-        _material(value, "private_key", owner),
-        algorithm,
-        raw=ed25519.Ed25519PrivateKey.from_private_bytes,
-        der=partial(serialization.load_der_private_key, password=None),
-        pem=partial(serialization.load_pem_private_key, password=None),
-        tag="whsk_",
-        tagged=_whsk,
-        failure=f"{owner}(private_key=...) could not be read as an unencrypted private key; "
-        "give PEM, base64 or hex PKCS#8 DER, or for Ed25519 the 32-byte seed or a "
-        "whsk_ key",
-    )
-    return _check_private(key, algorithm, owner)
-
-
-def _spki(key: PublicKeyObject) -> bytes:
-    """The DER SubjectPublicKeyInfo of ``key``: one spelling per key, to match halves."""
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    key: object = value
+    if not isinstance(value, PrivateKeyObject):
+        key = _parse(value, algorithm, _PRIVATE_FORMS, "private_key", owner)
+    if not isinstance(key, PrivateKeyObject):  # DER and PEM read other kinds too
+        raise ConfigurationError(f"{owner}(private_key=...) is not a private key")
+    _check_public(key.public_key(), algorithm, "private_key", owner)
+    return key
 
 
 def load_keys(
@@ -301,48 +251,17 @@ def load_keys(
             key given as the list, a malformed pair, a private key that is
             not the half of any public key, or any key the loaders refuse.
     """
-    keys = _public_keys(public_key, public_keys, algorithm, owner)
-    if private_key is None:
-        if not keys:
-            raise ConfigurationError(
-                f"{owner} needs a public key; set it with public_key= or public_keys="
-            )
-        return keys, None, None
-    private = load_private_key(private_key, algorithm, owner=owner)
-    own = _spki(private.public_key())
-    if not keys:
-        keys = [KeyEntry(private.public_key(), "key[0]")]
-    matches = [k for k in keys if _spki(k.key) == own]
-    if not matches:
-        raise ConfigurationError(
-            f"{owner}(private_key=...) does not belong to any of the public keys; "
-            "check that both come from the same key pair"
-        )
-    return keys, private, matches[-1]
-
-
-def _public_keys(
-    public_key: PublicKeyInput | None,
-    public_keys: Iterable[PublicKeyInput] | None,
-    algorithm: Algorithm,
-    owner: str,
-) -> list[KeyEntry[PublicKeyObject]]:
     if public_key is not None and public_keys is not None:
         raise ConfigurationError(f"{owner} takes public_key= or public_keys=, not both")
-    items: list[PublicKeyInput]
     if public_key is not None:
-        items = [public_key]
-    elif public_keys is None:
-        items = []
-    elif isinstance(public_keys, str | bytes | bytearray | Secret | tuple):
+        public_keys = [public_key]
+    elif isinstance(public_keys, tuple):  # a (key_id, key) pair, or a list written as a tuple
         raise ConfigurationError(f"{owner}(public_keys=...) takes a list; use public_key= for one")
-    else:
-        items = list(
-            check_list(public_keys, "public_keys", owner, hint="; use public_key= for one")
-        )
-    out: list[KeyEntry[PublicKeyObject]] = []
+    hint = "; use public_key= for one"
+    items = check_list([] if public_keys is None else public_keys, "public_keys", owner, hint=hint)
+    keys: list[KeyEntry[PublicKeyObject]] = []
     for index, item in enumerate(items):
-        key_id: str | None = None
+        key_id = None
         if isinstance(item, tuple):
             if len(item) != 2 or not isinstance(item[0], str) or not item[0]:
                 raise ConfigurationError(
@@ -350,9 +269,25 @@ def _public_keys(
                 )
             key_id, item = item
         what = "public_key" if public_key is not None else f"public_keys[{index}]"
-        key = load_public_key(item, algorithm, what=what, owner=owner)
         window = item if isinstance(item, Secret) else None
-        if key_id is None and window is not None:
-            key_id = window.key_id
-        out.append(KeyEntry(key, key_id or f"key[{index}]", window))
-    return out
+        key_id = key_id or (window.key_id if window else None) or f"key[{index}]"
+        keys.append(
+            KeyEntry(load_public_key(item, algorithm, what=what, owner=owner), key_id, window)
+        )
+    if private_key is None:
+        if not keys:
+            raise ConfigurationError(
+                f"{owner} needs a public key; set it with public_key= or public_keys="
+            )
+        return keys, None, None
+    private = load_private_key(private_key, algorithm, owner=owner)
+    own = private.public_key()  # cryptography keys compare by value
+    if not keys:
+        keys = [KeyEntry(own, "key[0]")]
+    matches = [k for k in keys if k.key == own]
+    if not matches:
+        raise ConfigurationError(
+            f"{owner}(private_key=...) does not belong to any of the public keys; "
+            "check that both come from the same key pair"
+        )
+    return keys, private, matches[-1]
