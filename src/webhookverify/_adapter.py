@@ -1,25 +1,129 @@
-"""The steps the WSGI and ASGI adapters take alike on the parts a server gave:
-the header limits, then the :class:`~webhookverify.WebhookRequest`.
+"""What the WSGI and ASGI adapters do alike: their construction (the
+settings checked once), and on each request the head's checks and limits,
+then the :class:`~webhookverify.WebhookRequest`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Unpack
 
-from ._options import AdapterOptions
-from ._origin import forwarded_origin, request_url
+from ._body import parse_content_length
+from ._options import AdapterOptions, AdapterSettings, check_receiver, middleware_settings
+from ._origin import check_host, forwarded_origin, request_url
 from ._replies import BAD_REQUEST, HEADERS_TOO_LARGE, Refused
-from .errors import InvalidRequest
+from .errors import ConfigurationError, InvalidRequest
 from .headers import Headers
 from .request import WebhookRequest
 
-__all__ = ["UrlParts", "build_request", "read_headers"]
+if TYPE_CHECKING:
+    from .receiver import Receiver
+
+__all__ = [
+    "Endpoint",
+    "Middleware",
+    "UrlParts",
+    "build_request",
+    "followed_redirect",
+    "read_head",
+    "read_headers",
+]
+
+logger = logging.getLogger("webhookverify")
+
+App = TypeVar("App")
 
 # What the URL is built from, read only when a verifier reads the URL: the
 # quoted path, the raw query string, and the server's (name, port) for a
 # request without a Host.
 UrlParts = Callable[[], tuple[str, str, "tuple[str, int | None] | None"]]
+
+
+class Endpoint:
+    """What a WSGI or ASGI ``WebhookApp`` holds: the receiver, and the settings
+    checked at construction (see :class:`webhookverify.wsgi.WebhookApp`)."""
+
+    receive: ClassVar[str]  # the receiver's method the adapter calls
+
+    def __init__(self, receiver: Receiver, **options: Unpack[AdapterSettings]) -> None:
+        check_receiver("WebhookApp", receiver, self.receive)
+        self.receiver = receiver
+        self.options = AdapterOptions.build("WebhookApp", **options)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__module__.rpartition('.')[2]}.WebhookApp({self.receiver!r})"
+
+
+class Middleware(Generic[App]):
+    """What a WSGI or ASGI ``WebhookMiddleware`` holds: the wrapped app, the
+    receiver, what it guards and the settings, checked at construction (see
+    :class:`webhookverify.wsgi.WebhookMiddleware`)."""
+
+    receive: ClassVar[str]  # the receiver's method the adapter calls
+    kind: ClassVar[str]  # the app it wraps, for the error: "a WSGI"
+
+    def __init__(
+        self,
+        app: App,
+        receiver: Receiver,
+        *,
+        path: str | None = None,
+        paths: Iterable[str] | None = None,
+        passthrough_methods: Iterable[str] = (),
+        **options: Unpack[AdapterSettings],
+    ) -> None:
+        owner = "WebhookMiddleware"
+        if not callable(app):
+            raise ConfigurationError(f"{owner}(app=...) must be {self.kind} app")
+        self.guard, self.options = middleware_settings(
+            owner, receiver, self.receive, path, paths, passthrough_methods, options
+        )
+        self.app = app
+        self.receiver = receiver
+        self.paths = self.guard.paths
+        self.passthrough_methods = self.guard.passthrough_methods
+
+    def __repr__(self) -> str:
+        module = type(self).__module__.rpartition(".")[2]
+        return f"{module}.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"
+
+
+def followed_redirect(path: object, moved: object) -> None:
+    """Log the redirect a middleware followed for the sender: the wrapped app
+    moved the webhook ``path`` to its other trailing slash, ``moved``."""
+    logger.warning(
+        "the app redirected the webhook path %r to %r; the redirect was followed "
+        "here, as senders do not follow one for a POST: give the sender that URL",
+        path,
+        moved,
+    )
+
+
+def read_head(
+    options: AdapterOptions, handshakes: frozenset[str], method: str, pairs: Iterable[Any]
+) -> tuple[Headers, int | None, str]:
+    """The checks on a request's head, made before its body is read.
+
+    Args:
+        handshakes: the receiver's ``handshake_methods``, let through besides
+            ``options.methods``.
+        pairs: the header pairs the server gave (see :func:`read_headers`).
+
+    Returns:
+        The headers, the Content-Length (``None``: none sent) and the Host
+        (``""``: none sent).
+
+    Raises:
+        Refused: 405 for a method not configured, 431 past the header
+            limits, 413 for a Content-Length over ``max_body_size``, 400 for
+            a malformed header, Content-Length or Host.
+    """
+    options.check_method(method, handshakes)
+    headers = read_headers(options, pairs)
+    found = headers.by_name
+    length = parse_content_length(found.get("content-length", ()), options.max_body_size)
+    return headers, length, check_host(found.get("host", ()))
 
 
 def read_headers(options: AdapterOptions, pairs: Iterable[Any]) -> Headers:
@@ -70,7 +174,9 @@ def build_request(
     Raises:
         Refused: 400 for a request that cannot be taken as is.
     """
-    origin = forwarded_origin(options, peer, headers) if options.trusts_proxies else None
+    # without a trusted proxy, forwarded headers are never read
+    trusts_proxies = options.trusted or options.trust_unix
+    origin = forwarded_origin(options, peer, headers) if trusts_proxies else None
 
     def url() -> str:
         path, query, server = url_parts()

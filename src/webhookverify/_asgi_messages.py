@@ -7,24 +7,24 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from ._body import BodyBuffer
+from ._options import DELIVERY_KEY
 from ._paths import slash_moved
 from ._replies import Reply
 from .delivery import Outcome
 
 __all__ = [
-    "UNRELAYABLE_EXTENSIONS",
-    "Capture",
+    "AppResponse",
     "Message",
     "Receive",
     "Scope",
     "Send",
+    "call_app",
+    "delivery_scope",
     "other_scope",
     "read_body",
-    "replay",
     "respond",
     "send_reply",
     "slash_redirect",
@@ -135,27 +135,69 @@ async def other_scope(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1008})
 
 
-@dataclass(slots=True)
-class Capture:
-    """The wrapped app's response, buffered until the receiver has decided."""
+def delivery_scope(scope: Scope, delivery: object) -> Scope:
+    """The scope the wrapped app gets: a copy with the :class:`~webhookverify.Delivery`
+    in its (copied) ``state``, offered only the extensions a buffered response relays."""
+    inner = {**scope, "state": {**(scope.get("state") or {}), DELIVERY_KEY: delivery}}
+    extensions = scope.get("extensions")
+    if extensions:
+        inner["extensions"] = {
+            k: v for k, v in extensions.items() if k not in UNRELAYABLE_EXTENSIONS
+        }
+    return inner
 
+
+class AppResponse(NamedTuple):
+    """The wrapped app's whole response: status, headers (ASGI byte pairs), body."""
+
+    status: int
+    headers: list[Any]
+    body: bytes
+
+
+async def call_app(
+    app: Callable[..., Awaitable[None]], scope: Scope, body: bytes, receive: Receive
+) -> AppResponse:
+    """Run the wrapped app and keep its whole response, buffered until the
+    receiver has decided.
+
+    Its ``receive`` gives ``body`` once, then the server's own messages
+    (``http.disconnect`` ...), as Starlette's middlewares do.
+
+    Raises:
+        RuntimeError: the app sent its response out of order, or returned
+            without a complete one.
+    """
     status: int | None = None
-    headers: list[Any] = field(default_factory=list)
-    chunks: list[bytes] = field(default_factory=list)
-    complete: bool = False
+    headers: list[Any] = []
+    chunks: list[bytes] = []
+    complete = False
+    replayed = False
 
-    async def send(self, message: Message) -> None:
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def capture(message: Message) -> None:
+        nonlocal status, headers, complete
         kind = message.get("type")
-        if kind == "http.response.start" and self.status is None:
-            self.status = int(message["status"])
-            self.headers = list(message.get("headers", ()))
-        elif kind == "http.response.body" and self.status is not None and not self.complete:
-            body = message.get("body", b"")
-            if body:
-                self.chunks.append(bytes(body))
-            self.complete = not message.get("more_body", False)
+        if kind == "http.response.start" and status is None:
+            status = int(message["status"])
+            headers = list(message.get("headers", ()))
+        elif kind == "http.response.body" and status is not None and not complete:
+            if message.get("body"):
+                chunks.append(bytes(message["body"]))
+            complete = not message.get("more_body", False)
         else:
             raise RuntimeError(f"the wrapped ASGI app sent {kind!r} out of order")
+
+    await app(scope, replay, capture)
+    if status is None or not complete:
+        raise RuntimeError("the wrapped ASGI app returned without a complete response")
+    return AppResponse(status, headers, b"".join(chunks))
 
 
 def slash_redirect(scope: Scope, status: int, headers: Iterable[Any]) -> Scope | None:
@@ -182,18 +224,3 @@ def slash_redirect(scope: Scope, status: int, headers: Iterable[Any]) -> Scope |
         toggled = raw_path.rstrip(b"/") if raw_path.endswith(b"/") else raw_path + b"/"
         return {**scope, "path": moved, "raw_path": toggled + mark + query}
     return {**scope, "path": moved}
-
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body once, then the server's own messages
-    (``http.disconnect`` ...), as Starlette's middlewares do."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed

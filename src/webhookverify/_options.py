@@ -69,16 +69,13 @@ class AdapterOptions:
     """The checked settings both adapters share; built by :meth:`build`."""
 
     max_body_size: int
-    methods: frozenset[str]
-    allow: str
+    methods: tuple[str, ...]  # in order, for the Allow header
     public_url: str | None
     trusted: tuple[Network, ...]
     trust_unix: bool
     proxy_headers: ProxyHeaders
     max_header_count: int = DEFAULT_MAX_HEADER_COUNT
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
-    # any proxy trusted at all: without one, forwarded headers are never read
-    trusts_proxies: bool = False
 
     @classmethod
     def build(
@@ -120,15 +117,13 @@ class AdapterOptions:
         networks, trust_unix = _parse_trusted(owner, trusted_proxies)
         return cls(
             max_body_size=max_body_size,
-            methods=frozenset(names),
-            allow=", ".join(names),
+            methods=names,
             public_url=_parse_public_url(owner, public_url),
             trusted=networks,
             trust_unix=trust_unix,
             proxy_headers=proxy_headers,  # type: ignore[arg-type]
             max_header_count=max_header_count,
             max_header_bytes=max_header_bytes,
-            trusts_proxies=bool(networks) or trust_unix,
         )
 
     def check_method(self, method: str, handshakes: frozenset[str] = frozenset()) -> None:
@@ -136,7 +131,7 @@ class AdapterOptions:
         unless a handler's handshake comes with it (``handshakes``: the
         receiver's ``handshake_methods``)."""
         if method not in self.methods and method not in handshakes:
-            raise Refused(method_not_allowed(self.allow), "method_not_allowed")
+            raise Refused(method_not_allowed(", ".join(self.methods)), "method_not_allowed")
 
     def is_trusted(self, address: Address | None) -> bool:
         """Whether a peer at ``address`` (``None``: a Unix socket) is a trusted proxy."""
@@ -172,28 +167,29 @@ def refuse_unknown(owner: str, name: str) -> None:
 
 
 def middleware_settings(
-    app: object,
-    kind: str,
+    owner: str,
     receiver: object,
+    receive: str,
     path: str | None,
     paths: Iterable[str] | None,
     passthrough_methods: Iterable[str],
     options: AdapterSettings,
 ) -> tuple[Guard, AdapterOptions]:
-    """Check a ``WebhookMiddleware``'s settings, the same for WSGI and ASGI.
+    """Check a middleware's settings, the same for WSGI, ASGI and aiohttp.
+
+    Args:
+        receive: the receiver's method the middleware calls
+            (``"receive"`` or ``"areceive"``).
 
     Raises:
         ConfigurationError: a setting is wrong, or a method is both verified
             and passed through.
     """
-    owner = "WebhookMiddleware"
-    if not callable(app):
-        raise ConfigurationError(f"{owner}(app=...) must be {kind} app")
-    check_receiver(owner, receiver, "receive" if kind == "a WSGI" else "areceive")
+    check_receiver(owner, receiver, receive)
     found = PathSet(owner, path, paths)
     adapter = AdapterOptions.build(owner, **options)
     passthrough = frozenset(parse_methods(owner, "passthrough_methods", passthrough_methods))
-    if passthrough & adapter.methods:
+    if passthrough.intersection(adapter.methods):
         raise ConfigurationError(
             f"{owner}: a method cannot be both verified (methods=...) and passed "
             "through unverified (passthrough_methods=...)"
@@ -258,14 +254,11 @@ def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, .
             trust_unix = True
             continue
         try:
-            if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network):
-                networks.append(entry)
-            elif isinstance(entry, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
-                networks.append(
-                    ipaddress.ip_network(entry.strip() if isinstance(entry, str) else entry)
-                )
-            else:
+            if not isinstance(entry, str | Address | Network):
                 raise TypeError
+            networks.append(
+                ipaddress.ip_network(entry.strip() if isinstance(entry, str) else entry)
+            )
         except (TypeError, ValueError):
             raise ConfigurationError(
                 f"{owner}(trusted_proxies=...) holds {entry!r}, which is not an IP address "

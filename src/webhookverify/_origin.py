@@ -44,9 +44,13 @@ _PATH_SAFE_DECODED = b"/:@!$&'()*+,;=~"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 7239 §4: forwarded-pair = token "=" value; value = token / quoted-string.
 # Unquoted values are read leniently (proxies write "host=example.com:8080").
-_FORWARDED_PAIR = re.compile(
-    r'[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[^;,"\s]*)[ \t]*(;|\Z)'
-)
+_PAIR = r'[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[^;,"\s]*)[ \t]*'
+_FORWARDED_PAIR = re.compile(_PAIR)
+# forwarded-element: pairs joined by ";" (one more ";" tolerated at the end).
+_FORWARDED_ELEMENT = re.compile(rf"{_PAIR}(?:;{_PAIR})*;?")
+# The elements of a Forwarded value: split on the commas outside quoted
+# strings (a quoted string left open runs to the end of the value).
+_ELEMENTS = re.compile(r'(?:^|,)((?:"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[^,"])*)', re.S)
 
 
 class Origin(NamedTuple):
@@ -71,9 +75,8 @@ def ip_address(text: str | None) -> Address | None:
         address = ipaddress.ip_address(text)
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:1.2.3.4 is 1.2.3.4
+    return address if mapped is None else mapped
 
 
 def _items(headers: Headers, name: str) -> list[str]:
@@ -81,42 +84,20 @@ def _items(headers: Headers, name: str) -> list[str]:
     return [item.strip(" \t") for value in headers.get_all(name) for item in value.split(",")]
 
 
-def _split_elements(value: str) -> list[str]:
-    """A ``Forwarded`` value split on the commas outside quoted strings (RFC 7239 §4)."""
-    parts: list[str] = []
-    start, quoted, escaped = 0, False, False
-    for i, char in enumerate(value):
-        if escaped:
-            escaped = False
-        elif char == "\\" and quoted:
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            parts.append(value[start:i])
-            start = i + 1
-    parts.append(value[start:])
-    return parts
-
-
 def _forwarded_elements(headers: Headers) -> list[dict[str, str] | None]:
     """The elements of every ``Forwarded`` field, in order; a malformed one is ``None``."""
     elements: list[dict[str, str] | None] = []
     for value in headers.get_all("forwarded"):
-        for part in _split_elements(value):
-            pairs: dict[str, str] = {}
-            pos = 0
-            while pos < len(part):
-                match = _FORWARDED_PAIR.match(part, pos)
-                if match is None or match.end() == pos:
-                    pairs = {}
-                    break
-                raw = match.group(2)
-                if raw.startswith('"'):
-                    raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-                pairs[match.group(1).lower()] = raw
-                pos = match.end()
-            elements.append(pairs or None)
+        for part in _ELEMENTS.findall(value):
+            if not _FORWARDED_ELEMENT.fullmatch(part):
+                elements.append(None)
+                continue
+            elements.append(
+                {
+                    name.lower(): re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
+                    for name, raw in _FORWARDED_PAIR.findall(part)
+                }
+            )
     return elements
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import http
 import logging
 from typing import NamedTuple
 
@@ -22,7 +21,6 @@ from .errors import DeliveryDeclined
 from .events import REJECTED, EventBus
 
 __all__ = [
-    "ACCEPTED",
     "BAD_REQUEST",
     "HEADERS_TOO_LARGE",
     "INTERNAL_ERROR",
@@ -34,7 +32,6 @@ __all__ = [
     "arefuse",
     "decline_unless_2xx",
     "refuse",
-    "status_line",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -83,29 +80,16 @@ class Refused(Exception):
         self.reason = reason
 
 
-_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in http.HTTPStatus}
-
-
-def status_line(status: int) -> str:
-    """The WSGI status line for ``status`` (``"200 OK"``)."""
-    return _STATUS_LINES.get(status) or f"{status} Unknown"
-
-
 def _rejection(
     refused: Refused, method: str | None, path: str | None, remote_addr: str | None
 ) -> Rejection:
     status = refused.reply.status
+    fields = {"status": status, "reason": refused.reason, "remote_addr": remote_addr}
     logger.info(
         "webhook request refused by the adapter (%d %s)",
         status,
         refused.reason,
-        extra={
-            "webhookverify": {
-                "status": status,
-                "reason": refused.reason,
-                "remote_addr": remote_addr,
-            }
-        },
+        extra={"webhookverify": fields},
     )
     return Rejection(
         None,

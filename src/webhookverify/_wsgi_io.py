@@ -4,6 +4,7 @@ the response written, and the wrapped app's response buffered.
 
 from __future__ import annotations
 
+import http
 import logging
 import urllib.parse
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ._body import READ_CHUNK_SIZE, BodyBuffer
 from ._origin import quote_path
 from ._paths import slash_moved, toggle_slash
-from ._replies import BAD_REQUEST, LENGTH_REQUIRED, Refused, Reply, status_line
+from ._replies import BAD_REQUEST, LENGTH_REQUIRED, Refused, Reply
 from .delivery import Outcome
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ __all__ = [
 
 logger = logging.getLogger("webhookverify")
 
+# WSGI status lines ("200 OK"), by status.
+_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in http.HTTPStatus}
 _CGI_HEADERS = (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length"))
 # CGI gives these two without the HTTP_ prefix: with it, they are not the request's.
 _CGI_DUPLICATES = ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
@@ -86,14 +89,12 @@ def read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes
             input as terminated; 400 for a body that ends early or cannot be
             read; 413 past ``limit``.
     """
-    if length is None:
-        if not environ.get("wsgi.input_terminated"):
-            if environ.get("HTTP_TRANSFER_ENCODING"):
-                raise Refused(LENGTH_REQUIRED, "length_required")
-            return b""  # RFC 9112 §6.3: neither header, no body
-        remaining = limit + 1  # read to the end, never more than one byte past the limit
-    else:
-        remaining = length
+    if length is None and not environ.get("wsgi.input_terminated"):
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            raise Refused(LENGTH_REQUIRED, "length_required")
+        return b""  # RFC 9112 §6.3: neither header, no body
+    # without a length: to the end, never more than one byte past the limit
+    remaining = limit + 1 if length is None else length
     stream = environ["wsgi.input"]
     buffer: BodyBuffer | None = None  # made once a read falls short of the whole body
     while remaining > 0:
@@ -115,7 +116,7 @@ def read_body(environ: WSGIEnvironment, length: int | None, limit: int) -> bytes
 
 def write(reply: Reply | Outcome, start_response: StartResponse) -> list[bytes]:
     headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
-    start_response(status_line(reply.status), headers)
+    start_response(_STATUS_LINES.get(reply.status) or f"{reply.status} Unknown", headers)
     return [reply.body]
 
 

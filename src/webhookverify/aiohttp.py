@@ -53,11 +53,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from multidict import CIMultiDict
 
-from ._adapter import build_request, read_headers
-from ._body import BodyBuffer, parse_content_length
-from ._options import AdapterOptions, AdapterSettings, Guard, check_receiver, parse_methods
-from ._origin import check_host, quote_path
-from ._paths import PathSet
+from ._adapter import build_request, read_head
+from ._body import BodyBuffer
+from ._options import AdapterOptions, AdapterSettings, check_receiver, middleware_settings
+from ._origin import quote_path
 from ._replies import BAD_REQUEST, Refused, app_answer_stands, arefuse, decline_unless_2xx
 from .delivery import Delivery
 from .errors import ConfigurationError, MissingDelivery
@@ -122,16 +121,13 @@ async def read_request(
             that disagrees with its length or a client gone mid-body).
     """
     received_at = time.time()
-    options.check_method(request.method, handshake_methods)
-    headers = read_headers(options, request.raw_headers)
-    found = headers.by_name
-    length = parse_content_length(found.get("content-length", ()), options.max_body_size)
-    host = check_host(found.get("host", ()))
+    pairs = request.raw_headers
+    headers, length, host = read_head(options, handshake_methods, request.method, pairs)
     # aiohttp decodes a Content-Encoding (gzip, deflate, br, zstd) as it reads:
     # the length then counts the encoded bytes, which aiohttp itself reads in
     # full or fails (RFC 9110 §8.6); only the limit applies to what it hands over
     decoded = any(
-        value.strip(" \t").lower() != "identity" for value in found.get("content-encoding", ())
+        value.strip(" \t").lower() != "identity" for value in headers.get_all("content-encoding")
     )
     buffer = BodyBuffer(options.max_body_size, None if decoded else length)
     try:
@@ -326,15 +322,9 @@ class WebhookMiddleware:
         **options: Unpack[AdapterSettings],
     ) -> None:
         owner = "aiohttp.WebhookMiddleware"
-        check_receiver(owner, receiver, "areceive")
-        self.options = AdapterOptions.build(owner, **options)
-        passthrough = frozenset(parse_methods(owner, "passthrough_methods", passthrough_methods))
-        if passthrough & self.options.methods:
-            raise ConfigurationError(
-                f"{owner}: a method cannot be both verified (methods=...) and passed "
-                "through unverified (passthrough_methods=...)"
-            )
-        self.guard = Guard(PathSet(owner, path, paths), passthrough)
+        self.guard, self.options = middleware_settings(
+            owner, receiver, "areceive", path, paths, passthrough_methods, options
+        )
         self.receiver = receiver
 
     def guards(self, request: web.Request) -> bool:

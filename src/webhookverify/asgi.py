@@ -17,43 +17,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias, Unpack
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeAlias
 
-from ._adapter import build_request, read_headers
+from ._adapter import Endpoint, Middleware, build_request, followed_redirect, read_head
 from ._asgi_messages import (
-    UNRELAYABLE_EXTENSIONS,
-    Capture,
+    AppResponse,
     Message,
     Receive,
     Scope,
     Send,
+    call_app,
+    delivery_scope,
     other_scope,
     read_body,
-    replay,
     respond,
     send_reply,
     slash_redirect,
 )
-from ._body import parse_content_length, whole_body
-from ._options import (
-    DEFAULT_MAX_BODY_SIZE,
-    DELIVERY_KEY,
-    AdapterOptions,
-    AdapterSettings,
-    check_receiver,
-    middleware_settings,
-)
-from ._origin import check_host, quote_path
+from ._body import whole_body
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY, AdapterOptions
+from ._origin import quote_path
 from ._paths import scope_paths
-from ._replies import (
-    INTERNAL_ERROR,
-    Refused,
-    Reply,
-    app_answer_stands,
-    arefuse,
-    decline_unless_2xx,
-)
+from ._replies import INTERNAL_ERROR, Refused, Reply, app_answer_stands, arefuse, decline_unless_2xx
 from .delivery import Outcome
 from .errors import MissingDelivery
 
@@ -145,11 +131,9 @@ async def _handle(
             # The head first: a wrong method, a malformed header or Host, or a
             # Content-Length over the limit is refused before the first receive.
             method: str = scope.get("method", "GET")
-            options.check_method(method, receiver.handshake_methods)
-            headers = read_headers(options, scope.get("headers", ()))
-            max_size, found = options.max_body_size, headers.by_name
-            length = parse_content_length(found.get("content-length", ()), max_size)
-            host = check_host(found.get("host", ()))
+            pairs = scope.get("headers", ())
+            headers, length, host = read_head(options, receiver.handshake_methods, method, pairs)
+            max_size = options.max_body_size
             message = await receive()
             if message.get("type") == "http.request" and not message.get("more_body", False):
                 body: bytes | None = whole_body(message.get("body", b""), length, max_size)
@@ -186,7 +170,7 @@ async def _handle(
         return INTERNAL_ERROR
 
 
-class WebhookApp:
+class WebhookApp(Endpoint):
     """An ASGI app that is a whole webhook endpoint.
 
     Answers ``lifespan`` (startup and shutdown complete at once) and closes
@@ -203,10 +187,7 @@ class WebhookApp:
         ConfigurationError: a setting is wrong, at construction.
     """
 
-    def __init__(self, receiver: Receiver, **options: Unpack[AdapterSettings]) -> None:
-        check_receiver("WebhookApp", receiver, "areceive")
-        self.receiver = receiver
-        self.options = AdapterOptions.build("WebhookApp", **options)
+    receive = "areceive"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -216,11 +197,8 @@ class WebhookApp:
         if reply is not None:
             await send_reply(send, reply)
 
-    def __repr__(self) -> str:
-        return f"asgi.WebhookApp({self.receiver!r})"
 
-
-class WebhookMiddleware:
+class WebhookMiddleware(Middleware[ASGIApp]):
     """Verify webhook requests before an ASGI app sees them.
 
     As :class:`webhookverify.wsgi.WebhookMiddleware`, for ASGI: requests to
@@ -256,23 +234,8 @@ class WebhookMiddleware:
         ConfigurationError: a setting is wrong, at construction.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        receiver: Receiver,
-        *,
-        path: str | None = None,
-        paths: Iterable[str] | None = None,
-        passthrough_methods: Iterable[str] = (),
-        **options: Unpack[AdapterSettings],
-    ) -> None:
-        self.guard, self.options = middleware_settings(
-            app, "an ASGI", receiver, path, paths, passthrough_methods, options
-        )
-        self.app = app
-        self.receiver = receiver
-        self.paths = self.guard.paths
-        self.passthrough_methods = self.guard.passthrough_methods
+    receive = "areceive"
+    kind = "an ASGI"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.guard.guards(
@@ -280,42 +243,24 @@ class WebhookMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        answered: list[tuple[int, list[Any], bytes]] = []
+        answered: list[AppResponse] = []
 
         async def dispatch(delivery: Delivery) -> None:
-            inner = {**scope, "state": {**(scope.get("state") or {}), DELIVERY_KEY: delivery}}
-            extensions = scope.get("extensions")
-            if extensions:
-                inner["extensions"] = {
-                    k: v for k, v in extensions.items() if k not in UNRELAYABLE_EXTENSIONS
-                }
-            capture = Capture()
+            inner = delivery_scope(scope, delivery)
+            body = delivery.request.body
             # a copy: routers write into the scope they get (a mount's root_path)
-            await self.app({**inner}, replay(delivery.request.body, receive), capture.send)
-            moved = None
-            if capture.status is not None and capture.complete:
-                moved = slash_redirect(inner, capture.status, capture.headers)
+            response = await call_app(self.app, {**inner}, body, receive)
+            moved = slash_redirect(inner, response.status, response.headers)
             if moved is not None:
-                logger.warning(
-                    "the app redirected the webhook path %r to %r; the redirect was followed "
-                    "here, as senders do not follow one for a POST: give the sender that URL",
-                    inner.get("path"),
-                    moved["path"],
-                )
-                capture = Capture()
-                await self.app(moved, replay(delivery.request.body, receive), capture.send)
-            if capture.status is None or not capture.complete:
-                raise RuntimeError("the wrapped ASGI app returned without a complete response")
-            answered.append((capture.status, capture.headers, b"".join(capture.chunks)))
-            decline_unless_2xx(capture.status, str(capture.status))
+                followed_redirect(inner.get("path"), moved["path"])
+                response = await call_app(self.app, moved, body, receive)
+            answered.append(response)
+            decline_unless_2xx(response.status, str(response.status))
 
         reply = await _handle(self.receiver, self.options, scope, receive, dispatch)
         if reply is None:
             return
-        if answered and isinstance(reply, Outcome) and app_answer_stands(reply, answered[0][0]):
+        if answered and isinstance(reply, Outcome) and app_answer_stands(reply, answered[0].status):
             await respond(send, *answered[0], reply.reason)
             return
         await send_reply(send, reply)
-
-    def __repr__(self) -> str:
-        return f"asgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"

@@ -36,28 +36,12 @@ import io
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
-from ._adapter import build_request, read_headers
-from ._body import parse_content_length
-from ._options import (
-    DEFAULT_MAX_BODY_SIZE,
-    DELIVERY_KEY,
-    AdapterOptions,
-    AdapterSettings,
-    check_receiver,
-    middleware_settings,
-)
-from ._origin import check_host
+from ._adapter import Endpoint, Middleware, build_request, followed_redirect, read_head
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY, AdapterOptions
 from ._paths import environ_paths
-from ._replies import (
-    INTERNAL_ERROR,
-    Refused,
-    Reply,
-    app_answer_stands,
-    decline_unless_2xx,
-    refuse,
-)
+from ._replies import INTERNAL_ERROR, Refused, Reply, app_answer_stands, decline_unless_2xx, refuse
 from ._wsgi_io import (
     AppResponse,
     call_app,
@@ -72,7 +56,7 @@ from .delivery import Outcome
 from .errors import MissingDelivery
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment  # noqa: F401
 
     from .receiver import Delivery, Dispatch, Receiver
 
@@ -127,18 +111,16 @@ def _handle(
     """Read, verify and dispatch one request; the reply to write."""
     try:
         try:
-            received_at, max_size = time.time(), options.max_body_size
-            options.check_method(method, receiver.handshake_methods)
-            length = parse_content_length((environ.get("CONTENT_LENGTH") or "",), max_size)
-            headers = read_headers(options, header_pairs(environ))
-            host = check_host(headers.by_name.get("host", ()))
+            received_at = time.time()
+            pairs = header_pairs(environ)
+            headers, length, host = read_head(options, receiver.handshake_methods, method, pairs)
             request = build_request(
                 options,
                 method=method,
                 scheme=environ.get("wsgi.url_scheme", "http"),
                 host=host,
                 headers=headers,
-                body=read_body(environ, length, max_size),
+                body=read_body(environ, length, options.max_body_size),
                 received_at=received_at,
                 peer=environ.get("REMOTE_ADDR") or None,
                 url_parts=lambda: url_parts(environ),
@@ -161,7 +143,7 @@ def _method(environ: WSGIEnvironment) -> str:
     return str(environ.get("REQUEST_METHOD", "GET")).upper()
 
 
-class WebhookApp:
+class WebhookApp(Endpoint):
     """A WSGI app that is a whole webhook endpoint.
 
     Args:
@@ -187,20 +169,14 @@ class WebhookApp:
         ConfigurationError: a setting is wrong, at construction.
     """
 
-    def __init__(self, receiver: Receiver, **options: Unpack[AdapterSettings]) -> None:
-        check_receiver("WebhookApp", receiver, "receive")
-        self.receiver = receiver
-        self.options = AdapterOptions.build("WebhookApp", **options)
+    receive = "receive"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         reply = _handle(self.receiver, self.options, environ, _method(environ))
         return write(reply, start_response)
 
-    def __repr__(self) -> str:
-        return f"wsgi.WebhookApp({self.receiver!r})"
 
-
-class WebhookMiddleware:
+class WebhookMiddleware(Middleware["WSGIApplication"]):
     """Verify webhook requests before a WSGI app sees them.
 
     Requests to ``path`` (or any of ``paths``) are verified; other paths go
@@ -244,23 +220,8 @@ class WebhookMiddleware:
         ConfigurationError: a setting is wrong, at construction.
     """
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        receiver: Receiver,
-        *,
-        path: str | None = None,
-        paths: Iterable[str] | None = None,
-        passthrough_methods: Iterable[str] = (),
-        **options: Unpack[AdapterSettings],
-    ) -> None:
-        self.guard, self.options = middleware_settings(
-            app, "a WSGI", receiver, path, paths, passthrough_methods, options
-        )
-        self.app = app
-        self.receiver = receiver
-        self.paths = self.guard.paths
-        self.passthrough_methods = self.guard.passthrough_methods
+    receive = "receive"
+    kind = "a WSGI"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = _method(environ)
@@ -278,12 +239,7 @@ class WebhookMiddleware:
             response = call_app(self.app, environ)
             moved = slash_redirect(untouched, response)
             if moved is not None:
-                logger.warning(
-                    "the app redirected the webhook path %r to %r; the redirect was followed "
-                    "here, as senders do not follow one for a POST: give the sender that URL",
-                    environ.get("PATH_INFO"),
-                    moved["PATH_INFO"],
-                )
+                followed_redirect(environ.get("PATH_INFO"), moved["PATH_INFO"])
                 moved["wsgi.input"] = io.BytesIO(body)
                 response = call_app(self.app, moved)
             answered.append(response)
@@ -294,6 +250,3 @@ class WebhookMiddleware:
             start_response(answered[0].line, answered[0].headers)
             return [answered[0].body]
         return write(reply, start_response)
-
-    def __repr__(self) -> str:
-        return f"wsgi.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"
