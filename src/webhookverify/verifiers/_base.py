@@ -13,7 +13,6 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Container, Sequence
 from typing import Any, Literal
 
 from ..errors import (
@@ -25,8 +24,6 @@ from ..errors import (
     MissingHeader,
     TimestampInFuture,
     TimestampTooOld,
-    UnsupportedSignatureVersion,
-    VerificationError,
 )
 from ..request import WebhookRequest
 from ..types import ReplayMode, Verification, Verifier
@@ -39,16 +36,13 @@ __all__ = [
     "TimestampFormat",
     "Verification",
     "Verifier",
-    "check_encoding",
     "check_freshness",
     "check_name",
     "check_tolerance",
     "constant_time_equal",
-    "decode_candidates",
     "decode_signature",
     "encode_signature",
     "format_timestamp",
-    "header_fault",
     "parse_timestamp",
     "replay_window",
     "single_header",
@@ -135,18 +129,13 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MalformedHeader: empty.
     """
     values = request.headers.by_name.get(name.lower(), ())
-    if len(values) != 1 or not values[0]:
-        raise header_fault(name, values)
-    return values[0]
-
-
-def header_fault(name: str, values: Sequence[str]) -> VerificationError:
-    """The error for a header whose values are not exactly one non-empty text."""
+    if len(values) == 1 and values[0]:
+        return values[0]
     if not values:
-        return MissingHeader(f"the {name} header is missing", header=name)
+        raise MissingHeader(f"the {name} header is missing", header=name)
     if len(values) > 1:
-        return DuplicateHeader(f"the {name} header appears more than once", header=name)
-    return MalformedHeader(f"the {name} header is empty", header=name)
+        raise DuplicateHeader(f"the {name} header appears more than once", header=name)
+    raise MalformedHeader(f"the {name} header is empty", header=name)
 
 
 # -- signatures --------------------------------------------------------------------
@@ -166,11 +155,9 @@ def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
         MalformedSignature: the text is not valid in that encoding.
     """
     try:
-        if encoding == "hex":
-            return binascii.unhexlify(text)
-        if encoding == "hex_lower":
-            # what senders such as GitHub emit, compared byte-exact as their SDKs do
-            if not text.islower() and text.strip("0123456789"):
+        if encoding in ("hex", "hex_lower"):
+            # hex_lower: what senders such as GitHub emit, compared byte-exact as their SDKs do
+            if encoding == "hex_lower" and text != text.lower():
                 raise ValueError
             return binascii.unhexlify(text)
         if encoding == "base64url":
@@ -190,48 +177,6 @@ def decode_signature(text: str, encoding: Encoding, header: str) -> bytes:
         ) from None
 
 
-def decode_candidates(
-    candidates: Sequence[str],
-    prefix: str,
-    encoding: Encoding,
-    lengths: Container[int],
-    header: str,
-    what: str,
-) -> list[bytes]:
-    """Decode the signatures that start with ``prefix``; keep those whose
-    length is in ``lengths`` (a truncated or padded tag is dropped here).
-
-    Args:
-        what: what a signature is, for the error (``sha256 digest``).
-
-    Raises:
-        MalformedSignature: some candidates carry the prefix, none is plausible.
-        UnsupportedSignatureVersion: no candidate carries the prefix.
-    """
-    texts = [text[len(prefix) :] for text in candidates if text.startswith(prefix)]
-    signatures: list[bytes] = []
-    for text in texts:
-        try:
-            decoded = decode_signature(text, encoding, header)
-        except MalformedSignature:
-            continue
-        if len(decoded) in lengths:
-            signatures.append(decoded)
-    if signatures:
-        return signatures
-    if texts:
-        raise MalformedSignature(
-            f"the signature in {header} is not a valid {encoding} {what} "
-            "(check encoding= and algorithm=)",
-            header=header,
-        )
-    raise UnsupportedSignatureVersion(
-        f"the {header} header has no signature"
-        + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
-        header=header,
-    )
-
-
 def encode_signature(raw: bytes, encoding: Encoding) -> str:
     """Encode a signature canonically, the way :func:`decode_signature` reads it:
     lower-case hex; base64 with its padding; base64url without."""
@@ -239,16 +184,6 @@ def encode_signature(raw: bytes, encoding: Encoding) -> str:
         return raw.hex()
     text = binascii.b2a_base64(raw, newline=False).decode("ascii")
     return text.translate(_STD_TO_URLSAFE) if encoding == "base64url" else text
-
-
-def check_encoding(encoding: str, owner: str) -> Encoding:
-    """The ``encoding=`` setting, checked; ConfigurationError otherwise."""
-    if encoding not in ("hex", "hex_lower", "base64", "base64url"):
-        raise ConfigurationError(
-            f"{owner}(encoding={encoding!r}) is not supported; use 'hex', 'hex_lower', "
-            "'base64' or 'base64url'"
-        )
-    return encoding  # type: ignore[return-value]
 
 
 # -- timestamps --------------------------------------------------------------------

@@ -8,17 +8,21 @@ reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`;
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ._base import MAX_SIGNATURES
 
-__all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_layout", "split_list"]
+__all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_count", "check_layout", "split_list"]
 
 # A key=value header holds the signatures, one timestamp and, at Stripe, a
 # legacy v0 entry or two; a handful more than MAX_SIGNATURES is generous, and
 # a header with more entries is refused before any of them is looked at.
 MAX_ENTRIES = MAX_SIGNATURES + 4
+
+_S = TypeVar("_S", bound=Sized)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +96,7 @@ class KeyValueHeader:
                 stamp = text
         if stamp is None and self.timestamp_key is not None:
             raise MissingHeader(f"the {header} header has no timestamp entry", header=header)
-        if len(signatures) > MAX_SIGNATURES:
-            raise MalformedHeader(f"the {header} header has too many signatures", header=header)
-        return signatures, stamp
+        return check_count(signatures, header), stamp
 
     def render(self, signature: str, timestamp: str | None) -> str:
         """The header value a sender writes for one signature (and its timestamp)."""
@@ -111,7 +113,15 @@ def split_list(value: str, delimiter: str, header: str) -> list[str]:
     """
     if delimiter not in value:
         return [value.strip()]  # the common case, one signature: no split, no map
-    signatures = list(map(str.strip, value.split(delimiter)))
+    return check_count(list(map(str.strip, value.split(delimiter))), header)
+
+
+def check_count(signatures: _S, header: str) -> _S:
+    """``signatures``, if there are at most ``MAX_SIGNATURES`` of them.
+
+    Raises:
+        MalformedHeader: more, refused before any of them is decoded or hashed.
+    """
     if len(signatures) > MAX_SIGNATURES:
         raise MalformedHeader(f"the {header} header has too many signatures", header=header)
     return signatures

@@ -8,13 +8,13 @@ given in; a key given without one is always valid.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 from ..errors import NoValidKey
 from ..keys import Secret
 
-__all__ = ["KeyEntry", "newest_valid", "valid_keys", "window_of"]
+__all__ = ["KeyEntry", "keyring", "newest_valid", "valid_keys", "window_of"]
 
 K = TypeVar("K")
 
@@ -43,6 +43,16 @@ def window_of(secret: Secret | None) -> Secret | None:
     if secret is None or (secret.not_before is None and secret.not_after is None):
         return None
     return secret
+
+
+def keyring(secrets: Sequence[Secret], load: Callable[[bytes], K]) -> tuple[KeyEntry[K], ...]:
+    """The keys of ``secrets``, oldest first: each secret's value made ready by
+    ``load``, reported as its ``key_id`` or ``secret[N]`` (its position), and
+    valid while the secret is."""
+    return tuple(
+        KeyEntry(load(s.value), s.key_id or f"secret[{i}]", window_of(s))
+        for i, s in enumerate(secrets)
+    )
 
 
 def valid_keys(keys: Sequence[KeyEntry[K]], now: float) -> tuple[KeyEntry[K], ...]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Generic, Required, TypedDict, TypeVar
 
 from ..errors import (
     ConfigurationError,
+    MalformedSignature,
     SignatureMismatch,
+    UnsupportedSignatureVersion,
 )
 from ..request import WebhookRequest
 from ._base import (
@@ -24,11 +27,10 @@ from ._base import (
     ReplayMode,
     TimestampFormat,
     Verification,
-    check_encoding,
     check_freshness,
     check_name,
     check_tolerance,
-    decode_candidates,
+    decode_signature,
     encode_signature,
     format_timestamp,
     parse_timestamp,
@@ -67,6 +69,7 @@ class SchemeOptions(TypedDict, total=False):
     future_tolerance: float | None
 
 
+@dataclass(slots=True, init=False, eq=False, repr=False)  # slots from the annotations
 class SignatureScheme(Generic[K]):
     """The base of a verifier that differs from the others only in its cryptography.
 
@@ -75,26 +78,6 @@ class SignatureScheme(Generic[K]):
     signature) and :meth:`_signer`. :meth:`verify` reads the headers, checks
     the timestamp, builds the signed message and asks :meth:`_match`.
     """
-
-    __slots__ = (
-        "_keys",
-        "_lengths",
-        "_message",
-        "_timestamp_source",
-        "algorithm",
-        "delimiter",
-        "encoding",
-        "future_tolerance",
-        "header",
-        "header_format",
-        "id_field",
-        "id_header",
-        "prefix",
-        "scheme",
-        "timestamp_format",
-        "timestamp_header",
-        "tolerance",
-    )
 
     # what a candidate is called in MalformedSignature: "digest", "signature"
     _kind: ClassVar[str] = "signature"
@@ -159,11 +142,16 @@ class SignatureScheme(Generic[K]):
                 f"{owner}: the message signs the id in {id_header}, and id_field=... names "
                 "another; use one of them"
             )
+        if encoding not in ("hex", "hex_lower", "base64", "base64url"):
+            raise ConfigurationError(
+                f"{owner}(encoding={encoding!r}) is not supported; use 'hex', 'hex_lower', "
+                "'base64' or 'base64url'"
+            )
         tolerance = check_tolerance(tolerance, "tolerance", owner)
         future = check_tolerance(future_tolerance, "future_tolerance", owner)
         set_ = object.__setattr__
         set_(self, "header", header)
-        set_(self, "encoding", check_encoding(encoding, owner))
+        set_(self, "encoding", encoding)
         set_(self, "prefix", prefix)
         set_(self, "delimiter", delimiter)
         set_(self, "header_format", header_format)
@@ -190,12 +178,8 @@ class SignatureScheme(Generic[K]):
     @property
     def required_headers(self) -> tuple[str, ...]:
         """The headers a request must carry: signature, timestamp, id, template headers."""
-        names = [self.header]
-        for extra in (self.timestamp_header, self.id_header):
-            if extra is not None and extra not in names:
-                names.append(extra)
-        names.extend(h for h in getattr(self._message, "headers", ()) if h not in names)
-        return tuple(names)
+        names = (self.header, self.timestamp_header, self.id_header, *self._message.headers)
+        return tuple(dict.fromkeys(name for name in names if name is not None))
 
     @property
     def signs_id(self) -> bool:
@@ -255,15 +239,14 @@ class SignatureScheme(Generic[K]):
             candidates = [value]
         if self.timestamp_header is not None:
             stamp = single_header(request, self.timestamp_header)
+        values = {}
         timestamp: float | None = None
         if stamp is not None:
             source = self.timestamp_header or self.header
             timestamp = parse_timestamp(stamp, self.timestamp_format, source)
             check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
-        ident = None if self.id_header is None else single_header(request, self.id_header)
-        values = {}
-        if stamp is not None:
             values["timestamp"] = stamp
+        ident = None if self.id_header is None else single_header(request, self.id_header)
         if ident is not None:
             values["id"] = ident
         parts = self._message(request, values)
@@ -293,14 +276,35 @@ class SignatureScheme(Generic[K]):
         raise NotImplementedError
 
     def _decode(self, candidates: Sequence[str]) -> list[bytes]:
-        """The candidates that carry ``prefix``, decoded, of a length a key makes."""
-        return decode_candidates(
-            candidates,
-            self.prefix,
-            self.encoding,
-            self._lengths,
-            self.header,
-            f"{self.algorithm} {self._kind}",
+        """The candidates that carry ``prefix``, decoded, of a length a key makes
+        (a truncated or padded signature is dropped here).
+
+        Raises:
+            MalformedSignature: some candidates carry ``prefix``, none is plausible.
+            UnsupportedSignatureVersion: no candidate carries ``prefix``.
+        """
+        prefix, header = self.prefix, self.header
+        texts = [text[len(prefix) :] for text in candidates if text.startswith(prefix)]
+        signatures = []
+        for text in texts:
+            try:
+                decoded = decode_signature(text, self.encoding, header)
+            except MalformedSignature:
+                continue
+            if len(decoded) in self._lengths:
+                signatures.append(decoded)
+        if signatures:
+            return signatures
+        if texts:
+            raise MalformedSignature(
+                f"the signature in {header} is not a valid {self.encoding} "
+                f"{self.algorithm} {self._kind} (check encoding= and algorithm=)",
+                header=header,
+            )
+        raise UnsupportedSignatureVersion(
+            f"the {header} header has no signature"
+            + (f" starting with {prefix!r} (check prefix=)" if prefix else ""),
+            header=header,
         )
 
     # -- the sender's side ---------------------------------------------------------

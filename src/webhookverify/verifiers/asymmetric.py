@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal, Unpack
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from ..errors import ConfigurationError, NoValidKey
+from ._base import check_name
 from ._keyring import KeyEntry, valid_keys
 from ._pubkeys import (
     ALGORITHMS,
@@ -76,6 +78,7 @@ DEFAULT_PSS_SALT_LENGTH = 32
 _SHA256_BYTES = 32
 
 
+@dataclass(slots=True, init=False, eq=False, repr=False)  # slots from the annotations
 class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     """Verify a public-key signature over the raw body or a signed-message template.
 
@@ -138,15 +141,6 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
             construction.
     """
 
-    __slots__ = (
-        "_args",
-        "_args_prehashed",
-        "_private",
-        "_signing_key",
-        "salt_length",
-        "signature_format",
-    )
-
     algorithm: Algorithm
     signature_format: SignatureFormat | None
     salt_length: int | Literal["auto"] | None
@@ -169,8 +163,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         owner: str = "PublicKeyVerifier",
         **options: Unpack[SchemeOptions],
     ) -> None:
-        if not isinstance(owner, str) or not owner:
-            raise ConfigurationError("PublicKeyVerifier(owner=...) must be a non-empty str")
+        check_name(owner, "owner", "PublicKeyVerifier", optional=False, field=False)
         set_ = object.__setattr__
         if algorithm not in ALGORITHMS:
             raise ConfigurationError(
@@ -301,22 +294,15 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         return self._sign
 
     def _sign(self, parts: Sequence[bytes]) -> bytes:
-        key, message = self._private, b"".join(parts)
-        if isinstance(key, ed25519.Ed25519PrivateKey):
-            return key.sign(message)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            der = key.sign(message, ec.ECDSA(hashes.SHA256()))
-            if self.signature_format == "der":
-                return der
-            r, s = decode_dss_signature(der)
-            return r.to_bytes(_P256_SCALAR_BYTES, "big") + s.to_bytes(_P256_SCALAR_BYTES, "big")
-        if not isinstance(key, rsa.RSAPrivateKey):  # unreachable: checked at construction
-            raise ConfigurationError("PublicKeyVerifier.sign() needs a private key")
-        if self.algorithm == "rsa-pkcs1v15-sha256":
-            return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-        salt = self.salt_length if isinstance(self.salt_length, int) else DEFAULT_PSS_SALT_LENGTH
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)
-        return key.sign(message, pss, hashes.SHA256())
+        args = self._args
+        if self.salt_length == "auto":  # verifies any salt length, signs with the default
+            pss = padding.PSS(padding.MGF1(hashes.SHA256()), DEFAULT_PSS_SALT_LENGTH)
+            args = (pss, hashes.SHA256())
+        signature: bytes = self._private.sign(b"".join(parts), *args)  # type: ignore[union-attr, arg-type]
+        if self.signature_format != "raw":
+            return signature
+        r, s = decode_dss_signature(signature)
+        return r.to_bytes(_P256_SCALAR_BYTES, "big") + s.to_bytes(_P256_SCALAR_BYTES, "big")
 
     def __repr__(self) -> str:
         return (

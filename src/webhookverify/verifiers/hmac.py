@@ -10,18 +10,18 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Unpack
 
-from ..errors import ConfigurationError, MalformedHeader, NoValidKey
+from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret, to_secrets
 from ._base import (
-    MAX_SIGNATURES,
     Verification,
     check_freshness,
+    check_name,
     constant_time_equal,
     encode_signature,
     parse_timestamp,
 )
-from ._headers import KeyValueHeader
-from ._keyring import KeyEntry, newest_valid, window_of
+from ._headers import KeyValueHeader, check_count
+from ._keyring import keyring, newest_valid
 from ._scheme import SchemeOptions, SignatureScheme
 
 __all__ = ["ALGORITHMS", "HmacVerifier", "KeyValueHeader", "hmac_digest"]
@@ -107,8 +107,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         owner: str = "HmacVerifier",
         **options: Unpack[SchemeOptions],
     ) -> None:
-        if not isinstance(owner, str) or not owner:
-            raise ConfigurationError("HmacVerifier(owner=...) must be a non-empty str")
+        check_name(owner, "owner", "HmacVerifier", optional=False, field=False)
         keys = to_secrets(secret, secrets, owner=owner)
         if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
             raise ConfigurationError(
@@ -126,14 +125,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         set_(self, "algorithm", algorithm)
         set_(self, "secrets", keys)
         self._set_keys(
-            [
-                KeyEntry(
-                    _hmac.new(s.value, digestmod=algorithm),
-                    s.key_id or f"secret[{i}]",
-                    window_of(s),
-                )
-                for i, s in enumerate(keys)
-            ],
+            keyring(keys, lambda value: _hmac.new(value, digestmod=algorithm)),
             frozenset({hashlib.new(algorithm).digest_size}),
         )
 
@@ -194,10 +186,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         if now is None:
             now = time.time()
         candidates = (signatures,) if isinstance(signatures, str) else tuple(signatures)
-        if len(candidates) > MAX_SIGNATURES:
-            raise MalformedHeader(
-                f"the {self.header} header has too many signatures", header=self.header
-            )
+        check_count(candidates, self.header)
         stamp: float | None = None
         if timestamp is not None:
             source = self.timestamp_header or self.header

@@ -23,6 +23,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._checks import check_list
@@ -36,7 +37,7 @@ from ..errors import (
 )
 from ..keys import Secret
 from ..request import WebhookRequest
-from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_tolerance
+from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_name, check_tolerance
 from ._scheme import SchemeOptions
 from .hmac import HmacVerifier
 
@@ -47,6 +48,9 @@ __all__ = ["SIGNED_MESSAGE", "StandardWebhooksVerifier"]
 
 # Standard Webhooks §Signature scheme: the signed content, for both versions.
 SIGNED_MESSAGE = "{id}.{timestamp}.{body}"
+# What one version raises when the request is for the other version to judge;
+# anything else (a header, the timestamp) is the same for both and raised at once.
+_VERSION_FAILURES = (UnsupportedSignatureVersion, SignatureMismatch, MalformedSignature, NoValidKey)
 # RFC 9110 §5.1 token characters, so that prefix + "id" is a valid field name.
 _HEADER_PREFIX = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
@@ -65,6 +69,7 @@ def _v1_secret(item: Secret | str | bytes) -> Secret | bytes:
     return item
 
 
+@dataclass(slots=True, init=False, eq=False, repr=False)  # slots from the annotations
 class StandardWebhooksVerifier:
     """Verify a Standard Webhooks (or Svix) delivery: ``v1`` HMAC and/or ``v1a`` Ed25519.
 
@@ -103,19 +108,6 @@ class StandardWebhooksVerifier:
         ConfigurationError: no key at all, or any bad setting, at construction.
     """
 
-    __slots__ = (
-        "_v1",
-        "_v1a",
-        "_versions",
-        "future_tolerance",
-        "header_prefix",
-        "id_header",
-        "scheme",
-        "signature_header",
-        "timestamp_header",
-        "tolerance",
-    )
-
     header_prefix: str
     signature_header: str
     timestamp_header: str
@@ -123,9 +115,7 @@ class StandardWebhooksVerifier:
     tolerance: float | None
     future_tolerance: float | None
     scheme: str
-    _v1: HmacVerifier | None
-    _v1a: PublicKeyVerifier | None
-    _versions: tuple[HmacVerifier | PublicKeyVerifier, ...]  # the configured ones
+    _versions: tuple[HmacVerifier | PublicKeyVerifier, ...]  # the configured ones, v1 first
 
     def __init__(
         self,
@@ -141,15 +131,12 @@ class StandardWebhooksVerifier:
         scheme: str = "standard-webhooks",
         owner: str = "StandardWebhooksVerifier",
     ) -> None:
-        if not isinstance(owner, str) or not owner:
-            raise ConfigurationError("StandardWebhooksVerifier(owner=...) must be a non-empty str")
-        set_ = object.__setattr__
+        check_name(owner, "owner", "StandardWebhooksVerifier", optional=False, field=False)
         if not isinstance(header_prefix, str) or not _HEADER_PREFIX.fullmatch(header_prefix):
             raise ConfigurationError(
                 f"{owner}(header_prefix=...) must be header-name text such as 'webhook-' or 'svix-'"
             )
-        if not isinstance(scheme, str) or not scheme:
-            raise ConfigurationError(f"{owner}(scheme=...) must be a non-empty str")
+        check_name(scheme, "scheme", owner, optional=False, field=False)
         tolerance = check_tolerance(tolerance, "tolerance", owner)
         future = check_tolerance(future_tolerance, "future_tolerance", owner)
         future = tolerance if future is None else future
@@ -203,6 +190,7 @@ class StandardWebhooksVerifier:
                 owner=owner,
                 **options,
             )
+        set_ = object.__setattr__
         set_(self, "header_prefix", header_prefix)
         set_(self, "signature_header", signature_header)
         set_(self, "timestamp_header", timestamp_header)
@@ -210,8 +198,6 @@ class StandardWebhooksVerifier:
         set_(self, "tolerance", tolerance)
         set_(self, "future_tolerance", future)
         set_(self, "scheme", scheme)
-        set_(self, "_v1", v1)
-        set_(self, "_v1a", v1a)
         # v1 first: the cheaper check, and the version senders use most
         set_(self, "_versions", tuple(v for v in (v1, v1a) if v is not None))
 
@@ -223,7 +209,7 @@ class StandardWebhooksVerifier:
     @property
     def versions(self) -> tuple[str, ...]:
         """The signature versions this verifier accepts (``v1``, ``v1a``)."""
-        return tuple(v for v, inner in (("v1", self._v1), ("v1a", self._v1a)) if inner)
+        return tuple(version.prefix.rstrip(",") for version in self._versions)
 
     # Both versions read the same headers and the same timestamp: either answers.
 
@@ -270,23 +256,19 @@ class StandardWebhooksVerifier:
         # entry of its own, or none that verifies, lets the other try; when
         # neither passes, the most telling failure is raised (a mismatch or a
         # malformed entry over a missing one).
-        failure: VerificationError | None = None
+        failures: tuple[VerificationError, ...] = ()
         for version in self._versions:
             try:
                 return version.verify(request, now)
-            except UnsupportedSignatureVersion as exc:
-                failure = failure or exc
-            except (SignatureMismatch, MalformedSignature, NoValidKey) as exc:
-                if failure is None or isinstance(failure, UnsupportedSignatureVersion):
-                    failure = exc
-        if failure is None or (
-            len(self._versions) > 1 and isinstance(failure, UnsupportedSignatureVersion)
-        ):
-            raise UnsupportedSignatureVersion(
-                f"the {self.signature_header} header has no v1 or v1a signature",
-                header=self.signature_header,
-            )
-        raise failure
+            except _VERSION_FAILURES as exc:
+                failures += (exc,)
+        telling = [f for f in failures if not isinstance(f, UnsupportedSignatureVersion)]
+        if telling or len(failures) == 1:
+            raise (telling or failures)[0]
+        raise UnsupportedSignatureVersion(
+            f"the {self.signature_header} header has no v1 or v1a signature",
+            header=self.signature_header,
+        )
 
     # -- the sender's side ---------------------------------------------------------
 
@@ -314,11 +296,7 @@ class StandardWebhooksVerifier:
         parts["timestamp"] = parts.get("timestamp") or str(int(now))
         headers: dict[str, str] = {}
         entries: list[str] = []
-        signers: list[HmacVerifier | PublicKeyVerifier] = []
-        if self._v1 is not None:
-            signers.append(self._v1)
-        if self._v1a is not None and self._v1a.can_sign:
-            signers.append(self._v1a)
+        signers = [v for v in self._versions if isinstance(v, HmacVerifier) or v.can_sign]
         if not signers:
             raise ConfigurationError(
                 "StandardWebhooksVerifier.sign() needs a whsec_ secret or a whsk_ "
@@ -337,8 +315,8 @@ class StandardWebhooksVerifier:
         return headers
 
     def __repr__(self) -> str:
-        secrets = len(self._v1.secrets) if self._v1 is not None else 0
-        keys = list(self._v1a.key_ids) if self._v1a is not None else []
+        secrets = sum(len(v.secrets) for v in self._versions if isinstance(v, HmacVerifier))
+        keys = [k for v in self._versions if not isinstance(v, HmacVerifier) for k in v.key_ids]
         return (
             f"StandardWebhooksVerifier(header_prefix={self.header_prefix!r}, "
             f"versions={self.versions!r}, secrets=<{secrets} hidden>, public_keys={keys!r})"

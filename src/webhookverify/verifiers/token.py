@@ -19,6 +19,7 @@ from ..errors import ConfigurationError, MalformedHeader, NoValidKey, SignatureM
 from ..keys import Secret, to_secrets
 from ..request import WebhookRequest
 from ._base import ReplayMode, Verification, check_name, constant_time_equal, single_header
+from ._keyring import KeyEntry, keyring, valid_keys
 
 __all__ = ["TokenVerifier"]
 
@@ -53,7 +54,7 @@ class TokenVerifier:
         ConfigurationError: no token, no header, or ``username`` without ``basic``.
     """
 
-    __slots__ = ("_digests", "basic", "header", "prefix", "scheme", "secrets", "username")
+    __slots__ = ("_keys", "basic", "header", "prefix", "scheme", "secrets", "username")
 
     secrets: tuple[Secret, ...]
     header: str
@@ -61,7 +62,7 @@ class TokenVerifier:
     basic: bool
     username: str | None
     scheme: str
-    _digests: tuple[bytes, ...]
+    _keys: tuple[KeyEntry[bytes], ...]  # the tokens' fingerprints
 
     def __init__(
         self,
@@ -75,18 +76,15 @@ class TokenVerifier:
         scheme: str | None = None,
         owner: str = "TokenVerifier",
     ) -> None:
-        if not isinstance(owner, str) or not owner:
-            raise ConfigurationError("TokenVerifier(owner=...) must be a non-empty str")
-        if scheme is not None and (not isinstance(scheme, str) or not scheme):
-            raise ConfigurationError(f"{owner}(scheme=...) must be a non-empty str")
+        check_name(owner, "owner", "TokenVerifier", optional=False, field=False)
+        check_name(scheme, "scheme", owner, field=False)
         set_ = object.__setattr__
         set_(self, "secrets", to_secrets(secret, secrets, owner=owner))
         check_flag(basic, "basic", owner)
         check_name(header, "header", owner)
         if not isinstance(prefix, str):
             raise ConfigurationError(f"{owner}(prefix=...) must be a str")
-        if username is not None and (not isinstance(username, str) or not username):
-            raise ConfigurationError(f"{owner}(username=...) must be a non-empty str or None")
+        check_name(username, "username", owner, field=False)
         if basic:
             header = header or "Authorization"
             if prefix:
@@ -100,7 +98,7 @@ class TokenVerifier:
         set_(self, "basic", basic)
         set_(self, "username", username)
         set_(self, "scheme", scheme or ("basic" if basic else "token"))
-        set_(self, "_digests", tuple(_fingerprint(s.value) for s in self.secrets))
+        set_(self, "_keys", keyring(self.secrets, _fingerprint))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("TokenVerifier is immutable; build a new one")
@@ -128,43 +126,32 @@ class TokenVerifier:
             if self.prefix:
                 head = value[: len(self.prefix)]
                 if head.lower() != self.prefix.lower():
-                    raise MalformedHeader(
+                    raise self._malformed(
                         f"the {self.header} header does not start with {self.prefix.strip()!r} "
-                        "(check prefix=)",
-                        header=self.header,
+                        "(check prefix=)"
                     )
                 value = value[len(self.prefix) :]
             token = value.encode("latin-1")
         sent = _fingerprint(token)
-        any_valid = False
-        for index, secret in enumerate(self.secrets):
-            if not secret.is_valid_at(now):
-                continue
-            any_valid = True
-            if constant_time_equal(sent, self._digests[index]):
-                return Verification(scheme=self.scheme, key_id=secret.key_id or f"secret[{index}]")
-        if not any_valid:
-            raise NoValidKey()
+        for entry in valid_keys(self._keys, now):
+            if constant_time_equal(sent, entry.key):
+                return Verification(scheme=self.scheme, key_id=entry.key_id)
         raise SignatureMismatch(f"the token in {self.header} does not match", header=self.header)
 
     def _basic_password(self, value: str) -> bytes:
         scheme, _, encoded = value.partition(" ")
         if scheme.lower() != "basic" or not encoded:
-            raise MalformedHeader(
-                f"the {self.header} header does not hold Basic credentials", header=self.header
-            )
+            raise self._malformed(f"the {self.header} header does not hold Basic credentials")
         try:
             user, colon, password = binascii.a2b_base64(
                 encoded.strip(), strict_mode=True
             ).partition(b":")
         except (binascii.Error, ValueError):
-            raise MalformedHeader(
-                f"the Basic credentials in {self.header} are not valid base64", header=self.header
+            raise self._malformed(
+                f"the Basic credentials in {self.header} are not valid base64"
             ) from None
         if not colon:
-            raise MalformedHeader(
-                f"the Basic credentials in {self.header} have no ':'", header=self.header
-            )
+            raise self._malformed(f"the Basic credentials in {self.header} have no ':'")
         if self.username is not None and not constant_time_equal(
             _fingerprint(user), _fingerprint(self.username.encode("utf-8"))
         ):
@@ -172,6 +159,9 @@ class TokenVerifier:
                 f"the credentials in {self.header} do not match", header=self.header
             )
         return password
+
+    def _malformed(self, message: str) -> MalformedHeader:
+        return MalformedHeader(message, header=self.header)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return the header a sender would add: the newest valid token."""
