@@ -89,8 +89,15 @@ def _milliseconds(seconds: float, name: str) -> int:
 
 
 def _redacted(url: str) -> str:
-    """``url`` without credentials or options other than ``db``."""
+    """``url`` without credentials or options other than ``db``.
+
+    Raises:
+        ValueError: its port is not a number. redis reads no port in a
+            unix:// URL, and there the text after ``host:`` may be a
+            password whose ``@`` is missing: it would be shown.
+    """
     parts = urlsplit(url)
+    parts.port  # noqa: B018 - raises the ValueError
     _, at, host = parts.netloc.rpartition("@")  # as urlsplit finds the host
     db = parse_qs(parts.query).get("db")
     query = f"db={db[0]}" if db and db[0].isdigit() else ""
@@ -176,13 +183,13 @@ class RedisReplayStore:
             try:
                 # It refuses another scheme, a bad port or option, and what is not a str.
                 self._redis.connection.parse_url(url)
+                self._where = _redacted(url)
             except (AttributeError, TypeError, ValueError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
                     "RedisReplayStore(url=...) must be a valid redis://, rediss:// or unix:// "
                     "URL (check its scheme, host, port and query options)"
                 ) from None
-            self._where = _redacted(url)
         if client is not None and _is_async(client):
             raise ConfigurationError(
                 "RedisReplayStore(client=...) got a redis.asyncio client; pass it as async_client="

@@ -1,0 +1,34 @@
+"""Regression tests found by reviewing the code-size refactor of the request
+path against the code before it (same inputs through both)."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhookverify import ConfigurationError
+from webhookverify.redis_store import RedisReplayStore
+
+PASSWORD = "s3cr3t-Pa55w0rd"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"unix://user:{PASSWORD}/run/redis.sock",  # the "@" before the path forgotten
+        f"unix://:{PASSWORD}",
+        f"unix://redis:{PASSWORD}:x/run/redis.sock",
+    ],
+)
+def test_a_unix_url_with_a_password_missing_its_at_sign_is_refused_unshown(url: str) -> None:
+    # redis reads no host or port in a unix:// URL, so it accepts these; the
+    # text after "host:" is no port, and shown in repr() and in every
+    # ReplayStoreUnavailable message it would put the password in the logs.
+    with pytest.raises(ConfigurationError, match=r"RedisReplayStore\(url=") as refused:
+        RedisReplayStore(url)
+    assert PASSWORD not in str(refused.value)
+
+
+def test_a_unix_url_with_its_credentials_still_works_and_is_redacted() -> None:
+    store = RedisReplayStore(f"unix://user:{PASSWORD}@/run/redis.sock?db=3")
+    assert repr(store) == "RedisReplayStore('unix://***@/run/redis.sock?db=3', prefix='')"
+    assert "localhost:6379" in repr(RedisReplayStore("unix://localhost:6379/run/redis.sock"))
