@@ -32,3 +32,21 @@ def test_a_unix_url_with_its_credentials_still_works_and_is_redacted() -> None:
     store = RedisReplayStore(f"unix://user:{PASSWORD}@/run/redis.sock?db=3")
     assert repr(store) == "RedisReplayStore('unix://***@/run/redis.sock?db=3', prefix='')"
     assert "localhost:6379" in repr(RedisReplayStore("unix://localhost:6379/run/redis.sock"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:12/34@host",  # password "12/34": urlsplit reads port 12 and a path
+        "redis://user:1/pw@host:6379/0",
+        "unix://:12/34@/run/redis.sock",
+        "rediss://:0/x@host?db=1",
+    ],
+)
+def test_a_password_with_an_unencoded_slash_is_refused_unshown(url: str) -> None:
+    # The "/" ends the authority, so the credentials' "@" lands in the path:
+    # a redaction that looks for it in the authority alone showed the rest.
+    with pytest.raises(ConfigurationError, match="percent-encode") as refused:
+        RedisReplayStore(url)
+    secret = url.split("//", 1)[1].rpartition("@")[0]
+    assert secret.rpartition("/")[2] not in str(refused.value)

@@ -184,12 +184,18 @@ class RedisReplayStore:
                 # It refuses another scheme, a bad port or option, and what is not a str.
                 self._redis.connection.parse_url(url)
                 self._where = _redacted(url)
+                at_in_path = "@" in urlsplit(url).path
             except (AttributeError, TypeError, ValueError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
                     "RedisReplayStore(url=...) must be a valid redis://, rediss:// or unix:// "
                     "URL (check its scheme, host, port and query options)"
                 ) from None
+            if at_in_path:  # a "/" in the password ended the authority: it would be shown
+                raise ConfigurationError(
+                    "RedisReplayStore(url=...) has an '@' after the host; percent-encode "
+                    "a '/' in the user or password as %2F"
+                )
         if client is not None and _is_async(client):
             raise ConfigurationError(
                 "RedisReplayStore(client=...) got a redis.asyncio client; pass it as async_client="
