@@ -162,14 +162,6 @@ class Receiver:
 
     # -- the replay store: every call to it is in these methods -----------------------
 
-    def _reserve(self, key: str, ttl: float) -> object:
-        """What the store's ``reserve`` answered, or the exception it raised (the
-        receiver fails closed with it)."""
-        try:
-            return self.replay_store.reserve(key, ttl, self.lease)
-        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-            return exc
-
     def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
         """Commit or release the reservation ``held``, retried; whether it was
         done (nothing held: nothing to do)."""
@@ -178,20 +170,13 @@ class Receiver:
         return settle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
 
     async def _areserve(self, key: str, ttl: float) -> object:
-        """:meth:`_reserve` for a store that blocks: its async method, else its
+        """The ``reserve`` of a store that blocks: its async method, else its
         sync one in a worker thread."""
         store = self.replay_store
         areserve = getattr(store, "areserve", None)
-        try:
-            if areserve is not None:
-                return await areserve(key, ttl, self.lease)
-            return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
-        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-            return exc
-
-    def _asettle(self, delivery: Delivery, held: Reservation, *, commit: bool) -> Awaitable[bool]:
-        """:meth:`_settle` for asyncio (see :func:`~webhookverify._settle.asettle`)."""
-        return asettle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
+        if areserve is not None:
+            return await areserve(key, ttl, self.lease)
+        return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
 
     # -- sync and async: thin shells around the I/O, deciding through the steps above
     # -- and the functions of _outcomes --------------------------------------------
@@ -225,7 +210,10 @@ class Receiver:
         delivery = Delivery(handler, request, verification, key)
         held: object = None  # what the store holds for this delivery: settled after dispatch
         if key is not None:
-            held = self._reserve(key, ttl)
+            try:
+                held = self.replay_store.reserve(key, ttl, self.lease)
+            except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
+                held = exc
             if not isinstance(held, Reservation):
                 return self._announce(self._unreserved(delivery, held))
         failure: Exception | None = None
@@ -282,8 +270,14 @@ class Receiver:
         delivery = Delivery(handler, request, verification, key)
         held: object = None
         if key is not None:
-            blocking = getattr(self.replay_store, "blocking", True)
-            held = await self._areserve(key, ttl) if blocking else self._reserve(key, ttl)
+            store = self.replay_store
+            try:
+                if getattr(store, "blocking", True):
+                    held = await self._areserve(key, ttl)
+                else:
+                    held = store.reserve(key, ttl, self.lease)
+            except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
+                held = exc
             if not isinstance(held, Reservation):
                 return await self._aannounce(self._unreserved(delivery, held))
         run = self._adispatch(delivery, held, dispatch)
@@ -316,11 +310,17 @@ class Receiver:
             failure = exc
         except BaseException:
             if isinstance(held, Reservation):
-                await _asyncio().shield(self._asettle(delivery, held, commit=False))
+                undo = asettle(
+                    self.replay_store, held, commit=False, lease=self.lease, about=delivery
+                )
+                await _asyncio().shield(undo)
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        return failure, await self._asettle(delivery, held, commit=failure is None)
+        done = asettle(
+            self.replay_store, held, commit=failure is None, lease=self.lease, about=delivery
+        )
+        return failure, await done
 
     async def _aannounce(self, early: Outcome | Answered) -> Outcome:
         """:meth:`_announce`, its listeners run by :meth:`EventBus.atrigger`."""
