@@ -141,8 +141,7 @@ class Receiver:
         handler, verification = match
         mode = handler.replay_mode
         by_id = mode == "id" and verification.delivery_id is not None
-        key = None if mode == "off" else replay_key(handler.name, verification, mode)
-        return key, handler.replay_ttls[0 if by_id else 1]
+        return replay_key(handler.name, verification, mode), handler.replay_ttls[0 if by_id else 1]
 
     @property
     def handshake_methods(self) -> frozenset[str]:
