@@ -159,7 +159,7 @@ class Receiver:
         typed = bus.has_below(f"{RECEIVED}.{name}")
         return route_names(name, delivery.event_type if typed else None)
 
-    # -- the replay store: every call to it is in these methods -----------------------
+    # -- the replay store (its sync reserve is called in the shells below) -----------
 
     def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
         """Commit or release the reservation ``held``, retried; whether it was
@@ -299,6 +299,7 @@ class Receiver:
     ) -> tuple[BaseException | None, bool]:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
+        store, lease = self.replay_store, self.lease  # the store that made the reservation
         failure: Exception | None = None
         try:
             if dispatch is not None:
@@ -309,16 +310,12 @@ class Receiver:
             failure = exc
         except BaseException:
             if isinstance(held, Reservation):
-                undo = asettle(
-                    self.replay_store, held, commit=False, lease=self.lease, about=delivery
-                )
+                undo = asettle(store, held, commit=False, lease=lease, about=delivery)
                 await _asyncio().shield(undo)
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        done = asettle(
-            self.replay_store, held, commit=failure is None, lease=self.lease, about=delivery
-        )
+        done = asettle(store, held, commit=failure is None, lease=lease, about=delivery)
         return failure, await done
 
     async def _aannounce(self, early: Outcome | Answered) -> Outcome:
