@@ -39,6 +39,23 @@ def test_chaining_event_names() -> None:
     assert seen == [("tiki", 7), ("direct", 7)]
 
 
+def test_a_chain_runs_what_its_target_holds_at_each_trigger() -> None:
+    # what an event runs is worked out when a binding changes: a change to a
+    # chained event's listeners changes what the chaining event runs
+    bus = EventBus()
+    seen: list[str] = []
+    bus.bind("webhook.received", "app.delivery")
+    bus.trigger("webhook.received", None)
+    first = seen.append
+    bus.bind("app.delivery", first)
+    bus.trigger_all(("webhook.received",), "one")
+    bus.bind("app.delivery", lambda p: seen.append(f"high {p}"), priority=5)
+    asyncio.run(bus.atrigger("webhook.received", "two"))
+    bus.unbind("app.delivery", first)
+    bus.trigger("webhook.received", "three")
+    assert seen == ["one", "high two", "two", "high three"]
+
+
 def test_chain_loops_refused() -> None:
     bus = EventBus()
     bus.bind("a", "b")

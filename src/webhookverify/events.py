@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from ._suggest import did_you_mean
@@ -54,8 +54,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._table: dict[str, tuple[_Entry, ...]] = {}
-        # flattened listener lists per event, for the table in force; a new
-        # table comes with a new, empty cache
+        # what each bound event runs, chains flattened: made with the table
         self._plans: dict[str, tuple[tuple[Listener, bool], ...]] = {}
         self._lock = threading.Lock()
         self._sequence = itertools.count()
@@ -121,9 +120,11 @@ class EventBus:
             return True
 
     def _swap(self, table: dict[str, tuple[_Entry, ...]]) -> None:
-        """Put ``table`` in force (under the lock), with an empty plan cache."""
+        """Put ``table`` in force (under the lock), with what each of its events
+        runs: worked out here, when a binding changes, not on each trigger."""
         below = {name[:i] for name in table for i, c in enumerate(name) if c == "."}
-        self._table, self._plans, self._below = table, {}, frozenset(below)
+        plans = {name: _flatten(table, name) for name in table}
+        self._table, self._plans, self._below = table, plans, frozenset(below)
 
     def has_below(self, event: str) -> bool:
         """Whether a listener is bound to a name under ``event`` (``event.<more>``)."""
@@ -152,28 +153,6 @@ class EventBus:
 
     # -- triggering ----------------------------------------------------------------
 
-    def _plan(self, event: str) -> tuple[tuple[Listener, bool], ...]:
-        """Flatten the chain into ``(callable, is async)`` to run, in order (cached)."""
-        plans = self._plans
-        cached = plans.get(event)
-        if cached is not None:
-            return cached
-        table = self._table
-        plan: list[Listener] = []
-
-        def walk(name: str) -> None:
-            for _, target in table.get(name, ()):
-                if isinstance(target, str):
-                    walk(target)
-                else:
-                    plan.append(target)
-
-        walk(event)
-        flat = tuple((listener, _is_async(listener)) for listener in plan)
-        if self._table is table:
-            plans[event] = flat
-        return flat
-
     def _merged(self, events: tuple[str, ...]) -> list[tuple[Listener, bool]]:
         """The listeners of all ``events`` as one list: by priority, then bind
         order, across the events; a listener bound to several of them once."""
@@ -198,13 +177,6 @@ class EventBus:
                 merged.append((listener, _is_async(listener)))
         return merged
 
-    def _run_list(self, events: tuple[str, ...]) -> Sequence[tuple[Listener, bool]]:
-        """What ``events`` run: one event's cached plan, or several merged."""
-        if len(events) == 1:
-            plan = self._plans.get(events[0])
-            return plan if plan is not None else self._plan(events[0])
-        return self._merged(events)
-
     def trigger_all(self, events: tuple[str, ...], payload: Any) -> int:
         """:meth:`trigger` for several events at once, as one list of listeners
         (a delivery's ``webhook.received`` and its routes, see
@@ -219,7 +191,7 @@ class EventBus:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        run = self._run_list(events)
+        run = self._plans.get(events[0], ()) if len(events) == 1 else self._merged(events)
         for listener, _ in run:
             try:
                 result = listener(payload)
@@ -241,7 +213,7 @@ class EventBus:
             ExceptionGroup: one or more listeners raised; every listener ran.
         """
         errors: list[Exception] = []
-        run = self._run_list(events)
+        run = self._plans.get(events[0], ()) if len(events) == 1 else self._merged(events)
         for listener, is_async in run:
             try:
                 if is_async:
@@ -297,6 +269,18 @@ def _check_fired(setting: str, name: str) -> None:
             f"EventBus.bind({setting}={name!r}): webhookverify fires no such event"
             + (did_you_mean(head, FIRED) or f"; it fires {', '.join(FIRED)}")
         )
+
+
+def _flatten(table: dict[str, tuple[_Entry, ...]], event: str) -> tuple[tuple[Listener, bool], ...]:
+    """The ``(callable, is async)`` pairs ``event`` runs in ``table``, in
+    order, chained events followed."""
+    plan: list[tuple[Listener, bool]] = []
+    for _, target in table.get(event, ()):
+        if isinstance(target, str):
+            plan.extend(_flatten(table, target))
+        else:
+            plan.append((target, _is_async(target)))
+    return tuple(plan)
 
 
 def _same(a: object, b: object) -> bool:

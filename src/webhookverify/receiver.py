@@ -141,8 +141,7 @@ class Receiver:
         handler, verification = match
         mode = handler.replay_mode
         by_id = mode == "id" and verification.delivery_id is not None
-        key = None if mode == "off" else replay_key(handler.name, verification, mode)
-        return key, handler.replay_ttls[0 if by_id else 1]
+        return replay_key(handler.name, verification, mode), handler.replay_ttls[0 if by_id else 1]
 
     @property
     def handshake_methods(self) -> frozenset[str]:
@@ -160,15 +159,7 @@ class Receiver:
         typed = bus.has_below(f"{RECEIVED}.{name}")
         return route_names(name, delivery.event_type if typed else None)
 
-    # -- the replay store: every call to it is in these methods -----------------------
-
-    def _reserve(self, key: str, ttl: float) -> object:
-        """What the store's ``reserve`` answered, or the exception it raised (the
-        receiver fails closed with it)."""
-        try:
-            return self.replay_store.reserve(key, ttl, self.lease)
-        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-            return exc
+    # -- the replay store (its sync reserve is called in the shells below) -----------
 
     def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
         """Commit or release the reservation ``held``, retried; whether it was
@@ -178,20 +169,13 @@ class Receiver:
         return settle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
 
     async def _areserve(self, key: str, ttl: float) -> object:
-        """:meth:`_reserve` for a store that blocks: its async method, else its
+        """The ``reserve`` of a store that blocks: its async method, else its
         sync one in a worker thread."""
         store = self.replay_store
         areserve = getattr(store, "areserve", None)
-        try:
-            if areserve is not None:
-                return await areserve(key, ttl, self.lease)
-            return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
-        except Exception as exc:  # noqa: BLE001 - any store failure fails closed
-            return exc
-
-    def _asettle(self, delivery: Delivery, held: Reservation, *, commit: bool) -> Awaitable[bool]:
-        """:meth:`_settle` for asyncio (see :func:`~webhookverify._settle.asettle`)."""
-        return asettle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
+        if areserve is not None:
+            return await areserve(key, ttl, self.lease)
+        return await _asyncio().to_thread(store.reserve, key, ttl, self.lease)
 
     # -- sync and async: thin shells around the I/O, deciding through the steps above
     # -- and the functions of _outcomes --------------------------------------------
@@ -225,7 +209,10 @@ class Receiver:
         delivery = Delivery(handler, request, verification, key)
         held: object = None  # what the store holds for this delivery: settled after dispatch
         if key is not None:
-            held = self._reserve(key, ttl)
+            try:
+                held = self.replay_store.reserve(key, ttl, self.lease)
+            except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
+                held = exc
             if not isinstance(held, Reservation):
                 return self._announce(self._unreserved(delivery, held))
         failure: Exception | None = None
@@ -282,8 +269,14 @@ class Receiver:
         delivery = Delivery(handler, request, verification, key)
         held: object = None
         if key is not None:
-            blocking = getattr(self.replay_store, "blocking", True)
-            held = await self._areserve(key, ttl) if blocking else self._reserve(key, ttl)
+            store = self.replay_store
+            try:
+                if getattr(store, "blocking", True):
+                    held = await self._areserve(key, ttl)
+                else:
+                    held = store.reserve(key, ttl, self.lease)
+            except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
+                held = exc
             if not isinstance(held, Reservation):
                 return await self._aannounce(self._unreserved(delivery, held))
         run = self._adispatch(delivery, held, dispatch)
@@ -306,6 +299,7 @@ class Receiver:
     ) -> tuple[BaseException | None, bool]:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
+        store, lease = self.replay_store, self.lease  # the store that made the reservation
         failure: Exception | None = None
         try:
             if dispatch is not None:
@@ -316,11 +310,13 @@ class Receiver:
             failure = exc
         except BaseException:
             if isinstance(held, Reservation):
-                await _asyncio().shield(self._asettle(delivery, held, commit=False))
+                undo = asettle(store, held, commit=False, lease=lease, about=delivery)
+                await _asyncio().shield(undo)
             raise
         if not isinstance(held, Reservation):
             return failure, True  # nothing held: nothing to settle
-        return failure, await self._asettle(delivery, held, commit=failure is None)
+        done = asettle(store, held, commit=failure is None, lease=lease, about=delivery)
+        return failure, await done
 
     async def _aannounce(self, early: Outcome | Answered) -> Outcome:
         """:meth:`_announce`, its listeners run by :meth:`EventBus.atrigger`."""

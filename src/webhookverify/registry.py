@@ -60,7 +60,7 @@ class _Snapshot:
         ConfigurationError: an item is not a :class:`Handler`, or two share a name.
     """
 
-    __slots__ = ("awaits", "by_first", "handlers", "handshake_methods", "unsigned")
+    __slots__ = ("by_first", "handlers", "handshake_methods", "unsigned")
 
     def __init__(self, handlers: Iterable[Handler]) -> None:
         self.handlers = tuple(handlers)
@@ -78,8 +78,6 @@ class _Snapshot:
             # filed by the first header it requires, lower-cased; "" when it requires none
             first, *others = [name.lower() for name in handler.verifier.required_headers] or [""]
             self.by_first.setdefault(first, []).append((position, handler, frozenset(others)))
-        # an enabled handler's verifier has averify (it fetches keys)
-        self.awaits = any(hasattr(h.verifier, "averify") for h in enabled)
         # the enabled handlers whose handshake is unsigned (tried on a request none
         # verified), and the methods the enabled handlers' handshakes come with
         shakes = [(h, h.handshake) for h in enabled if h.handshake is not None]
@@ -91,10 +89,12 @@ class _Snapshot:
         present = headers.by_name  # every name received, lower-cased
         names = present.keys()
         by_first = self.by_first
-        if len(by_first) <= len(present):
-            found = [e for n, es in by_first.items() if n in present for e in es if e[2] <= names]
-        else:
-            found = [e for n in present for e in by_first.get(n, ()) if e[2] <= names]
+        found: list[_Entry] = []
+        # each first header looked up once: those filed, or those received if fewer
+        for name in by_first if len(by_first) <= len(present) else present:
+            for entry in by_first.get(name, ()) if name in present else ():
+                if entry[2] <= names:
+                    found.append(entry)
         if "" in by_first:  # the handlers that require no header
             found.extend(by_first[""])
         if len(found) > 1:
@@ -221,12 +221,9 @@ class HandlerRegistry:
         Raises:
             AccessDisabled, NoHandlerMatched, AmbiguousMatch: as :meth:`verify`.
         """
-        snapshot = self._snapshot
-        if not snapshot.awaits:
-            return self.verify(request, now)
         if not self.enabled:
             raise AccessDisabled()
-        refused, found = [], None
+        snapshot, refused, found = self._snapshot, [], None  # the snapshot is read once
         for _, handler, _ in snapshot.candidates(request.headers):
             averify = getattr(handler.verifier, "averify", None)
             try:
