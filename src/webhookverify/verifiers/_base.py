@@ -128,14 +128,15 @@ def single_header(request: WebhookRequest, name: str) -> str:
         MissingHeader: absent. DuplicateHeader: sent more than once.
         MalformedHeader: empty.
     """
-    values = request.headers.by_name.get(name.lower(), ())
-    if len(values) == 1 and values[0]:
-        return values[0]
-    if not values:
-        raise MissingHeader(f"the {name} header is missing", header=name)
-    if len(values) > 1:
-        raise DuplicateHeader(f"the {name} header appears more than once", header=name)
-    raise MalformedHeader(f"the {name} header is empty", header=name)
+    try:
+        (value,) = request.headers.by_name[name.lower()]
+    except KeyError:
+        raise MissingHeader(f"the {name} header is missing", header=name) from None
+    except ValueError:  # more than one (Headers files a name only with a value)
+        raise DuplicateHeader(f"the {name} header appears more than once", header=name) from None
+    if not value:
+        raise MalformedHeader(f"the {name} header is empty", header=name)
+    return value
 
 
 # -- signatures --------------------------------------------------------------------

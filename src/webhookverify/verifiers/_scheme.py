@@ -249,7 +249,7 @@ class SignatureScheme(Generic[K]):
         ident = None if self.id_header is None else single_header(request, self.id_header)
         if ident is not None:
             values["id"] = ident
-        parts = self._message(request, values)
+        parts = self._message.build(request, values)
         key_id = self._match(candidates, parts, now)
         if self.id_field is not None:
             # The signature has passed: the body is signed material now, and its
@@ -348,7 +348,7 @@ class SignatureScheme(Generic[K]):
         request = WebhookRequest(
             method=method, url=url, headers=headers, body=body, received_at=now
         )
-        signature = encode_signature(signer(self._message(request, values)), self.encoding)
+        signature = encode_signature(signer(self._message.build(request, values)), self.encoding)
         signature = self.prefix + signature
         if self.header_format is not None:
             signature = self.header_format.render(signature, values.get("timestamp"))

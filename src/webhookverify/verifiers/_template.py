@@ -116,7 +116,7 @@ class MessageTemplate:
             else:
                 self._head = (text, operator.itemgetter(*fields))
 
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+    def build(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
         """The signed message of ``request``, as parts to hash in order: the text
         between bodies joined into one part, the body a part of its own.
 
@@ -157,6 +157,9 @@ class MessageTemplate:
             parts.append(b"".join(text))
         return tuple(parts)
 
+    # A MessageBuilder is called; the verifiers call build(): a method call is cheaper
+    __call__ = build
+
     def __repr__(self) -> str:
         return f"MessageTemplate({self.source!r})"
 
@@ -180,7 +183,7 @@ class GuardedBuilder:
     one: it builds ``bytes`` parts, or refuses the request with a
     ``VerificationError``; no other exception escapes ``verify``.
 
-    Raises (when called):
+    Raises (from build):
         MalformedBody: the builder raised anything but a VerificationError
             (chained as the cause), or returned a part that is not ``bytes``.
         VerificationError: as the builder raised it.
@@ -194,7 +197,7 @@ class GuardedBuilder:
         self.headers: tuple[str, ...] = tuple(getattr(builder, "headers", ()))
         self.signs = builder.signs
 
-    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
+    def build(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
         try:
             parts = tuple(self.builder(request, values))
         except VerificationError:
