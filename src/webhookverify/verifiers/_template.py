@@ -102,19 +102,16 @@ class MessageTemplate:
         self.headers = tuple(p[7:] for p in pieces if isinstance(p, str) and p[:7] == "header:")
         self.signs = frozenset(p for p in pieces if p in ("id", "timestamp"))
         head = pieces[:-1]
+        fields = [p for p in head if isinstance(p, str)]
         self._head = None
-        if pieces[-1:] == ["body"] and all(
-            p in ("timestamp", "id") for p in head if isinstance(p, str)
-        ):
-            fields = [p for p in head if isinstance(p, str)]
+        if pieces[-1:] == ["body"] and set(fields) <= {"timestamp", "id"}:
             text = "".join(
                 p.decode("latin-1").replace("%", "%%") if isinstance(p, bytes) else "%s"
                 for p in head
             )
-            if not fields:
-                self._head = (text % (), None)  # the literals as they are: "%%" is "%"
-            else:
-                self._head = (text, operator.itemgetter(*fields))
+            # with no field, the literals as they are ("%%" is "%"), never formatted
+            getter = operator.itemgetter(*fields) if fields else None
+            self._head = (text if fields else text % (), getter)
 
     def build(self, request: WebhookRequest, values: Mapping[str, str]) -> tuple[bytes, ...]:
         """The signed message of ``request``, as parts to hash in order: the text
