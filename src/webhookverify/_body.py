@@ -37,22 +37,23 @@ def parse_content_length(values: Sequence[str], limit: int) -> int | None:
     Raises:
         Refused: 400 for an invalid or ambiguous value; 413 over ``limit``.
     """
-    if len(values) == 1 and values[0].isdigit() and values[0].isascii():
-        found: str | None = values[0].lstrip("0") or "0"  # one plain number: the usual case
-        values = ()
-    else:
-        found = None
+    value = values[0] if len(values) == 1 else ""
+    if value.isascii() and value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS:
+        length = int(value)  # one plain number: the usual case
+        if length > limit:
+            raise Refused(TOO_LARGE, "body_too_large")
+        return length
+    found: str | None = None
     for value in values:
         if not value.strip(" \t") and len(values) == 1:
             return None
         for item in value.split(","):
             digits = item.strip(" \t")
-            if not (digits.isascii() and digits.isdigit()):
+            number = digits.lstrip("0") or "0"
+            # not 1*DIGIT, or a number other than the one before it
+            if not (digits.isascii() and digits.isdigit()) or found not in (None, number):
                 raise Refused(BAD_REQUEST, "invalid_content_length")
-            digits = digits.lstrip("0") or "0"
-            if found is not None and digits != found:
-                raise Refused(BAD_REQUEST, "invalid_content_length")
-            found = digits
+            found = number
     if found is None:
         return None
     if len(found) > _MAX_LENGTH_DIGITS or int(found) > limit:

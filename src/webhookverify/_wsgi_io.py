@@ -42,10 +42,12 @@ _CGI_DUPLICATES = ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
 def header_pairs(environ: WSGIEnvironment) -> list[tuple[str, Any]]:
     """The request's headers: the ``HTTP_*`` keys in environ order, then
     ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` unless empty ("absent", PEP 3333)."""
+    # "HTTP_" <= key < "HTTP`" is key.startswith("HTTP_") ("`" follows "_"),
+    # by two comparisons instead of a call or a slice for each of the keys.
     pairs = [
         (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
         for key, value in environ.items()
-        if key[:5] == "HTTP_" and key not in _CGI_DUPLICATES
+        if "HTTP_" <= key < "HTTP`" and key not in _CGI_DUPLICATES
     ]
     for key, name in _CGI_HEADERS:
         value = environ.get(key)

@@ -132,7 +132,26 @@ class Headers(Mapping[str, str]):
             self._names, self._values, self.by_name, self.size = "", (), {}, 0
             return
         count = len(raw_names)
-        names, joined_values = _checked_join(raw_names, raw_values)
+        # All names and all values checked at once (see _NAME_BYTES); bytes
+        # are latin-1 (RFC 9110 §5.5), checked before they are decoded.
+        try:
+            if type(raw_names[0]) is bytes and type(raw_values[0]) is bytes:
+                name_bytes, value_bytes = b" ".join(raw_names), b"\n".join(raw_values)
+                names, joined_values = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
+            else:
+                names, joined_values = " ".join(raw_names), "\n".join(raw_values)
+                name_bytes, value_bytes = names.encode("ascii"), joined_values.encode("latin-1")
+        except TypeError:  # mixed types, or an item of another type
+            names = " ".join([_as_text(item, "name") for item in raw_names])
+            joined_values = "\n".join([_as_text(item, "value") for item in raw_values])
+            try:
+                name_bytes, value_bytes = names.encode("ascii"), joined_values.encode("latin-1")
+            except UnicodeEncodeError:
+                _explain(raw_names, raw_values)
+        except UnicodeEncodeError:
+            _explain(raw_names, raw_values)
+        if name_bytes.translate(None, _NAME_BYTES) or value_bytes.translate(None, _VALUE_BYTES):
+            _explain(raw_names, raw_values)
         keys = names.lower().split(" ")
         values = joined_values.split("\n")
         # a separator inside a name or value splits it: the counts tell
@@ -204,37 +223,6 @@ class Headers(Mapping[str, str]):
             (name, value if _shown(name.lower()) else _HIDDEN) for name, value in self.raw_items()
         ]
         return f"Headers({fields!r})"
-
-
-def _checked_join(raw_names: tuple[Any, ...], raw_values: tuple[Any, ...]) -> tuple[str, str]:
-    """The names joined by spaces and the values joined by LF, as text, once
-    every byte of them is known to be allowed (RFC 9110 §5.1, §5.5): deleting
-    every allowed byte leaves nothing. ``bytes`` are latin-1 (§5.5), checked
-    before they are decoded, all at once.
-
-    Raises:
-        InvalidRequest: an item that is neither ``str`` nor ``bytes``, or a
-            name or value HTTP does not allow.
-    """
-    try:
-        if type(raw_names[0]) is bytes and type(raw_values[0]) is bytes:
-            name_bytes, value_bytes = b" ".join(raw_names), b"\n".join(raw_values)
-            names, values = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
-        else:
-            names, values = " ".join(raw_names), "\n".join(raw_values)
-            name_bytes, value_bytes = names.encode("ascii"), values.encode("latin-1")
-    except TypeError:  # mixed types, or an item of another type
-        names = " ".join([_as_text(item, "name") for item in raw_names])
-        values = "\n".join([_as_text(item, "value") for item in raw_values])
-        try:
-            name_bytes, value_bytes = names.encode("ascii"), values.encode("latin-1")
-        except UnicodeEncodeError:
-            _explain(raw_names, raw_values)
-    except UnicodeEncodeError:
-        _explain(raw_names, raw_values)
-    if name_bytes.translate(None, _NAME_BYTES) or value_bytes.translate(None, _VALUE_BYTES):
-        _explain(raw_names, raw_values)
-    return names, values
 
 
 def _explain(raw_names: Sequence[Any], raw_values: Sequence[Any]) -> NoReturn:
