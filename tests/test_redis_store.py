@@ -798,6 +798,41 @@ def test_the_url_is_shown_without_credentials() -> None:
     assert "[::1]:7000" in repr(cls("redis://[::1]:7000"))
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    user=st.sampled_from(["", "admin"]),
+    password=st.text(alphabet="ab12:/?#@%[] ", min_size=1, max_size=8),
+    where=st.sampled_from(["redis://{}@cache.internal:6380/2", "unix://{}@/run/redis.sock"]),
+)
+@example(user="", password="12?34", where="redis://{}@cache.internal:6380/2")
+@example(user="", password="12#34", where="unix://{}@/run/redis.sock")
+def test_any_password_is_refused_or_hidden(user: str, password: str, where: str) -> None:
+    # A "/", "?" or "#" in the password ends the authority early (RFC 3986
+    # §3.2): the credentials' "@" lands after the host, and the text before
+    # the "?" or "#" was shown as the host ("redis://:12" for "12?34").
+    url = where.format(f"{user}:{password}")
+    try:
+        shown = repr(redis_store_class()(url))
+    except ConfigurationError as refused:
+        shown = str(refused)
+    # accepted and shown redacted, or refused by a message that quotes no URL
+    redacted = f"RedisReplayStore({where.format('***')!r}, prefix='')"
+    refusals = ("RedisReplayStore(url=...) must be a valid", "RedisReplayStore(url=...) has an '@'")
+    assert shown == redacted or (shown.startswith(refusals) and "cache.internal" not in shown)
+
+
+def test_an_at_sign_in_a_socket_path_is_refused_with_its_spelling() -> None:
+    # "unix:///:pw@/run/redis.sock" (one slash too many) cannot be told from a
+    # socket path holding an "@": refused, naming %40, which redis decodes.
+    cls = redis_store_class()
+    for url in (f"unix:///:{PASSWORD}@/run/redis.sock", "unix:///run/redis@main/redis.sock"):
+        with pytest.raises(ConfigurationError, match="%40") as refused:
+            cls(url)
+        assert PASSWORD not in str(refused.value)
+    store = cls(f"unix://:{PASSWORD}@/run/redis%40main/redis.sock")
+    assert repr(store) == "RedisReplayStore('unix://***@/run/redis%40main/redis.sock', prefix='')"
+
+
 def test_redis_is_imported_only_when_a_store_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
     code = (
         "import sys, webhookverify, webhookverify.replay\n"

@@ -184,17 +184,22 @@ class RedisReplayStore:
                 # It refuses another scheme, a bad port or option, and what is not a str.
                 self._redis.connection.parse_url(url)
                 self._where = _redacted(url)
-                at_in_path = "@" in urlsplit(url).path
+                # A "/", "?" or "#" in the user or password ends the authority
+                # early (RFC 3986 §3.2): its "@" lands after the host, and what
+                # comes before it would be shown as the host or the path.
+                parts = urlsplit(url)
+                at_after_host = "@" in parts.path + parts.query + parts.fragment
             except (AttributeError, TypeError, ValueError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
                     "RedisReplayStore(url=...) must be a valid redis://, rediss:// or unix:// "
                     "URL (check its scheme, host, port and query options)"
                 ) from None
-            if at_in_path:  # a "/" in the password ended the authority: it would be shown
+            if at_after_host:
                 raise ConfigurationError(
                     "RedisReplayStore(url=...) has an '@' after the host; percent-encode "
-                    "a '/' in the user or password as %2F"
+                    "'/', '?', '#' and '@' in the user or password, and '@' in a socket "
+                    "path (%2F, %3F, %23, %40)"
                 )
         if client is not None and _is_async(client):
             raise ConfigurationError(
