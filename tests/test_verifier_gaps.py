@@ -282,6 +282,18 @@ def test_percent_signs_in_templates_are_literal(source: str, signed: bytes) -> N
     assert b"".join(MessageTemplate(source)(request, values)) == signed
 
 
+def test_a_template_subclass_is_called_as_it_defines() -> None:
+    # MessageTemplate is public: a subclass that overrides __call__ is a
+    # MessageBuilder, and the verifier hashes what it builds.
+    class Suffixed(MessageTemplate):
+        def __call__(self, request: WebhookRequest, values: Any) -> tuple[bytes, ...]:
+            return (*super().__call__(request, values), b"|suffix")
+
+    verifier = HmacVerifier(secret=KEY, header="S", template=Suffixed("{body}"))
+    request = WebhookRequest(headers={"S": mac(b"B|suffix").hex()}, body=b"B")
+    assert b"".join(verifier.verify(request, now=NOW).signed) == b"B|suffix"
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     pieces=st.lists(TEMPLATE_PIECES, min_size=1, max_size=6),

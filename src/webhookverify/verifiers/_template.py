@@ -254,6 +254,7 @@ def check_message(
         )
     if "id" in signs and id_header is None:
         raise ConfigurationError(f"{owner}: the template signs {{id}}; set id_header=...")
-    if isinstance(message, MessageTemplate):
+    # verifiers call build(): a subclass that overrides __call__ is called instead
+    if isinstance(message, MessageTemplate) and type(message).__call__ is MessageTemplate.build:
         return message
     return GuardedBuilder(message, header)  # type: ignore[arg-type]
