@@ -2,7 +2,8 @@
 
 ``split_list`` skips the split and the map when the header holds one
 signature; ``parse_timestamp`` reads digits with ``float`` rather than
-``int``; ``constant_time_equal`` is ``hmac.compare_digest`` itself.
+``int``; ``constant_time_equal`` is ``hmac.compare_digest`` itself;
+``hmac_digest`` starts from the key's prepared pads, not an ``hmac`` object.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from webhookverify.verifiers._base import (
     parse_timestamp,
 )
 from webhookverify.verifiers._headers import split_list
+from webhookverify.verifiers.hmac import ALGORITHMS, hmac_digest, hmac_key
 
 
 @pytest.mark.parametrize(
@@ -68,3 +70,16 @@ def test_constant_time_equal_is_the_stdlib_comparison() -> None:
     assert constant_time_equal is hmac.compare_digest
     assert constant_time_equal(b"abc", b"abc") and not constant_time_equal(b"abc", b"abd")
     assert constant_time_equal("abc", "abc") and not constant_time_equal("abc", "ab")
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+@pytest.mark.parametrize("key_length", [0, 1, 24, 63, 64, 65, 127, 128, 129, 300])
+def test_hmac_from_prepared_pads_equals_the_stdlib_hmac(algorithm: str, key_length: int) -> None:
+    # keys shorter than, as long as and longer than the block (64 or 128 bytes),
+    # the last hashed first (RFC 2104 §2); a message in several parts or none
+    secret = (bytes(range(256)) + b"k" * 64)[:key_length]
+    key = hmac_key(secret, algorithm)
+    for parts in [(), (b"",), (b"msg_1.1700000000.", b"{}" * 600), (b"a", b"b", b"c" * 200)]:
+        expected = hmac.new(secret, b"".join(parts), algorithm).digest()
+        assert hmac_digest(key, parts) == expected
+    assert hmac_digest(key, [b"once"]) == hmac_digest(key, [b"once"])  # the key is not consumed

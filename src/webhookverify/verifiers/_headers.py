@@ -8,9 +8,7 @@ reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`;
 
 from __future__ import annotations
 
-from collections.abc import Sized
 from dataclasses import dataclass
-from typing import TypeVar
 
 from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ._base import MAX_SIGNATURES
@@ -21,8 +19,6 @@ __all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_count", "check_layout", "spli
 # legacy v0 entry or two; a handful more than MAX_SIGNATURES is generous, and
 # a header with more entries is refused before any of them is looked at.
 MAX_ENTRIES = MAX_SIGNATURES + 4
-
-_S = TypeVar("_S", bound=Sized)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +112,7 @@ def split_list(value: str, delimiter: str, header: str) -> list[str]:
     return check_count(list(map(str.strip, value.split(delimiter))), header)
 
 
-def check_count(signatures: _S, header: str) -> _S:
+def check_count(signatures: list[str], header: str) -> list[str]:
     """``signatures``, if there are at most ``MAX_SIGNATURES`` of them.
 
     Raises:

@@ -23,7 +23,7 @@ class KeyEntry(NamedTuple, Generic[K]):
     """One configured key, ready to use, with the id reported when it matches.
 
     Attributes:
-        key: the key as the verifier uses it (a keyed ``hmac`` object, a public key).
+        key: the key as the verifier uses it (an HMAC key's prepared hash states, a public key).
         key_id: its ``key_id``, or its position (``secret[N]``, ``key[N]``).
         window: the :class:`~webhookverify.Secret` the key came in, whose
             ``not_before``/``not_after`` bound when it is used; ``None``: always.

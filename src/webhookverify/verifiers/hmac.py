@@ -5,10 +5,10 @@ Stripe-style ``t=...,v1=...`` headers, and most of the field.
 from __future__ import annotations
 
 import hashlib
-import hmac as _hmac
+import hmac
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Unpack
+from typing import Any, Unpack
 
 from ..errors import ConfigurationError, NoValidKey
 from ..keys import Secret, to_secrets
@@ -24,23 +24,40 @@ from ._headers import KeyValueHeader, check_count
 from ._keyring import keyring, newest_valid
 from ._scheme import SchemeOptions, SignatureScheme
 
-__all__ = ["ALGORITHMS", "HmacVerifier", "KeyValueHeader", "hmac_digest"]
+__all__ = ["ALGORITHMS", "HmacKey", "HmacVerifier", "KeyValueHeader", "hmac_digest", "hmac_key"]
 
 
-def hmac_digest(key: _hmac.HMAC, parts: Sequence[bytes]) -> bytes:
-    """HMAC (RFC 2104) of the message made of ``parts``.
+# A key made ready by hmac_key: the two hashlib objects (their class is private to
+# hashlib) that hashing the key's inner and outer pad blocks leaves.
+HmacKey = tuple[Any, Any]
+
+
+def hmac_key(secret: bytes, algorithm: str) -> HmacKey:
+    """Hash ``secret``'s two pad blocks once, for :func:`hmac_digest` to start from."""
+    size = hashlib.new(algorithm).block_size
+    if len(secret) > size:
+        secret = hashlib.new(algorithm, secret).digest()  # RFC 2104 §2: a long key is hashed
+    padded = secret.ljust(size, b"\0")  # RFC 2104 §2: XOR ipad, XOR opad (stdlib's tables)
+    inner = hashlib.new(algorithm, padded.translate(hmac.trans_36))
+    return inner, hashlib.new(algorithm, padded.translate(hmac.trans_5C))
+
+
+def hmac_digest(key: HmacKey, parts: Sequence[bytes]) -> bytes:
+    """HMAC (RFC 2104 §2) of the message made of ``parts``: H(K^opad, H(K^ipad, text)).
 
     Args:
-        key: the key as ``hmac.new(key, digestmod=algorithm)`` returns it. It is
-            copied, never updated: keyed once, it serves every message (the
-            ``copy()`` the ``hmac`` documentation suggests for messages that
-            share a start), which saves hashing the key's two pad blocks again
-            per message, a fifth of the work on a 1 KiB body.
+        key: from :func:`hmac_key`, copied, never updated: keyed once, it serves
+            every message. Copying two ``hashlib`` states costs less than copying
+            an ``hmac`` object (three states, behind Python methods): about
+            6,000 of 48,000 instructions for a 1 KiB body. The tests check it
+            against ``hmac.new`` for every algorithm and key length.
     """
-    mac = key.copy()
+    inner, outer = key[0].copy(), key[1].copy()
     for part in parts:
-        mac.update(part)
-    return mac.digest()
+        inner.update(part)
+    outer.update(inner.digest())
+    digest: bytes = outer.digest()
+    return digest
 
 
 # The algorithms a configuration may name. SHA-1 is here because some senders
@@ -49,7 +66,7 @@ def hmac_digest(key: _hmac.HMAC, parts: Sequence[bytes]) -> bytes:
 ALGORITHMS = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})
 
 
-class HmacVerifier(SignatureScheme[_hmac.HMAC]):
+class HmacVerifier(SignatureScheme[HmacKey]):
     """Verify an HMAC signature over the raw body or a signed-message template.
 
     Args:
@@ -125,7 +142,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         set_(self, "algorithm", algorithm)
         set_(self, "secrets", keys)
         self._set_keys(
-            keyring(keys, lambda value: _hmac.new(value, digestmod=algorithm)),
+            keyring(keys, lambda value: hmac_key(value, algorithm)),
             frozenset({hashlib.new(algorithm).digest_size}),
         )
 
@@ -185,7 +202,7 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
             raise TypeError(f"{self.header}: this verifier signs an id; pass delivery_id=...")
         if now is None:
             now = time.time()
-        candidates = (signatures,) if isinstance(signatures, str) else tuple(signatures)
+        candidates = [signatures] if isinstance(signatures, str) else list(signatures)
         check_count(candidates, self.header)
         stamp: float | None = None
         if timestamp is not None:
@@ -203,15 +220,15 @@ class HmacVerifier(SignatureScheme[_hmac.HMAC]):
         # tell a malformed signature from a wrong one, and to read the other
         # spellings decoding accepts (upper-case hex, base64url with padding).
         digests: list[tuple[str, bytes]] = []
-        for entry in self._keys:
-            if entry.window is None or entry.window.is_valid_at(now):
-                digest = hmac_digest(entry.key, parts)
+        for key, key_id, window in self._keys:
+            if window is None or window.is_valid_at(now):
+                digest = hmac_digest(key, parts)
                 expected = self.prefix + encode_signature(digest, self.encoding)
                 for text in candidates:
                     # compare_digest takes str only when ASCII; nothing else is a signature
                     if text.isascii() and constant_time_equal(text, expected):
-                        return entry.key_id
-                digests.append((entry.key_id, digest))
+                        return key_id
+                digests.append((key_id, digest))
         signatures = self._decode(candidates)
         if not digests:
             raise NoValidKey()
