@@ -43,11 +43,12 @@ def header_pairs(environ: WSGIEnvironment) -> list[tuple[str, Any]]:
     """The request's headers: the ``HTTP_*`` keys in environ order, then
     ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` unless empty ("absent", PEP 3333)."""
     # "HTTP_" <= key < "HTTP`" is key.startswith("HTTP_") ("`" follows "_"),
-    # by two comparisons instead of a call or a slice for each of the keys.
+    # by comparisons instead of a call or a slice for each of the keys; the
+    # upper bound first, as most keys (wsgi.*, SERVER_*, REQUEST_*) fail it.
     pairs = [
         (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
         for key, value in environ.items()
-        if "HTTP_" <= key < "HTTP`" and key not in _CGI_DUPLICATES
+        if key < "HTTP`" and key >= "HTTP_" and key not in _CGI_DUPLICATES
     ]
     for key, name in _CGI_HEADERS:
         value = environ.get(key)
