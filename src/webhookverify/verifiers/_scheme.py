@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Generic, Required, TypedDict, TypeVar
+from dataclasses import InitVar, dataclass, field
+from typing import ClassVar, Generic, Required, TypedDict, TypeVar, cast
 
 from ..errors import (
     ConfigurationError,
@@ -69,99 +69,80 @@ class SchemeOptions(TypedDict, total=False):
     future_tolerance: float | None
 
 
-@dataclass(slots=True, init=False, eq=False, repr=False)  # slots from the annotations
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class SignatureScheme(Generic[K]):
     """The base of a verifier that differs from the others only in its cryptography.
 
-    A subclass calls :meth:`_configure`, then :meth:`_set_keys` from its
-    ``__init__``, and provides :meth:`_match` (which key verifies a candidate
-    signature) and :meth:`_signer`. :meth:`verify` reads the headers, checks
-    the timestamp, builds the signed message and asks :meth:`_match`.
+    A subclass's ``__init__`` calls this one with the settings below (an
+    unknown keyword is Python's ``TypeError``), then :meth:`_set_keys`, and
+    provides :meth:`_match` (which key verifies a candidate signature) and
+    :meth:`_signer`. :meth:`verify` reads the headers, checks the timestamp,
+    builds the signed message and asks :meth:`_match`.
     """
 
     # what a candidate is called in MalformedSignature: "digest", "signature"
     _kind: ClassVar[str] = "signature"
 
+    # The settings every scheme has (see SchemeOptions), checked in __post_init__;
+    # ``owner`` is how the caller spelled the verifier (``presets.stripe``).
+    owner: InitVar[str]
     algorithm: str
     header: str
-    encoding: Encoding
-    prefix: str
-    delimiter: str | None
-    header_format: KeyValueHeader | None
-    timestamp_header: str | None
-    id_header: str | None
-    id_field: IdField | None
-    timestamp_format: TimestampFormat
-    tolerance: float | None
-    future_tolerance: float | None
     scheme: str
-    _message: MessageTemplate | GuardedBuilder
-    _timestamp_source: str | None  # the header the signed timestamp is read from
-    _keys: tuple[KeyEntry[K], ...]
-    _lengths: frozenset[int]  # the decoded lengths a signature of these keys has
+    prefix: str = ""
+    header_format: KeyValueHeader | None = None
+    encoding: Encoding = "hex"
+    delimiter: str | None = None
+    template: InitVar[str | MessageBuilder] = "{body}"
+    timestamp_header: str | None = None
+    id_header: str | None = None
+    id_field: str | IdField | None = None  # a tuple (a path) once checked
+    timestamp_format: TimestampFormat = "unix"
+    tolerance: float | None = DEFAULT_TOLERANCE
+    future_tolerance: float | None = None
+    _message: MessageTemplate | GuardedBuilder = field(init=False)
+    _timestamp_source: str | None = field(init=False)  # where the signed timestamp is read
+    _keys: tuple[KeyEntry[K], ...] = field(init=False)
+    _lengths: frozenset[int] = field(init=False)  # the decoded lengths of these keys' signatures
 
-    def _configure(
-        self,
-        owner: str,
-        *,
-        header: str,
-        scheme: str,
-        prefix: str = "",
-        header_format: KeyValueHeader | None = None,
-        encoding: Encoding = "hex",
-        delimiter: str | None = None,
-        template: str | MessageBuilder = "{body}",
-        timestamp_header: str | None = None,
-        id_header: str | None = None,
-        id_field: str | IdField | None = None,
-        timestamp_format: TimestampFormat = "unix",
-        tolerance: float | None = DEFAULT_TOLERANCE,
-        future_tolerance: float | None = None,
-    ) -> None:
-        """Check and set the settings every scheme has (see :class:`SchemeOptions`);
-        ``owner`` is how the caller spelled the verifier (``presets.stripe``).
+    def __post_init__(self, owner: str, template: str | MessageBuilder) -> None:
+        """Check the settings; normalise ``id_field`` and the tolerances.
 
         Raises:
             ConfigurationError: naming the setting to check.
         """
+        header, id_header = self.header, self.id_header
         check_name(header, "header", owner, optional=False)
-        check_name(timestamp_header, "timestamp_header", owner)
+        check_name(self.timestamp_header, "timestamp_header", owner)
         check_name(id_header, "id_header", owner)
-        check_name(scheme, "scheme", owner, optional=False, field=False)
-        if not isinstance(prefix, str):
+        check_name(self.scheme, "scheme", owner, optional=False, field=False)
+        if not isinstance(self.prefix, str):
             raise ConfigurationError(f"{owner}(prefix=...) must be a str")
-        timestamp_source = check_layout(header, delimiter, header_format, timestamp_header, owner)
-        if timestamp_format not in ("unix", "unix_ms", "rfc3339"):
+        timestamp_source = check_layout(
+            header, self.delimiter, self.header_format, self.timestamp_header, owner
+        )
+        if self.timestamp_format not in ("unix", "unix_ms", "rfc3339"):
             raise ConfigurationError(
                 f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
             )
         message = check_message(template, header, timestamp_source, id_header, owner)
-        path = check_id_field(id_field, owner)
+        path = check_id_field(self.id_field, owner)
         if path is not None and "id" in message.signs:
             raise ConfigurationError(
                 f"{owner}: the message signs the id in {id_header}, and id_field=... names "
                 "another; use one of them"
             )
-        if encoding not in ("hex", "hex_lower", "base64", "base64url"):
+        if self.encoding not in ("hex", "hex_lower", "base64", "base64url"):
             raise ConfigurationError(
-                f"{owner}(encoding={encoding!r}) is not supported; use 'hex', 'hex_lower', "
+                f"{owner}(encoding={self.encoding!r}) is not supported; use 'hex', 'hex_lower', "
                 "'base64' or 'base64url'"
             )
-        tolerance = check_tolerance(tolerance, "tolerance", owner)
-        future = check_tolerance(future_tolerance, "future_tolerance", owner)
+        tolerance = check_tolerance(self.tolerance, "tolerance", owner)
+        future = check_tolerance(self.future_tolerance, "future_tolerance", owner)
         set_ = object.__setattr__
-        set_(self, "header", header)
-        set_(self, "encoding", encoding)
-        set_(self, "prefix", prefix)
-        set_(self, "delimiter", delimiter)
-        set_(self, "header_format", header_format)
-        set_(self, "timestamp_header", timestamp_header)
-        set_(self, "id_header", id_header)
         set_(self, "id_field", path)
-        set_(self, "timestamp_format", timestamp_format)
         set_(self, "tolerance", tolerance)
         set_(self, "future_tolerance", tolerance if future is None else future)
-        set_(self, "scheme", scheme)
         set_(self, "_message", message)
         set_(self, "_timestamp_source", timestamp_source)
 
@@ -169,9 +150,6 @@ class SignatureScheme(Generic[K]):
         """Set the keys, oldest first, and the decoded lengths their signatures have."""
         object.__setattr__(self, "_keys", tuple(keys))
         object.__setattr__(self, "_lengths", lengths)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
 
     # -- what the registry and the receiver read -----------------------------------
 
@@ -254,7 +232,7 @@ class SignatureScheme(Generic[K]):
         if self.id_field is not None:
             # The signature has passed: the body is signed material now, and its
             # event id identifies a retry that was signed again (see _bodyid).
-            ident = body_id(request.body, self.id_field)
+            ident = body_id(request.body, cast(IdField, self.id_field))  # a path once checked
         elif ident is not None and "id" not in self._message.signs:
             ident = None  # read but not signed: proves nothing
         return Verification(self.scheme, key_id, timestamp, ident, parts)

@@ -78,7 +78,7 @@ DEFAULT_PSS_SALT_LENGTH = 32
 _SHA256_BYTES = 32
 
 
-@dataclass(slots=True, init=False, eq=False, repr=False)  # slots from the annotations
+@dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)  # slots from the annotations
 class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     """Verify a public-key signature over the raw body or a signed-message template.
 
@@ -187,8 +187,13 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         elif salt_length is not None:
             raise ConfigurationError(f"{owner}(salt_length=...) applies to rsa-pss-sha256 only")
         options.setdefault("encoding", "base64")
-        self._configure(
-            owner, prefix=prefix, scheme=algorithm if scheme is None else scheme, **options
+        SignatureScheme.__init__(
+            self,
+            owner=owner,
+            algorithm=algorithm,
+            prefix=prefix,
+            scheme=algorithm if scheme is None else scheme,
+            **options,
         )
 
         keys, private, signing_key = load_keys(
@@ -204,7 +209,6 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                     f"({room} bytes at most)"
                 )
 
-        set_(self, "algorithm", algorithm)
         set_(self, "signature_format", signature_format)
         set_(self, "salt_length", salt_length)
         set_(self, "_private", private)

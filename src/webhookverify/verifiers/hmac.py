@@ -131,16 +131,15 @@ class HmacVerifier(SignatureScheme[HmacKey]):
                 f"{owner}(algorithm={algorithm!r}) is not supported; use one of "
                 f"{', '.join(sorted(ALGORITHMS))}"
             )
-        self._configure(
-            owner,
+        super().__init__(
+            owner=owner,
+            algorithm=algorithm,
             prefix=prefix,
             header_format=header_format,
             scheme=f"hmac-{algorithm}" if scheme is None else scheme,
             **options,
         )
-        set_ = object.__setattr__
-        set_(self, "algorithm", algorithm)
-        set_(self, "secrets", keys)
+        object.__setattr__(self, "secrets", keys)
         self._set_keys(
             keyring(keys, lambda value: hmac_key(value, algorithm)),
             frozenset({hashlib.new(algorithm).digest_size}),
@@ -243,6 +242,9 @@ class HmacVerifier(SignatureScheme[HmacKey]):
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
         key = newest_valid(self._keys, now).key
         return lambda parts: hmac_digest(key, parts)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
 
     def __repr__(self) -> str:
         return (

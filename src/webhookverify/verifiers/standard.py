@@ -37,7 +37,7 @@ from ..errors import (
 )
 from ..keys import Secret
 from ..request import WebhookRequest
-from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_name, check_tolerance
+from ._base import DEFAULT_TOLERANCE, ReplayMode, Verification, check_name
 from ._scheme import SchemeOptions
 from .hmac import HmacVerifier
 
@@ -137,15 +137,13 @@ class StandardWebhooksVerifier:
                 f"{owner}(header_prefix=...) must be header-name text such as 'webhook-' or 'svix-'"
             )
         check_name(scheme, "scheme", owner, optional=False, field=False)
-        tolerance = check_tolerance(tolerance, "tolerance", owner)
-        future = check_tolerance(future_tolerance, "future_tolerance", owner)
-        future = tolerance if future is None else future
         signature_header = f"{header_prefix}signature"
         timestamp_header = f"{header_prefix}timestamp"
         id_header = f"{header_prefix}id"
         has_v1a = public_key is not None or public_keys is not None or private_key is not None
         # Standard Webhooks §Signature scheme: both versions sign the same
-        # message and send a space-separated list in the same header.
+        # message and send a space-separated list in the same header. Each
+        # version checks the settings it is given (the tolerances too).
         options: SchemeOptions = {
             "header": signature_header,
             "encoding": "base64",
@@ -154,7 +152,7 @@ class StandardWebhooksVerifier:
             "timestamp_header": timestamp_header,
             "id_header": id_header,
             "tolerance": tolerance,
-            "future_tolerance": future,
+            "future_tolerance": future_tolerance,
         }
         v1: HmacVerifier | None = None
         if secret is not None or secrets is not None:
@@ -190,16 +188,17 @@ class StandardWebhooksVerifier:
                 owner=owner,
                 **options,
             )
+        # v1 first: the cheaper check, and the version senders use most
+        versions = tuple(v for v in (v1, v1a) if v is not None)
         set_ = object.__setattr__
         set_(self, "header_prefix", header_prefix)
         set_(self, "signature_header", signature_header)
         set_(self, "timestamp_header", timestamp_header)
         set_(self, "id_header", id_header)
-        set_(self, "tolerance", tolerance)
-        set_(self, "future_tolerance", future)
+        set_(self, "tolerance", versions[0].tolerance)  # as checked by the versions
+        set_(self, "future_tolerance", versions[0].future_tolerance)
         set_(self, "scheme", scheme)
-        # v1 first: the cheaper check, and the version senders use most
-        set_(self, "_versions", tuple(v for v in (v1, v1a) if v is not None))
+        set_(self, "_versions", versions)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("StandardWebhooksVerifier is immutable; build a new one")

@@ -15,11 +15,11 @@ import time
 from collections.abc import Iterable
 
 from .._checks import check_flag
-from ..errors import ConfigurationError, MalformedHeader, NoValidKey, SignatureMismatch
+from ..errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from ..keys import Secret, to_secrets
 from ..request import WebhookRequest
 from ._base import ReplayMode, Verification, check_name, constant_time_equal, single_header
-from ._keyring import KeyEntry, keyring, valid_keys
+from ._keyring import KeyEntry, keyring, newest_valid, valid_keys
 
 __all__ = ["TokenVerifier"]
 
@@ -166,10 +166,7 @@ class TokenVerifier:
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
         """Return the header a sender would add: the newest valid token."""
         moment = time.time() if now is None else now
-        valid = [s for s in self.secrets if s.is_valid_at(moment)]
-        if not valid:
-            raise NoValidKey()
-        token = valid[-1].value
+        token = newest_valid(keyring(self.secrets, bytes), moment).key
         if self.basic:
             credentials = (self.username or "webhook").encode("utf-8") + b":" + token
             encoded = binascii.b2a_base64(credentials, newline=False).decode("ascii")
