@@ -112,6 +112,4 @@ class BodyBuffer:
             Refused: 400 when fewer bytes came than the Content-Length announced
                 (the client went away mid-body): such a body is never dispatched.
         """
-        if self.expected is not None and self.size != self.expected:
-            raise Refused(BAD_REQUEST, "truncated_body")
-        return b"".join(self.chunks)
+        return whole_body(b"".join(self.chunks), self.expected, self.limit)

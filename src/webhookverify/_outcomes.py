@@ -71,16 +71,6 @@ def reject(
     return Outcome(status, headers, BODIES[status], delivery, reason, rejection)
 
 
-def said_why(attempts: tuple[tuple[str, str], ...]) -> str:
-    """``": github signature_mismatch, stripe missing_header"``, for the log
-    line (never the response): the first :data:`LOGGED_ATTEMPTS` handlers."""
-    if not attempts:
-        return ""
-    shown = ", ".join(f"{name} {why}" for name, why in attempts[:LOGGED_ATTEMPTS])
-    more = len(attempts) - LOGGED_ATTEMPTS
-    return f": {shown}, and {more} more" if more > 0 else f": {shown}"
-
-
 def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -> Outcome:
     """A request no handler verified: 401 (403 when switched off; 503 with
     ``Retry-After`` when a handler could not fetch its sender's key, so that
@@ -106,7 +96,12 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     status = 403 if isinstance(exc, AccessDisabled) else 401
     remote_addr = request.remote_addr
     log = {"status": status, "reason": exc.reason, "attempts": attempts, "remote_addr": remote_addr}
-    why = said_why(attempts)
+    # ": github signature_mismatch, stripe missing_header" for the log line
+    # (never the response): the first LOGGED_ATTEMPTS handlers.
+    shown = ", ".join(f"{name} {failed}" for name, failed in attempts[:LOGGED_ATTEMPTS])
+    why = f": {shown}" if attempts else ""
+    if len(attempts) > LOGGED_ATTEMPTS:
+        why += f", and {len(attempts) - LOGGED_ATTEMPTS} more"
     logger.warning(
         "webhook refused (%d %s%s)", status, exc.reason, why, extra={"webhookverify": log}
     )
