@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass, field
-from typing import ClassVar, Generic, Required, TypedDict, TypeVar, cast
+from typing import ClassVar, Generic, NoReturn, Required, TypedDict, TypeVar, cast
 
 from ..errors import (
     ConfigurationError,
@@ -145,6 +145,11 @@ class SignatureScheme(Generic[K]):
         set_(self, "future_tolerance", tolerance if future is None else future)
         set_(self, "_message", message)
         set_(self, "_timestamp_source", timestamp_source)
+
+    def __reduce__(self) -> NoReturn:
+        # copy, deepcopy and pickle: a verifier holds keys (kept out of caches
+        # and queues, as Secret is) and is immutable, so there is no need to copy it
+        raise TypeError(f"{type(self).__name__} is not copied or pickled; build a new one")
 
     def _set_keys(self, keys: Sequence[KeyEntry[K]], lengths: frozenset[int]) -> None:
         """Set the keys, oldest first, and the decoded lengths their signatures have."""
@@ -341,3 +346,15 @@ class SignatureScheme(Generic[K]):
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
         """What signs a message, given as its parts, at ``now``; raises as :meth:`sign`."""
         raise NotImplementedError
+
+
+def _immutable(self: object, name: str, value: object = None) -> None:
+    raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
+
+
+# dataclass(frozen=True) writes __setattr__ and __delattr__ for the fields only,
+# and with slots=True they call super() on the class the slots replaced: on
+# Python 3.11 any other name (``secrets``, a preset's ``handshake``) is a
+# TypeError. One refusal, for every name and every subclass, as before.
+for _method in ("__setattr__", "__delattr__"):
+    setattr(SignatureScheme, _method, _immutable)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal, Unpack
 
 from cryptography.exceptions import InvalidSignature
@@ -78,7 +77,6 @@ DEFAULT_PSS_SALT_LENGTH = 32
 _SHA256_BYTES = 32
 
 
-@dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)  # slots from the annotations
 class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     """Verify a public-key signature over the raw body or a signed-message template.
 
@@ -140,6 +138,15 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         ConfigurationError: for any inconsistent setting or unusable key, at
             construction.
     """
+
+    __slots__ = (
+        "_args",
+        "_args_prehashed",
+        "_private",
+        "_signing_key",
+        "salt_length",
+        "signature_format",
+    )
 
     algorithm: Algorithm
     signature_format: SignatureFormat | None

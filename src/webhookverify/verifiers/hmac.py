@@ -243,9 +243,6 @@ class HmacVerifier(SignatureScheme[HmacKey]):
         key = newest_valid(self._keys, now).key
         return lambda parts: hmac_digest(key, parts)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; build a new one")
-
     def __repr__(self) -> str:
         return (
             f"HmacVerifier(header={self.header!r}, algorithm={self.algorithm!r}, "
