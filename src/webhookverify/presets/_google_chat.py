@@ -13,7 +13,6 @@ its key named by ``kid`` among the account's certificates, published as
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -22,17 +21,13 @@ from ..errors import ConfigurationError
 from ..keyfetch import (
     CertificateSet,
     ClaimMismatch,
-    FetchedKeyVerifier,
     Fetcher,
     KeySource,
-    Pending,
 )
-from ..keyfetch.jws import check_claims, check_signature, encode
-from ..request import WebhookRequest
-from ..types import Verification
+from ..keyfetch.jws import check_claims
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import check_leeway, owner_of, scheme_of
-from ._google_oidc import bearer_rs256
+from ._google_oidc import GoogleBearerVerifier
 
 __all__ = ["GOOGLE_CHAT_CERTS_URL", "GOOGLE_CHAT_ISSUER", "GoogleChatVerifier", "google_chat"]
 
@@ -51,7 +46,7 @@ _HEADER: Final = "Authorization"
 _OWNER: Final = owner_of("google_chat")
 
 
-class GoogleChatVerifier(FetchedKeyVerifier):
+class GoogleChatVerifier(GoogleBearerVerifier):
     """The Chat service account's RS256 JWT in ``Authorization``, for a
     project number; see :func:`google_chat`."""
 
@@ -67,11 +62,9 @@ class GoogleChatVerifier(FetchedKeyVerifier):
         "source",
     )
 
+    owner = _OWNER
     project_numbers: tuple[str, ...]
     leeway: float
-    scheme: str
-    private_key: Any
-    signing_key_id: str | None
 
     def __init__(
         self,
@@ -96,47 +89,33 @@ class GoogleChatVerifier(FetchedKeyVerifier):
             replay_window=None,
         )
 
-    def prepare(self, request: WebhookRequest, now: float) -> Pending:
-        token, kid = bearer_rs256(request)
-
-        def finish(keys: tuple[Any, ...]) -> Verification:
-            check_signature(token, keys[0], "RS256", now, _HEADER)
-            claims = token.claims
-            issued = check_claims(
-                claims,
-                now,
-                where=_HEADER,
-                issuers=(GOOGLE_CHAT_ISSUER,),
-                audiences=None,
-                leeway=self.leeway,
+    def check_token(self, claims: dict[str, Any], now: float) -> float | None:
+        issued = check_claims(
+            claims,
+            now,
+            where=_HEADER,
+            issuers=(GOOGLE_CHAT_ISSUER,),
+            audiences=None,
+            leeway=self.leeway,
+        )
+        # aud is one string, the project number itself: a list, a number or
+        # another project's number is another app's token.
+        if not isinstance(claims.get("aud"), str) or claims["aud"] not in self.project_numbers:
+            raise ClaimMismatch(
+                "the JWT in Authorization is for another project (project_number=...)",
+                header=_HEADER,
             )
-            # aud is one string, the project number itself: a list, a number or
-            # another project's number is another app's token.
-            if not isinstance(claims.get("aud"), str) or claims["aud"] not in self.project_numbers:
-                raise ClaimMismatch(
-                    "the JWT in Authorization is for another project (project_number=...)",
-                    header=_HEADER,
-                )
-            if issued is None:  # as google-auth: iat and exp both required
-                raise ClaimMismatch("the JWT in Authorization has no iat claim", header=_HEADER)
-            return Verification(self.scheme, keys[0].key_id, issued, None, (token.signing_input,))
+        if issued is None:  # as google-auth: iat and exp both required
+            raise ClaimMismatch("the JWT in Authorization has no iat claim", header=_HEADER)
+        return issued
 
-        return Pending((kid,), finish)
-
-    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
-        """The ``Authorization`` header of a token Chat would send (tests only:
-        needs ``private_key``)."""
-        if self.private_key is None or self.signing_key_id is None:
-            raise ConfigurationError(f"{_OWNER} signs only with private_key= (tests)")
-        moment = time.time() if now is None else now
-        claims = {
+    def token_claims(self, now: float) -> dict[str, Any]:
+        return {
             "iss": GOOGLE_CHAT_ISSUER,
             "aud": self.project_numbers[0],
-            "iat": int(moment),
-            "exp": int(moment + TOKEN_LIFETIME),
+            "iat": int(now),
+            "exp": int(now + TOKEN_LIFETIME),
         }
-        header = {"kid": self.signing_key_id, "typ": "JWT"}
-        return {_HEADER: "Bearer " + encode(header, claims, self.private_key, "RS256")}
 
     def __repr__(self) -> str:
         numbers = list(self.project_numbers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from .._checks import check_list, check_methods
 from ..errors import ConfigurationError
@@ -23,6 +23,7 @@ from ._common import check_leeway, owner_of, scheme_of
 __all__ = [
     "GOOGLE_ISSUERS",
     "GOOGLE_JWKS_URL",
+    "GoogleBearerVerifier",
     "GoogleOidcVerifier",
     "bearer_rs256",
     "google_oidc",
@@ -36,9 +37,52 @@ TOKEN_LIFETIME: Final = 3600.0
 _HEADER: Final = "Authorization"
 
 
-class GoogleOidcVerifier(FetchedKeyVerifier):
+class GoogleBearerVerifier(FetchedKeyVerifier):
+    """What Google's RS256 bearer tokens share: the token read from
+    ``Authorization``, its signature by the key it names, then the claims a
+    subclass checks (:meth:`check_token`); and, for tests, a token signed
+    with ``private_key`` over the claims a subclass gives (:meth:`token_claims`)."""
+
+    __slots__ = ()
+
+    owner: ClassVar[str]  # how errors name the preset: "presets.google_oidc"
+    scheme: str
+    private_key: Any
+    signing_key_id: str | None
+
+    def check_token(self, claims: dict[str, Any], now: float) -> float | None:
+        """Check a signed token's claims; return its ``iat``. Raises: ClaimMismatch."""
+        raise NotImplementedError
+
+    def token_claims(self, now: float) -> dict[str, Any]:
+        """The claims of a token the sender would send at ``now``."""
+        raise NotImplementedError
+
+    def prepare(self, request: WebhookRequest, now: float) -> Pending:
+        token, kid = bearer_rs256(request)
+
+        def finish(keys: tuple[Any, ...]) -> Verification:
+            check_signature(token, keys[0], "RS256", now, _HEADER)
+            issued = self.check_token(token.claims, now)
+            return Verification(self.scheme, keys[0].key_id, issued, None, (token.signing_input,))
+
+        return Pending((kid,), finish)
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        """The ``Authorization`` header of a token Google would send (tests only:
+        needs ``private_key``)."""
+        if self.private_key is None or self.signing_key_id is None:
+            raise ConfigurationError(f"{self.owner} signs only with private_key= (tests)")
+        claims = self.token_claims(time.time() if now is None else now)
+        header = {"kid": self.signing_key_id, "typ": "JWT"}
+        return {_HEADER: "Bearer " + encode(header, claims, self.private_key, "RS256")}
+
+
+class GoogleOidcVerifier(GoogleBearerVerifier):
     """An RS256 Google ID token in ``Authorization``, checked for issuer,
     audience and service-account e-mail; see :func:`google_oidc`."""
+
+    owner = "presets.google_oidc"
 
     __slots__ = (
         "audiences",
@@ -58,9 +102,6 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
     service_accounts: tuple[str, ...]
     issuers: tuple[str, ...]
     leeway: float
-    scheme: str
-    private_key: Any
-    signing_key_id: str | None
 
     def __init__(
         self,
@@ -89,49 +130,36 @@ class GoogleOidcVerifier(FetchedKeyVerifier):
             replay_window=None,
         )
 
-    def prepare(self, request: WebhookRequest, now: float) -> Pending:
-        token, kid = bearer_rs256(request)
-
-        def finish(keys: tuple[Any, ...]) -> Verification:
-            check_signature(token, keys[0], "RS256", now, _HEADER)
-            issued = check_claims(
-                token.claims,
-                now,
-                where=_HEADER,
-                issuers=self.issuers,
-                audiences=self.audiences,
-                leeway=self.leeway,
+    def check_token(self, claims: dict[str, Any], now: float) -> float | None:
+        issued = check_claims(
+            claims,
+            now,
+            where=_HEADER,
+            issuers=self.issuers,
+            audiences=self.audiences,
+            leeway=self.leeway,
+        )
+        if claims.get("email") not in self.service_accounts or claims.get("email_verified") not in (
+            True,
+            "true",
+        ):
+            raise ClaimMismatch(
+                "the token is not for a configured service account (service_account=...)",
+                header=_HEADER,
             )
-            claims = token.claims
-            if claims.get("email") not in self.service_accounts or claims.get(
-                "email_verified"
-            ) not in (True, "true"):
-                raise ClaimMismatch(
-                    "the token is not for a configured service account (service_account=...)",
-                    header=_HEADER,
-                )
-            return Verification(self.scheme, keys[0].key_id, issued, None, (token.signing_input,))
+        return issued
 
-        return Pending((kid,), finish)
-
-    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
-        """The ``Authorization`` header of a token Google would send (tests only:
-        needs ``private_key``)."""
-        if self.private_key is None or self.signing_key_id is None:
-            raise ConfigurationError("presets.google_oidc signs only with private_key= (tests)")
-        moment = time.time() if now is None else now
-        claims = {
+    def token_claims(self, now: float) -> dict[str, Any]:
+        return {
             "iss": self.issuers[0],
             "aud": self.audiences[0],
             "azp": "113774264463038321964",
             "sub": "113774264463038321964",
             "email": self.service_accounts[0],
             "email_verified": True,
-            "iat": int(moment),
-            "exp": int(moment + TOKEN_LIFETIME),
+            "iat": int(now),
+            "exp": int(now + TOKEN_LIFETIME),
         }
-        header = {"kid": self.signing_key_id, "typ": "JWT"}
-        return {_HEADER: "Bearer " + encode(header, claims, self.private_key, "RS256")}
 
     def __repr__(self) -> str:
         return f"GoogleOidcVerifier(audiences={list(self.audiences)!r}, source={self.source!r})"
