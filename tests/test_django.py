@@ -10,22 +10,11 @@ from typing import Any
 
 import pytest
 
-django = pytest.importorskip("django")
+pytest.importorskip("django")
 
-from django.conf import settings  # noqa: E402
+from _django_config import configure_django
 
-if not settings.configured:
-    # One configuration per process: ROOT_URLCONF is the name tests/path_guard_apps.py
-    # expects; these tests route through override_settings instead.
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="django-tests-only",
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF="path_guard_urls",
-        MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-        USE_TZ=True,
-    )
-    django.setup()
+configure_django()
 
 from django.http import HttpResponse, JsonResponse  # noqa: E402
 from django.test import AsyncClient, Client, RequestFactory, override_settings  # noqa: E402

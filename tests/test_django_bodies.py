@@ -15,21 +15,11 @@ from typing import Any
 
 import pytest
 
-django = pytest.importorskip("django")
+pytest.importorskip("django")
 
-from django.conf import settings  # noqa: E402
+from _django_config import configure_django
 
-if not settings.configured:
-    # the same configuration as test_django.py, whichever module runs first
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="django-tests-only",
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF="path_guard_urls",
-        MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-        USE_TZ=True,
-    )
-    django.setup()
+configure_django()
 
 from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 from django.http import HttpResponse  # noqa: E402

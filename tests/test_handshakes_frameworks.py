@@ -94,19 +94,10 @@ def _client_call(client: Any, request: Request) -> Answer:
 
 
 def via_django(receiver: Receiver, request: Request, ran: list[Delivery]) -> Answer:
-    django = pytest.importorskip("django")
-    from django.conf import settings
+    pytest.importorskip("django")
+    from _django_config import configure_django
 
-    if not settings.configured:  # as tests/test_django.py configures it
-        settings.configure(
-            DEBUG=False,
-            SECRET_KEY="django-tests-only",
-            ALLOWED_HOSTS=["*"],
-            ROOT_URLCONF="path_guard_urls",
-            MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-            USE_TZ=True,
-        )
-        django.setup()
+    configure_django()
     from django.http import HttpResponse
     from django.test import RequestFactory
 
