@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -50,20 +49,6 @@ VICTIM = "mastodon.social"
 ATTACKER = "alice.example.social"
 RULES = [VICTIM, "*.example.social"]
 ACTIVITY_JSON = "application/activity+json"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    server = KeyServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fresh(server: KeyServer) -> KeyServer:
-    server.routes.clear()
-    server.hits.clear()
-    return server
 
 
 def actor(actor_id: str, key: Any) -> bytes:
