@@ -220,3 +220,15 @@ def cavage(keys: Mapping[str, Any], rsa: bool) -> Callable[[WebhookRequest, floa
             raise ValueError("digest")
 
     return check
+
+
+def refuses(
+    check: Callable[[WebhookRequest, float], None], request: WebhookRequest, now: float
+) -> bool:
+    """Whether ``check`` refuses ``request`` at ``now``: each benchmark asks it
+    of a tampered delivery before timing a check."""
+    try:
+        check(request, now)
+    except Exception:  # noqa: BLE001 - any refusal will do for a baseline
+        return True
+    return False
