@@ -28,7 +28,7 @@ import importlib
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from .errors import ConfigurationError, ReplayStoreUnavailable
 from .replay import MAX_EXPIRY, Reservation, ReserveResult, check_seconds, warn_lost_lease
@@ -88,16 +88,8 @@ def _milliseconds(seconds: float, name: str) -> int:
     return max(1, round(check_seconds(seconds, f"RedisReplayStore.reserve({name}=...)") * 1000))
 
 
-def _redacted(url: str) -> str:
-    """``url`` without credentials or options other than ``db``.
-
-    Raises:
-        ValueError: its port is not a number. redis reads no port in a
-            unix:// URL, and there the text after ``host:`` may be a
-            password whose ``@`` is missing: it would be shown.
-    """
-    parts = urlsplit(url)
-    parts.port  # noqa: B018 - raises the ValueError
+def _redacted(parts: SplitResult) -> str:
+    """The URL of ``parts`` without credentials or options other than ``db``."""
     _, at, host = parts.netloc.rpartition("@")  # as urlsplit finds the host
     db = parse_qs(parts.query).get("db")
     query = f"db={db[0]}" if db and db[0].isdigit() else ""
@@ -183,12 +175,15 @@ class RedisReplayStore:
             try:
                 # It refuses another scheme, a bad port or option, and what is not a str.
                 self._redis.connection.parse_url(url)
-                self._where = _redacted(url)
+                parts = urlsplit(url)
+                # redis reads no port in a unix:// URL, and there the text after
+                # "host:" may be a password whose "@" is missing: not a number.
+                parts.port  # noqa: B018 - raises the ValueError
                 # A "/", "?" or "#" in the user or password ends the authority
                 # early (RFC 3986 §3.2): its "@" lands after the host, and what
                 # comes before it would be shown as the host or the path.
-                parts = urlsplit(url)
                 at_after_host = "@" in parts.path + parts.query + parts.fragment
+                self._where = _redacted(parts)
             except (AttributeError, TypeError, ValueError):
                 # The parser's message may quote the URL, password included.
                 raise ConfigurationError(
