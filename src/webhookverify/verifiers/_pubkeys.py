@@ -141,27 +141,29 @@ def _parse(value: object, algorithm: Algorithm, forms: _Forms, what: str, owner:
         raise ConfigurationError(f"{owner}({what}=...) could not be read as {expected}") from None
 
 
+# The key each algorithm verifies with, and how an error names it.
+_KEY_KINDS: dict[str, tuple[type, str]] = {
+    "ed25519": (ed25519.Ed25519PublicKey, "an Ed25519 key"),
+    "ecdsa-p256-sha256": (ec.EllipticCurvePublicKey, "an EC key on P-256 (secp256r1)"),
+    "rsa-pkcs1v15-sha256": (rsa.RSAPublicKey, "an RSA key"),
+    "rsa-pss-sha256": (rsa.RSAPublicKey, "an RSA key"),
+}
+
+
 def _check_public(key: object, algorithm: Algorithm, what: str, owner: str) -> PublicKeyObject:
-    if algorithm == "ed25519":
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            return key
-        expected = "an Ed25519 key"
-    elif algorithm == "ecdsa-p256-sha256":
-        if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
-            return key
-        expected = "an EC key on P-256 (secp256r1)"
-    else:
-        if isinstance(key, rsa.RSAPublicKey):
-            if key.key_size < MIN_RSA_BITS:
-                raise ConfigurationError(
-                    f"{owner}({what}=...) is a {key.key_size}-bit RSA key; at least "
-                    f"{MIN_RSA_BITS} bits are required"
-                )
-            return key
-        expected = "an RSA key"
-    raise ConfigurationError(
-        f"{owner}({what}=...) is not {expected}, which algorithm={algorithm!r} needs"
-    )
+    kind, expected = _KEY_KINDS[algorithm]
+    if not isinstance(key, kind) or (
+        isinstance(key, ec.EllipticCurvePublicKey) and not isinstance(key.curve, ec.SECP256R1)
+    ):
+        raise ConfigurationError(
+            f"{owner}({what}=...) is not {expected}, which algorithm={algorithm!r} needs"
+        )
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise ConfigurationError(
+            f"{owner}({what}=...) is a {key.key_size}-bit RSA key; at least "
+            f"{MIN_RSA_BITS} bits are required"
+        )
+    return key  # type: ignore[return-value]  # one of the kinds above
 
 
 def load_public_key(

@@ -21,7 +21,7 @@ from typing import Literal, Unpack
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -220,35 +220,29 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         set_(self, "salt_length", salt_length)
         set_(self, "_private", private)
         set_(self, "_signing_key", signing_key)
-        self._set_keys(keys, self._signature_lengths(keys))
-        args, prehashed = self._verify_args()
+        lengths, args, prehashed = self._verify_plan(keys)
+        self._set_keys(keys, lengths)
         set_(self, "_args", args)
         set_(self, "_args_prehashed", prehashed)
 
-    def _signature_lengths(self, keys: Sequence[KeyEntry[PublicKeyObject]]) -> frozenset[int]:
-        """The decoded lengths a signature of these keys can have."""
+    def _verify_plan(
+        self, keys: Sequence[KeyEntry[PublicKeyObject]]
+    ) -> tuple[frozenset[int], tuple[object, ...], tuple[object, ...]]:
+        """The decoded lengths a signature of these keys can have, and the extra
+        arguments of ``key.verify`` for a whole message and for a digest."""
         if self.algorithm == "ed25519":
-            return frozenset({_ED25519_SIGNATURE_BYTES})
-        if self.algorithm == "ecdsa-p256-sha256":
-            if self.signature_format == "raw":
-                return frozenset({2 * _P256_SCALAR_BYTES})
-            return frozenset(range(1, _MAX_DER_P256_SIGNATURE + 1))
-        return frozenset(
-            (k.key.key_size + 7) // 8 for k in keys if isinstance(k.key, rsa.RSAPublicKey)
-        )
-
-    def _verify_args(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
-        """The extra arguments of ``key.verify``, for a whole message and a digest."""
+            return frozenset({_ED25519_SIGNATURE_BYTES}), (), ()
         sha256, digest = hashes.SHA256(), Prehashed(hashes.SHA256())
-        if self.algorithm == "ed25519":
-            return (), ()
         if self.algorithm == "ecdsa-p256-sha256":
-            return (ec.ECDSA(sha256),), (ec.ECDSA(digest),)
-        if self.algorithm == "rsa-pkcs1v15-sha256":
-            return (padding.PKCS1v15(), sha256), (padding.PKCS1v15(), digest)
-        salt = padding.PSS.AUTO if self.salt_length == "auto" else self.salt_length
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)  # type: ignore[arg-type]
-        return (pss, sha256), (pss, digest)
+            raw = self.signature_format == "raw"
+            lengths = {2 * _P256_SCALAR_BYTES} if raw else range(1, _MAX_DER_P256_SIGNATURE + 1)
+            return frozenset(lengths), (ec.ECDSA(sha256),), (ec.ECDSA(digest),)
+        pad: padding.AsymmetricPadding = padding.PKCS1v15()
+        if self.algorithm == "rsa-pss-sha256":
+            salt = padding.PSS.AUTO if self.salt_length == "auto" else self.salt_length
+            pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)  # type: ignore[arg-type]
+        sizes = {(k.key.key_size + 7) // 8 for k in keys}  # type: ignore[union-attr]  # RSA keys
+        return frozenset(sizes), (pad, sha256), (pad, digest)
 
     # -- what the registry and the receiver read -----------------------------------
 
