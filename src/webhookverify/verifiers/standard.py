@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -137,25 +136,29 @@ class StandardWebhooksVerifier:
                 f"{owner}(header_prefix=...) must be header-name text such as 'webhook-' or 'svix-'"
             )
         check_name(scheme, "scheme", owner, optional=False, field=False)
-        signature_header = f"{header_prefix}signature"
-        timestamp_header = f"{header_prefix}timestamp"
-        id_header = f"{header_prefix}id"
+        has_v1 = secret is not None or secrets is not None
         has_v1a = public_key is not None or public_keys is not None or private_key is not None
+        if not has_v1 and not has_v1a:
+            raise ConfigurationError(
+                f"{owner} needs a key: secret=/secrets= for v1 (whsec_...), or "
+                "public_key=/public_keys= for v1a (whpk_...)"
+            )
         # Standard Webhooks §Signature scheme: both versions sign the same
         # message and send a space-separated list in the same header. Each
         # version checks the settings it is given (the tolerances too).
         options: SchemeOptions = {
-            "header": signature_header,
+            "header": f"{header_prefix}signature",
             "encoding": "base64",
             "delimiter": " ",
             "template": SIGNED_MESSAGE,
-            "timestamp_header": timestamp_header,
-            "id_header": id_header,
+            "timestamp_header": f"{header_prefix}timestamp",
+            "id_header": f"{header_prefix}id",
             "tolerance": tolerance,
             "future_tolerance": future_tolerance,
         }
-        v1: HmacVerifier | None = None
-        if secret is not None or secrets is not None:
+        # v1 first: the cheaper check, and the version senders use most
+        versions: list[HmacVerifier | PublicKeyVerifier] = []
+        if has_v1:
             if secrets is not None and not isinstance(secrets, str | bytes | Secret):
                 items = check_list(secrets, "secrets", owner, hint="; use secret= for one")
                 secrets = [_v1_secret(s) for s in items]
@@ -168,12 +171,7 @@ class StandardWebhooksVerifier:
                 owner=owner,
                 **options,
             )
-        elif not has_v1a:
-            raise ConfigurationError(
-                f"{owner} needs a key: secret=/secrets= for v1 (whsec_...), or "
-                "public_key=/public_keys= for v1a (whpk_...)"
-            )
-        v1a: PublicKeyVerifier | None = None
+            versions.append(v1)
         if has_v1a:
             # Loaded here so that HMAC-only users never import cryptography.
             from .asymmetric import PublicKeyVerifier
@@ -188,17 +186,16 @@ class StandardWebhooksVerifier:
                 owner=owner,
                 **options,
             )
-        # v1 first: the cheaper check, and the version senders use most
-        versions = tuple(v for v in (v1, v1a) if v is not None)
+            versions.append(v1a)
         set_ = object.__setattr__
         set_(self, "header_prefix", header_prefix)
-        set_(self, "signature_header", signature_header)
-        set_(self, "timestamp_header", timestamp_header)
-        set_(self, "id_header", id_header)
+        set_(self, "signature_header", options["header"])
+        set_(self, "timestamp_header", options["timestamp_header"])
+        set_(self, "id_header", options["id_header"])
         set_(self, "tolerance", versions[0].tolerance)  # as checked by the versions
         set_(self, "future_tolerance", versions[0].future_tolerance)
         set_(self, "scheme", scheme)
-        set_(self, "_versions", versions)
+        set_(self, "_versions", tuple(versions))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("StandardWebhooksVerifier is immutable; build a new one")
@@ -289,25 +286,23 @@ class StandardWebhooksVerifier:
             ConfigurationError: only public keys are configured (nothing to
                 sign with).
         """
-        if now is None:
-            now = time.time()
-        parts["id"] = parts.get("id") or f"msg_{uuid.uuid4().hex}"
-        parts["timestamp"] = parts.get("timestamp") or str(int(now))
-        headers: dict[str, str] = {}
-        entries: list[str] = []
         signers = [v for v in self._versions if isinstance(v, HmacVerifier) or v.can_sign]
         if not signers:
             raise ConfigurationError(
                 "StandardWebhooksVerifier.sign() needs a whsec_ secret or a whsk_ "
                 "private_key; public keys only verify"
             )
+        if now is None:
+            now = time.time()
+        entries: list[str] = []
         for inner in signers:
             try:
-                signed = inner.sign(body, now, **parts)
+                headers = inner.sign(body, now, **parts)
             except NoValidKey:
                 continue
-            entries.append(signed.pop(self.signature_header))
-            headers.update(signed)
+            entries.append(headers[self.signature_header])
+            # the next version signs the same id and timestamp
+            parts.update(id=headers[self.id_header], timestamp=headers[self.timestamp_header])
         if not entries:
             raise NoValidKey()
         headers[self.signature_header] = " ".join(entries)
