@@ -234,9 +234,7 @@ def load_keys(
     algorithm: Algorithm,
     *,
     owner: str,
-) -> tuple[
-    list[KeyEntry[PublicKeyObject]], PrivateKeyObject | None, KeyEntry[PublicKeyObject] | None
-]:
+) -> tuple[list[KeyEntry[PublicKeyObject]], KeyEntry[PrivateKeyObject] | None]:
     """Load a verifier's ``public_key=`` or ``public_keys=`` and ``private_key=``.
 
     A key given as a ``(key_id, key)`` pair takes that id; a key wrapped in a
@@ -245,8 +243,9 @@ def load_keys(
     the private key's public half is ``key[0]``.
 
     Returns:
-        The public keys, oldest first; the private key; and the last public
-        key that is its public half (the one signing is bound by), or ``None``.
+        The public keys, oldest first; and the private key, or ``None``, with
+        the id and validity window of the last public key that is its public
+        half (signing is bound by that key's window).
 
     Raises:
         ConfigurationError: no public key at all, both settings, a single
@@ -281,7 +280,7 @@ def load_keys(
             raise ConfigurationError(
                 f"{owner} needs a public key; set it with public_key= or public_keys="
             )
-        return keys, None, None
+        return keys, None
     private = load_private_key(private_key, algorithm, owner=owner)
     own = private.public_key()  # cryptography keys compare by value
     if not keys:
@@ -292,4 +291,4 @@ def load_keys(
             f"{owner}(private_key=...) does not belong to any of the public keys; "
             "check that both come from the same key pair"
         )
-    return keys, private, matches[-1]
+    return keys, KeyEntry(private, matches[-1].key_id, matches[-1].window)

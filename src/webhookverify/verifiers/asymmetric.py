@@ -143,7 +143,6 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         "_args",
         "_args_prehashed",
         "_private",
-        "_signing_key",
         "salt_length",
         "signature_format",
     )
@@ -151,8 +150,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     algorithm: Algorithm
     signature_format: SignatureFormat | None
     salt_length: int | Literal["auto"] | None
-    _private: PrivateKeyObject | None
-    _signing_key: KeyEntry[PublicKeyObject] | None
+    _private: KeyEntry[PrivateKeyObject] | None  # the key, with the window signing is bound by
     _args: tuple[object, ...]
     _args_prehashed: tuple[object, ...]
 
@@ -203,9 +201,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
             **options,
         )
 
-        keys, private, signing_key = load_keys(
-            public_key, public_keys, private_key, algorithm, owner=owner
-        )
+        keys, private = load_keys(public_key, public_keys, private_key, algorithm, owner=owner)
         if isinstance(salt_length, int):
             # RFC 8017 §9.1.1 step 3: emLen >= hLen + sLen + 2, emLen the modulus
             # bytes (one fewer when its bit length is a multiple of 8, plus one).
@@ -219,7 +215,6 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         set_(self, "signature_format", signature_format)
         set_(self, "salt_length", salt_length)
         set_(self, "_private", private)
-        set_(self, "_signing_key", signing_key)
         lengths, args, prehashed = self._verify_plan(keys)
         self._set_keys(keys, lengths)
         set_(self, "_args", args)
@@ -289,12 +284,12 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     # -- the sender's side ---------------------------------------------------------
 
     def _signer(self, now: float) -> Callable[[Sequence[bytes]], bytes]:
-        if self._private is None or self._signing_key is None:
+        if self._private is None:
             raise ConfigurationError(
                 "PublicKeyVerifier.sign() needs the sender's private key; set private_key=... "
                 "(a receiver only needs the public key)"
             )
-        if not self._signing_key.valid_at(now):
+        if not self._private.valid_at(now):
             raise NoValidKey()
         return self._sign
 
@@ -303,7 +298,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         if self.salt_length == "auto":  # verifies any salt length, signs with the default
             pss = padding.PSS(padding.MGF1(hashes.SHA256()), DEFAULT_PSS_SALT_LENGTH)
             args = (pss, hashes.SHA256())
-        signature: bytes = self._private.sign(b"".join(parts), *args)  # type: ignore[union-attr, arg-type]
+        signature: bytes = self._private.key.sign(b"".join(parts), *args)  # type: ignore[union-attr, arg-type]
         if self.signature_format != "raw":
             return signature
         r, s = decode_dss_signature(signature)
