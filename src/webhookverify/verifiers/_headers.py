@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigurationError, MalformedHeader, MissingHeader
-from ._base import MAX_SIGNATURES
+from ._base import MAX_SIGNATURES, check_name
 
 __all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_count", "check_layout", "split_list"]
 
@@ -40,7 +40,7 @@ class KeyValueHeader:
 
     Raises:
         ConfigurationError: no ``signature_key``, a ``separator`` that is
-            empty or holds ``=``, or an empty ``timestamp_key``.
+            empty or holds ``=``, or an empty ``timestamp_key``, naming it.
     """
 
     signature_key: str = "v1"
@@ -48,20 +48,12 @@ class KeyValueHeader:
     separator: str = ","
 
     def __post_init__(self) -> None:
-        if (
-            not isinstance(self.signature_key, str)
-            or not self.signature_key
-            or not isinstance(self.separator, str)
-            or not self.separator
-            or "=" in self.separator
-        ):
-            raise ConfigurationError(
-                "KeyValueHeader needs a signature_key and a separator other than '='"
-            )
-        if self.timestamp_key is not None and (
-            not isinstance(self.timestamp_key, str) or not self.timestamp_key
-        ):
-            raise ConfigurationError("KeyValueHeader(timestamp_key=...) must be a key or None")
+        owner = "KeyValueHeader"
+        check_name(self.signature_key, "signature_key", owner, optional=False, field=False)
+        check_name(self.timestamp_key, "timestamp_key", owner, field=False)
+        check_name(self.separator, "separator", owner, optional=False, field=False)
+        if "=" in self.separator:
+            raise ConfigurationError("KeyValueHeader(separator=...) must not hold '='")
 
     def parse(self, value: str, header: str) -> tuple[list[str], str | None]:
         """The signatures and the timestamp in one value of ``header``.
@@ -140,8 +132,7 @@ def check_layout(
         ConfigurationError: a bad ``delimiter`` or ``header_format``, both
             set, or a timestamp in both ``header_format`` and ``timestamp_header``.
     """
-    if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
-        raise ConfigurationError(f"{owner}(delimiter=...) must be a non-empty str or None")
+    check_name(delimiter, "delimiter", owner, field=False)
     if header_format is None:
         return timestamp_header
     if not isinstance(header_format, KeyValueHeader):
