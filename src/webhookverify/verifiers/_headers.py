@@ -2,8 +2,7 @@
 ``key=value`` entries with a timestamp among them (Stripe, Paddle).
 
 :meth:`SignatureScheme.verify <webhookverify.verifiers._scheme.SignatureScheme.verify>`
-reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`;
-:func:`check_layout` checks a configuration's choice among them.
+reads all three shapes with :func:`split_list` and :meth:`KeyValueHeader.parse`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from ..errors import ConfigurationError, MalformedHeader, MissingHeader
 from ._base import MAX_SIGNATURES, check_name
 
-__all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_count", "check_layout", "split_list"]
+__all__ = ["MAX_ENTRIES", "KeyValueHeader", "check_count", "split_list"]
 
 # A key=value header holds the signatures, one timestamp and, at Stripe, a
 # legacy v0 entry or two; a handful more than MAX_SIGNATURES is generous, and
@@ -113,39 +112,3 @@ def check_count(signatures: list[str], header: str) -> list[str]:
     if len(signatures) > MAX_SIGNATURES:
         raise MalformedHeader(f"the {header} header has too many signatures", header=header)
     return signatures
-
-
-def check_layout(
-    header: str,
-    delimiter: object,
-    header_format: object,
-    timestamp_header: str | None,
-    owner: str,
-) -> str | None:
-    """Check how the signature header splits; return where the timestamp is read.
-
-    Returns:
-        ``timestamp_header``, or ``header`` when a :class:`KeyValueHeader`
-        carries the timestamp, or ``None``: no timestamp.
-
-    Raises:
-        ConfigurationError: a bad ``delimiter`` or ``header_format``, both
-            set, or a timestamp in both ``header_format`` and ``timestamp_header``.
-    """
-    check_name(delimiter, "delimiter", owner, field=False)
-    if header_format is None:
-        return timestamp_header
-    if not isinstance(header_format, KeyValueHeader):
-        raise ConfigurationError(f"{owner}(header_format=...) must be a KeyValueHeader")
-    if delimiter is not None:
-        raise ConfigurationError(
-            f"{owner}(delimiter=...) cannot be combined with header_format; the "
-            "KeyValueHeader says how the header splits"
-        )
-    if header_format.timestamp_key is None:
-        return timestamp_header
-    if timestamp_header is not None:
-        raise ConfigurationError(
-            f"{owner}: the timestamp comes from header_format; drop timestamp_header"
-        )
-    return header

@@ -38,7 +38,7 @@ from ._base import (
     single_header,
 )
 from ._bodyid import IdField, body_id, check_id_field
-from ._headers import KeyValueHeader, check_layout, split_list
+from ._headers import KeyValueHeader, split_list
 from ._keyring import KeyEntry
 from ._template import GuardedBuilder, MessageBuilder, MessageTemplate, check_message
 
@@ -118,9 +118,24 @@ class SignatureScheme(Generic[K]):
         check_name(self.scheme, "scheme", owner, optional=False, field=False)
         if not isinstance(self.prefix, str):
             raise ConfigurationError(f"{owner}(prefix=...) must be a str")
-        timestamp_source = check_layout(
-            header, self.delimiter, self.header_format, self.timestamp_header, owner
-        )
+        # How the signature header splits, and where the timestamp is read: its own
+        # header, the signature header (a KeyValueHeader entry), or nowhere (None).
+        check_name(self.delimiter, "delimiter", owner, field=False)
+        layout, timestamp_source = self.header_format, self.timestamp_header
+        if layout is not None:
+            if not isinstance(layout, KeyValueHeader):
+                raise ConfigurationError(f"{owner}(header_format=...) must be a KeyValueHeader")
+            if self.delimiter is not None:
+                raise ConfigurationError(
+                    f"{owner}(delimiter=...) cannot be combined with header_format; the "
+                    "KeyValueHeader says how the header splits"
+                )
+            if layout.timestamp_key is not None and timestamp_source is not None:
+                raise ConfigurationError(
+                    f"{owner}: the timestamp comes from header_format; drop timestamp_header"
+                )
+            if layout.timestamp_key is not None:
+                timestamp_source = header
         if self.timestamp_format not in ("unix", "unix_ms", "rfc3339"):
             raise ConfigurationError(
                 f"{owner}(timestamp_format=...) must be 'unix', 'unix_ms' or 'rfc3339'"
