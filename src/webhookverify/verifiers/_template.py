@@ -19,7 +19,7 @@ from ._base import single_header
 __all__ = ["GuardedBuilder", "MessageBuilder", "MessageTemplate", "check_message"]
 
 _PART_NAMES = frozenset({"id", "timestamp", "method", "url", "body"})
-_TEMPLATE_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_TEMPLATE_TOKEN = re.compile(r"(\{\{|\}\}|\{[^{}]*\}|[{}])")
 
 
 class MessageBuilder(Protocol):
@@ -74,17 +74,14 @@ class MessageTemplate:
         if not isinstance(source, str) or not source:
             raise ConfigurationError("a message template must be a non-empty str")
         pieces: list[bytes | str] = []
-        pos = 0
-        for match in _TEMPLATE_FIELD.finditer(source):
-            token, name = match.group(0), match.group(1)
-            escaped = token in ("{{", "}}")
-            literal = source[pos : match.start()] + (token[0] if escaped else "")
-            if literal:
-                _append_literal(pieces, literal.encode("utf-8"))
-            pos = match.end()
-            if escaped:
+        literal = ""
+        # split() keeps what it splits at: literal text at even indexes, a brace token at odd ones
+        for index, token in enumerate(_TEMPLATE_TOKEN.split(source)):
+            if index % 2 == 0 or token in ("{{", "}}"):
+                literal += token if index % 2 == 0 else token[0]
                 continue
-            if name is None:
+            name = token[1:-1]
+            if len(token) == 1:
                 raise ConfigurationError(
                     f"template {source!r} has an unbalanced brace; write {{{{ or }}}} for a "
                     "literal one"
@@ -94,9 +91,12 @@ class MessageTemplate:
                     f"template field {{{name}}} is unknown; use {{body}}, {{timestamp}}, "
                     "{id}, {method}, {url} or {header:Name}"
                 )
+            if literal:
+                pieces.append(literal.encode("utf-8"))
             pieces.append(name)
-        if pos < len(source):
-            _append_literal(pieces, source[pos:].encode("utf-8"))
+            literal = ""
+        if literal:
+            pieces.append(literal.encode("utf-8"))
         self.source = source
         self._pieces = tuple(pieces)
         self.headers = tuple(p[7:] for p in pieces if isinstance(p, str) and p[:7] == "header:")
@@ -165,14 +165,6 @@ class MessageTemplate:
 
     def __hash__(self) -> int:
         return hash(self.source)
-
-
-def _append_literal(pieces: list[bytes | str], literal: bytes) -> None:
-    """Add literal bytes, merged with literal bytes just before them."""
-    if pieces and isinstance(pieces[-1], bytes):
-        pieces[-1] += literal
-    else:
-        pieces.append(literal)
 
 
 class GuardedBuilder:
