@@ -139,20 +139,14 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
             construction.
     """
 
-    __slots__ = (
-        "_args",
-        "_args_prehashed",
-        "_private",
-        "salt_length",
-        "signature_format",
-    )
+    __slots__ = ("_args", "_private", "salt_length", "signature_format")
 
     algorithm: Algorithm
     signature_format: SignatureFormat | None
     salt_length: int | Literal["auto"] | None
     _private: KeyEntry[PrivateKeyObject] | None  # the key, with the window signing is bound by
-    _args: tuple[object, ...]
-    _args_prehashed: tuple[object, ...]
+    # the extra arguments of key.verify(), for a whole message and for a digest
+    _args: tuple[tuple[object, ...], tuple[object, ...]]
 
     def __init__(
         self,
@@ -215,29 +209,28 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         set_(self, "signature_format", signature_format)
         set_(self, "salt_length", salt_length)
         set_(self, "_private", private)
-        lengths, args, prehashed = self._verify_plan(keys)
+        lengths, args = self._verify_plan(keys)
         self._set_keys(keys, lengths)
         set_(self, "_args", args)
-        set_(self, "_args_prehashed", prehashed)
 
     def _verify_plan(
         self, keys: Sequence[KeyEntry[PublicKeyObject]]
-    ) -> tuple[frozenset[int], tuple[object, ...], tuple[object, ...]]:
+    ) -> tuple[frozenset[int], tuple[tuple[object, ...], tuple[object, ...]]]:
         """The decoded lengths a signature of these keys can have, and the extra
         arguments of ``key.verify`` for a whole message and for a digest."""
         if self.algorithm == "ed25519":
-            return frozenset({_ED25519_SIGNATURE_BYTES}), (), ()
+            return frozenset({_ED25519_SIGNATURE_BYTES}), ((), ())
         sha256, digest = hashes.SHA256(), Prehashed(hashes.SHA256())
         if self.algorithm == "ecdsa-p256-sha256":
             raw = self.signature_format == "raw"
             lengths = {2 * _P256_SCALAR_BYTES} if raw else range(1, _MAX_DER_P256_SIGNATURE + 1)
-            return frozenset(lengths), (ec.ECDSA(sha256),), (ec.ECDSA(digest),)
+            return frozenset(lengths), ((ec.ECDSA(sha256),), (ec.ECDSA(digest),))
         pad: padding.AsymmetricPadding = padding.PKCS1v15()
         if self.algorithm == "rsa-pss-sha256":
             salt = padding.PSS.AUTO if self.salt_length == "auto" else self.salt_length
             pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)  # type: ignore[arg-type]
         sizes = {(k.key.key_size + 7) // 8 for k in keys}  # type: ignore[union-attr]  # RSA keys
-        return frozenset(sizes), (pad, sha256), (pad, digest)
+        return frozenset(sizes), ((pad, sha256), (pad, digest))
 
     # -- what the registry and the receiver read -----------------------------------
 
@@ -266,12 +259,12 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
                 for raw in signatures
             ]
         if self.algorithm == "ed25519" or len(parts) == 1:
-            data, args = b"".join(parts) if len(parts) > 1 else parts[0], self._args
+            data, args = b"".join(parts) if len(parts) > 1 else parts[0], self._args[0]
         else:
             digest = hashlib.sha256()
             for part in parts:
                 digest.update(part)
-            data, args = digest.digest(), self._args_prehashed
+            data, args = digest.digest(), self._args[1]
         for entry in valid_keys(self._keys, now):
             for signature in signatures:
                 try:
@@ -294,7 +287,7 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         return self._sign
 
     def _sign(self, parts: Sequence[bytes]) -> bytes:
-        args = self._args
+        args = self._args[0]
         if self.salt_length == "auto":  # verifies any salt length, signs with the default
             pss = padding.PSS(padding.MGF1(hashes.SHA256()), DEFAULT_PSS_SALT_LENGTH)
             args = (pss, hashes.SHA256())
