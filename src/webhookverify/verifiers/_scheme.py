@@ -74,7 +74,8 @@ class SignatureScheme(Generic[K]):
     """The base of a verifier that differs from the others only in its cryptography.
 
     A subclass's ``__init__`` calls this one with the settings below (an
-    unknown keyword is Python's ``TypeError``), then :meth:`_set_keys`, and
+    unknown keyword is Python's ``TypeError``), then sets ``_keys`` (oldest
+    first) and ``_lengths`` (the decoded lengths their signatures have), and
     provides :meth:`_match` (which key verifies a candidate signature) and
     :meth:`_signer`. :meth:`verify` reads the headers, checks the timestamp,
     builds the signed message and asks :meth:`_match`.
@@ -165,11 +166,6 @@ class SignatureScheme(Generic[K]):
         # copy, deepcopy and pickle: a verifier holds keys (kept out of caches
         # and queues, as Secret is) and is immutable, so there is no need to copy it
         raise TypeError(f"{type(self).__name__} is not copied or pickled; build a new one")
-
-    def _set_keys(self, keys: Sequence[KeyEntry[K]], lengths: frozenset[int]) -> None:
-        """Set the keys, oldest first, and the decoded lengths their signatures have."""
-        object.__setattr__(self, "_keys", tuple(keys))
-        object.__setattr__(self, "_lengths", lengths)
 
     # -- what the registry and the receiver read -----------------------------------
 

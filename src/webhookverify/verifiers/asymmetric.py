@@ -210,7 +210,8 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
         set_(self, "salt_length", salt_length)
         set_(self, "_private", private)
         lengths, args = self._verify_plan(keys)
-        self._set_keys(keys, lengths)
+        set_(self, "_keys", tuple(keys))
+        set_(self, "_lengths", lengths)
         set_(self, "_args", args)
 
     def _verify_plan(

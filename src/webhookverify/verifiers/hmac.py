@@ -139,11 +139,10 @@ class HmacVerifier(SignatureScheme[HmacKey]):
             scheme=f"hmac-{algorithm}" if scheme is None else scheme,
             **options,
         )
-        object.__setattr__(self, "secrets", keys)
-        self._set_keys(
-            keyring(keys, lambda value: hmac_key(value, algorithm)),
-            frozenset({hashlib.new(algorithm).digest_size}),
-        )
+        set_ = object.__setattr__
+        set_(self, "secrets", keys)
+        set_(self, "_keys", keyring(keys, lambda value: hmac_key(value, algorithm)))
+        set_(self, "_lengths", frozenset({hashlib.new(algorithm).digest_size}))
 
     # -- verification --------------------------------------------------------------
 
