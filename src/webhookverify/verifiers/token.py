@@ -63,6 +63,10 @@ class TokenVerifier:
     username: str | None
     scheme: str
     _keys: tuple[KeyEntry[bytes], ...]  # the tokens' fingerprints
+    # Nothing is signed, so there is nothing to key a replay on, and no time
+    # after which a replay would fail. Class attributes, read-only as the rest.
+    replay_default: ReplayMode = "off"
+    replay_window: float | None = None
 
     def __init__(
         self,
@@ -106,14 +110,6 @@ class TokenVerifier:
     @property
     def required_headers(self) -> tuple[str, ...]:
         return (self.header,)
-
-    @property
-    def replay_default(self) -> ReplayMode:
-        return "off"  # nothing is signed, so there is nothing to key a replay on
-
-    @property
-    def replay_window(self) -> float | None:
-        return None
 
     def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
         """Check the token; return a ``Verification`` or raise a ``VerificationError``."""
