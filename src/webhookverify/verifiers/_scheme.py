@@ -83,6 +83,8 @@ class SignatureScheme(Generic[K]):
 
     # what a candidate is called in MalformedSignature: "digest", "signature"
     _kind: ClassVar[str] = "signature"
+    # the algorithms a configuration may name, as errors list them
+    _algorithms: ClassVar[tuple[str, ...]]
 
     # The settings every scheme has (see SchemeOptions), checked in __post_init__;
     # ``owner`` is how the caller spelled the verifier (``presets.stripe``).
@@ -112,6 +114,11 @@ class SignatureScheme(Generic[K]):
         Raises:
             ConfigurationError: naming the setting to check.
         """
+        if self.algorithm not in self._algorithms:
+            raise ConfigurationError(
+                f"{owner}(algorithm={self.algorithm!r}) is not supported; use one of "
+                f"{', '.join(self._algorithms)}"
+            )
         header, id_header = self.header, self.id_header
         check_name(header, "header", owner, optional=False)
         check_name(self.timestamp_header, "timestamp_header", owner)

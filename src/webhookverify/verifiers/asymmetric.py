@@ -141,6 +141,8 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
 
     __slots__ = ("_args", "_private", "salt_length", "signature_format")
 
+    _algorithms = ALGORITHMS
+
     algorithm: Algorithm
     signature_format: SignatureFormat | None
     salt_length: int | Literal["auto"] | None
@@ -164,11 +166,6 @@ class PublicKeyVerifier(SignatureScheme[PublicKeyObject]):
     ) -> None:
         check_name(owner, "owner", "PublicKeyVerifier", optional=False, field=False)
         set_ = object.__setattr__
-        if algorithm not in ALGORITHMS:
-            raise ConfigurationError(
-                f"{owner}(algorithm={algorithm!r}) is not supported; use one of "
-                f"{', '.join(ALGORITHMS)}"
-            )
         if algorithm == "ecdsa-p256-sha256":
             signature_format = "der" if signature_format is None else signature_format
             if signature_format not in ("der", "raw"):

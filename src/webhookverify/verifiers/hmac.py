@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Unpack
 
-from ..errors import ConfigurationError, NoValidKey
+from ..errors import NoValidKey
 from ..keys import Secret, to_secrets
 from ._base import (
     Verification,
@@ -109,6 +109,7 @@ class HmacVerifier(SignatureScheme[HmacKey]):
     __slots__ = ("secrets",)
 
     _kind = "digest"
+    _algorithms = tuple(sorted(ALGORITHMS))
 
     secrets: tuple[Secret, ...]
 
@@ -126,11 +127,6 @@ class HmacVerifier(SignatureScheme[HmacKey]):
     ) -> None:
         check_name(owner, "owner", "HmacVerifier", optional=False, field=False)
         keys = to_secrets(secret, secrets, owner=owner)
-        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
-            raise ConfigurationError(
-                f"{owner}(algorithm={algorithm!r}) is not supported; use one of "
-                f"{', '.join(sorted(ALGORITHMS))}"
-            )
         super().__init__(
             owner=owner,
             algorithm=algorithm,
