@@ -224,20 +224,21 @@ def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str
 def _parse_public_url(owner: str, public_url: str | None) -> str | None:
     if public_url is None:
         return None
-    problem = f"{owner}(public_url=...) must be an http(s) URL such as 'https://hooks.example.com'"
-    if not isinstance(public_url, str):
-        raise ConfigurationError(problem)
-    parts = urllib.parse.urlsplit(public_url)
-    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
-        raise ConfigurationError(problem)
     try:
-        public_url.encode("utf-8")
-    except UnicodeEncodeError:
+        # ValueError: an IPv6 host left open ("https://[::1"); AttributeError: not text
+        parts = urllib.parse.urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+            raise ValueError
+    except (AttributeError, TypeError, ValueError):
+        raise ConfigurationError(
+            f"{owner}(public_url=...) must be an http(s) URL such as 'https://hooks.example.com'"
+        ) from None
+    if any("\ud800" <= char <= "\udfff" for char in public_url):  # UTF-8 cannot encode them
         raise ConfigurationError(
             f"{owner}(public_url=...) has characters that are not valid Unicode (lone "
             "surrogates); write it as senders do, percent-encoded"
-        ) from None
-    if parts.query or parts.fragment or "?" in public_url or "#" in public_url:
+        )
+    if "?" in public_url or "#" in public_url:  # also a "?" or "#" with nothing after it
         raise ConfigurationError(
             f"{owner}(public_url=...) is a base URL: the request's path and query are "
             "appended to it, so it takes no query or fragment"
