@@ -149,11 +149,8 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
             hops += 1
         scheme = _pick(_items(headers, "x-forwarded-proto"), hops)
         host = _pick(_items(headers, "x-forwarded-host"), hops)
-    if scheme is not None and scheme.lower() not in _DEFAULT_PORTS:
-        scheme = None
-    if host is not None and not HOST.fullmatch(host):
-        host = None
-    return Origin(scheme and scheme.lower(), host, client)
+    scheme = scheme.lower() if scheme and scheme.lower() in _DEFAULT_PORTS else None
+    return Origin(scheme, host if host and HOST.fullmatch(host) else None, client)
 
 
 def check_host(hosts: Sequence[str]) -> str:
