@@ -102,11 +102,9 @@ class Handler:
             raise ConfigurationError(
                 f"Handler {name!r}: replay={self.replay!r} is unknown; use 'id', 'content' or 'off'"
             )
-        if replay_ttl is not None and (
-            isinstance(replay_ttl, bool)
-            or not isinstance(replay_ttl, int | float)
-            or not 0 < replay_ttl < math.inf  # nan and inf too: TOML writes both
-        ):
+        number = isinstance(replay_ttl, int | float) and not isinstance(replay_ttl, bool)
+        # refuses nan and inf too: TOML writes both
+        if replay_ttl is not None and not (number and 0 < replay_ttl < math.inf):
             raise ConfigurationError(
                 f"Handler {name!r}: replay_ttl must be a positive, finite number of seconds"
             )
