@@ -248,11 +248,10 @@ def _parse_public_url(owner: str, public_url: str | None) -> str | None:
 
 def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, ...], bool]:
     hint = " such as ['10.0.0.0/8', '127.0.0.1']"
+    entries = check_list(entries, "trusted_proxies", owner, hint=hint)
     networks: list[Network] = []
-    trust_unix = False
-    for entry in check_list(entries, "trusted_proxies", owner, hint=hint):
+    for entry in entries:
         if entry == "unix":
-            trust_unix = True
             continue
         try:
             if not isinstance(entry, str | Address | Network):
@@ -266,4 +265,4 @@ def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, .
                 "or network; name proxies by address ('127.0.0.1', '10.0.0.0/8', with the "
                 "network's host bits zero) or 'unix' for a proxy on a Unix socket"
             ) from None
-    return tuple(networks), trust_unix
+    return tuple(networks), "unix" in entries
