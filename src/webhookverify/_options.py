@@ -135,9 +135,7 @@ class AdapterOptions:
 
     def is_trusted(self, address: Address | None) -> bool:
         """Whether a peer at ``address`` (``None``: a Unix socket) is a trusted proxy."""
-        if address is None:
-            return self.trust_unix
-        return any(address in network for network in self.trusted)
+        return self.trust_unix if address is None else any(address in n for n in self.trusted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,8 +129,7 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
         for element in reversed(_forwarded_elements(headers)):
             if element is None:
                 break
-            scheme, host = element.get("proto"), element.get("host")
-            node = element.get("for")
+            scheme, host, node = element.get("proto"), element.get("host"), element.get("for")
             if node is None:
                 # a trusted proxy that does not say who connected to it: the
                 # elements further left cannot be attributed to a trusted hop
