@@ -123,13 +123,10 @@ def _not_sent(exc: Exception, status: int, reason: str) -> None:
 async def other_scope(scope: Scope, receive: Receive, send: Send) -> None:
     """``lifespan`` (startup and shutdown complete at once); a ``websocket`` is closed."""
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
+        while (kind := (await receive())["type"]) != "lifespan.shutdown":
+            if kind == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await send({"type": "lifespan.shutdown.complete"})
     elif scope["type"] == "websocket":
         await receive()
         await send({"type": "websocket.close", "code": 1008})
