@@ -569,6 +569,8 @@ def test_unix_socket_proxy_can_be_trusted() -> None:
         ({"public_url": "https://hooks.example.test/?a=1"}, "public_url"),
         ({"public_url": "hooks.example.test"}, "public_url"),
         ({"public_url": "https://a b"}, "public_url"),
+        ({"public_url": "https://[::1"}, "public_url"),  # urlsplit: "Invalid IPv6 URL"
+        ({"public_url": 5}, "public_url"),
         ({"trusted_proxies": "10.0.0.0/8"}, "trusted_proxies"),
         ({"trusted_proxies": ["localhost"]}, "trusted_proxies"),
         ({"trusted_proxies": ["10.0.0.1/8"]}, "trusted_proxies"),

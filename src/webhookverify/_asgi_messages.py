@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 from ._body import BodyBuffer
 from ._options import DELIVERY_KEY
-from ._paths import slash_moved
+from ._paths import slash_moved, toggle_slash
 from ._replies import Reply
 from .delivery import Outcome
 
@@ -123,13 +123,10 @@ def _not_sent(exc: Exception, status: int, reason: str) -> None:
 async def other_scope(scope: Scope, receive: Receive, send: Send) -> None:
     """``lifespan`` (startup and shutdown complete at once); a ``websocket`` is closed."""
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
+        while (kind := (await receive())["type"]) != "lifespan.shutdown":
+            if kind == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await send({"type": "lifespan.shutdown.complete"})
     elif scope["type"] == "websocket":
         await receive()
         await send({"type": "websocket.close", "code": 1008})
@@ -172,14 +169,10 @@ async def call_app(
     headers: list[Any] = []
     chunks: list[bytes] = []
     complete = False
-    replayed = False
+    first = iter([{"type": "http.request", "body": body, "more_body": False}])
 
     async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return next(first, None) or await receive()
 
     async def capture(message: Message) -> None:
         nonlocal status, headers, complete
@@ -220,7 +213,7 @@ def slash_redirect(scope: Scope, status: int, headers: Iterable[Any]) -> Scope |
         return None
     raw = scope.get("raw_path")
     if isinstance(raw, bytes) and raw:
-        raw_path, mark, query = raw.partition(b"?")
-        toggled = raw_path.rstrip(b"/") if raw_path.endswith(b"/") else raw_path + b"/"
-        return {**scope, "path": moved, "raw_path": toggled + mark + query}
+        raw_path, mark, query = raw.decode("latin-1").partition("?")
+        raw = (toggle_slash(raw_path) + mark + query).encode("latin-1")
+        return {**scope, "path": moved, "raw_path": raw}
     return {**scope, "path": moved}

@@ -135,9 +135,7 @@ class AdapterOptions:
 
     def is_trusted(self, address: Address | None) -> bool:
         """Whether a peer at ``address`` (``None``: a Unix socket) is a trusted proxy."""
-        if address is None:
-            return self.trust_unix
-        return any(address in network for network in self.trusted)
+        return self.trust_unix if address is None else any(address in n for n in self.trusted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,20 +222,21 @@ def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str
 def _parse_public_url(owner: str, public_url: str | None) -> str | None:
     if public_url is None:
         return None
-    problem = f"{owner}(public_url=...) must be an http(s) URL such as 'https://hooks.example.com'"
-    if not isinstance(public_url, str):
-        raise ConfigurationError(problem)
-    parts = urllib.parse.urlsplit(public_url)
-    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
-        raise ConfigurationError(problem)
     try:
-        public_url.encode("utf-8")
-    except UnicodeEncodeError:
+        # ValueError: an IPv6 host left open ("https://[::1"); AttributeError: not text
+        parts = urllib.parse.urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+            raise ValueError
+    except (AttributeError, TypeError, ValueError):
+        raise ConfigurationError(
+            f"{owner}(public_url=...) must be an http(s) URL such as 'https://hooks.example.com'"
+        ) from None
+    if any("\ud800" <= char <= "\udfff" for char in public_url):  # UTF-8 cannot encode them
         raise ConfigurationError(
             f"{owner}(public_url=...) has characters that are not valid Unicode (lone "
             "surrogates); write it as senders do, percent-encoded"
-        ) from None
-    if parts.query or parts.fragment or "?" in public_url or "#" in public_url:
+        )
+    if "?" in public_url or "#" in public_url:  # also a "?" or "#" with nothing after it
         raise ConfigurationError(
             f"{owner}(public_url=...) is a base URL: the request's path and query are "
             "appended to it, so it takes no query or fragment"
@@ -247,11 +246,10 @@ def _parse_public_url(owner: str, public_url: str | None) -> str | None:
 
 def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, ...], bool]:
     hint = " such as ['10.0.0.0/8', '127.0.0.1']"
+    entries = check_list(entries, "trusted_proxies", owner, hint=hint)
     networks: list[Network] = []
-    trust_unix = False
-    for entry in check_list(entries, "trusted_proxies", owner, hint=hint):
+    for entry in entries:
         if entry == "unix":
-            trust_unix = True
             continue
         try:
             if not isinstance(entry, str | Address | Network):
@@ -265,4 +263,4 @@ def _parse_trusted(owner: str, entries: Iterable[Any]) -> tuple[tuple[Network, .
                 "or network; name proxies by address ('127.0.0.1', '10.0.0.0/8', with the "
                 "network's host bits zero) or 'unix' for a proxy on a Unix socket"
             ) from None
-    return tuple(networks), trust_unix
+    return tuple(networks), "unix" in entries

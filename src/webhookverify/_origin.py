@@ -129,8 +129,7 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
         for element in reversed(_forwarded_elements(headers)):
             if element is None:
                 break
-            scheme, host = element.get("proto"), element.get("host")
-            node = element.get("for")
+            scheme, host, node = element.get("proto"), element.get("host"), element.get("for")
             if node is None:
                 # a trusted proxy that does not say who connected to it: the
                 # elements further left cannot be attributed to a trusted hop
@@ -149,11 +148,8 @@ def forwarded_origin(options: AdapterOptions, peer: str | None, headers: Headers
             hops += 1
         scheme = _pick(_items(headers, "x-forwarded-proto"), hops)
         host = _pick(_items(headers, "x-forwarded-host"), hops)
-    if scheme is not None and scheme.lower() not in _DEFAULT_PORTS:
-        scheme = None
-    if host is not None and not HOST.fullmatch(host):
-        host = None
-    return Origin(scheme and scheme.lower(), host, client)
+    scheme = scheme.lower() if scheme and scheme.lower() in _DEFAULT_PORTS else None
+    return Origin(scheme, host if host and HOST.fullmatch(host) else None, client)
 
 
 def check_host(hosts: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ import math
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, get_args
 
+from ._checks import check_callable, check_flag, check_methods
 from .errors import ConfigurationError
 from .replay import ID_TTL, MAX_EXPIRY, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Handler", "Match"]
 
 _MODES = get_args(ReplayMode)  # "id", "content", "off"
+_VERIFIER_HINT = "a verifier such as HmacVerifier(...) or presets.github(...)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +91,8 @@ class Handler:
                 f"Handler(name={name!r}) must not contain '.': the name is one part of "
                 "the event names webhook.received.<name>.<event type>; use '-' or '_'"
             )
-        for method in ("verify", "sign"):
-            if not callable(getattr(verifier, method, None)):
-                raise ConfigurationError(
-                    f"Handler {name!r}: the verifier has no {method}() method; pass a verifier "
-                    "such as HmacVerifier(...) or presets.github(...)"
-                )
+        named = f"{name!r}, "  # Handler('github', verifier=...) has no verify() method
+        check_methods(verifier, ("verify", "sign"), named + "verifier", "Handler", _VERIFIER_HINT)
         required = getattr(verifier, "required_headers", None)
         if not isinstance(required, tuple) or not all(isinstance(h, str) and h for h in required):
             raise ConfigurationError(
@@ -104,16 +102,13 @@ class Handler:
             raise ConfigurationError(
                 f"Handler {name!r}: replay={self.replay!r} is unknown; use 'id', 'content' or 'off'"
             )
-        if replay_ttl is not None and (
-            isinstance(replay_ttl, bool)
-            or not isinstance(replay_ttl, int | float)
-            or not 0 < replay_ttl < math.inf  # nan and inf too: TOML writes both
-        ):
+        number = isinstance(replay_ttl, int | float) and not isinstance(replay_ttl, bool)
+        # refuses nan and inf too: TOML writes both
+        if replay_ttl is not None and not (number and 0 < replay_ttl < math.inf):
             raise ConfigurationError(
                 f"Handler {name!r}: replay_ttl must be a positive, finite number of seconds"
             )
-        if not isinstance(self.enabled, bool):  # "false" would be true
-            raise ConfigurationError(f"Handler {name!r}: enabled must be True or False")
+        check_flag(self.enabled, named + "enabled", "Handler")  # "false" would be true
         if self.user is not None and (not isinstance(self.user, str) or not self.user):
             raise ConfigurationError(f"Handler {name!r}: user must be a non-empty str or None")
         set_ = object.__setattr__
@@ -138,10 +133,10 @@ class Handler:
         for setting in ("handshake", "read_event_type"):  # default: the verifier's, if any
             if getattr(self, setting) is None:
                 set_(self, setting, getattr(verifier, setting, None))
-        if self.handshake is not None and not callable(getattr(self.handshake, "answer", None)):
-            raise ConfigurationError(f"Handler {name!r}: handshake has no answer() method")
-        if self.read_event_type is not None and not callable(self.read_event_type):
-            raise ConfigurationError(f"Handler {name!r}: read_event_type must be callable")
+        if self.handshake is not None:
+            check_methods(self.handshake, ("answer",), named + "handshake", "Handler")
+        if self.read_event_type is not None:
+            check_callable(self.read_event_type, named + "read_event_type", "Handler")
 
 
 class Match(NamedTuple):

@@ -196,14 +196,12 @@ class RedisReplayStore:
                     "'/', '?', '#' and '@' in the user or password, and '@' in a socket "
                     "path (%2F, %3F, %23, %40)"
                 )
-        if client is not None and _is_async(client):
-            raise ConfigurationError(
-                "RedisReplayStore(client=...) got a redis.asyncio client; pass it as async_client="
-            )
-        if async_client is not None and not _is_async(async_client):
-            raise ConfigurationError(
-                "RedisReplayStore(async_client=...) got a sync client; pass it as client="
-            )
+        for setting, given, wrong_is_async, instead in (
+            ("client", client, True, "a redis.asyncio client; pass it as async_client="),
+            ("async_client", async_client, False, "a sync client; pass it as client="),
+        ):
+            if given is not None and _is_async(given) is wrong_is_async:
+                raise ConfigurationError(f"RedisReplayStore({setting}=...) got {instead}")
         if not isinstance(prefix, str):
             raise ConfigurationError("RedisReplayStore(prefix=...) must be a str")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
