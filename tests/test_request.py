@@ -38,6 +38,28 @@ class TestHeaders:
         with pytest.raises(InvalidRequest, match="field name"):
             Headers({name: "v"})
 
+    @pytest.mark.parametrize("byte", range(256))
+    def test_each_byte_is_taken_as_rfc_9110_says(self, byte: int) -> None:
+        """The one-pass check of all fields takes a byte in a name or a value,
+        as bytes or as latin-1 text, in the middle of others, exactly when the
+        RFC's grammar does (§5.1 token, §5.5 field-value)."""
+        char = chr(byte)
+        in_token = bool(re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]", char))
+        in_value = bool(re.fullmatch(r"[\t\x20-\x7e\x80-\xff]", char))
+        for name, value, allowed in (
+            ("x" + char + "y", "v", in_token),
+            ("X", f"a{char}b", in_value),
+        ):
+            for pairs in (
+                [("A", "1"), (name, value)],
+                [(b"A", b"1"), (name.encode("latin-1"), value.encode("latin-1"))],
+            ):
+                if allowed:
+                    assert Headers(pairs).get_all(name) == (value,)
+                else:
+                    with pytest.raises(InvalidRequest):
+                        Headers(pairs)
+
     def test_not_pairs(self) -> None:
         with pytest.raises(InvalidRequest, match="pairs"):
             Headers([("a", "b", "c")])  # type: ignore[list-item]

@@ -42,12 +42,15 @@ def _as_text(value: str | bytes, what: str) -> str:
 
 
 # Every name and every value checked in one pass each, over all names joined
-# by spaces and all values joined by LF (characters neither may contain):
-# deleting every byte RFC 9110 allows leaves nothing (§5.1: a name is a
-# token; §5.5: a value is HTAB, SP, visible ASCII and obs-text). The
-# separators are counted too, so that no field can hide one.
+# by spaces and all values joined by LF (characters neither may contain): a
+# table keeps each byte RFC 9110 allows (§5.1: a name is a token, here
+# lower-cased; §5.5: a value is HTAB, SP, visible ASCII and obs-text) and
+# turns every other byte into the separator, so that it splits its field and
+# the fields counted after the split are more than were given.
 _NAME_BYTES = b" !#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _VALUE_BYTES = b"\t\n" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+_NAMES = bytes(byte if byte in _NAME_BYTES else ord(" ") for byte in range(256)).lower()
+_VALUES = bytes(byte if byte in _VALUE_BYTES else ord("\n") for byte in range(256))
 
 # Which values ``repr`` may show. A value is hidden unless its field is known
 # to carry no credential: a signature, a shared token (GitLab, Okta, Bearer
@@ -109,7 +112,7 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_names", "_values", "by_name", "size")
 
-    _names: str  # every name as first spelled, joined by spaces (split when iterated)
+    _names: bytes  # every name as first spelled, joined by spaces (split when iterated)
     _values: Sequence[str]
     by_name: Mapping[str, tuple[str, ...]]
     size: int
@@ -129,18 +132,17 @@ class Headers(Mapping[str, str]):
                 "headers must be a mapping or an iterable of (name, value) pairs"
             ) from None
         if not raw_names:
-            self._names, self._values, self.by_name, self.size = "", (), {}, 0
+            self._names, self._values, self.by_name, self.size = b"", (), {}, 0
             return
         count = len(raw_names)
-        # All names and all values checked at once (see _NAME_BYTES); bytes
-        # are latin-1 (RFC 9110 §5.5), checked before they are decoded.
+        # All names and all values checked at once (see _NAMES); bytes are
+        # latin-1 (RFC 9110 §5.5), checked before they are decoded.
         try:
             if type(raw_names[0]) is bytes and type(raw_values[0]) is bytes:
                 name_bytes, value_bytes = b" ".join(raw_names), b"\n".join(raw_values)
-                names, joined_values = name_bytes.decode("latin-1"), value_bytes.decode("latin-1")
             else:
-                names, joined_values = " ".join(raw_names), "\n".join(raw_values)
-                name_bytes, value_bytes = names.encode("ascii"), joined_values.encode("latin-1")
+                name_bytes = " ".join(raw_names).encode("ascii")
+                value_bytes = "\n".join(raw_values).encode("latin-1")
         except TypeError:  # mixed types, or an item of another type
             names = " ".join([_as_text(item, "name") for item in raw_names])
             joined_values = "\n".join([_as_text(item, "value") for item in raw_values])
@@ -150,11 +152,9 @@ class Headers(Mapping[str, str]):
                 _explain(raw_names, raw_values)
         except UnicodeEncodeError:
             _explain(raw_names, raw_values)
-        if name_bytes.translate(None, _NAME_BYTES) or value_bytes.translate(None, _VALUE_BYTES):
-            _explain(raw_names, raw_values)
-        keys = names.lower().split(" ")
-        values = joined_values.split("\n")
-        # a separator inside a name or value splits it: the counts tell
+        keys = name_bytes.translate(_NAMES).decode("ascii").split(" ")
+        values = value_bytes.translate(_VALUES).decode("latin-1").split("\n")
+        # a byte not allowed, or a separator, inside a name or value split it
         if len(keys) != count or len(values) != count or "" in keys:
             _explain(raw_names, raw_values)
         # Every name distinct (the usual request) builds the index in one
@@ -165,8 +165,8 @@ class Headers(Mapping[str, str]):
             for key, value in zip(keys, values):  # noqa: B905
                 grouped.setdefault(key, []).append(value)
             index = {key: tuple(found) for key, found in grouped.items()}
-        self._names, self._values, self.by_name = names, values, index
-        self.size = len(names) + len(joined_values) - 2 * (count - 1)
+        self._names, self._values, self.by_name = name_bytes, values, index
+        self.size = len(name_bytes) + len(value_bytes) - 2 * (count - 1)
 
     def __getitem__(self, name: str) -> str:
         values = self.by_name.get(name.lower())
@@ -179,7 +179,7 @@ class Headers(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
-        for name in self._names.split(" ") if self._names else ():
+        for name in self._names.decode("ascii").split(" ") if self._names else ():
             key = name.lower()
             if key not in seen:
                 seen.add(key)
@@ -206,7 +206,7 @@ class Headers(Mapping[str, str]):
 
     def raw_items(self) -> tuple[tuple[str, str], ...]:
         """Return every ``(name, value)`` pair as received, repeats included."""
-        return tuple(zip(self._names.split(" "), self._values))  # noqa: B905 - equal lengths
+        return tuple(zip(self._names.decode("ascii").split(" "), self._values))  # noqa: B905
 
     def __eq__(self, other: object) -> bool:
         # Case-insensitive names, values in order: what get_all answers.
