@@ -142,9 +142,9 @@ def dispatched(
     """The outcome of a dispatch: its failure, and whether the key was
     committed or released (``settled``; a failure to do so is logged)."""
     if failure is None:
-        if settled:
-            info("delivery dispatched", delivery, "accepted")
         reason = "accepted" if settled else "accepted_uncommitted"
+        if settled and logger.isEnabledFor(logging.INFO):  # info(), without its call
+            logger.info("delivery dispatched", extra={"webhookverify": fields(delivery, reason)})
         return Outcome(success_status, TEXT, BODIES.get(success_status, b""), delivery, reason)
     declined = declined_by(failure)
     if declined is not None:

@@ -161,13 +161,6 @@ class Receiver:
 
     # -- the replay store (its sync reserve is called in the shells below) -----------
 
-    def _settle(self, delivery: Delivery, held: object, *, commit: bool) -> bool:
-        """Commit or release the reservation ``held``, retried; whether it was
-        done (nothing held: nothing to do)."""
-        if not isinstance(held, Reservation):
-            return True
-        return settle(self.replay_store, held, commit=commit, lease=self.lease, about=delivery)
-
     async def _areserve(self, key: str, ttl: float) -> object:
         """The ``reserve`` of a store that blocks: its async method, else its
         sync one in a worker thread."""
@@ -207,14 +200,15 @@ class Receiver:
                 return self._announce(asked)
         key, ttl = self._key(match)
         delivery = Delivery(handler, request, verification, key)
-        held: object = None  # what the store holds for this delivery: settled after dispatch
+        store, held = self.replay_store, None  # the reservation, settled after dispatch
         if key is not None:
             try:
-                held = self.replay_store.reserve(key, ttl, self.lease)
+                state: object = store.reserve(key, ttl, self.lease)
             except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
-                held = exc
-            if not isinstance(held, Reservation):
-                return self._announce(self._unreserved(delivery, held))
+                state = exc
+            if not isinstance(state, Reservation):
+                return self._announce(self._unreserved(delivery, state))
+            held = state
         failure: Exception | None = None
         try:
             if dispatch is not None:
@@ -224,9 +218,11 @@ class Receiver:
         except Exception as exc:  # noqa: BLE001 - reported as 500, the key released
             failure = exc
         except BaseException:
-            self._settle(delivery, held, commit=False)
+            if held is not None:
+                settle(store, held, commit=False, lease=self.lease, about=delivery)
             raise
-        settled = self._settle(delivery, held, commit=failure is None)
+        ok = failure is None
+        settled = held is None or settle(store, held, commit=ok, lease=self.lease, about=delivery)
         return answers.dispatched(delivery, failure, settled, self.success_status)
 
     def _announce(self, early: Outcome | Answered) -> Outcome:
@@ -267,18 +263,19 @@ class Receiver:
                 return await self._aannounce(asked)
         key, ttl = self._key(match)
         delivery = Delivery(handler, request, verification, key)
-        held: object = None
+        held: Reservation | None = None
         if key is not None:
             store = self.replay_store
             try:
                 if getattr(store, "blocking", True):
-                    held = await self._areserve(key, ttl)
+                    state: object = await self._areserve(key, ttl)
                 else:
-                    held = store.reserve(key, ttl, self.lease)
+                    state = store.reserve(key, ttl, self.lease)
             except Exception as exc:  # noqa: BLE001 - any store failure fails closed (503)
-                held = exc
-            if not isinstance(held, Reservation):
-                return await self._aannounce(self._unreserved(delivery, held))
+                state = exc
+            if not isinstance(state, Reservation):
+                return await self._aannounce(self._unreserved(delivery, state))
+            held = state
         run = self._adispatch(delivery, held, dispatch)
         if self.time_budget is None:
             return answers.dispatched(delivery, *await run, self.success_status)
@@ -295,7 +292,7 @@ class Receiver:
         return answers.accepted_late(delivery, task)
 
     async def _adispatch(
-        self, delivery: Delivery, held: object, dispatch: AsyncDispatch | None
+        self, delivery: Delivery, held: Reservation | None, dispatch: AsyncDispatch | None
     ) -> tuple[BaseException | None, bool]:
         """Run the dispatch (``None``: fire ``webhook.received``), then settle the
         key; the failure, if any, and whether the key was committed or released."""
@@ -309,11 +306,11 @@ class Receiver:
         except Exception as exc:  # noqa: BLE001 - reported, the key released
             failure = exc
         except BaseException:
-            if isinstance(held, Reservation):
+            if held is not None:
                 undo = asettle(store, held, commit=False, lease=lease, about=delivery)
                 await _asyncio().shield(undo)
             raise
-        if not isinstance(held, Reservation):
+        if held is None:
             return failure, True  # nothing held: nothing to settle
         done = asettle(store, held, commit=failure is None, lease=lease, about=delivery)
         return failure, await done

@@ -256,8 +256,9 @@ class MemoryReplayStore:
         ):
             ttl = check_seconds(ttl, "MemoryReplayStore.reserve(ttl=...)")
             lease = check_seconds(lease, "MemoryReplayStore.reserve(lease=...)")
-        now = self._clock()
-        with self._lock:
+        now, lock = self._clock(), self._lock
+        lock.acquire()  # not `with`: it costs twice as much, on every request
+        try:
             done, in_flight = self._done, self._in_flight
             if key in done:
                 if done[key] > now:
@@ -267,32 +268,19 @@ class MemoryReplayStore:
                 return ReserveResult.IN_FLIGHT
             if len(done) + len(in_flight) >= self.max_keys:
                 self._make_room(now)
-            reservation = Reservation(key, str(next(_TOKENS)), ttl)
-            in_flight[key] = (now + lease, reservation.token)
-        return reservation
+            token = str(next(_TOKENS))
+            in_flight[key] = (now + lease, token)
+        finally:
+            lock.release()
+        return Reservation(key, token, ttl)
 
     def commit(self, reservation: Reservation) -> None:
         """Mark the reservation's key done for its ttl (see :class:`ReplayStore`)."""
-        key, now = reservation.key, self._clock()
-        with self._lock:
-            if self._taken(reservation, now, "commit"):
-                return
-            self._in_flight.pop(key, None)
-            done = self._done
-            if key in done:
-                if done[key] > now:
-                    return  # already done: a repeated commit changes nothing
-                del done[key]
-            # Done keys stay in commit order. With one ttl per store that is
-            # expiry order too; with several, a key that expired behind a
-            # younger one lingers until it is looked up or room is needed.
-            done[key] = now + reservation.ttl
+        self._settle(reservation, "commit")
 
     def release(self, reservation: Reservation) -> None:
         """Forget the reservation's key, unless done or reserved again by another."""
-        with self._lock:
-            if not self._taken(reservation, self._clock(), "release"):
-                self._in_flight.pop(reservation.key, None)
+        self._settle(reservation, "release")
 
     async def areserve(self, key: str, ttl: float, lease: float) -> Reservation | ReserveResult:
         """:meth:`reserve`; it never waits on anything but the lock."""
@@ -306,13 +294,27 @@ class MemoryReplayStore:
         """:meth:`release`."""
         self.release(reservation)
 
-    def _taken(self, reservation: Reservation, now: float, action: str) -> bool:
-        """Whether a live reservation other than ``reservation`` holds its key (under the lock)."""
-        held = self._in_flight.get(reservation.key)
-        if held is None or held[1] == reservation.token or held[0] <= now:
-            return False
-        warn_lost_lease(reservation.key, action)
-        return True
+    def _settle(self, reservation: Reservation, action: str) -> None:
+        """Commit or release (``action``) the reservation's key, unless a live
+        reservation of someone else holds it (reserved after this one's lease ran out)."""
+        key, now, lock = reservation.key, self._clock(), self._lock
+        lock.acquire()  # not `with`: see reserve
+        try:
+            held = self._in_flight.get(key)
+            if held is not None and held[1] != reservation.token and held[0] > now:
+                warn_lost_lease(key, action)
+                return
+            self._in_flight.pop(key, None)
+            if action == "release" or self._done.get(key, now) > now:
+                return  # a repeated commit of a done key changes nothing
+            # Done keys stay in commit order (an expired one moves to the end).
+            # With one ttl per store that is expiry order too; with several, a
+            # key that expired behind a younger one lingers until it is looked
+            # up or room is needed.
+            self._done.pop(key, None)
+            self._done[key] = now + reservation.ttl
+        finally:
+            lock.release()
 
     def _make_room(self, now: float) -> None:
         """Drop lapsed leases, then done keys oldest first, until a slot is free."""
