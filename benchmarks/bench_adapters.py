@@ -2,7 +2,7 @@
 ratios to a hand-written minimal receiver and to the framework route users
 write today, measured side by side in one run.
 
-Run from the repository root (needs wrk and taskset; about three minutes):
+Run from the repository root (needs wrk and taskset; about four minutes):
 
     .venv/bin/python benchmarks/bench_adapters.py                 # both, 3 rounds x 4 s
     .venv/bin/python benchmarks/bench_adapters.py --only asgi     # uvicorn only
@@ -25,6 +25,12 @@ The apps, each pair under identical server settings:
   a constant-time compare, and a set of seen ids.
 - ``webhook``: ``WebhookApp`` with ``presets.standard_webhooks``, the defaults
   on (the memory replay store) and one listener that does nothing.
+- ``guarded``: what ``webhook`` guarantees by default, written by hand for
+  this one scheme (``benchmarks/_guarded.py``): the limits and checks on the
+  request head, the body read to its length, a leased, bounded replay store
+  committed only after the listener succeeded, a listener. It has no target:
+  ``webhook / guarded`` is what the library adds, ``guarded / minimal`` what
+  the guarantees cost in any Python receiver.
 - ``framework``: the route users write today with the ``standardwebhooks``
   package and no replay guard: a Starlette route (ASGI) or a Flask view (WSGI).
 
@@ -126,6 +132,25 @@ def webhook_wsgi() -> Any:
         return None
 
     return WebhookApp(_receiver(nothing))
+
+
+def guarded_asgi() -> Any:
+    """The guarantees of ``webhook`` written by hand (see ``benchmarks/_guarded.py``)."""
+    from benchmarks._guarded import guarded_asgi
+
+    async def nothing(delivery: Any) -> None:
+        return None
+
+    return guarded_asgi(KEY, nothing)
+
+
+def guarded_wsgi() -> Any:
+    from benchmarks._guarded import guarded_wsgi
+
+    def nothing(delivery: Any) -> None:
+        return None
+
+    return guarded_wsgi(KEY, nothing)
 
 
 def bare_asgi() -> Any:
@@ -383,7 +408,7 @@ def _run(
 
 def measure(kind: str, rounds: int, duration: int) -> bool:
     """Alternate the apps' runs; print the medians and ratios; True when on target."""
-    apps = ["bare", "minimal", "webhook", "framework"]
+    apps = ["bare", "minimal", "guarded", "webhook", "framework"]
     rates: dict[str, list[float]] = {app: [] for app in apps}
     cpu: dict[str, list[float]] = {app: [] for app in apps}
     with tempfile.TemporaryDirectory() as tmp:
@@ -422,6 +447,14 @@ def measure(kind: str, rounds: int, duration: int) -> bool:
             f"  webhook / {baseline:<9} {ratio:.3f}x throughput, {by_cpu:.3f}x by CPU per "
             f"request (target {target:.2f}x: {verdict}; rounds "
             f"{', '.join(f'{r:.2f}' for r in ratios)})"
+        )
+    # no target: what the library adds to its guarantees, and what they cost
+    for app, baseline in (("webhook", "guarded"), ("guarded", "minimal")):
+        ratios = [a / b for a, b in zip(rates[app], rates[baseline], strict=True)]
+        by_cpu = statistics.median(cpu[baseline]) / statistics.median(cpu[app])
+        print(
+            f"  {app} / {baseline:<9} {statistics.median(ratios):.3f}x throughput, "
+            f"{by_cpu:.3f}x by CPU per request (rounds {', '.join(f'{r:.2f}' for r in ratios)})"
         )
     return ok
 
@@ -466,7 +499,7 @@ def inprocess() -> None:
     def asgi_call(app: Any) -> Any:
         return lambda: _result(app(make_scope(url=url, headers=fresh(), body=BODY), receive, send))
 
-    apps = {name: globals()[f"{name}_asgi"]() for name in ("bare", "minimal", "webhook")}
+    apps = {name: globals()[f"{name}_asgi"]() for name in ("bare", "minimal", "guarded", "webhook")}
     candidates = {name: asgi_call(app) for name, app in apps.items()}
     candidates["scope only"] = lambda: make_scope(url=url, headers=fresh(), body=BODY)
     _net("ASGI", compare(_warmed(candidates)), "scope only")
@@ -478,7 +511,9 @@ def inprocess() -> None:
     def wsgi_call(app: Any) -> Any:
         return lambda: app(make_environ(url=url, headers=fresh(), body=BODY), start_response)
 
-    wsgi_apps = {name: globals()[f"{name}_wsgi"]() for name in ("bare", "minimal", "webhook")}
+    wsgi_apps = {
+        name: globals()[f"{name}_wsgi"]() for name in ("bare", "minimal", "guarded", "webhook")
+    }
     candidates = {name: wsgi_call(app) for name, app in wsgi_apps.items()}
     candidates["environ only"] = lambda: make_environ(url=url, headers=fresh(), body=BODY)
     _net("WSGI", compare(_warmed(candidates)), "environ only")

@@ -25,7 +25,10 @@ another process sends requests to, one at a time on one connection.
 
 Reported: instructions per request of each app, and the ratios of
 ``minimal`` to ``webhook`` and of ``framework`` to ``webhook`` (what the
-throughput targets of ``bench_adapters.py`` compare, by instructions).
+throughput targets of ``bench_adapters.py`` compare, by instructions), and
+of ``guarded`` (``webhook``'s guarantees written by hand, see
+``benchmarks/_guarded.py``) to ``webhook`` and of ``minimal`` to ``guarded``:
+what the library adds, and what the guarantees themselves cost.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("bare", "minimal", "webhook", "framework")
+APPS = ("bare", "minimal", "guarded", "webhook", "framework")
 # Requests prepared in every child whatever the count sent, so that the two
 # runs of an app differ only by the requests they send.
 PREPARED = 3_000
@@ -178,11 +181,10 @@ def report(title: str, counts: dict[str, float]) -> None:
     print(f"\n{title}")
     for app, count in counts.items():
         print(f"  {app:<10} {count:12,.0f} instructions/request")
-    if "webhook" in counts:
-        for baseline in ("minimal", "framework"):
-            if baseline in counts:
-                ratio = counts[baseline] / counts["webhook"]
-                print(f"  {baseline} / webhook: {ratio:.3f}x")
+    for app, baseline in (("webhook", "minimal"), ("webhook", "framework"), ("webhook", "guarded"),
+                          ("guarded", "minimal")):  # fmt: skip
+        if app in counts and baseline in counts:
+            print(f"  {baseline} / {app}: {counts[baseline] / counts[app]:.3f}x")
 
 
 def main() -> int:
