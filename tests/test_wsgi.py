@@ -140,6 +140,23 @@ def test_valid_delivery_is_dispatched_with_everything_the_request_had(
     assert before <= delivery.received_at <= time.time()
 
 
+def test_environ_keys_that_are_not_str_are_not_headers(
+    endpoint: tuple[WebhookApp, Recorder],
+) -> None:
+    # PEP 3333 keys are native strings; a middleware that breaks that must not
+    # cost the delivery (it was answered 500 for a bytes key, a retry every time)
+    app, recorder = endpoint
+    request = signed()
+    environ: dict[Any, Any] = make_environ(request)
+    environ[b"HTTP_X_BYTES"] = "b"
+    environ[7] = "number"
+    response = run_wsgi(app, environ)
+    assert response.status == 200
+    [delivery] = recorder.deliveries
+    assert delivery.request.headers["X-Signature"] == request.headers["X-Signature"]
+    assert "X-Bytes" not in delivery.request.headers
+
+
 def test_tampered_body_is_refused_and_not_dispatched(
     endpoint: tuple[WebhookApp, Recorder],
 ) -> None:

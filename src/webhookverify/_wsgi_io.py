@@ -45,11 +45,14 @@ def header_pairs(environ: WSGIEnvironment) -> list[tuple[str, Any]]:
     # "HTTP_" <= key < "HTTP`" is key.startswith("HTTP_") ("`" follows "_"),
     # by comparisons instead of a call or a slice for each of the keys; the
     # upper bound first, as most keys (wsgi.*, SERVER_*, REQUEST_*) fail it.
-    pairs = [
-        (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
-        for key, value in environ.items()
-        if key < "HTTP`" and key >= "HTTP_" and key not in _CGI_DUPLICATES
-    ]
+    try:
+        pairs = [
+            (key[5:].replace("_", "-").title(), value)  # HTTP_X_HUB_SIGNATURE -> X-Hub-Signature
+            for key, value in environ.items()
+            if key < "HTTP`" and key >= "HTTP_" and key not in _CGI_DUPLICATES
+        ]
+    except TypeError:  # a key that is not a str (PEP 3333 says every one is): not a header
+        return header_pairs({k: v for k, v in environ.items() if type(k) is str})
     for key, name in _CGI_HEADERS:
         value = environ.get(key)
         if value:
