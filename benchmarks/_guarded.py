@@ -132,15 +132,29 @@ def _verify(fields: Any, body: bytes, key: bytes) -> bytes | None:
     return delivery_id
 
 
-def _reserve(replay: Replay, delivery_id: bytes) -> tuple[int, bytes, int]:
-    """(0, the replay key, its token) for a new delivery, else (the status to answer, ...)."""
+def _admit(
+    replay: Replay, fields: Any, body: bytes, length: int, key: bytes
+) -> tuple[int, dict[str, Any] | None]:
+    """What follows the body, up to the listener: (the status to answer, None),
+    or (0, the delivery) reserved for the listener to run."""
+    if len(body) != length:
+        return 400, None
+    delivery_id = _verify(fields, body, key)
+    if delivery_id is None:
+        return 401, None
     replay_key = b"bench:" + delivery_id
     token = replay.reserve(replay_key, time.monotonic())
     if token == "duplicate":
-        return 200, replay_key, 0
+        return 200, None
     if token == "in_flight":
-        return 409, replay_key, 0
-    return 0, replay_key, token  # type: ignore[return-value]
+        return 409, None
+    return 0, {
+        "handler": "bench",
+        "id": delivery_id,
+        "body": body,
+        "key": replay_key,
+        "token": token,
+    }
 
 
 def guarded_asgi(key: bytes, listener: Callable[..., Any]) -> Any:
@@ -151,29 +165,23 @@ def guarded_asgi(key: bytes, listener: Callable[..., Any]) -> Any:
             return
         status, fields, length = _head(scope["method"], scope["headers"])
         if not status:
-            chunks, size, more = [], 0, True
+            chunks, more = [], True
             while more:
                 message = await receive()
                 if message["type"] != "http.request":
                     return  # the client went away: nothing to answer
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                chunks.append(chunk)
+                chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
-            body = b"".join(chunks)
-            if size != length:
-                status = 400
-            elif (delivery_id := _verify(fields, body, key)) is None:
-                status = 401
-            else:
-                status, replay_key, token = _reserve(replay, delivery_id)
-                if not status:
-                    try:
-                        await listener({"handler": "bench", "id": delivery_id, "body": body})
-                        status = 200
-                    except Exception:  # noqa: BLE001 - released: the sender retries
-                        status = 500
-                    replay.settle(replay_key, token, time.monotonic(), commit=status == 200)
+            status, delivery = _admit(replay, fields, b"".join(chunks), length, key)
+            if delivery is not None:
+                try:
+                    await listener(delivery)
+                    status = 200
+                except Exception:  # noqa: BLE001 - released: the sender retries
+                    status = 500
+                replay.settle(
+                    delivery["key"], delivery["token"], time.monotonic(), commit=status == 200
+                )
         headers = [*_TEXT, (b"content-length", b"0")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
@@ -198,19 +206,16 @@ def guarded_wsgi(key: bytes, listener: Callable[..., Any]) -> Any:
         status, fields, length = _head(environ["REQUEST_METHOD"], list(_environ_pairs(environ)))
         if not status:
             body = environ["wsgi.input"].read(length)
-            if len(body) != length:
-                status = 400
-            elif (delivery_id := _verify(fields, body, key)) is None:
-                status = 401
-            else:
-                status, replay_key, token = _reserve(replay, delivery_id)
-                if not status:
-                    try:
-                        listener({"handler": "bench", "id": delivery_id, "body": body})
-                        status = 200
-                    except Exception:  # noqa: BLE001 - released: the sender retries
-                        status = 500
-                    replay.settle(replay_key, token, time.monotonic(), commit=status == 200)
+            status, delivery = _admit(replay, fields, body, length, key)
+            if delivery is not None:
+                try:
+                    listener(delivery)
+                    status = 200
+                except Exception:  # noqa: BLE001 - released: the sender retries
+                    status = 500
+                replay.settle(
+                    delivery["key"], delivery["token"], time.monotonic(), commit=status == 200
+                )
         start_response(reasons[status], _TEXT_WSGI)
         return [b""]
 
