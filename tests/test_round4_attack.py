@@ -1,0 +1,86 @@
+"""Attacks on the request path, the middlewares' guard, replay and logs:
+each test is a request the library must refuse, or a delivery it must not
+lose or dispatch twice, found by trying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from path_guard_apps import Run
+from test_path_guard import FRAMEWORKS, Framework, _raw_post, guard, send, signed, unique
+from test_path_guard import Served as _Served
+from webhookverify._paths import normalize_path
+
+# -- the middlewares' guard ----------------------------------------------------------------
+
+# Python's ``$`` matches before a final newline, and Starlette's routes are
+# regular expressions ending in ``$``: ``/webhooks%0A`` reaches ``/webhooks``.
+NEWLINE_SPELLINGS = [
+    "/webhooks%0A",
+    "/webhooks%0a",
+    "/WEBHOOKS%0A",
+    "//webhooks/%0A",
+    "/webhooks%250A",
+]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS, ids=lambda f: f.name)
+@pytest.mark.parametrize("spelling", NEWLINE_SPELLINGS)
+def test_a_trailing_newline_does_not_reach_the_view_unverified(
+    framework: Framework, spelling: str
+) -> None:
+    runs: list[Run] = []
+    bare = framework.build(runs)
+    bare_status, _ = send(framework, bare, spelling, body=unique())
+    routed = bool(runs)
+    runs.clear()
+    guarded = guard(framework, bare, "/webhooks")
+    assert send(framework, guarded, spelling, body=unique())[0] == 401
+    assert runs == []
+    body = unique()
+    status, _ = send(framework, guarded, spelling, body=body, headers=signed(body))
+    # routed or not, the app answers the verified request as it would have
+    assert status == (200 if routed else bare_status)
+    assert [run.delivery is not None for run in runs] == ([True] if routed else [])
+    if framework.kind == "asgi" and spelling == "/webhooks%0A":
+        assert routed  # the oracle: Starlette's router does take it
+
+
+def test_normalize_path_drops_one_final_newline_only() -> None:
+    assert normalize_path("/webhooks\n") == "/webhooks"
+    assert normalize_path("/webhooks/\n") == "/webhooks"
+    assert normalize_path("/webhooks%0A") == "/webhooks"
+    assert normalize_path("/web\nhooks") == "/web\nhooks"
+    assert normalize_path("/webhooks\n\n") == "/webhooks\n"  # ``$`` skips one newline only
+
+
+@pytest.fixture(scope="module")
+def uvicorn_served() -> Iterator[_Served]:
+    from test_servers import TESTS, free_port, running
+
+    port = free_port()
+    argv = ["uvicorn", "path_guard_apps:served_starlette", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    with running("uvicorn", [sys.executable, "-m", *argv], port, cwd=TESTS):
+        yield _Served("uvicorn", f"http://127.0.0.1:{port}")
+
+
+@pytest.mark.server
+def test_a_trailing_newline_under_uvicorn(uvicorn_served: _Served) -> None:
+    def seen(body: bytes) -> list[bool]:
+        found = json.loads(httpx.get(f"{uvicorn_served.base}/_runs", timeout=10).content)
+        digest = hashlib.sha256(body).hexdigest()
+        return [r["verified"] for r in found if r["sha256"] == digest]
+
+    body = unique()
+    assert _raw_post(uvicorn_served, "/webhooks%0A", body, {}) == 401
+    assert seen(body) == []
+    assert _raw_post(uvicorn_served, "/webhooks%0A", body, signed(body)) == 200
+    assert seen(body) == [True]
