@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import urllib.parse
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +17,19 @@ import pytest
 from path_guard_apps import Run
 from test_path_guard import FRAMEWORKS, Framework, _raw_post, guard, send, signed, unique
 from test_path_guard import Served as _Served
+from webhookverify import (
+    Delivery,
+    EventBus,
+    Handler,
+    HandlerRegistry,
+    Receiver,
+    VerificationError,
+    WebhookRequest,
+    presets,
+)
 from webhookverify._paths import normalize_path
+
+from contract import NOW
 
 # -- the middlewares' guard ----------------------------------------------------------------
 
@@ -84,3 +97,52 @@ def test_a_trailing_newline_under_uvicorn(uvicorn_served: _Served) -> None:
     assert seen(body) == []
     assert _raw_post(uvicorn_served, "/webhooks%0A", body, signed(body)) == 200
     assert seen(body) == [True]
+
+
+# -- replay: a signed id that can be spelled otherwise -------------------------------------
+
+PLIVO_URL = "https://hooks.example.test/plivo/status"
+PLIVO_NONCE = "05429567804466091622"  # Plivo's nonces are digits
+
+
+def _plivo_request(fields: dict[str, str], nonce: str, signature: str) -> WebhookRequest:
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Plivo-Signature-V3": signature,
+        "X-Plivo-Signature-V3-Nonce": nonce,
+    }
+    body = urllib.parse.urlencode(fields).encode()
+    return WebhookRequest("POST", PLIVO_URL, headers, body, received_at=NOW)
+
+
+def test_plivo_nonce_cannot_take_the_end_of_the_last_field() -> None:
+    """Plivo signs ``<url>?<query>.<fields>.<nonce>``: with a ``.`` in the last
+    field's value, its end can be moved into the nonce. The signed message is
+    the same (Plivo's own SDK accepts both), but the field changes and the
+    nonce, which is the replay key, is new: the delivery was dispatched again."""
+    from plivo.utils import validate_v3_signature
+
+    fields = {"From": "14155550100", "To": "14155550199", "TotalCost": "0.00500"}
+    verifier = presets.plivo(secret="AUTH_TOKEN")
+    signature = verifier.sign(
+        urllib.parse.urlencode(fields).encode(), NOW, url=PLIVO_URL, id=PLIVO_NONCE
+    )["X-Plivo-Signature-V3"]
+    forged_fields = {**fields, "TotalCost": "0"}
+    forged_nonce = "00500." + PLIVO_NONCE
+    # the oracle: the SDK takes the forged request for a signed one
+    assert validate_v3_signature(
+        "POST", PLIVO_URL, forged_nonce, "AUTH_TOKEN", signature, forged_fields
+    )
+
+    received: list[Delivery] = []
+    bus = EventBus()
+    bus.bind("webhook.received", received.append)
+    receiver = Receiver(HandlerRegistry([Handler("plivo", verifier, user="bot")]), bus)
+    genuine = _plivo_request(fields, PLIVO_NONCE, signature)
+    assert receiver.receive(genuine).status == 200
+    forged = _plivo_request(forged_fields, forged_nonce, signature)
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(forged)
+    assert caught.value.reason == "malformed_header"
+    assert receiver.receive(forged).status == 401
+    assert [d.request.form() for d in received] == [list(fields.items())]
