@@ -146,3 +146,46 @@ def test_plivo_nonce_cannot_take_the_end_of_the_last_field() -> None:
     assert caught.value.reason == "malformed_header"
     assert receiver.receive(forged).status == 401
     assert [d.request.form() for d in received] == [list(fields.items())]
+
+
+TWILIO_URL = "https://hooks.example.test/twilio/sms?tenant=7"
+
+
+def _twilio_request(url: str, fields: dict[str, str], signature: str) -> WebhookRequest:
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": signature,
+    }
+    body = urllib.parse.urlencode(fields).encode()
+    return WebhookRequest("POST", url, headers, body, received_at=NOW)
+
+
+def test_twilio_bytes_moved_between_url_and_form_are_the_same_delivery() -> None:
+    """Twilio signs the URL and the sorted fields run together, so the first
+    field can be moved to the end of the URL (or the URL's last characters
+    into a first field) under the same signature. The replay key hashed the
+    URL and the fields as two parts: the moved copy had a key of its own and
+    was dispatched again."""
+    from twilio.request_validator import RequestValidator
+
+    token = "twilio-auth-token-0123456789"
+    fields = {"AccountSid": "AC0123", "Body": "order 1 pizza", "From": "+15550100"}
+    verifier = presets.twilio(secret=token)
+    body = urllib.parse.urlencode(fields).encode()
+    signature = verifier.sign(body, NOW, url=TWILIO_URL)["X-Twilio-Signature"]
+    rest = {k: v for k, v in fields.items() if k != "AccountSid"}
+    moved_out = (TWILIO_URL + "AccountSidAC0123", rest)
+    moved_in = (TWILIO_URL[:-1], {"7": "", **fields})  # "7" sorts before "AccountSid"
+    validator = RequestValidator(token)
+    for url, form in moved_out, moved_in:
+        assert validator.validate(url, form, signature)  # the oracle: the same signature
+
+    received: list[Delivery] = []
+    bus = EventBus()
+    bus.bind("webhook.received", received.append)
+    receiver = Receiver(HandlerRegistry([Handler("twilio", verifier, user="bot")]), bus)
+    assert receiver.receive(_twilio_request(TWILIO_URL, fields, signature)).reason == "accepted"
+    for url, form in moved_out, moved_in:
+        outcome = receiver.receive(_twilio_request(url, form, signature))
+        assert (outcome.status, outcome.reason) == (200, "duplicate")
+    assert len(received) == 1
