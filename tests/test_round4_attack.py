@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -18,11 +19,15 @@ from path_guard_apps import Run
 from test_path_guard import FRAMEWORKS, Framework, _raw_post, guard, send, signed, unique
 from test_path_guard import Served as _Served
 from webhookverify import (
+    ConfigurationError,
     Delivery,
     EventBus,
     Handler,
     HandlerRegistry,
     Receiver,
+    ReplayMode,
+    TokenVerifier,
+    Verification,
     VerificationError,
     WebhookRequest,
     presets,
@@ -188,4 +193,48 @@ def test_twilio_bytes_moved_between_url_and_form_are_the_same_delivery() -> None
     for url, form in moved_out, moved_in:
         outcome = receiver.receive(_twilio_request(url, form, signature))
         assert (outcome.status, outcome.reason) == (200, "duplicate")
+    assert len(received) == 1
+
+
+# -- replay: a setting that guarded nothing ------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["id", "content"])
+def test_replay_on_for_a_token_is_refused(mode: ReplayMode) -> None:
+    """A token signs nothing, so ``replay="content"`` (or ``"id"``) had nothing
+    to key on: the same request was dispatched every time it was sent, while
+    the handler said its replays were guarded."""
+    token = TokenVerifier(secret="gitlab-token-0123456789", header="X-Gitlab-Token")
+    with pytest.raises(ConfigurationError, match=r"replay='off'") as caught:
+        Handler("gitlab", token, replay=mode)
+    assert f"replay={mode!r}" in str(caught.value)
+    assert Handler("gitlab", token).replay_mode == "off"
+    assert Handler("gitlab", token, replay="off").replay_mode == "off"
+
+
+class _SignsNothing:
+    """A verifier of one's own that proves who sent the request, and no content."""
+
+    required_headers = ("X-Sender",)
+
+    def verify(self, request: WebhookRequest, now: float | None = None) -> Verification:
+        if request.headers.get("X-Sender") != "known":
+            raise VerificationError("unknown sender")
+        return Verification(scheme="own", key_id="k")
+
+    def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
+        return {"X-Sender": "known"}
+
+
+def test_replay_on_with_nothing_signed_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    received: list[Delivery] = []
+    bus = EventBus()
+    bus.bind("webhook.received", received.append)
+    handler = Handler("own", _SignsNothing(), replay="content")
+    receiver = Receiver(HandlerRegistry([handler]), bus)
+    request = WebhookRequest(headers={"X-Sender": "known"}, body=b"{}", received_at=NOW)
+    with caplog.at_level(logging.WARNING, logger="webhookverify"):
+        assert receiver.receive(request).status == 200
+    [record] = [r for r in caplog.records if "signed nothing" in r.getMessage()]
+    assert "'own'" in record.getMessage() and "replay='off'" in record.getMessage()
     assert len(received) == 1
