@@ -71,6 +71,22 @@ def test_a_trailing_newline_does_not_reach_the_view_unverified(
         assert routed  # the oracle: Starlette's router does take it
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS, ids=lambda f: f.name)
+@pytest.mark.parametrize("passthrough", [(), ("GET",)])
+def test_no_method_spelling_reaches_the_view_unverified(
+    framework: Framework, passthrough: tuple[str, ...]
+) -> None:
+    """HEAD (routed to a GET view), OPTIONS (answered by the router), a
+    lower-case method (Werkzeug and Django upper-case it): each is verified,
+    refused, or passed through as configured, never a POST run unverified."""
+    runs: list[Run] = []
+    guarded = guard(framework, framework.build(runs), "/webhooks", passthrough_methods=passthrough)
+    for method in ("HEAD", "OPTIONS", "post", "Post", "PUT", "PATCH", "get", "GET"):
+        for spelling in ("/webhooks", "//webhooks/", "/webhooks%0A"):
+            send(framework, guarded, spelling, method=method, body=unique())
+    assert runs == []  # the view records every run but a GET handshake's
+
+
 def test_normalize_path_drops_one_final_newline_only() -> None:
     assert normalize_path("/webhooks\n") == "/webhooks"
     assert normalize_path("/webhooks/\n") == "/webhooks"
