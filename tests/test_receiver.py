@@ -167,14 +167,16 @@ def test_signed_delivery_id_is_the_replay_key() -> None:
 
 
 def test_replay_keys_are_namespaced_by_handler() -> None:
-    a = Handler("a", TokenVerifier(secret="t", header="X-A"), replay="content")
+    with pytest.raises(ConfigurationError):
+        Handler("a", TokenVerifier(secret="t", header="X-A"), replay="content")
+    a = Handler("a", TokenVerifier(secret="t", header="X-A"))
     with pytest.raises(ConfigurationError):
         Handler("b", tiki_verifier("s"), replay="never")  # type: ignore[arg-type]
     recorder = Recorder()
     bus = EventBus()
     bus.bind("webhook.received", recorder)
     receiver = Receiver(HandlerRegistry([a]), bus)
-    # a token signs nothing: content mode has nothing to key on, so both go through
+    # a token signs nothing: there is nothing to key on, so both go through
     request = WebhookRequest(headers={"X-A": "t"}, body=b"x")
     receiver.receive(request)
     receiver.receive(request)

@@ -49,13 +49,17 @@ def normalize_path(path: str) -> str:
 
     1. Percent-decode, up to :data:`MAX_DECODINGS` times (``%2F``, ``%2f``,
        ``%77`` for ``w``, ``%2e`` for ``.``), as UTF-8.
-    2. Merge repeated slashes (``//webhooks``), as Werkzeug's router does.
-    3. Remove dot segments, as RFC 3986 §5.2.4 does: ``.`` is dropped and
+    2. Drop one line feed at the end (``/webhooks%0A``): Starlette and
+       FastAPI match a route with a regular expression ending in ``$``, which
+       Python's :mod:`re` also matches before a final newline, so
+       ``"/webhooks\\n"`` reaches the ``/webhooks`` route.
+    3. Merge repeated slashes (``//webhooks``), as Werkzeug's router does.
+    4. Remove dot segments, as RFC 3986 §5.2.4 does: ``.`` is dropped and
        ``..`` removes the segment before it (none above the root). Slashes are
        merged first, as ``posixpath.normpath`` and nginx do, so ``..`` climbs
        over a whole segment.
-    4. Drop a trailing slash (``/webhooks/``), except for the root ``/``.
-    5. Fold case with :meth:`str.casefold`: no router in Flask, Django or
+    5. Drop a trailing slash (``/webhooks/``), except for the root ``/``.
+    6. Fold case with :meth:`str.casefold`: no router in Flask, Django or
        Starlette ignores case by default, but a case-insensitive route or
        server may, and guarding a spelling that is not routed is harmless.
 
@@ -74,6 +78,8 @@ def normalize_path(path: str) -> str:
         if decoded == path:
             break
         path = decoded
+    if path.endswith("\n"):
+        path = path[:-1]
     segments: list[str] = []
     for segment in path.split("/"):
         if segment == ".." and segments:

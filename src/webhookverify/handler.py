@@ -13,6 +13,7 @@ from .errors import ConfigurationError
 from .replay import ID_TTL, MAX_EXPIRY, NO_TIMESTAMP_TTL
 from .routing import EventTypeReader
 from .types import DEFAULT_REPLAY_MODE, DEFAULT_REPLAY_WINDOW, ReplayMode, Verification, Verifier
+from .verifiers.token import TokenVerifier
 
 if TYPE_CHECKING:
     from .handshake import Handshake
@@ -35,7 +36,8 @@ class Handler:
         enabled: a disabled handler never matches.
         replay: ``"id"``, ``"content"`` or ``"off"``; default: the verifier's
             ``replay_default`` (``id`` where the scheme signs an id, ``content``
-            where it signs only the body, ``off`` for tokens).
+            where it signs only the body, ``off`` for tokens, which take no
+            other: a token signs nothing to key a replay on).
         replay_ttl: how long a processed delivery is remembered, in seconds;
             never less than the verifier's timestamp window. Default: that
             window, or 24 hours for schemes that sign no timestamp; three days
@@ -64,7 +66,8 @@ class Handler:
 
     Raises:
         ConfigurationError: an empty name, a verifier without the protocol's
-            methods, or an unknown replay mode.
+            methods, an unknown replay mode, or ``id``/``content`` for a
+            :class:`~webhookverify.TokenVerifier`.
     """
 
     name: str
@@ -111,6 +114,13 @@ class Handler:
         check_flag(self.enabled, named + "enabled", "Handler")  # "false" would be true
         if self.user is not None and (not isinstance(self.user, str) or not self.user):
             raise ConfigurationError(f"Handler {name!r}: user must be a non-empty str or None")
+        if self.replay in ("id", "content") and isinstance(verifier, TokenVerifier):
+            # Replay keys come from signed material only, and a token signs
+            # nothing: the setting would silently guard nothing.
+            raise ConfigurationError(
+                f"Handler {name!r}: replay={self.replay!r} needs signed content to key on, "
+                "and a token signs nothing (a replay carries the same token); use replay='off'"
+            )
         set_ = object.__setattr__
         mode = self.replay or getattr(verifier, "replay_default", DEFAULT_REPLAY_MODE)
         set_(self, "replay_mode", mode if mode in _MODES else DEFAULT_REPLAY_MODE)

@@ -58,6 +58,11 @@ NO_LISTENER = (
     "receiver.bus.bind('webhook.received', on_delivery)"
 )
 
+UNGUARDED = (
+    "handler %r has replay=%r, but its verifier signed nothing to key a replay on; "
+    "the delivery is dispatched unguarded (set replay='off' to say so)"
+)
+
 # Senders retry a 409 or 503 after this many seconds at the soonest.
 DEFAULT_RETRY_AFTER = 30
 
@@ -141,7 +146,10 @@ class Receiver:
         handler, verification = match
         mode = handler.replay_mode
         by_id = mode == "id" and verification.delivery_id is not None
-        return replay_key(handler.name, verification, mode), handler.replay_ttls[0 if by_id else 1]
+        key = replay_key(handler.name, verification, mode)
+        if key is None and mode != "off":  # the verifier proved no content, no id
+            logger.warning(UNGUARDED, handler.name, mode)
+        return key, handler.replay_ttls[0 if by_id else 1]
 
     @property
     def handshake_methods(self) -> frozenset[str]:

@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from ..errors import MalformedBody, SignatureMismatch
+from ..errors import MalformedBody, MalformedHeader, SignatureMismatch
 from ..request import WebhookRequest
 from ..verifiers import HmacVerifier
 from ._common import SecretInput, check_absolute_url, hmac_preset
@@ -24,6 +24,7 @@ from ._common import SecretInput, check_absolute_url, hmac_preset
 __all__ = ["PlivoMessage", "plivo"]
 
 SIGNS: Final = frozenset({"id"})  # the nonce: unique per request, and signed
+NONCE_HEADER: Final = "X-Plivo-Signature-V3-Nonce"
 
 
 def _sorted_query(query: str) -> str:
@@ -63,6 +64,14 @@ class PlivoMessage:
         raise AttributeError("PlivoMessage is immutable; build a new one")
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
+        nonce = values["id"]
+        if "." in nonce:
+            # The nonce follows the last "." of the signed text, and nothing
+            # else marks where it starts: a "." in it would let the end of the
+            # last field (or of the query) be moved into it, changing that
+            # field and the replay key under the same signature. Plivo's
+            # nonces are digits.
+            raise MalformedHeader(f"the {NONCE_HEADER} header holds a '.'", header=NONCE_HEADER)
         # urlparse, not urlsplit: the SDK drops ";params" of the last segment too.
         received = urllib.parse.urlparse(request.url)
         parts = received if self.url is None else urllib.parse.urlparse(self.url)
@@ -93,7 +102,7 @@ class PlivoMessage:
             if fields and query:
                 base += "."
             signed = base + "".join(name + fields[name] for name in sorted(fields))
-        return (f"{signed}.{values['id']}".encode(),)
+        return (f"{signed}.{nonce}".encode(),)
 
     def __repr__(self) -> str:
         return f"PlivoMessage(url={self.url!r})"
@@ -139,7 +148,7 @@ def plivo(
         secret=secret,
         secrets=secrets,
         header="X-Plivo-Signature-V3",
-        id_header="X-Plivo-Signature-V3-Nonce",
+        id_header=NONCE_HEADER,
         delimiter=",",
         encoding="base64",
         template=PlivoMessage(url),

@@ -234,7 +234,10 @@ class TwilioVerifier:
                 mac.update(tail)
                 if not constant_time_equal(mac.digest(), signature):
                     continue
-                signed: tuple[bytes, ...] = (head, tail)
+                # One part, as signed: the URL and the fields run together, so
+                # bytes moved from one to the other (the first field to the
+                # URL's end) keep the signature, and must keep the replay key.
+                signed: tuple[bytes, ...] = (head + tail,)
                 if expected_hash is not None:
                     actual = hashlib.sha256(request.body).hexdigest().encode("ascii")
                     if not constant_time_equal(actual, expected_hash.encode("utf-8")):
