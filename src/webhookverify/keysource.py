@@ -3,7 +3,8 @@
 A key setting of a configuration (``secret``, ``secrets``, ``public_key``, ...)
 is read by :func:`resolve_key_setting`:
 
-- ``env:NAME``: the environment variable ``NAME`` (an error if unset or empty);
+- ``env:NAME``: the environment variable ``NAME``, trailing newline stripped
+  (a value set from a file keeps the file's); an error if unset or empty;
 - ``file:PATH``: the file's text, trailing newline stripped;
 - anything else is *inline*, key material written in the configuration:
   ``base64:``/``hex:`` decoded to bytes, ``raw:`` the rest as text, unchecked,
@@ -162,7 +163,9 @@ def _from_environ(name: str, setting: str, environ: Mapping[str, str]) -> str:
             f'{setting} = "env:..." takes the bare variable name: '
             f'write {setting} = "env:{variable_name(name) or "NAME"}"'
         )
-    found = environ.get(name)
+    # a variable set from a file (a mounted secret, $(cat key) in some shells)
+    # keeps the file's newline, which no sender's key ends with; file: drops it too
+    found = environ.get(name, "").rstrip("\r\n")
     if not found:
         how = f"export {name}='...' (the value from the sender's webhook settings)"
         raise ConfigurationError(
