@@ -161,9 +161,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         app = WebhookApp(Receiver(registry, bus), **options)
     except ConfigurationError as exc:
-        raise Fail(
-            f"{args.config}: {exc}", "check [webhooks] max_body_size and public_url"
-        ) from None
+        # the file's settings were checked when it was loaded: --public-url is left
+        where, setting = (
+            ("--public-url", "--public-url")
+            if args.public_url
+            else (args.config, "[webhooks] max_body_size and public_url")
+        )
+        raise Fail(f"{where}: {exc}", f"check {setting}") from None
     try:
         server = make_wsgi_server(_only_on(args.path, app), args.host, args.port)
     except OSError as exc:
