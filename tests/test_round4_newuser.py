@@ -242,3 +242,44 @@ def test_the_refusal_log_line_says_what_to_check(caplog: pytest.LogCaptureFixtur
     line = _refusal_line(caplog, receiver, unsigned)
     assert "missing_header; no handler found the headers it reads" in line
     assert SECRET not in caplog.text
+
+
+# -- the Flask extension's settings ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        # a misspelt key was ignored: the default size, or the memory store,
+        # silently in its place
+        (
+            {"WEBHOOKVERIFY_MAX_BODY": 10 << 20},
+            "app.config['WEBHOOKVERIFY_MAX_BODY'] is not a webhookverify setting; "
+            "did you mean 'WEBHOOKVERIFY_MAX_BODY_SIZE'?",
+        ),
+        (
+            {"WEBHOOKVERIFY_REPLAY_STORE": "redis://127.0.0.1:6379/0"},
+            "app.config['WEBHOOKVERIFY_REPLAY_STORE'] is a replay store, not a URL: "
+            "set it to RedisReplayStore(url) (from webhookverify.replay)",
+        ),
+        (
+            {"WEBHOOKVERIFY_REPLAY_STORE": object()},
+            "app.config['WEBHOOKVERIFY_REPLAY_STORE']: Receiver(replay_store=...) has no",
+        ),
+    ],
+)
+def test_the_flask_extension_names_a_wrong_setting(settings: dict[str, Any], message: str) -> None:
+    from flask import Flask
+
+    from webhookverify.flask import WebhookVerify
+
+    app = Flask(__name__)
+    app.config["WEBHOOKVERIFY_CONFIG"] = {
+        "webhooks": {"handlers": [{"name": "github", "preset": "github", "secret": "env:S"}]}
+    }
+    app.config.update(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("S", SECRET)
+        with pytest.raises(ConfigurationError) as info:
+            WebhookVerify().init_app(app)
+    assert str(info.value).startswith(message)
