@@ -283,3 +283,31 @@ def test_the_flask_extension_names_a_wrong_setting(settings: dict[str, Any], mes
         with pytest.raises(ConfigurationError) as info:
             WebhookVerify().init_app(app)
     assert str(info.value).startswith(message)
+
+
+# -- the receiver given the wrong object ----------------------------------------------
+
+
+def test_a_receiver_or_adapter_given_the_wrong_object_says_what_it_got_and_the_fix() -> None:
+    # "must be a HandlerRegistry" did not say that the list of handlers the
+    # user passed needs wrapping, nor which of its arguments was which
+    from webhookverify import EventBus
+    from webhookverify.flask import webhook_view
+
+    handler = Handler("github", presets.github(secret=SECRET))
+    for wrong, got in (([handler], "list"), (handler, "Handler"), (EventBus(), "EventBus")):
+        with pytest.raises(ConfigurationError) as info:
+            Receiver(wrong)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            f"Receiver(registry=...) must be a HandlerRegistry, not {got}: "
+            "write Receiver(HandlerRegistry([Handler(...), ...]))"
+        )
+    registry = HandlerRegistry([handler])
+    with pytest.raises(ConfigurationError, match=r"not HandlerRegistry: write WebhookApp\(Recei"):
+        wsgi.WebhookApp(registry)  # type: ignore[arg-type]
+
+    def view(delivery: Any) -> tuple[str, int]:
+        return "", 204
+
+    with pytest.raises(ConfigurationError, match=r"not function; write @webhook_view\(receiver\)"):
+        webhook_view(view)  # type: ignore[arg-type]  # @webhook_view with no receiver

@@ -199,7 +199,10 @@ def check_receiver(owner: str, receiver: object, method: str) -> None:
     """Raises: ConfigurationError: ``receiver`` has no ``method`` or no event bus."""
     bus = getattr(receiver, "bus", None)
     if not callable(getattr(receiver, method, None)) or not callable(getattr(bus, "bind", None)):
-        raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+        raise ConfigurationError(
+            f"{owner}(receiver=...) must be a webhookverify.Receiver, not "
+            f"{type(receiver).__name__}: write {owner}(Receiver(registry), ...)"
+        )
 
 
 def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str, ...]:

@@ -117,7 +117,11 @@ def webhook_view(
     if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
         raise ConfigurationError("webhook_view(max_body_size=...) must be a positive whole number")
     if not isinstance(receiver, Receiver):
-        raise ConfigurationError("webhook_view(receiver) takes a webhookverify.Receiver")
+        bare = "; write @webhook_view(receiver) over the view" if callable(receiver) else ""
+        raise ConfigurationError(
+            f"webhook_view(receiver) takes a webhookverify.Receiver, not "
+            f"{type(receiver).__name__}{bare}"
+        )
 
     def decorate(view: WebhookView) -> Callable[..., Response]:
         @functools.wraps(view)
