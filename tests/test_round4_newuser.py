@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -232,10 +231,16 @@ def test_the_refusal_log_line_says_what_to_check(caplog: pytest.LogCaptureFixtur
     assert "check the secret against the sender's webhook settings" in wrong
     assert "body and URL reach the receiver unchanged" in wrong
 
-    old = time.time() - 3600
-    stale = sign_request(stripe, b'{"id": "evt_1"}', now=old, received_at=time.time())
+    # the numbers tell a clock a little off from an old delivery sent again
+    signed_at = 1767225600.0
+    stale = sign_request(stripe, b'{"id": "evt_1"}', now=signed_at, received_at=signed_at + 3600)
     line = _refusal_line(caplog, receiver, stale)
-    assert "stripe timestamp_too_old; check this server's clock" in line
+    assert (
+        "stripe timestamp_too_old; 3600 s old, tolerance 300 s; check this server's clock" in line
+    )
+    early = sign_request(stripe, b'{"id": "evt_2"}', now=signed_at + 400, received_at=signed_at)
+    line = _refusal_line(caplog, receiver, early)
+    assert "stripe timestamp_in_future; 400 s ahead, tolerance 300 s; check this server's" in line
 
     bare = sign_request(presets.github(secret=SECRET), b"{}")
     unsigned = type(bare)(method="POST", url=bare.url, headers={}, body=b"{}")

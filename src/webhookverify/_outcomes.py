@@ -19,6 +19,8 @@ from .errors import (
     KeyUnavailable,
     NoHandlerMatched,
     ReplayStoreUnavailable,
+    TimestampInFuture,
+    TimestampOutsideTolerance,
     VerificationError,
 )
 from .events import DUPLICATE, HANDSHAKE, REJECTED
@@ -132,11 +134,24 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     ]
     check = CHECKS.get(closest[0]) if closest else None
     if check is not None:
-        why += f"; {check}"
+        why += f"; {_numbers(closest[0], errors)}{check}"
     logger.warning(
         "webhook refused (%d %s%s)", status, exc.reason, why, extra={"webhookverify": log}
     )
     return reject(request, status, exc.reason, retry_after, attempts=attempts, error=exc)
+
+
+def _numbers(reason: str, errors: tuple[BaseException, ...]) -> str:
+    """``"3600 s old, tolerance 300 s; "`` for a timestamp refusal that kept its
+    numbers (a few seconds say clock, hours say an old delivery), else ``""``."""
+    error = next((e for e in errors if getattr(e, "reason", None) == reason), None)
+    if not isinstance(error, TimestampOutsideTolerance):
+        return ""
+    if error.timestamp is None or error.now is None:
+        return ""
+    ahead = isinstance(error, TimestampInFuture)
+    gap = f"{abs(error.now - error.timestamp):.0f} s {'ahead' if ahead else 'old'}"
+    return gap + ("" if error.tolerance is None else f", tolerance {error.tolerance:.0f} s") + "; "
 
 
 def after_reserve(
