@@ -78,6 +78,23 @@ def test_serve_names_public_url_when_the_flag_is_wrong(
     assert remedy == "remedy: check --public-url"
 
 
+def test_sign_curl_quotes_the_url_and_the_body_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `sign ... --curl URL | sh`, as getting started runs it: a query's & put
+    # curl in the background with half the URL, a space split the body's path
+    import shlex
+
+    body = tmp_path / "push event.json"
+    body.write_bytes(b'{"action": "opened"}')
+    url = "http://127.0.0.1:8000/webhooks?source=github&env=staging"
+    argv = ["sign", "--preset", "github", "--secret", SECRET, "--body", str(body), "--curl", url]
+    assert main(argv) == 0
+    words = shlex.split(capsys.readouterr().out)
+    assert words[:6] == ["curl", "-sS", "-i", "-X", "POST", "-H"]
+    assert words[-3:] == ["--data-binary", f"@{body}", url]
+
+
 # -- secrets as they are read ------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import argparse
 import inspect
 import json
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -183,10 +184,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
             # as JSON senders say it; curl's --data-binary would say a form
             headers.insert(0, ("Content-Type", "application/json"))
         flags = " ".join(f"-H {_shell_quote(f'{k}: {v}')}" for k, v in headers)
-        source = "@-" if args.body == "-" else f"@{args.body}" if args.body else "'{}'"
+        source = "@-" if args.body == "-" else f"@{args.body}" if args.body else "{}"
         method = args.method or "POST"
-        # -i: the status line shows even for the empty 200 of a delivery or a replay
-        out(f"curl -sS -i -X {method} {flags} --data-binary {source} {args.curl}")
+        # -i: the status line shows even for the empty 200 of a delivery or a replay;
+        # every argument quoted: a query's & or a space in a path would split the line in sh
+        words = (shlex.quote(method), flags, "--data-binary", shlex.quote(source))
+        out(f"curl -sS -i -X {' '.join(words)} {shlex.quote(args.curl)}")
     else:
         for name, value in headers:
             out(f"{name}: {value}")
