@@ -95,6 +95,29 @@ def test_sign_curl_quotes_the_url_and_the_body_path(
     assert words[-3:] == ["--data-binary", f"@{body}", url]
 
 
+def test_explain_says_when_the_body_file_gained_a_final_newline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a delivery's body pasted into a file gains the editor's final newline:
+    # explain said only signature_mismatch, and the secret got the blame
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", SECRET)
+    config = tmp_path / "webhooks.toml"
+    config.write_text(
+        '[[webhooks.handlers]]\nname = "github"\npreset = "github"\n'
+        'secret = "env:GITHUB_WEBHOOK_SECRET"\n'
+    )
+    sent = b'{"action": "opened"}'
+    [(name, value)] = presets.github(secret=SECRET).sign(sent).items()
+    body = tmp_path / "event.json"
+    for saved, told in ((sent + b"\n", True), (sent + b" ", False)):
+        body.write_bytes(saved)
+        argv = ["explain", "--config", str(config), "-H", f"{name}: {value}", "--body", str(body)]
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        assert "github: signature_mismatch" in out
+        assert ("the body without its final line break verifies" in out) is told
+
+
 # -- secrets as they are read ------------------------------------------------------
 
 
