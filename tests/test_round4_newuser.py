@@ -356,3 +356,31 @@ def test_a_receiver_or_adapter_given_the_wrong_object_says_what_it_got_and_the_f
 
     with pytest.raises(ConfigurationError, match=r"not function; write @webhook_view\(receiver\)"):
         webhook_view(view)  # type: ignore[arg-type]  # @webhook_view with no receiver
+
+
+def test_a_public_url_ending_with_the_webhook_path_is_refused() -> None:
+    # public_url is a base: with the endpoint's whole URL (as the RFC 9421
+    # guide's example gave it) the path was appended again, and every
+    # URL-signed delivery was checked against /webhooks/webhooks and refused
+    twilio = presets.twilio(secret="an-auth-token")
+    receiver = Receiver(HandlerRegistry([Handler("twilio", twilio)]))
+    for public_url in ("https://hooks.example.com/webhooks", "https://hooks.example.com/Webhooks/"):
+        with pytest.raises(ConfigurationError) as info:
+            wsgi.WebhookMiddleware(_wsgi_app, receiver, path="/webhooks", public_url=public_url)
+        assert str(info.value) == (
+            "WebhookMiddleware(public_url=...) ends with the webhook path '/webhooks', which "
+            "the request's own path adds again: give the base, https://hooks.example.com "
+            "(with only the prefix a proxy strips, if any)"
+        )
+    # the base, or a prefix a proxy strips: the URL Twilio called is rebuilt
+    calls = []
+    for base, sent in (
+        ("https://hooks.example.com", "https://hooks.example.com/webhooks"),
+        ("https://hooks.example.com/api", "https://hooks.example.com/api/webhooks"),
+    ):
+        app = wsgi.WebhookMiddleware(_wsgi_app, receiver, path="/webhooks", public_url=base)
+        signed = sign_request(twilio, b"Body=hi", url=sent)
+        environ = make_environ(signed)
+        environ["PATH_INFO"] = "/webhooks"
+        calls.append(run_wsgi(app, environ).status)
+    assert calls == [204, 204]
