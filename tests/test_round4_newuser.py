@@ -118,6 +118,21 @@ def test_explain_says_when_the_body_file_gained_a_final_newline(
         assert ("the body without its final line break verifies" in out) is told
 
 
+def test_sign_id_for_a_sender_without_an_id_header_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --id went out as a header literally named "id", which no sender sends
+    # and no verifier reads, and the user believed the id was signed
+    svix = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    assert main(["sign", "--preset", "svix", "--secret", svix, "--id", "msg_1"]) == 0
+    assert "svix-id: msg_1" in capsys.readouterr().out.splitlines()
+    for preset, secret in (("github", SECRET), ("stripe", "whsec_test_secret")):
+        assert main(["sign", "--preset", preset, "--secret", secret, "--id", "msg_1"]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("webhookverify: --id: this sender signs no delivery id")
+
+
 # -- secrets as they are read ------------------------------------------------------
 
 

@@ -172,6 +172,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
         raise Fail(f"cannot sign: {exc}", "check the keys' not_before/not_after") from None
     except WebhookError as exc:  # what the scheme needs to sign (a URL, an id, a form body)
         raise Fail(f"cannot sign: {exc}", "check --url, --method, --id and --body") from None
+    if args.id and signed.get("id") == args.id:  # not taken: sign() sends a leftover as a header
+        raise Fail(
+            "--id: this sender signs no delivery id header; the id would be sent as a header "
+            "named 'id'",
+            "leave --id out (a sender such as Stripe reads the delivery id from --body)",
+        )
     taken = {name.lower() for name in signed}
     for name, _ in extra:
         if name.lower() in taken:
