@@ -199,6 +199,12 @@ def test_a_configured_env_secret_loses_its_trailing_newline_as_file_does() -> No
     assert receiver.receive(sign_request(presets.github(secret=SECRET), b"{}")).status == 200
     with pytest.raises(ConfigurationError, match=r"handlers\[0\] 'github': presets\.github: a"):
         load_registry(config, environ={"GITHUB_SECRET": f" {SECRET}"})
+    # a key with an id and a window is a Secret already: checked where it is read
+    table = {"value": "env:GITHUB_SECRET", "key_id": "2026"}
+    config["webhooks"]["handlers"][0]["secrets"] = [table]
+    del config["webhooks"]["handlers"][0]["secret"]
+    with pytest.raises(ConfigurationError, match=r"secrets\[0\] starts or ends with a space"):
+        load_registry(config, environ={"GITHUB_SECRET": f"{SECRET} "})
 
 
 def test_a_handlers_table_in_single_brackets_is_named() -> None:

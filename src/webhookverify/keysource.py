@@ -124,6 +124,12 @@ def _resolve_one(
     text, literal = _resolve_text(value, setting, environ, allow_inline)
     if not literal and text.startswith(("base64:", "hex:")):
         return parse_secret(text, **options)
+    # as a verifier refuses a bare secret (a PEM public key may end with its newline)
+    if table and not literal and text != text.strip() and not setting.startswith("public_key"):
+        raise ConfigurationError(
+            f"{setting} starts or ends with a space or a line break, which no sender's key "
+            "does: remove it where the value is set"
+        )
     return Secret(text, **options) if table else text
 
 
