@@ -54,8 +54,9 @@ CHECKS = {
     "malformed_signature": "check that the handler's preset or verifier is the sender's",
     "unsupported_signature_version": "check that the handler's preset or verifier is the sender's",
     "missing_header": (
-        "no handler found the headers it reads: check that the preset is the sender's "
-        "and that a proxy passes the signature headers on"
+        "no handler found the headers it reads: check that the sender has a secret set "
+        "(GitHub signs nothing without one), that the preset is the sender's, and that a "
+        "proxy passes the signature headers on"
     ),
     "malformed_timestamp": "check that the handler's preset or verifier is the sender's",
     "timestamp_too_old": (
