@@ -215,6 +215,17 @@ def test_a_handlers_table_in_single_brackets_is_named() -> None:
         load_registry(config, environ={})
 
 
+def test_a_handlers_table_outside_webhooks_is_named() -> None:
+    # [[handlers]] beside [[webhooks.handlers]]: that sender was left out
+    # without a word, and each of its deliveries refused 401
+    config = {
+        "webhooks": {"handlers": [{"name": "github", "preset": "github", "secret": "env:S"}]},
+        "handlers": [{"name": "stripe", "preset": "stripe", "secret": "env:S"}],
+    }
+    with pytest.raises(ConfigurationError, match=r"read from \[webhooks\] only; write \[\[webh"):
+        load_registry(config, environ={"S": SECRET})
+
+
 # -- the adapters' app ------------------------------------------------------------
 
 

@@ -130,6 +130,11 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     table = data.get("webhooks", data)
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"{where}: [webhooks] must be a table")
+    if table is not data and "handlers" in data:  # [[handlers]] beside [webhooks]: never read
+        raise ConfigurationError(
+            f"{where}: handlers are read from [webhooks] only; write [[webhooks.handlers]] "
+            "for each [[handlers]] table"
+        )
     return {"where": where, **table}
 
 
