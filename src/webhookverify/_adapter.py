@@ -5,6 +5,7 @@ then the :class:`~webhookverify.WebhookRequest`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Unpack
@@ -62,6 +63,15 @@ class Middleware(Generic[App]):
 
     receive: ClassVar[str]  # the receiver's method the adapter calls
     kind: ClassVar[str]  # the app it wraps, for the error: "a WSGI"
+    # How many positional arguments that kind of app takes (PEP 3333: environ,
+    # start_response; ASGI 3.0: scope, receive, send), and what to use for an
+    # app of the other kind.
+    arguments: ClassVar[int]
+    other_kind: ClassVar[str]
+    # The attribute a framework's app object keeps its wrappable app in
+    # (Flask's ``wsgi_app``, Quart's ``asgi_app``): a middleware assigned to
+    # it while wrapping the app object itself calls itself on every request.
+    app_attribute: ClassVar[str]
 
     def __init__(
         self,
@@ -79,6 +89,14 @@ class Middleware(Generic[App]):
         self.guard, self.options = middleware_settings(
             owner, receiver, self.receive, path, paths, passthrough_methods, options
         )
+        taken = _positional_arguments(app)
+        if taken in (2, 3) and taken != self.arguments:
+            given = (
+                "a WSGI app (it takes environ, start_response)"
+                if taken == 2
+                else "an ASGI app (it takes scope, receive, send)"
+            )
+            raise ConfigurationError(f"{owner}(app=...) is given {given}: {self.other_kind}")
         self.app = app
         self.receiver = receiver
         self.paths = self.guard.paths
@@ -87,6 +105,36 @@ class Middleware(Generic[App]):
     def __repr__(self) -> str:
         module = type(self).__module__.rpartition(".")[2]
         return f"{module}.WebhookMiddleware({self.app!r}, paths={sorted(self.paths.paths)!r})"
+
+    def check_not_own_app(self) -> None:
+        """Refuse to run as the app it wraps (``app.wsgi_app = WebhookMiddleware(app, ...)``).
+
+        Called where that mistake shows: before the verified delivery goes to
+        ``app`` (which would hand it back here, answered 409 as in flight), and
+        on a ``RecursionError`` from ``app``.
+
+        Raises:
+            ConfigurationError: ``app``'s ``wsgi_app`` (``asgi_app``) is this middleware.
+        """
+        if getattr(self.app, self.app_attribute, None) is self:
+            raise ConfigurationError(
+                f"WebhookMiddleware wraps the app whose {self.app_attribute} it is, so it calls "
+                f"itself: write app.{self.app_attribute} = "
+                f"WebhookMiddleware(app.{self.app_attribute}, receiver, ...)"
+            )
+
+
+def _positional_arguments(app: object) -> int | None:
+    """How many positional arguments ``app`` requires; ``None`` when unknown
+    (``*args``, or a callable ``inspect`` cannot read)."""
+    try:
+        parameters = inspect.signature(app).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(1 for p in parameters if p.kind in positional and p.default is p.empty)
 
 
 def followed_redirect(path: object, moved: object) -> None:

@@ -15,6 +15,7 @@ import argparse
 import inspect
 import json
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -171,6 +172,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
         raise Fail(f"cannot sign: {exc}", "check the keys' not_before/not_after") from None
     except WebhookError as exc:  # what the scheme needs to sign (a URL, an id, a form body)
         raise Fail(f"cannot sign: {exc}", "check --url, --method, --id and --body") from None
+    if args.id and signed.get("id") == args.id:  # not taken: sign() sends a leftover as a header
+        raise Fail(
+            "--id: this sender signs no delivery id header; the id would be sent as a header "
+            "named 'id'",
+            "leave --id out (a sender such as Stripe reads the delivery id from --body)",
+        )
     taken = {name.lower() for name in signed}
     for name, _ in extra:
         if name.lower() in taken:
@@ -183,10 +190,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
             # as JSON senders say it; curl's --data-binary would say a form
             headers.insert(0, ("Content-Type", "application/json"))
         flags = " ".join(f"-H {_shell_quote(f'{k}: {v}')}" for k, v in headers)
-        source = "@-" if args.body == "-" else f"@{args.body}" if args.body else "'{}'"
+        source = "@-" if args.body == "-" else f"@{args.body}" if args.body else "{}"
         method = args.method or "POST"
-        # -i: the status line shows even for the empty 200 of a delivery or a replay
-        out(f"curl -sS -i -X {method} {flags} --data-binary {source} {args.curl}")
+        # -i: the status line shows even for the empty 200 of a delivery or a replay;
+        # every argument quoted: a query's & or a space in a path would split the line in sh
+        words = (shlex.quote(method), flags, "--data-binary", shlex.quote(source))
+        out(f"curl -sS -i -X {' '.join(words)} {shlex.quote(args.curl)}")
     else:
         for name, value in headers:
             out(f"{name}: {value}")

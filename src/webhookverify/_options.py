@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeAlias, TypedDict
 
 from ._checks import check_list
 from ._origin import HOST, Address
-from ._paths import PathSet
+from ._paths import PathSet, normalize_path
 from ._replies import Refused, method_not_allowed
 from ._suggest import did_you_mean
 from .errors import ConfigurationError
@@ -192,14 +192,36 @@ def middleware_settings(
             f"{owner}: a method cannot be both verified (methods=...) and passed "
             "through unverified (passthrough_methods=...)"
         )
+    _check_base(owner, adapter.public_url, found)
     return Guard(found, passthrough), adapter
+
+
+def _check_base(owner: str, public_url: str | None, found: PathSet) -> None:
+    """Refuse a ``public_url`` that ends with a guarded path: the request's
+    path is appended to it, so every URL-signed delivery would be checked
+    against ``.../webhooks/webhooks`` and refused."""
+    if public_url is None:
+        return
+    base = urllib.parse.urlsplit(public_url)
+    prefix = normalize_path(base.path)
+    for path in sorted(found.paths):
+        guarded = normalize_path(path)
+        if guarded != "/" and prefix.endswith(guarded):
+            raise ConfigurationError(
+                f"{owner}(public_url=...) ends with the webhook path {path!r}, which the "
+                f"request's own path adds again: give the base, {base.scheme}://{base.netloc} "
+                "(with only the prefix a proxy strips, if any)"
+            )
 
 
 def check_receiver(owner: str, receiver: object, method: str) -> None:
     """Raises: ConfigurationError: ``receiver`` has no ``method`` or no event bus."""
     bus = getattr(receiver, "bus", None)
     if not callable(getattr(receiver, method, None)) or not callable(getattr(bus, "bind", None)):
-        raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+        raise ConfigurationError(
+            f"{owner}(receiver=...) must be a webhookverify.Receiver, not "
+            f"{type(receiver).__name__}: write {owner}(Receiver(registry), ...)"
+        )
 
 
 def parse_methods(owner: str, setting: str, methods: Iterable[str]) -> tuple[str, ...]:

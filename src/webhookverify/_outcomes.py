@@ -19,6 +19,8 @@ from .errors import (
     KeyUnavailable,
     NoHandlerMatched,
     ReplayStoreUnavailable,
+    TimestampInFuture,
+    TimestampOutsideTolerance,
     VerificationError,
 )
 from .events import DUPLICATE, HANDSHAKE, REJECTED
@@ -41,6 +43,32 @@ BODIES = {
     500: b"the delivery could not be processed; retry later\n",
     503: b"webhook receiver temporarily unavailable; retry later\n",
 }
+# What to check, for the refusal's log line (never the response): the reason
+# of the handler that came closest, since others refuse a stranger's headers.
+CHECKS = {
+    "signature_mismatch": (
+        "check the secret against the sender's webhook settings, and that the body and URL "
+        "reach the receiver unchanged (a proxy, a body parsed and serialized again; "
+        "public_url= for a sender that signs the URL)"
+    ),
+    "malformed_signature": "check that the handler's preset or verifier is the sender's",
+    "unsupported_signature_version": "check that the handler's preset or verifier is the sender's",
+    "missing_header": (
+        "no handler found the headers it reads: check that the sender has a secret set "
+        "(GitHub signs nothing without one), that the preset is the sender's, and that a "
+        "proxy passes the signature headers on"
+    ),
+    "malformed_timestamp": "check that the handler's preset or verifier is the sender's",
+    "timestamp_too_old": (
+        "check this server's clock (NTP) and whatever holds requests back (a queue, a "
+        "replay of an old delivery); tolerance= sets the window"
+    ),
+    "timestamp_in_future": "check this server's clock (NTP); future_tolerance= sets the window",
+    "no_valid_key": "check the keys' not_before and not_after: none is valid now",
+}
+# Reasons any handler gives a request that is not its sender's: the hint
+# comes from another handler's reason when there is one.
+_STRANGER = frozenset({"missing_header"})
 # Handlers named in a refusal's log line: enough for any registry a person
 # reads at a glance; a longer line would wrap past the terminal and bury the
 # first reason. Every attempt is still in record.webhookverify.
@@ -102,10 +130,29 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     why = f": {shown}" if attempts else ""
     if len(attempts) > LOGGED_ATTEMPTS:
         why += f", and {len(attempts) - LOGGED_ATTEMPTS} more"
+    closest = [failed for _, failed in attempts if failed not in _STRANGER] or [
+        failed for _, failed in attempts
+    ]
+    check = CHECKS.get(closest[0]) if closest else None
+    if check is not None:
+        why += f"; {_numbers(closest[0], errors)}{check}"
     logger.warning(
         "webhook refused (%d %s%s)", status, exc.reason, why, extra={"webhookverify": log}
     )
     return reject(request, status, exc.reason, retry_after, attempts=attempts, error=exc)
+
+
+def _numbers(reason: str, errors: tuple[BaseException, ...]) -> str:
+    """``"3600 s old, tolerance 300 s; "`` for a timestamp refusal that kept its
+    numbers (a few seconds say clock, hours say an old delivery), else ``""``."""
+    error = next((e for e in errors if getattr(e, "reason", None) == reason), None)
+    if not isinstance(error, TimestampOutsideTolerance):
+        return ""
+    if error.timestamp is None or error.now is None:
+        return ""
+    ahead = isinstance(error, TimestampInFuture)
+    gap = f"{abs(error.now - error.timestamp):.0f} s {'ahead' if ahead else 'old'}"
+    return gap + ("" if error.tolerance is None else f", tolerance {error.tolerance:.0f} s") + "; "
 
 
 def after_reserve(

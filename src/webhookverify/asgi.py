@@ -236,16 +236,27 @@ class WebhookMiddleware(Middleware[ASGIApp]):
 
     receive = "areceive"
     kind = "an ASGI"
+    arguments = 3
+    other_kind = (
+        "use webhookverify.wsgi.WebhookMiddleware "
+        "(Flask: app.wsgi_app = WebhookMiddleware(app.wsgi_app, receiver, path=...))"
+    )
+    app_attribute = "asgi_app"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.guard.guards(
             scope.get("method"), *scope_paths(scope)
         ):
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            except RecursionError:
+                self.check_not_own_app()
+                raise
             return
         answered: list[AppResponse] = []
 
         async def dispatch(delivery: Delivery) -> None:
+            self.check_not_own_app()
             inner = delivery_scope(scope, delivery)
             body = delivery.request.body
             # a copy: routers write into the scope they get (a mount's root_path)

@@ -30,11 +30,12 @@ from ._clitools import Fail, VersionAction, discard_stdout, out, port_number, un
 from .errors import (
     ConfigurationError,
     NoHandlerMatched,
+    SignatureMismatch,
     TimestampOutsideTolerance,
     VerificationError,
     WebhookError,
 )
-from .registry import HandlerRegistry
+from .registry import Handler, HandlerRegistry
 from .request import WebhookRequest
 
 if TYPE_CHECKING:
@@ -112,6 +113,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
                     for line in freshness_lines(exc):
                         out(f"    {line}")
+                elif isinstance(exc, SignatureMismatch) and _verifies_trimmed(handler, request):
+                    out(
+                        "    the body without its final line break verifies: the file has one "
+                        "the sender did not send (an editor adds it); save the exact bytes sent"
+                    )
             else:
                 out(
                     f"  {handler.name}: verified ({result.scheme}, key {result.key_id}, "
@@ -127,6 +133,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 1
     out(f"result: handler {match.handler.name!r} wins, acting as user {match.handler.user!r}")
     return 0
+
+
+def _verifies_trimmed(handler: Handler, request: WebhookRequest) -> bool:
+    """Whether ``request`` verifies without the line break that ends its body,
+    the one an editor adds to a delivery's body pasted into a file."""
+    trimmed = request.body.removesuffix(b"\n").removesuffix(b"\r")
+    if trimmed == request.body:
+        return False
+    try:
+        handler.verifier.verify(
+            WebhookRequest(
+                method=request.method,
+                url=request.url,
+                headers=request.headers,
+                body=trimmed,
+                received_at=request.received_at,
+            )
+        )
+    except VerificationError:
+        return False
+    return True
 
 
 # -- serve ---------------------------------------------------------------------------
@@ -161,9 +188,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         app = WebhookApp(Receiver(registry, bus), **options)
     except ConfigurationError as exc:
-        raise Fail(
-            f"{args.config}: {exc}", "check [webhooks] max_body_size and public_url"
-        ) from None
+        # the file's settings were checked when it was loaded: --public-url is left
+        where, setting = (
+            ("--public-url", "--public-url")
+            if args.public_url
+            else (args.config, "[webhooks] max_body_size and public_url")
+        )
+        raise Fail(f"{where}: {exc}", f"check {setting}") from None
     try:
         server = make_wsgi_server(_only_on(args.path, app), args.host, args.port)
     except OSError as exc:

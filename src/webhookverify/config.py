@@ -26,7 +26,7 @@ Every key of a handler other than ``name``, ``preset``/``verifier``,
 ``user``, ``enabled``, ``replay`` and ``replay_ttl`` is passed to the preset
 or verifier as a keyword option. Key material is read from outside the file:
 ``env:NAME`` reads an environment variable and ``file:PATH`` reads a file
-(trailing newline stripped). A secret written in the file itself (a literal,
+(either's trailing newline stripped). A secret written in the file itself (a literal,
 ``base64:``, ``hex:``, ``raw:``) is refused unless ``[webhooks]`` sets
 ``allow_inline_secrets = true``, for tests and demos; public keys may always
 be written inline. ``base64:`` and ``hex:`` values are decoded to bytes;
@@ -130,6 +130,11 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     table = data.get("webhooks", data)
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"{where}: [webhooks] must be a table")
+    if table is not data and "handlers" in data:  # [[handlers]] beside [webhooks]: never read
+        raise ConfigurationError(
+            f"{where}: handlers are read from [webhooks] only; write [[webhooks.handlers]] "
+            "for each [[handlers]] table"
+        )
     return {"where": where, **table}
 
 
@@ -208,6 +213,11 @@ def _checked_handlers(table: Mapping[str, Any], where: str) -> list[Any]:
             + did_you_mean(unknown[0], _TOP_KEYS)
         )
     items = table.get("handlers", [])
+    if isinstance(items, Mapping):  # TOML's [webhooks.handlers], one table, not a list
+        raise ConfigurationError(
+            f"{where}: handlers is a single table ([webhooks.handlers]); write each handler "
+            "as [[webhooks.handlers]], with double brackets"
+        )
     if not isinstance(items, list) or not items:
         raise ConfigurationError(
             f"{where}: no handlers; add at least one [[webhooks.handlers]] table"

@@ -180,7 +180,10 @@ class _Endpoint:
 
     def __init__(self, receiver: Receiver | None, owner: str, chosen: dict[str, Any]) -> None:
         if receiver is not None and not isinstance(receiver, Receiver):
-            raise ConfigurationError(f"{owner}(receiver=...) must be a webhookverify.Receiver")
+            raise ConfigurationError(
+                f"{owner}(receiver=...) must be a webhookverify.Receiver, "
+                f"not {type(receiver).__name__}"
+            )
         self._settings = {"owner": owner, **chosen}
         options = AdapterOptions.build(**self._settings)  # checked at construction
         self._fixed = receiver is not None

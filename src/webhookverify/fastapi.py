@@ -176,7 +176,9 @@ def _sent_url(request: Request) -> str:
 
 def _check(name: str, receiver: object, max_body_size: object) -> None:
     if not isinstance(receiver, Receiver):
-        raise ConfigurationError(f"{name}(receiver) takes a webhookverify.Receiver")
+        raise ConfigurationError(
+            f"{name}(receiver) takes a webhookverify.Receiver, not {type(receiver).__name__}"
+        )
     if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
         raise ConfigurationError(f"{name}(max_body_size=...) must be a positive whole number")
 

@@ -60,6 +60,7 @@ from ._replies import (
     decline_unless_2xx,
     refuse,
 )
+from ._suggest import did_you_mean
 from .config import load_registry
 from .delivery import Delivery, Outcome
 from .errors import ConfigurationError, InvalidRequest
@@ -72,6 +73,8 @@ __all__ = ["CONFIG_KEY", "EXTENSION_KEY", "WebhookVerify", "WebhookView", "webho
 # app.extensions key the extension keeps its receiver under.
 CONFIG_KEY = "WEBHOOKVERIFY_CONFIG"
 EXTENSION_KEY = "webhookverify"
+# Every app.config key WebhookVerify reads.
+_SETTINGS = (CONFIG_KEY, "WEBHOOKVERIFY_REPLAY_STORE", "WEBHOOKVERIFY_MAX_BODY_SIZE")
 
 WebhookView: TypeAlias = Callable[..., Any]
 
@@ -114,7 +117,11 @@ def webhook_view(
     if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
         raise ConfigurationError("webhook_view(max_body_size=...) must be a positive whole number")
     if not isinstance(receiver, Receiver):
-        raise ConfigurationError("webhook_view(receiver) takes a webhookverify.Receiver")
+        bare = "; write @webhook_view(receiver) over the view" if callable(receiver) else ""
+        raise ConfigurationError(
+            f"webhook_view(receiver) takes a webhookverify.Receiver, not "
+            f"{type(receiver).__name__}{bare}"
+        )
 
     def decorate(view: WebhookView) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -228,8 +235,9 @@ class WebhookVerify:
         """Build the app's receiver from its configuration.
 
         Raises:
-            ConfigurationError: ``WEBHOOKVERIFY_CONFIG`` is unset or invalid
-                (one line naming the setting).
+            ConfigurationError: ``WEBHOOKVERIFY_CONFIG`` is unset or invalid,
+                another setting is invalid, or a ``WEBHOOKVERIFY_`` key is not
+                one of them (one line naming the setting).
         """
         source = app.config.get(CONFIG_KEY)
         if source is None:
@@ -242,14 +250,32 @@ class WebhookVerify:
                 f"app.config[{CONFIG_KEY!r}] must be a TOML file path or a mapping, "
                 f"not {type(source).__name__}"
             )
+        unknown = sorted(
+            key
+            for key in app.config
+            if isinstance(key, str) and key.startswith("WEBHOOKVERIFY_") and key not in _SETTINGS
+        )
+        if unknown:  # a misspelt setting would be left out without a word
+            raise ConfigurationError(
+                f"app.config[{unknown[0]!r}] is not a webhookverify setting"
+                + (did_you_mean(unknown[0], _SETTINGS) or f"; they are {', '.join(_SETTINGS)}")
+            )
+        store = app.config.get("WEBHOOKVERIFY_REPLAY_STORE")
+        if isinstance(store, str):
+            raise ConfigurationError(
+                "app.config['WEBHOOKVERIFY_REPLAY_STORE'] is a replay store, not a URL: "
+                "set it to RedisReplayStore(url) (from webhookverify.replay)"
+            )
         size = app.config.get("WEBHOOKVERIFY_MAX_BODY_SIZE", DEFAULT_MAX_BODY_SIZE)
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ConfigurationError(
                 "app.config['WEBHOOKVERIFY_MAX_BODY_SIZE'] must be a positive whole number of bytes"
             )
-        receiver = Receiver(
-            load_registry(source), replay_store=app.config.get("WEBHOOKVERIFY_REPLAY_STORE")
-        )
+        registry = load_registry(source)
+        try:
+            receiver = Receiver(registry, replay_store=store)
+        except ConfigurationError as exc:  # the registry is sound: the store is left
+            raise ConfigurationError(f"app.config['WEBHOOKVERIFY_REPLAY_STORE']: {exc}") from None
         app.extensions[EXTENSION_KEY] = (receiver, size)
 
     @property

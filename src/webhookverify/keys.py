@@ -205,7 +205,9 @@ def to_secrets(
     value in :class:`Secret` or use :func:`parse_secret` for encoded keys.
 
     Raises:
-        ConfigurationError: neither or both given, or an empty list.
+        ConfigurationError: neither or both given, an empty list, or a ``str``
+            with a space or a line break at either end (a key is taken as is,
+            so every delivery would fail; ``Secret(value)`` keeps one).
     """
     if secret is not None and secrets is not None:
         raise ConfigurationError(f"{owner} takes secret= or secrets=, not both")
@@ -225,7 +227,22 @@ def to_secrets(
     for item in items:
         if isinstance(item, Secret):
             out.append(item)
-        elif isinstance(item, str | bytes | bytearray):
+        elif not item and isinstance(item, str | bytes | bytearray):
+            raise ConfigurationError(
+                f"{owner}: a secret is empty (an environment variable set to nothing?); "
+                "copy the signing secret from the sender's settings"
+            )
+        elif isinstance(item, str):
+            if item != item.strip():
+                # no sender's dashboard shows a key with a space or a line break
+                # around it: it came with the value (a file's or `echo`'s newline)
+                raise ConfigurationError(
+                    f"{owner}: a secret starts or ends with a space or a line break, "
+                    "as a value read from a file or an environment variable can: strip it "
+                    "(os.environ[...].strip()); if it belongs to the key, pass Secret(value)"
+                )
+            out.append(Secret(item))
+        elif isinstance(item, bytes | bytearray):
             out.append(Secret(item))
         else:
             raise ConfigurationError(

@@ -3,7 +3,8 @@
 A key setting of a configuration (``secret``, ``secrets``, ``public_key``, ...)
 is read by :func:`resolve_key_setting`:
 
-- ``env:NAME``: the environment variable ``NAME`` (an error if unset or empty);
+- ``env:NAME``: the environment variable ``NAME``, trailing newline stripped
+  (a value set from a file keeps the file's); an error if unset or empty;
 - ``file:PATH``: the file's text, trailing newline stripped;
 - anything else is *inline*, key material written in the configuration:
   ``base64:``/``hex:`` decoded to bytes, ``raw:`` the rest as text, unchecked,
@@ -123,6 +124,12 @@ def _resolve_one(
     text, literal = _resolve_text(value, setting, environ, allow_inline)
     if not literal and text.startswith(("base64:", "hex:")):
         return parse_secret(text, **options)
+    # as a verifier refuses a bare secret (a PEM public key may end with its newline)
+    if table and not literal and text != text.strip() and not setting.startswith("public_key"):
+        raise ConfigurationError(
+            f"{setting} starts or ends with a space or a line break, which no sender's key "
+            "does: remove it where the value is set"
+        )
     return Secret(text, **options) if table else text
 
 
@@ -162,7 +169,9 @@ def _from_environ(name: str, setting: str, environ: Mapping[str, str]) -> str:
             f'{setting} = "env:..." takes the bare variable name: '
             f'write {setting} = "env:{variable_name(name) or "NAME"}"'
         )
-    found = environ.get(name)
+    # a variable set from a file (a mounted secret, $(cat key) in some shells)
+    # keeps the file's newline, which no sender's key ends with; file: drops it too
+    found = environ.get(name, "").rstrip("\r\n")
     if not found:
         how = f"export {name}='...' (the value from the sender's webhook settings)"
         raise ConfigurationError(

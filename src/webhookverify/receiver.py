@@ -99,7 +99,10 @@ class Receiver:
         time_budget: float | None = None,
     ) -> None:
         if not isinstance(registry, HandlerRegistry):
-            raise ConfigurationError("Receiver(registry=...) must be a HandlerRegistry")
+            raise ConfigurationError(
+                f"Receiver(registry=...) must be a HandlerRegistry, not "
+                f"{type(registry).__name__}: write Receiver(HandlerRegistry([Handler(...), ...]))"
+            )
         store = MemoryReplayStore() if replay_store is None else replay_store
         methods = ("reserve", "commit", "release")
         check_methods(

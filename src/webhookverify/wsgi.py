@@ -222,14 +222,25 @@ class WebhookMiddleware(Middleware["WSGIApplication"]):
 
     receive = "receive"
     kind = "a WSGI"
+    arguments = 2
+    other_kind = (
+        "use webhookverify.asgi.WebhookMiddleware "
+        "(FastAPI, Starlette: app.add_middleware(WebhookMiddleware, receiver=..., path=...))"
+    )
+    app_attribute = "wsgi_app"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = _method(environ)
         if not self.guard.guards(method, *environ_paths(environ)):
-            return self.app(environ, start_response)
+            try:
+                return self.app(environ, start_response)
+            except RecursionError:
+                self.check_not_own_app()
+                raise
         answered: list[AppResponse] = []
 
         def dispatch(delivery: Delivery) -> None:
+            self.check_not_own_app()
             body = delivery.request.body
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))

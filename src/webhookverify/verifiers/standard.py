@@ -54,17 +54,27 @@ _VERSION_FAILURES = (UnsupportedSignatureVersion, SignatureMismatch, MalformedSi
 _HEADER_PREFIX = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _v1_secret(item: Secret | str | bytes) -> Secret | bytes:
+def _v1_secret(item: Secret | str | bytes, owner: str) -> Secret | str | bytes:
     """A ``str`` is the secret as dashboards show it: ``whsec_`` + base64.
 
     The official libraries base64-decode any string, with or without the
-    ``whsec_`` prefix; so does this. ``bytes`` and ``Secret`` are raw keys.
+    ``whsec_`` prefix; so does this. ``bytes`` and ``Secret`` are raw keys,
+    but not ``bytes`` that spell a ``whsec_`` secret (a file read in binary):
+    taken as the key, they would fail every delivery.
     """
     if isinstance(item, str):
         text = item.strip()
+        if not text:
+            return text  # refused with the verifier's name, as every empty secret
         if text.startswith("whsec_"):
             return Secret.from_whsec(text)
         return Secret.from_base64(text)
+    if isinstance(item, bytes | bytearray) and item.strip().startswith(b"whsec_"):
+        raise ConfigurationError(
+            f"{owner}: a secret is bytes that read whsec_...: that is the secret as the "
+            "dashboard shows it, which is base64-decoded; pass it as str (.decode()), "
+            "or the decoded key as bytes"
+        )
     return item
 
 
@@ -161,9 +171,9 @@ class StandardWebhooksVerifier:
         if has_v1:
             if secrets is not None and not isinstance(secrets, str | bytes | Secret):
                 items = check_list(secrets, "secrets", owner, hint="; use secret= for one")
-                secrets = [_v1_secret(s) for s in items]
+                secrets = [_v1_secret(s, owner) for s in items]
             v1 = HmacVerifier(
-                secret=None if secret is None else _v1_secret(secret),
+                secret=None if secret is None else _v1_secret(secret, owner),
                 secrets=secrets,
                 algorithm="sha256",
                 prefix="v1,",
