@@ -222,7 +222,9 @@ def test_a_handlers_table_outside_webhooks_is_named() -> None:
         "webhooks": {"handlers": [{"name": "github", "preset": "github", "secret": "env:S"}]},
         "handlers": [{"name": "stripe", "preset": "stripe", "secret": "env:S"}],
     }
-    with pytest.raises(ConfigurationError, match=r"read from \[webhooks\] only; write \[\[webh"):
+    with pytest.raises(
+        ConfigurationError, match=r"write \[\[webhooks.handlers\]\], not \[\[handlers\]\]"
+    ):
         load_registry(config, environ={"S": SECRET})
 
 

@@ -131,10 +131,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"{where}: [webhooks] must be a table")
     if table is not data and "handlers" in data:  # [[handlers]] beside [webhooks]: never read
-        raise ConfigurationError(
-            f"{where}: handlers are read from [webhooks] only; write [[webhooks.handlers]] "
-            "for each [[handlers]] table"
-        )
+        raise ConfigurationError(f"{where}: write [[webhooks.handlers]], not [[handlers]]")
     return {"where": where, **table}
 
 

@@ -52,7 +52,7 @@ from django.views import View  # type: ignore[import-untyped]
 from ._adapter import read_headers
 from ._body import parse_content_length
 from ._django_request import mark_view, request_body, run_listeners, run_view, sent_url
-from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
+from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions, check_receiver
 from ._replies import (
     BAD_REQUEST,
     Refused,
@@ -179,11 +179,8 @@ class _Endpoint:
     __slots__ = ("_fixed", "_last", "_settings")
 
     def __init__(self, receiver: Receiver | None, owner: str, chosen: dict[str, Any]) -> None:
-        if receiver is not None and not isinstance(receiver, Receiver):
-            raise ConfigurationError(
-                f"{owner}(receiver=...) must be a webhookverify.Receiver, "
-                f"not {type(receiver).__name__}"
-            )
+        if receiver is not None:
+            check_receiver(owner, receiver, "receive")
         self._settings = {"owner": owner, **chosen}
         options = AdapterOptions.build(**self._settings)  # checked at construction
         self._fixed = receiver is not None
