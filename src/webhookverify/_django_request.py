@@ -31,6 +31,17 @@ the dispatch step (:func:`run_view`; a ``WebhookView`` without ``handle``
 its ``webhook.received`` listeners, :func:`run_listeners`): it commits, or
 its failure releases the key, before the answer.
 
+The streamed answer
+-------------------
+
+A ``StreamingHttpResponse`` runs the view's generator only as Django sends
+it, after the view returned and so after the delivery's key was committed: a
+generator that then failed cut the answer short, and the sender's retry was
+taken for a duplicate of work never done. Its content is read to its end in
+the dispatch step (:func:`drained`, :func:`adrained`), so that its failure
+releases the key, and sent from memory, as the middlewares send the wrapped
+app's buffered answer.
+
 Imported by :mod:`webhookverify.django` only (it imports Django).
 """
 
@@ -56,7 +67,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("webhookverify")
 
-__all__ = ["mark_view", "request_body", "run_listeners", "run_view", "sent_url"]
+__all__ = [
+    "adrained",
+    "drained",
+    "mark_view",
+    "request_body",
+    "run_listeners",
+    "run_view",
+    "sent_url",
+]
 
 
 def request_body(request: Any, length: int | None, limit: int) -> bytes:
@@ -124,8 +143,41 @@ def run_view(view: Any, call: Callable[[], Any]) -> Any:
     each database with ``ATOMIC_REQUESTS`` that ``view`` does not opt out of
     (``transaction.non_atomic_requests``), as Django would have run it;
     committed before this returns, so a failed commit raises here, in the
-    dispatch step."""
-    return _in_transactions(getattr(view, "_non_atomic_requests", ()), call)
+    dispatch step; a streamed answer is read to its end there too (:func:`drained`),
+    after the transactions, where Django would have run it."""
+    return drained(_in_transactions(getattr(view, "_non_atomic_requests", ()), call))
+
+
+def drained(response: Any) -> Any:
+    """``response`` with its streamed content read to its end now, in the
+    dispatch step, so that a generator that fails releases the key.
+
+    Returns:
+        ``response``: a ``StreamingHttpResponse`` keeps its status and
+        headers and sends the parts read.
+
+    Raises:
+        Exception: what the streamed content raised.
+    """
+    if getattr(response, "streaming", False):
+        # an async iterator is read through async_to_sync, as Django serves it under WSGI
+        response.streaming_content = list(response)
+    return response
+
+
+async def adrained(response: Any) -> Any:
+    """:func:`drained` for an async view: the content read with ``async for`` (a
+    sync iterator in a worker thread, as Django does) and sent again by an
+    async iterator, as Django serves one under ASGI."""
+    if getattr(response, "streaming", False):
+        parts = [part async for part in response]
+
+        async def replay() -> Any:
+            for part in parts:
+                yield part
+
+        response.streaming_content = replay()
+    return response
 
 
 def run_listeners(receiver: Receiver, delivery: Delivery) -> None:

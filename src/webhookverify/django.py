@@ -51,7 +51,7 @@ from django.views import View  # type: ignore[import-untyped]
 
 from ._adapter import read_headers
 from ._body import parse_content_length
-from ._django_request import mark_view, request_body, run_listeners, run_view, sent_url
+from ._django_request import adrained, mark_view, request_body, run_listeners, run_view, sent_url
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions
 from ._replies import (
     BAD_REQUEST,
@@ -279,7 +279,7 @@ async def ahandle(endpoint: _Endpoint, view: Callable[..., Any], request: Any) -
     answered: list[Any] = []
 
     async def dispatch(delivery: Delivery) -> None:
-        answered.append(response := await view(delivery))
+        answered.append(response := await adrained(await view(delivery)))
         decline_unless_2xx(response.status_code, _status_line(response))
 
     return _answer(await receiver.areceive(hook, dispatch=dispatch), answered)

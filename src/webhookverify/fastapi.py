@@ -47,6 +47,7 @@ from typing import Any, TypeAlias
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.responses import StreamingResponse
 
 from ._body import BodyBuffer, parse_content_length
 from ._options import DEFAULT_MAX_BODY_SIZE
@@ -294,7 +295,8 @@ def webhook_endpoint(
     """Decorate a Starlette ``async def endpoint(request, delivery) -> Response``.
 
     The endpoint is the receiver's dispatch step: its 2xx commits the
-    delivery (its response is sent); any other status, or an
+    delivery (its response is sent; a ``StreamingResponse`` is read to its
+    end first, so that its failure releases the key); any other status, or an
     ``HTTPException``, declines it (the endpoint's answer is sent, the key
     released); a raise answers 500. Refusals and duplicates never reach it.
 
@@ -319,6 +321,11 @@ def webhook_endpoint(
                 except HTTPException as exc:
                     raised.append(exc)
                     raise DeliveryDeclined(f"the endpoint raised {exc!r}") from None
+                if isinstance(response, StreamingResponse):
+                    # its iterator runs as the answer is sent, after the key is
+                    # committed: read it now, so that its failure releases the key
+                    parts = [part async for part in response.body_iterator]
+                    response.body_iterator = _replay(parts)
                 answered.append(response)
                 decline_unless_2xx(response.status_code, str(response.status_code))
 
@@ -332,3 +339,9 @@ def webhook_endpoint(
         return run
 
     return decorate
+
+
+async def _replay(parts: list[Any]) -> AsyncIterator[Any]:
+    """The parts of a streamed response read in the dispatch step, sent again."""
+    for part in parts:
+        yield part

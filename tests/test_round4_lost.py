@@ -1,0 +1,295 @@
+"""Never lose a real delivery: paths on which a correctly signed delivery was
+acknowledged without the user's code having run to completion, or refused
+with a status senders do not retry.
+
+- A framework view that returns a *streamed* response (Flask's generator
+  responses, Django's ``StreamingHttpResponse``, Starlette's
+  ``StreamingResponse`` from a ``webhook_endpoint``) runs its generator only
+  as the answer is sent, after the view returned and the delivery's key was
+  committed. A generator that failed cut the answer short, and the sender's
+  retry was answered 200 as a duplicate: the work was never done. The
+  integrations now read a streamed answer to its end in the dispatch step.
+- Flask's ``MAX_CONTENT_LENGTH`` below a ``webhook_view``'s ``max_body_size``
+  answered 413 to deliveries the view takes (senders do not retry a 413).
+
+Each case sends the delivery, makes the user's code fail once, then sends
+the sender's retry, and checks that the retry ran the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import lost_served_app
+from test_servers import (
+    TESTS,
+    Server,
+    command,
+    free_port,
+    head_for,
+    raw_request,
+    running,
+    status_of,
+)
+from webhookverify import Delivery, Handler, HandlerRegistry, Receiver
+from webhookverify.testing import sign_request
+
+verifier = lost_served_app.verifier  # the served app's too
+
+
+def receiver() -> Receiver:
+    return Receiver(HandlerRegistry([Handler("svc", verifier())]))
+
+
+def signed(body: bytes) -> dict[str, str]:
+    return dict(sign_request(verifier(), body).headers.items())
+
+
+class Work:
+    """The user's code behind a streamed answer: fails on its first run, then
+    records each run that reached its end."""
+
+    def __init__(self) -> None:
+        self.failures = 1
+        self.done: list[bytes] = []
+
+    def step(self, body: bytes) -> bytes:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the database went away mid-stream")
+        self.done.append(body)
+        return b"done\n"
+
+    def chunks(self, body: bytes) -> Iterator[bytes]:
+        yield b"working\n"
+        yield self.step(body)
+
+    async def achunks(self, body: bytes) -> AsyncIterator[bytes]:
+        yield b"working\n"
+        await asyncio.sleep(0)
+        yield self.step(body)
+
+
+BODY = b'{"event": "invoice.paid", "id": "evt_1"}'
+
+
+# -- Flask ------------------------------------------------------------------------------
+
+
+def flask_app(work: Work, **config: Any) -> Any:
+    from flask import Flask, Response, stream_with_context
+
+    from webhookverify.flask import webhook_view
+
+    app = Flask(__name__)
+    app.config.update(config)
+
+    @app.post("/hooks")
+    @webhook_view(receiver())
+    def hook(delivery: Delivery) -> Any:
+        return Response(stream_with_context(work.chunks(delivery.body)), 200)
+
+    @app.post("/plain")
+    @webhook_view(receiver())
+    def plain(delivery: Delivery) -> Any:
+        work.done.append(delivery.body)
+        return "", 204
+
+    return app
+
+
+def test_flask_a_streamed_answer_that_fails_releases_the_key_and_the_retry_runs_it() -> None:
+    work = Work()
+    client = flask_app(work).test_client()
+    first = client.post("/hooks", data=BODY, headers=signed(BODY))
+    assert first.status_code == 500
+    retry = client.post("/hooks", data=BODY, headers=signed(BODY))
+    assert (retry.status_code, retry.data) == (200, b"working\ndone\n")
+    assert work.done == [BODY]
+    again = client.post("/hooks", data=BODY, headers=signed(BODY))
+    assert (again.status_code, again.data, work.done) == (200, b"", [BODY])  # a duplicate now
+
+
+def test_flask_max_content_length_below_max_body_size_does_not_refuse_a_delivery() -> None:
+    work = Work()
+    client = flask_app(work, MAX_CONTENT_LENGTH=1024).test_client()
+    body = b'{"pad": "' + b"x" * 4000 + b'"}'
+    answer = client.post("/plain", data=body, headers=signed(body))
+    assert answer.status_code == 204
+    assert work.done == [body]
+    # max_body_size still holds, answered by the view's own refusal
+    big = b"x" * (1024 * 1024 + 1)
+    assert client.post("/plain", data=big, headers=signed(big)).status_code == 413
+    assert work.done == [body]
+
+
+# -- Django -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rf() -> Any:
+    from _django_config import configure_django
+
+    configure_django()
+    from django.test import RequestFactory
+
+    return RequestFactory()
+
+
+def django_post(rf: Any, body: bytes) -> Any:
+    meta = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in signed(body).items()}
+    return rf.post("/hooks", data=body, content_type="application/json", **meta)
+
+
+def test_django_a_streamed_answer_that_fails_releases_the_key_and_the_retry_runs_it(
+    rf: Any,
+) -> None:
+    from django.http import StreamingHttpResponse
+
+    from webhookverify.django import webhook_view
+
+    work = Work()
+
+    @webhook_view(receiver())
+    def hook(request: Any, delivery: Delivery) -> Any:
+        return StreamingHttpResponse(work.chunks(delivery.body))
+
+    assert hook(django_post(rf, BODY)).status_code == 500
+    retry = hook(django_post(rf, BODY))
+    assert (retry.status_code, b"".join(retry)) == (200, b"working\ndone\n")
+    assert work.done == [BODY]
+
+
+def test_django_async_view_streamed_answer_that_fails_releases_the_key(rf: Any) -> None:
+    from django.http import StreamingHttpResponse
+
+    from webhookverify.django import WebhookView, webhook_view
+
+    work = Work()
+
+    @webhook_view(receiver())
+    async def hook(request: Any, delivery: Delivery) -> Any:
+        return StreamingHttpResponse(work.achunks(delivery.body))
+
+    class Hook(WebhookView):  # type: ignore[misc]
+        def handle(self, request: Any, delivery: Delivery) -> Any:
+            return StreamingHttpResponse(work.chunks(delivery.body))
+
+    async def body_of(response: Any) -> bytes:
+        return b"".join([part async for part in response])
+
+    assert asyncio.run(hook(django_post(rf, BODY))).status_code == 500
+    retry = asyncio.run(hook(django_post(rf, BODY)))
+    assert (retry.status_code, asyncio.run(body_of(retry))) == (200, b"working\ndone\n")
+    assert work.done == [BODY]
+
+    view = Hook.as_view(receiver=receiver())
+    work.failures = 1
+    assert view(django_post(rf, BODY)).status_code == 500
+    assert b"".join(view(django_post(rf, BODY))) == b"working\ndone\n"
+    assert work.done == [BODY, BODY]
+
+
+# -- Starlette --------------------------------------------------------------------------
+
+
+def test_starlette_endpoint_streamed_answer_that_fails_releases_the_key() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from webhookverify.fastapi import webhook_endpoint
+
+    work = Work()
+
+    @webhook_endpoint(receiver())
+    async def hook(request: Any, delivery: Delivery) -> Any:
+        return StreamingResponse(work.achunks(delivery.body), status_code=201)
+
+    app = Starlette(routes=[Route("/hooks", hook, methods=["POST"])])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.post("/hooks", content=BODY, headers=signed(BODY)).status_code == 500
+        retry = client.post("/hooks", content=BODY, headers=signed(BODY))
+        assert (retry.status_code, retry.content) == (201, b"working\ndone\n")
+    assert work.done == [BODY]
+
+
+def test_fastapi_dependency_streamed_answer_that_fails_releases_the_key() -> None:
+    """Held before: FastAPI exits the dependency after the answer was sent, so
+    a failing stream reaches it and the key is released (the sender sees a
+    cut answer and retries)."""
+    from fastapi import Depends, FastAPI
+    from fastapi.responses import StreamingResponse
+    from fastapi.testclient import TestClient
+
+    from webhookverify.fastapi import WebhookDelivery
+
+    work = Work()
+    verified = WebhookDelivery(receiver())
+    app = FastAPI()
+
+    @app.post("/hooks")
+    async def hook(delivery: Delivery = Depends(verified)) -> Any:  # noqa: B008 - a local dependency
+        return StreamingResponse(work.achunks(delivery.body))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        first = client.post("/hooks", content=BODY, headers=signed(BODY))
+        assert first.content != b"working\ndone\n"  # started, then cut short
+        retry = client.post("/hooks", content=BODY, headers=signed(BODY))
+        assert (retry.status_code, retry.content) == (200, b"working\ndone\n")
+    assert work.done == [BODY]
+
+
+# -- Flask under gunicorn ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn_flask(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    runs_file = str(tmp_path_factory.mktemp("lost-runs") / "runs.txt")
+    port = free_port()
+    argv = command("gunicorn", port, app="lost_served_app:create_app()")
+    env = {lost_served_app.RUNS_ENV: runs_file}
+    with running("gunicorn", argv, port, cwd=TESTS, env=env) as process:
+        yield Server("gunicorn", "wsgi", port, process), runs_file
+
+
+def unique_body(size: int) -> bytes:
+    head = b'{"id": "%s", "pad": "' % uuid.uuid4().hex.encode()
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+@pytest.mark.server
+def test_gunicorn_flask_deliveries_over_max_content_length_are_taken(
+    gunicorn_flask: tuple[Server, str],
+) -> None:
+    server, runs_file = gunicorn_flask
+    body = unique_body(4 * lost_served_app.APP_LIMIT)
+    answer = httpx.post(f"{server.base}/plain", content=body, headers=signed(body), timeout=10)
+    assert answer.status_code == 204
+    chunked = unique_body(4 * lost_served_app.APP_LIMIT)
+    parts = [b"%x\r\n%s\r\n" % (len(piece), piece) for piece in (chunked[:1500], chunked[1500:])]
+    head = head_for("/plain", signed(chunked), "Transfer-Encoding: chunked\n")
+    assert status_of(raw_request(server, head, [*parts, b"0\r\n\r\n"])) == 204
+    assert [lost_served_app.runs(runs_file, "done", b) for b in (body, chunked)] == [1, 1]
+
+
+@pytest.mark.server
+def test_gunicorn_flask_streamed_answer_that_fails_is_run_again_on_the_retry(
+    gunicorn_flask: tuple[Server, str],
+) -> None:
+    server, runs_file = gunicorn_flask
+    body = unique_body(200)
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        first = client.post("/stream", content=body, headers=signed(body))
+        assert first.status_code == 500
+        retry = client.post("/stream", content=body, headers=signed(body))
+        assert (retry.status_code, retry.content) == (200, b"working\ndone\n")
+    assert lost_served_app.runs(runs_file, "attempt", body) == 2
+    assert lost_served_app.runs(runs_file, "done", body) == 1
