@@ -293,3 +293,63 @@ def test_gunicorn_flask_streamed_answer_that_fails_is_run_again_on_the_retry(
         assert (retry.status_code, retry.content) == (200, b"working\ndone\n")
     assert lost_served_app.runs(runs_file, "attempt", body) == 2
     assert lost_served_app.runs(runs_file, "done", body) == 1
+
+
+# -- listeners that yield ---------------------------------------------------------------
+
+
+def test_bind_refuses_a_listener_that_yields() -> None:
+    from webhookverify import ConfigurationError, EventBus
+
+    def on_delivery(delivery: Delivery) -> Iterator[None]:
+        yield
+
+    async def aon_delivery(delivery: Delivery) -> AsyncIterator[None]:
+        yield
+
+    class Listener:
+        def __call__(self, delivery: Delivery) -> Iterator[None]:
+            yield
+
+    bus = EventBus()
+    for listener in (on_delivery, aon_delivery, Listener()):
+        with pytest.raises(ConfigurationError, match=r"yields.*return instead of yield"):
+            bus.bind("webhook.received", listener)
+    assert not bus.has_listeners("webhook.received")
+
+
+@pytest.mark.parametrize("mode", ["receive", "areceive"])
+@pytest.mark.parametrize("kind", ["generator", "async generator"])
+def test_a_wrapped_listener_that_yields_fails_the_delivery_instead_of_acknowledging_it(
+    mode: str, kind: str
+) -> None:
+    from webhookverify import EventBus
+
+    ran: list[bytes] = []
+
+    def gen(delivery: Delivery) -> Iterator[None]:
+        ran.append(delivery.body)
+        yield
+
+    async def agen(delivery: Delivery) -> AsyncIterator[None]:
+        ran.append(delivery.body)
+        yield
+
+    inner = gen if kind == "generator" else agen
+    bus = EventBus()
+    bus.bind("webhook.received", lambda delivery: inner(delivery))  # a wrapper hides the yield
+    hub = Receiver(HandlerRegistry([Handler("svc", verifier())]), bus)
+    request = sign_request(verifier(), BODY)
+
+    def receive() -> Any:
+        if mode == "receive":
+            return hub.receive(request)
+        return asyncio.run(hub.areceive(request))
+
+    first = receive()
+    assert (first.status, first.reason) == (500, "listener_failed")
+    assert ran == []
+    bus.unbind("webhook.received", next(iter(bus.listeners("webhook.received"))))
+    bus.bind("webhook.received", lambda delivery: ran.append(delivery.body))
+    assert receive().status == 200  # the key was released: the retry runs
+    assert ran == [BODY]
