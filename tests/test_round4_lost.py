@@ -353,3 +353,140 @@ def test_a_wrapped_listener_that_yields_fails_the_delivery_instead_of_acknowledg
     bus.bind("webhook.received", lambda delivery: ran.append(delivery.body))
     assert receive().status == 200  # the key was released: the retry runs
     assert ran == [BODY]
+
+
+# -- a webhook view under a WebhookMiddleware on its path -------------------------------
+#
+# The middleware reserves the delivery's key and settles it by the app's answer;
+# a view verifying the request again found that key in flight and answered 409,
+# which the middleware released: the delivery and every retry got 409, and the
+# view never ran. A view under the middleware runs with its delivery instead.
+
+
+class View:
+    """The user's code: fails on the first call when told to, records the rest."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.ran: list[Delivery] = []
+
+    def __call__(self, delivery: Delivery) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the database is down")
+        self.ran.append(delivery)
+
+
+def flask_guarded(view: View, hub: Receiver, view_hub: Receiver) -> Any:
+    from flask import Flask
+
+    from webhookverify.flask import webhook_view
+    from webhookverify.wsgi import WebhookMiddleware
+
+    app = Flask(__name__)
+
+    @app.post("/webhooks")
+    @webhook_view(view_hub)
+    def hook(delivery: Delivery) -> Any:
+        view(delivery)
+        return "", 204
+
+    app.wsgi_app = WebhookMiddleware(app.wsgi_app, hub, path="/webhooks")  # type: ignore[method-assign]
+    return app.test_client()
+
+
+def test_flask_view_under_the_middleware_runs_once_with_its_delivery() -> None:
+    hub, view = receiver(), View(failures=1)
+    client = flask_guarded(view, hub, hub)
+    assert client.post("/webhooks", data=BODY, headers=signed(BODY)).status_code == 500
+    assert client.post("/webhooks", data=BODY, headers=signed(BODY)).status_code == 204
+    assert client.post("/webhooks", data=BODY, headers=signed(BODY)).status_code == 200
+    [delivery] = view.ran
+    assert delivery.body == BODY
+    assert delivery.handler is next(iter(hub.registry))
+
+
+def test_flask_view_of_another_receiver_verifies_the_request_itself() -> None:
+    hub, other, view = receiver(), receiver(), View()
+    client = flask_guarded(view, hub, other)
+    assert client.post("/webhooks", data=BODY, headers=signed(BODY)).status_code == 204
+    [delivery] = view.ran
+    assert delivery.handler is next(iter(other.registry))  # not the middleware's
+
+
+def test_fastapi_route_and_starlette_endpoint_under_the_middleware_run_once() -> None:
+    from fastapi import Depends, FastAPI
+    from fastapi.testclient import TestClient
+    from starlette.responses import Response
+
+    from webhookverify.asgi import WebhookMiddleware
+    from webhookverify.fastapi import WebhookDelivery, webhook_endpoint
+
+    hub, view = receiver(), View(failures=1)
+    verified = WebhookDelivery(hub)
+    app = FastAPI()
+
+    @app.post("/webhooks")
+    async def hook(delivery: Delivery = Depends(verified)) -> dict[str, bool]:  # noqa: B008
+        view(delivery)
+        return {"ok": True}
+
+    @webhook_endpoint(hub)
+    async def endpoint(request: Any, delivery: Delivery) -> Response:
+        view(delivery)
+        return Response(status_code=204)
+
+    app.add_route("/endpoint", endpoint, methods=["POST"])
+    app.add_middleware(WebhookMiddleware, receiver=hub, paths=["/webhooks", "/endpoint"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path, ok in (("/webhooks", 200), ("/endpoint", 204)):
+            body, view.failures = BODY + path.encode(), 1
+            answers = [client.post(path, content=body, headers=signed(body)) for _ in range(3)]
+            assert [a.status_code for a in answers] == [500, ok, 200]
+            assert answers[2].content == b""  # the middleware's duplicate: not run again
+    assert [d.body for d in view.ran] == [BODY + b"/webhooks", BODY + b"/endpoint"]
+
+
+def test_django_view_under_the_wsgi_middleware_runs_once(rf: Any) -> None:
+    import sys
+    import types
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.http import HttpResponse
+    from django.test import override_settings
+    from django.urls import clear_url_caches, path
+
+    from webhookverify.django import WebhookView, webhook_view
+    from webhookverify.testing import make_environ, run_wsgi
+    from webhookverify.wsgi import WebhookMiddleware
+
+    hub, view = receiver(), View(failures=1)
+
+    @webhook_view(hub)
+    def hook(request: Any, delivery: Delivery) -> Any:
+        view(delivery)
+        return HttpResponse(status=204)
+
+    class Listened(WebhookView):  # type: ignore[misc]
+        pass  # no handle: the receiver's webhook.received listeners
+
+    hub.bus.bind("webhook.received", view)
+    urls = types.ModuleType("round4_lost_urls")
+    urls.urlpatterns = [  # type: ignore[attr-defined]
+        path("webhooks", hook),
+        path("listened", Listened.as_view(receiver=hub)),
+    ]
+    sys.modules[urls.__name__] = urls
+    app = WebhookMiddleware(WSGIHandler(), hub, paths=["/webhooks", "/listened"])
+    try:
+        with override_settings(ROOT_URLCONF=urls.__name__):
+            clear_url_caches()
+            for target, ok in (("/webhooks", 204), ("/listened", 200)):
+                body = BODY + target.encode()
+                request = sign_request(verifier(), body, url=f"http://testserver{target}")
+                statuses = [run_wsgi(app, make_environ(request)).status for _ in range(3)]
+                assert statuses == [500, ok, 200] if target == "/webhooks" else [ok, 200, 200]
+    finally:
+        clear_url_caches()
+        del sys.modules[urls.__name__]
+    assert [d.body for d in view.ran] == [BODY + b"/webhooks", BODY + b"/listened"]

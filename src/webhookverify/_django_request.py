@@ -47,6 +47,7 @@ Imported by :mod:`webhookverify.django` only (it imports Django).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -55,14 +56,18 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
 from django.db import connections, transaction  # type: ignore[import-untyped]
 
-from ._body import whole_body
+from ._adapter import read_headers
+from ._body import parse_content_length, whole_body
+from ._options import DELIVERY_KEY, AdapterOptions
 from ._origin import sent_path
-from ._replies import BAD_REQUEST, Refused
+from ._replies import BAD_REQUEST, Refused, verified_ahead
 from ._wsgi_io import read_body
+from .delivery import Delivery
+from .errors import InvalidRequest
 from .receiver import NO_LISTENER
+from .request import WebhookRequest
 
 if TYPE_CHECKING:
-    from .delivery import Delivery
     from .receiver import Receiver
 
 logger = logging.getLogger("webhookverify")
@@ -71,11 +76,45 @@ __all__ = [
     "adrained",
     "drained",
     "mark_view",
+    "read_request",
     "request_body",
     "run_listeners",
     "run_view",
     "sent_url",
 ]
+
+
+def read_request(
+    options: AdapterOptions, request: Any, received_at: float, receiver: Receiver
+) -> WebhookRequest | Delivery:
+    """The request to verify, or :class:`Refused` with what to answer (a
+    method the handlers' handshakes come with is accepted too).
+
+    Returns:
+        the :class:`~webhookverify.WebhookRequest`; or, under a
+        ``WebhookMiddleware`` that verified the request with one of
+        ``receiver``'s handlers, its :class:`~webhookverify.Delivery`, for the
+        view to run with: the middleware holds the delivery's key and settles
+        it by the view's answer (verified again, the key was found in flight
+        and every attempt answered 409).
+    """
+    scope = getattr(request, "scope", None)  # ASGI: the delivery is in the scope's state
+    meta = request.META
+    found = (scope.get("state") or {}).get(DELIVERY_KEY) if scope else meta.get(DELIVERY_KEY)
+    ahead = verified_ahead(found, receiver)
+    if ahead is not None:
+        return ahead
+    method = str(request.method or "GET").upper()
+    options.check_method(method, receiver.handshake_methods)
+    length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
+    headers = read_headers(options, list(request.headers.items()))
+    body = request_body(request, length, options.max_body_size)
+    try:
+        # called once, and only when a verifier reads the URL
+        url = functools.partial(sent_url, request)
+        return WebhookRequest(method, url, headers, body, received_at, meta.get("REMOTE_ADDR"))
+    except InvalidRequest:
+        raise Refused(BAD_REQUEST, "malformed_request") from None
 
 
 def request_body(request: Any, length: int | None, limit: int) -> bytes:

@@ -28,6 +28,10 @@ routes (the route's status is then what commits or declines), or raise
 ``Depends(..., scope="function")`` its exit runs before the route's status
 is known.
 
+Under an :class:`~webhookverify.asgi.WebhookMiddleware` guarding the route
+with the same receiver, the route runs with the middleware's delivery, which
+settles its key by the route's answer.
+
 Starlette: :func:`webhook_endpoint` wraps ``async def endpoint(request,
 delivery) -> Response`` as the WSGI and ASGI middlewares wrap an app.
 
@@ -50,7 +54,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import StreamingResponse
 
 from ._body import BodyBuffer, parse_content_length
-from ._options import DEFAULT_MAX_BODY_SIZE
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY
 from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
@@ -59,6 +63,7 @@ from ._replies import (
     app_answer_stands,
     arefuse,
     decline_unless_2xx,
+    verified_ahead,
 )
 from .delivery import Delivery, Outcome
 from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest
@@ -175,6 +180,13 @@ def _sent_url(request: Request) -> str:
     return f"{url.scheme}://{url.netloc}{path}" + (f"?{url.query}" if url.query else "")
 
 
+def _ahead(request: Request, receiver: Receiver) -> Delivery | None:
+    """The delivery an ``asgi.WebhookMiddleware`` verified for this request
+    with one of ``receiver``'s handlers, else ``None``."""
+    state = request.scope.get("state")
+    return verified_ahead(state.get(DELIVERY_KEY) if state else None, receiver)
+
+
 def _check(name: str, receiver: object, max_body_size: object) -> None:
     if not isinstance(receiver, Receiver):
         raise ConfigurationError(f"{name}(receiver) takes a webhookverify.Receiver")
@@ -203,6 +215,10 @@ class WebhookDelivery:
         self.max_body_size = max_body_size
 
     async def __call__(self, request: Request, response: Response) -> AsyncIterator[Delivery]:
+        ahead = _ahead(request, self.receiver)
+        if ahead is not None:  # a WebhookMiddleware holds its key, settled by the answer
+            yield ahead
+            return
         webhook_request = await read_request(self.receiver, request, self.max_body_size)
         loop = asyncio.get_running_loop()
         handed: asyncio.Future[Delivery] = loop.create_future()
@@ -308,6 +324,9 @@ def webhook_endpoint(
     def decorate(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
         async def run(request: Request) -> Response:
+            ahead = _ahead(request, receiver)
+            if ahead is not None:  # a WebhookMiddleware holds its key, settled by the answer
+                return await endpoint(request, ahead)
             try:
                 webhook_request = await read_request(receiver, request, max_body_size)
             except WebhookRefused as refused:

@@ -34,7 +34,9 @@ so the sender's retry runs it again (a streamed response is read to its end
 before the key is committed, and sent from memory); refusals (401, 403, 409, 503; 400 and
 413 for a body the decorator cannot take) answer the receiver's status,
 headers and fixed text. ``webhook.received`` does not fire for these
-requests.
+requests. Under a :class:`~webhookverify.wsgi.WebhookMiddleware` guarding
+the view's path with the same receiver, the view runs with the middleware's
+delivery, which settles its key by the view's answer.
 
 Flask is imported when this module is, never by ``import webhookverify``.
 """
@@ -52,7 +54,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ._body import parse_content_length, whole_body
-from ._options import DEFAULT_MAX_BODY_SIZE
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY
 from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
@@ -61,6 +63,7 @@ from ._replies import (
     app_answer_stands,
     decline_unless_2xx,
     refuse,
+    verified_ahead,
 )
 from .config import load_registry
 from .delivery import Delivery, Outcome
@@ -186,6 +189,9 @@ def _sent_url() -> str:
 def _run(
     receiver: Receiver, view: WebhookView, url_values: dict[str, Any], max_body_size: int
 ) -> Response:
+    ahead = verified_ahead(request.environ.get(DELIVERY_KEY), receiver)
+    if ahead is not None:  # a WebhookMiddleware holds its key, settled by this answer
+        return current_app.make_response(view(ahead, **url_values))
     try:
         webhook_request = _read_request(max_body_size)
     except Refused as refused:
