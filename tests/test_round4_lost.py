@@ -490,3 +490,27 @@ def test_django_view_under_the_wsgi_middleware_runs_once(rf: Any) -> None:
         clear_url_caches()
         del sys.modules[urls.__name__]
     assert [d.body for d in view.ran] == [BODY + b"/webhooks", BODY + b"/listened"]
+
+
+def test_aiohttp_handler_under_the_middleware_runs_once() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from webhookverify.aiohttp import WebhookMiddleware, webhook_handler
+
+    hub, view = receiver(), View(failures=1)
+
+    async def handler(request: web.Request, delivery: Delivery) -> web.Response:
+        view(delivery)
+        return web.Response(status=204)
+
+    app = web.Application(middlewares=[WebhookMiddleware(hub, path="/hooks")])
+    app.router.add_post("/hooks", webhook_handler(hub, handler))
+
+    async def main() -> list[int]:
+        async with TestClient(TestServer(app)) as client:
+            answers = [await client.post("/hooks", data=BODY, headers=signed(BODY)) for _ in "123"]
+            return [answer.status for answer in answers]
+
+    assert asyncio.run(main()) == [500, 204, 200]
+    assert [d.body for d in view.ran] == [BODY]
