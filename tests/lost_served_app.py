@@ -1,16 +1,23 @@
-"""The Flask app ``test_round4_lost.py`` serves with gunicorn
-(``lost_served_app:create_app()``), with ``MAX_CONTENT_LENGTH`` below the
-webhook views' ``max_body_size``:
+"""The apps ``test_round4_lost.py`` serves.
+
+The Flask app (gunicorn: ``lost_served_app:create_app()``), with
+``MAX_CONTENT_LENGTH`` below the webhook views' ``max_body_size``:
 
 - ``POST /plain``: records the delivery, answers 204;
 - ``POST /stream``: answers with a generator that fails on the first
   attempt for a body and records the delivery on a later one.
 
 Each line of ``$WEBHOOK_RUNS_FILE`` is ``<what> <sha256 of the body>``.
+
+The ASGI endpoint (uvicorn: ``lost_served_app:asgi_app --factory``), on a
+:class:`~webhookverify.RedisReplayStore` at ``$REDIS_URL`` under
+``$WEBHOOK_REDIS_PREFIX``: its listener pushes the body to the Redis list
+``<prefix>started``, then waits for as many seconds as the body's ``wait``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import Iterator
@@ -19,11 +26,14 @@ from typing import Any
 
 from flask import Flask, Response, stream_with_context
 
-from webhookverify import Delivery, Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify import Delivery, EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver
+from webhookverify.asgi import WebhookApp
 from webhookverify.flask import webhook_view
+from webhookverify.replay import RedisReplayStore
 
 SECRET = "round4-lost-secret-0123456789"
 RUNS_ENV = "WEBHOOK_RUNS_FILE"
+PREFIX_ENV = "WEBHOOK_REDIS_PREFIX"
 APP_LIMIT = 1024  # the app's MAX_CONTENT_LENGTH: deliveries are larger
 
 
@@ -72,3 +82,21 @@ def create_app() -> Flask:
         return Response(stream_with_context(chunks()), 200)
 
     return app
+
+
+def asgi_app() -> WebhookApp:
+    import redis.asyncio
+
+    url, prefix = os.environ["REDIS_URL"], os.environ[PREFIX_ENV]
+    log = redis.asyncio.Redis.from_url(url)
+    bus = EventBus()
+
+    async def on_delivery(delivery: Delivery) -> None:
+        await log.rpush(prefix + "started", delivery.body)
+        await asyncio.sleep(delivery.json()["wait"])
+
+    bus.bind("webhook.received", on_delivery)
+    store = RedisReplayStore(url, prefix=prefix)
+    return WebhookApp(
+        Receiver(HandlerRegistry([Handler("svc", verifier())]), bus, replay_store=store)
+    )

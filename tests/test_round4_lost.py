@@ -514,3 +514,103 @@ def test_aiohttp_handler_under_the_middleware_runs_once() -> None:
 
     assert asyncio.run(main()) == [500, 204, 200]
     assert [d.body for d in view.ran] == [BODY]
+
+
+# -- a dispatch cancelled as the server shuts down --------------------------------------
+#
+# uvicorn cancels the requests still running at --timeout-graceful-shutdown, then
+# asyncio.run's teardown cancels them again and closes the loop. The release of
+# the key was cut short: it stayed in flight for the lease (60 s), and the
+# sender's retries were answered 409 until then.
+
+
+def waiting_receiver(store: Any, *, wait: bool) -> tuple[Receiver, asyncio.Event, list[bytes]]:
+    """A receiver whose listener records each delivery, after waiting until
+    it is cancelled when ``wait`` is set."""
+    from webhookverify import EventBus
+
+    started, ran = asyncio.Event(), []
+    bus = EventBus()
+
+    async def on_delivery(delivery: Delivery) -> None:
+        started.set()
+        if wait:
+            await asyncio.Event().wait()
+        ran.append(delivery.body)
+
+    bus.bind("webhook.received", on_delivery)
+    hub = Receiver(HandlerRegistry([Handler("svc", verifier())]), bus, replay_store=store)
+    return hub, started, ran
+
+
+@pytest.mark.parametrize("spins", [0, 1, 5])
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_dispatch_cancelled_as_the_loop_closes_releases_its_key(
+    backend: str, spins: int, request: pytest.FixtureRequest
+) -> None:
+    from webhookverify import MemoryReplayStore
+    from webhookverify.replay import RedisReplayStore
+
+    if backend == "redis":
+        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+        store: Any = RedisReplayStore(url, prefix=prefix)
+    else:
+        store = MemoryReplayStore()
+    delivery = sign_request(verifier(), BODY)
+
+    async def shut_down() -> None:
+        hub, started, _ = waiting_receiver(store, wait=True)
+        task = asyncio.ensure_future(hub.areceive(delivery))
+        await asyncio.wait_for(started.wait(), 10)
+        task.cancel()  # the server gives up on it...
+        for _ in range(spins):
+            await asyncio.sleep(0)
+        # ... and the loop closes with the task still unwinding
+
+    asyncio.run(shut_down())
+
+    async def retry() -> tuple[int, list[bytes]]:
+        hub, _, ran = waiting_receiver(store, wait=False)
+        outcome = await hub.areceive(delivery)
+        return outcome.status, ran
+
+    assert asyncio.run(retry()) == (200, [BODY])  # processed, not 409
+
+
+@pytest.mark.server
+@pytest.mark.redis
+def test_uvicorn_shutting_down_mid_dispatch_releases_the_key(
+    redis_url: str, redis_prefix: str, redis_client: Any
+) -> None:
+    import json
+    import threading
+    import time
+
+    from test_servers import stop
+
+    port = free_port()
+    argv = [*command("uvicorn", port, app="lost_served_app:asgi_app"), "--factory"]
+    argv += ["--timeout-graceful-shutdown", "1"]
+    env = {"REDIS_URL": redis_url, lost_served_app.PREFIX_ENV: redis_prefix}
+    body = json.dumps({"id": uuid.uuid4().hex, "wait": 3600}).encode()
+    answers: list[object] = []
+    with running("uvicorn", argv, port, cwd=TESTS, env=env) as process:
+
+        def send() -> None:
+            url = f"http://127.0.0.1:{port}/"
+            try:
+                answers.append(httpx.post(url, content=body, headers=signed(body), timeout=30))
+            except httpx.TransportError as exc:  # the server stopped without answering
+                answers.append(exc)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        while not redis_client.llen(redis_prefix + "started"):  # the listener is waiting
+            assert process.poll() is None and sender.is_alive()
+            time.sleep(0.02)
+        held = list(redis_client.scan_iter(match=redis_prefix + "webhookverify:*"))
+        assert len(held) == 1 and redis_client.get(held[0]).startswith(b"f|")
+        stop(process)  # SIGTERM: uvicorn cancels the request after 1 s, then closes the loop
+        sender.join(30)
+    assert isinstance(answers[0], httpx.TransportError)  # no answer: the sender retries
+    assert redis_client.get(held[0]) is None  # released: the retry is processed, not 409
