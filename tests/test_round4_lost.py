@@ -1,19 +1,24 @@
 """Never lose a real delivery: paths on which a correctly signed delivery was
-acknowledged without the user's code having run to completion, or refused
-with a status senders do not retry.
+acknowledged without the user's code having run to completion, answered
+with a status senders do not retry, or had its key left in flight.
 
-- A framework view that returns a *streamed* response (Flask's generator
-  responses, Django's ``StreamingHttpResponse``, Starlette's
-  ``StreamingResponse`` from a ``webhook_endpoint``) runs its generator only
-  as the answer is sent, after the view returned and the delivery's key was
-  committed. A generator that failed cut the answer short, and the sender's
-  retry was answered 200 as a duplicate: the work was never done. The
-  integrations now read a streamed answer to its end in the dispatch step.
-- Flask's ``MAX_CONTENT_LENGTH`` below a ``webhook_view``'s ``max_body_size``
-  answered 413 to deliveries the view takes (senders do not retry a 413).
+- A view returning a *streamed* response (Flask generator responses,
+  Django ``StreamingHttpResponse``, Starlette ``StreamingResponse`` from a
+  ``webhook_endpoint``) ran its generator after the key was committed: a
+  generator that failed left the retry answered as a duplicate.
+- Flask's ``MAX_CONTENT_LENGTH`` below a ``webhook_view``'s
+  ``max_body_size`` answered 413 to deliveries the view takes.
+- A listener written with ``yield`` ran none of its code, and the delivery
+  was acknowledged.
+- A framework view under a ``WebhookMiddleware`` on its path verified the
+  request again, found the key the middleware holds in flight, and every
+  attempt was answered 409.
+- A dispatch cancelled as the server shut down (uvicorn's
+  ``--timeout-graceful-shutdown``, then the loop's teardown) left its key in
+  flight for the lease: the sender's retries were answered 409.
 
-Each case sends the delivery, makes the user's code fail once, then sends
-the sender's retry, and checks that the retry ran the code.
+Each case makes the user's code fail (or the server stop) once, sends the
+sender's retry, and checks that the retry ran the code.
 """
 
 from __future__ import annotations
@@ -236,7 +241,7 @@ def test_fastapi_dependency_streamed_answer_that_fails_releases_the_key() -> Non
     app = FastAPI()
 
     @app.post("/hooks")
-    async def hook(delivery: Delivery = Depends(verified)) -> Any:  # noqa: B008 - a local dependency
+    async def hook(delivery: Delivery = Depends(verified)) -> Any:  # noqa: B008
         return StreamingResponse(work.achunks(delivery.body))
 
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -391,7 +396,8 @@ def flask_guarded(view: View, hub: Receiver, view_hub: Receiver) -> Any:
         view(delivery)
         return "", 204
 
-    app.wsgi_app = WebhookMiddleware(app.wsgi_app, hub, path="/webhooks")  # type: ignore[method-assign]
+    guarded = WebhookMiddleware(app.wsgi_app, hub, path="/webhooks")
+    app.wsgi_app = guarded  # type: ignore[method-assign]
     return app.test_client()
 
 

@@ -31,9 +31,9 @@ WSGI middleware: a verified, new delivery runs the view once; a duplicate of
 a processed one answers 200 without running it; the view raising (500), or
 answering anything but a 2xx (its answer is sent), releases the delivery key
 so the sender's retry runs it again (a streamed response is read to its end
-before the key is committed, and sent from memory); refusals (401, 403, 409, 503; 400 and
-413 for a body the decorator cannot take) answer the receiver's status,
-headers and fixed text. ``webhook.received`` does not fire for these
+before the key is committed, and sent from memory); refusals (401, 403, 409,
+503; 400 and 413 for a body the decorator cannot take) answer the
+receiver's status, headers and fixed text. ``webhook.received`` does not fire for these
 requests. Under a :class:`~webhookverify.wsgi.WebhookMiddleware` guarding
 the view's path with the same receiver, the view runs with the middleware's
 delivery, which settles its key by the view's answer.
