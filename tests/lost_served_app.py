@@ -13,6 +13,7 @@ The ASGI endpoint (uvicorn: ``lost_served_app:asgi_app --factory``), on a
 :class:`~webhookverify.RedisReplayStore` at ``$REDIS_URL`` under
 ``$WEBHOOK_REDIS_PREFIX``: its listener pushes the body to the Redis list
 ``<prefix>started``, then waits for as many seconds as the body's ``wait``.
+The WSGI endpoint (gunicorn: ``lost_served_app:wsgi_app()``) does the same.
 """
 
 from __future__ import annotations
@@ -20,14 +21,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, stream_with_context
 
-from webhookverify import Delivery, EventBus, Handler, HandlerRegistry, HmacVerifier, Receiver
-from webhookverify.asgi import WebhookApp
+from webhookverify import (
+    Delivery,
+    EventBus,
+    Handler,
+    HandlerRegistry,
+    HmacVerifier,
+    Receiver,
+    asgi,
+    wsgi,
+)
 from webhookverify.flask import webhook_view
 from webhookverify.replay import RedisReplayStore
 
@@ -84,7 +94,7 @@ def create_app() -> Flask:
     return app
 
 
-def asgi_app() -> WebhookApp:
+def asgi_app() -> asgi.WebhookApp:
     import redis.asyncio
 
     url, prefix = os.environ["REDIS_URL"], os.environ[PREFIX_ENV]
@@ -97,6 +107,24 @@ def asgi_app() -> WebhookApp:
 
     bus.bind("webhook.received", on_delivery)
     store = RedisReplayStore(url, prefix=prefix)
-    return WebhookApp(
+    return asgi.WebhookApp(
+        Receiver(HandlerRegistry([Handler("svc", verifier())]), bus, replay_store=store)
+    )
+
+
+def wsgi_app() -> wsgi.WebhookApp:
+    import redis
+
+    url, prefix = os.environ["REDIS_URL"], os.environ[PREFIX_ENV]
+    log = redis.Redis.from_url(url)
+    bus = EventBus()
+
+    def on_delivery(delivery: Delivery) -> None:
+        log.rpush(prefix + "started", delivery.body)
+        time.sleep(delivery.json()["wait"])
+
+    bus.bind("webhook.received", on_delivery)
+    store = RedisReplayStore(url, prefix=prefix)
+    return wsgi.WebhookApp(
         Receiver(HandlerRegistry([Handler("svc", verifier())]), bus, replay_store=store)
     )

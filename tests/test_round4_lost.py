@@ -620,3 +620,26 @@ def test_uvicorn_shutting_down_mid_dispatch_releases_the_key(
         sender.join(30)
     assert isinstance(answers[0], httpx.TransportError)  # no answer: the sender retries
     assert redis_client.get(held[0]) is None  # released: the retry is processed, not 409
+
+
+@pytest.mark.server
+@pytest.mark.redis
+def test_gunicorn_worker_timeout_mid_dispatch_releases_the_key(
+    redis_url: str, redis_prefix: str, redis_client: Any
+) -> None:
+    """Held before: gunicorn aborts a worker past --timeout with SystemExit,
+    which the receiver lets through after releasing the key; the sender gets
+    500 and its retry is processed."""
+    import json
+
+    port = free_port()
+    argv = [*command("gunicorn", port, app="lost_served_app:wsgi_app()"), "--timeout", "1"]
+    env = {"REDIS_URL": redis_url, lost_served_app.PREFIX_ENV: redis_prefix}
+    body = json.dumps({"id": uuid.uuid4().hex, "wait": 3600}).encode()
+    with running("gunicorn", argv, port, cwd=TESTS, env=env):
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/", content=body, headers=signed(body), timeout=60
+        )
+        assert answer.status_code == 500
+        assert redis_client.llen(redis_prefix + "started") == 1
+    assert list(redis_client.scan_iter(match=redis_prefix + "webhookverify:*")) == []
