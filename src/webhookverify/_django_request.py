@@ -31,11 +31,23 @@ the dispatch step (:func:`run_view`; a ``WebhookView`` without ``handle``
 its ``webhook.received`` listeners, :func:`run_listeners`): it commits, or
 its failure releases the key, before the answer.
 
+The streamed answer
+-------------------
+
+A ``StreamingHttpResponse`` runs the view's generator only as Django sends
+it, after the view returned and so after the delivery's key was committed: a
+generator that then failed cut the answer short, and the sender's retry was
+taken for a duplicate of work never done. Its content is read to its end in
+the dispatch step (:func:`drained`, :func:`adrained`), so that its failure
+releases the key, and sent from memory, as the middlewares send the wrapped
+app's buffered answer.
+
 Imported by :mod:`webhookverify.django` only (it imports Django).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -44,19 +56,65 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import RequestDataTooBig  # type: ignore[import-untyped]
 from django.db import connections, transaction  # type: ignore[import-untyped]
 
-from ._body import whole_body
+from ._adapter import read_headers
+from ._body import parse_content_length, whole_body
+from ._options import DELIVERY_KEY, AdapterOptions
 from ._origin import sent_path
-from ._replies import BAD_REQUEST, Refused
+from ._replies import BAD_REQUEST, Refused, verified_ahead
 from ._wsgi_io import read_body
+from .delivery import Delivery
+from .errors import InvalidRequest
 from .receiver import NO_LISTENER
+from .request import WebhookRequest
 
 if TYPE_CHECKING:
-    from .delivery import Delivery
     from .receiver import Receiver
 
 logger = logging.getLogger("webhookverify")
 
-__all__ = ["mark_view", "request_body", "run_listeners", "run_view", "sent_url"]
+__all__ = [
+    "adrained",
+    "drained",
+    "mark_view",
+    "read_request",
+    "request_body",
+    "run_listeners",
+    "run_view",
+    "sent_url",
+]
+
+
+def read_request(
+    options: AdapterOptions, request: Any, received_at: float, receiver: Receiver
+) -> WebhookRequest | Delivery:
+    """The request to verify, or :class:`Refused` with what to answer (a
+    method the handlers' handshakes come with is accepted too).
+
+    Returns:
+        the :class:`~webhookverify.WebhookRequest`; or, under a
+        ``WebhookMiddleware`` that verified the request with one of
+        ``receiver``'s handlers, its :class:`~webhookverify.Delivery`, for the
+        view to run with: the middleware holds the delivery's key and settles
+        it by the view's answer (verified again, the key was found in flight
+        and every attempt answered 409).
+    """
+    scope = getattr(request, "scope", None)  # ASGI: the delivery is in the scope's state
+    meta = request.META
+    found = (scope.get("state") or {}).get(DELIVERY_KEY) if scope else meta.get(DELIVERY_KEY)
+    ahead = verified_ahead(found, receiver)
+    if ahead is not None:
+        return ahead
+    method = str(request.method or "GET").upper()
+    options.check_method(method, receiver.handshake_methods)
+    length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
+    headers = read_headers(options, list(request.headers.items()))
+    body = request_body(request, length, options.max_body_size)
+    try:
+        # called once, and only when a verifier reads the URL
+        url = functools.partial(sent_url, request)
+        return WebhookRequest(method, url, headers, body, received_at, meta.get("REMOTE_ADDR"))
+    except InvalidRequest:
+        raise Refused(BAD_REQUEST, "malformed_request") from None
 
 
 def request_body(request: Any, length: int | None, limit: int) -> bytes:
@@ -124,8 +182,41 @@ def run_view(view: Any, call: Callable[[], Any]) -> Any:
     each database with ``ATOMIC_REQUESTS`` that ``view`` does not opt out of
     (``transaction.non_atomic_requests``), as Django would have run it;
     committed before this returns, so a failed commit raises here, in the
-    dispatch step."""
-    return _in_transactions(getattr(view, "_non_atomic_requests", ()), call)
+    dispatch step; a streamed answer is read to its end there too (:func:`drained`),
+    after the transactions, where Django would have run it."""
+    return drained(_in_transactions(getattr(view, "_non_atomic_requests", ()), call))
+
+
+def drained(response: Any) -> Any:
+    """``response`` with its streamed content read to its end now, in the
+    dispatch step, so that a generator that fails releases the key.
+
+    Returns:
+        ``response``: a ``StreamingHttpResponse`` keeps its status and
+        headers and sends the parts read.
+
+    Raises:
+        Exception: what the streamed content raised.
+    """
+    if getattr(response, "streaming", False):
+        # an async iterator is read through async_to_sync, as Django serves it under WSGI
+        response.streaming_content = list(response)
+    return response
+
+
+async def adrained(response: Any) -> Any:
+    """:func:`drained` for an async view: the content read with ``async for`` (a
+    sync iterator in a worker thread, as Django does) and sent again by an
+    async iterator, as Django serves one under ASGI."""
+    if getattr(response, "streaming", False):
+        parts = [part async for part in response]
+
+        async def replay() -> Any:
+            for part in parts:
+                yield part
+
+        response.streaming_content = replay()
+    return response
 
 
 def run_listeners(receiver: Receiver, delivery: Delivery) -> None:

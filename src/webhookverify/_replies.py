@@ -9,16 +9,22 @@
 - Under a middleware, the wrapped app's answer is what the sender gets when
   it agrees with what the receiver did with the delivery key: a 2xx when the
   key was committed, anything else when it was released.
+- A framework's webhook view under a middleware guarding its path runs with
+  the middleware's delivery (:func:`verified_ahead`) instead of verifying the
+  request again.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .delivery import Outcome, Rejection
+from .delivery import Delivery, Outcome, Rejection
 from .errors import DeliveryDeclined
 from .events import REJECTED, EventBus
+
+if TYPE_CHECKING:
+    from .receiver import Receiver
 
 __all__ = [
     "BAD_REQUEST",
@@ -32,6 +38,7 @@ __all__ = [
     "arefuse",
     "decline_unless_2xx",
     "refuse",
+    "verified_ahead",
 ]
 
 logger = logging.getLogger("webhookverify")
@@ -159,3 +166,26 @@ def app_answer_stands(outcome: Outcome, app_status: int) -> bool:
     if 200 <= app_status < 300:
         return outcome.reason in ACCEPTED
     return 300 <= app_status < 600 and outcome.reason in NOT_PROCESSED
+
+
+def verified_ahead(found: object, receiver: Receiver) -> Delivery | None:
+    """The delivery a ``WebhookMiddleware`` verified for this request, when a
+    framework's webhook view under it is to run with it (``None``: verify
+    the request as usual).
+
+    The middleware holds the delivery's key until the app answers, and
+    settles it by that answer. A view verifying the request again found its
+    own key in flight and answered 409, which the middleware released: the
+    delivery and every retry were answered 409 and never processed. So the
+    view takes the middleware's delivery, when one of the view's own
+    handlers verified it (the same :class:`~webhookverify.Handler`; another
+    receiver's handlers prove nothing to this view).
+
+    Args:
+        found: what the request carries at ``webhookverify.delivery`` (the
+            WSGI environ, or the ASGI scope's ``state``), or ``None``.
+        receiver: the view's receiver.
+    """
+    if isinstance(found, Delivery) and any(h is found.handler for h in receiver.registry):
+        return found
+    return None

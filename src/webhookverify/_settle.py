@@ -104,25 +104,43 @@ async def asettle(
     """:func:`settle` for asyncio, the pauses awaited: the store's sync
     ``commit``/``release`` called directly when it does not block (its
     ``blocking`` attribute is false), else its ``acommit``/``arelease``
-    awaited, else its sync method in a worker thread."""
+    awaited, else its sync method in a worker thread.
+
+    The step is made even when the task is cancelled meanwhile: a server
+    shutting down cancels the requests still running (uvicorn's
+    ``--timeout-graceful-shutdown``), then the event loop's teardown cancels
+    them again, and a release cut short left the key in flight for the
+    lease, the sender's retries answered 409 until it ended. A cancellation
+    is raised once the step is done (or its attempts are spent).
+    """
     name = "commit" if commit else "release"
     direct = not getattr(store, "blocking", True)
     step: Any = getattr(store, name if direct else "a" + name, None)
+    cancelled: BaseException | None = None
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
-        if attempt > 1:
-            await _asyncio().sleep(SETTLE_PAUSE * 2 ** (attempt - 2))
         try:
+            if attempt > 1:
+                await _asyncio().sleep(SETTLE_PAUSE * 2 ** (attempt - 2))
             if direct:
                 step(reservation)
             elif step is not None:
                 await step(reservation)
             else:
                 await _asyncio().to_thread(getattr(store, name), reservation)
-            return True
         except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
             if _failed(exc, attempt, commit=commit, lease=lease, about=about):
-                return False
-    return False  # pragma: no cover - the loop returns
+                break
+        except BaseException as exc:  # cancelled: this attempt is cut short, the next one made
+            if not isinstance(exc, _asyncio().CancelledError):
+                raise
+            cancelled = exc
+        else:
+            if cancelled is not None:
+                raise cancelled
+            return True
+    if cancelled is not None:
+        raise cancelled
+    return False
 
 
 def _asyncio() -> Any:

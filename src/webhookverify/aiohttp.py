@@ -57,7 +57,14 @@ from ._adapter import build_request, read_head
 from ._body import BodyBuffer
 from ._options import AdapterOptions, AdapterSettings, check_receiver, middleware_settings
 from ._origin import quote_path
-from ._replies import BAD_REQUEST, Refused, app_answer_stands, arefuse, decline_unless_2xx
+from ._replies import (
+    BAD_REQUEST,
+    Refused,
+    app_answer_stands,
+    arefuse,
+    decline_unless_2xx,
+    verified_ahead,
+)
 from .delivery import Delivery
 from .errors import ConfigurationError, MissingDelivery
 from .receiver import Receiver
@@ -206,8 +213,14 @@ async def _run(
 ) -> web.StreamResponse:
     """Read, verify and dispatch one request to ``call``; the response to send.
 
-    The delivery is put at ``request[DELIVERY]`` before ``call`` runs.
+    The delivery is put at ``request[DELIVERY]`` before ``call`` runs. A
+    :class:`WebhookMiddleware` in front of a :func:`webhook_handler` with the
+    same receiver verified the request already and holds its key: ``call``
+    runs with its delivery, and the middleware settles the key by the answer.
     """
+    ahead = verified_ahead(request.get(DELIVERY), receiver)
+    if ahead is not None:
+        return await call(request, ahead)
     try:
         methods = receiver.handshake_methods
         webhook_request = await read_request(options, request, handshake_methods=methods)

@@ -49,12 +49,9 @@ from django.dispatch import Signal  # type: ignore[import-untyped]
 from django.http import HttpResponse  # type: ignore[import-untyped]
 from django.views import View  # type: ignore[import-untyped]
 
-from ._adapter import read_headers
-from ._body import parse_content_length
-from ._django_request import mark_view, request_body, run_listeners, run_view, sent_url
+from ._django_request import adrained, mark_view, read_request, run_listeners, run_view
 from ._options import DEFAULT_MAX_BODY_SIZE, AdapterOptions, check_receiver
 from ._replies import (
-    BAD_REQUEST,
     Refused,
     Reply,
     app_answer_stands,
@@ -64,10 +61,9 @@ from ._replies import (
 )
 from .config import load_config, load_registry
 from .delivery import Delivery, Outcome
-from .errors import ConfigurationError, InvalidRequest
+from .errors import ConfigurationError
 from .events import DUPLICATE, RECEIVED, REJECTED
 from .receiver import Receiver
-from .request import WebhookRequest
 
 __all__ = [
     "SETTING",
@@ -200,25 +196,6 @@ class _Endpoint:
         return last
 
 
-def _read(
-    options: AdapterOptions, request: Any, received_at: float, receiver: Receiver
-) -> WebhookRequest:
-    """The request to verify, or :class:`Refused` with what to answer (a
-    method the handlers' handshakes come with is accepted too)."""
-    method = str(request.method or "GET").upper()
-    options.check_method(method, receiver.handshake_methods)
-    meta = request.META
-    length = parse_content_length((meta.get("CONTENT_LENGTH") or "",), options.max_body_size)
-    headers = read_headers(options, list(request.headers.items()))
-    body = request_body(request, length, options.max_body_size)
-    try:
-        # called once, and only when a verifier reads the URL
-        url = functools.partial(sent_url, request)
-        return WebhookRequest(method, url, headers, body, received_at, meta.get("REMOTE_ADDR"))
-    except InvalidRequest:
-        raise Refused(BAD_REQUEST, "malformed_request") from None
-
-
 def _status_line(response: Any) -> str:
     return f"{response.status_code} {getattr(response, 'reason_phrase', '')}".rstrip()
 
@@ -254,9 +231,14 @@ def handle(endpoint: _Endpoint, view: Callable[..., Any] | None, request: Any) -
     """
     receiver, options = endpoint.resolve()
     try:
-        hook = _read(options, request, time.time(), receiver)
+        hook = read_request(options, request, time.time(), receiver)
     except Refused as refused:
         return _refused(receiver, refused, request)
+    if isinstance(hook, Delivery):  # a WebhookMiddleware verified it and settles its key
+        if view is not None:
+            return view(hook)
+        run_listeners(receiver, hook)
+        return HttpResponse(status=receiver.success_status)
     if view is None:  # the listeners, in the request's transactions
         return _http(receiver.receive(hook, dispatch=functools.partial(run_listeners, receiver)))
     answered: list[Any] = []
@@ -272,14 +254,16 @@ async def ahandle(endpoint: _Endpoint, view: Callable[..., Any], request: Any) -
     """:func:`handle` for an ``async def`` view, through :meth:`Receiver.areceive`."""
     receiver, options = endpoint.resolve()
     try:
-        hook = _read(options, request, time.time(), receiver)
+        hook = read_request(options, request, time.time(), receiver)
     except Refused as refused:
         reply = await arefuse(receiver.bus, refused, request.method, request.path, _peer(request))
         return _http(reply)
+    if isinstance(hook, Delivery):  # a WebhookMiddleware verified it and settles its key
+        return await view(hook)
     answered: list[Any] = []
 
     async def dispatch(delivery: Delivery) -> None:
-        answered.append(response := await view(delivery))
+        answered.append(response := await adrained(await view(delivery)))
         decline_unless_2xx(response.status_code, _status_line(response))
 
     return _answer(await receiver.areceive(hook, dispatch=dispatch), answered)

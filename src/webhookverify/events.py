@@ -77,7 +77,9 @@ class EventBus:
             ConfigurationError: an empty name, a name under ``webhook.`` that
                 the receiver never fires (a misspelt ``webhook.recieved``
                 would leave every delivery acknowledged and unprocessed), a
-                callback that is neither callable nor an event name, or a
+                callback that is neither callable nor an event name, a
+                generator function (calling it runs none of its code, so
+                deliveries would be acknowledged unprocessed too), or a
                 chain that would loop.
         """
         if not isinstance(event, str) or not event:
@@ -93,6 +95,12 @@ class EventBus:
             raise ConfigurationError(
                 "EventBus.bind(callback=...) must be a callable taking the payload, "
                 "or an event name to chain to"
+            )
+        elif _is_generator(callback):
+            raise ConfigurationError(
+                f"EventBus.bind: listener {_name(callback)} yields, so calling it runs none of "
+                "its code and every delivery would be acknowledged unprocessed; make it return "
+                "instead of yield"
             )
         with self._lock:
             if isinstance(callback, str) and self._reaches(callback, event):
@@ -195,8 +203,12 @@ class EventBus:
         for listener, _ in run:
             try:
                 result = listener(payload)
-                if result is not None and inspect.isawaitable(result):
+                if result is None:
+                    continue
+                if inspect.isawaitable(result):
                     _run_awaitable(result)
+                else:
+                    _not_run(result)
             except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
                 errors.append(exc)
         if errors:
@@ -224,6 +236,8 @@ class EventBus:
                     result = await asyncio.to_thread(listener, payload)
                     if inspect.isawaitable(result):
                         await result
+                    elif result is not None:
+                        _not_run(result)
             except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
                 errors.append(exc)
         if errors:
@@ -292,6 +306,32 @@ def _is_async(listener: object) -> bool:
         return True
     call = getattr(listener, "__call__", None)  # noqa: B004 - an object with async __call__
     return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _is_generator(listener: object) -> bool:
+    """A (sync or async) generator function, or an object whose ``__call__`` is one."""
+    call = getattr(listener, "__call__", None)  # noqa: B004 - an object with a generator __call__
+    return any(
+        inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (listener, call)
+    )
+
+
+def _name(listener: object) -> str:
+    return str(getattr(listener, "__qualname__", type(listener).__qualname__))
+
+
+def _not_run(result: object) -> None:
+    """Refuse what a listener returned when it is a generator: none of its code ran.
+
+    Raises:
+        TypeError: ``result`` is a generator or an async generator (a
+            listener wrapped so that :meth:`EventBus.bind` did not see it yield).
+    """
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        raise TypeError(
+            "a listener returned a generator, so none of its code ran; it must return "
+            "instead of yield"
+        )
 
 
 def _run_awaitable(awaitable: Awaitable[object]) -> object:

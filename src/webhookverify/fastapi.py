@@ -28,6 +28,10 @@ routes (the route's status is then what commits or declines), or raise
 ``Depends(..., scope="function")`` its exit runs before the route's status
 is known.
 
+Under an :class:`~webhookverify.asgi.WebhookMiddleware` guarding the route
+with the same receiver, the route runs with the middleware's delivery, which
+settles its key by the route's answer.
+
 Starlette: :func:`webhook_endpoint` wraps ``async def endpoint(request,
 delivery) -> Response`` as the WSGI and ASGI middlewares wrap an app.
 
@@ -47,9 +51,10 @@ from typing import Any, TypeAlias
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.responses import StreamingResponse
 
 from ._body import BodyBuffer, parse_content_length
-from ._options import DEFAULT_MAX_BODY_SIZE
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY
 from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
@@ -58,6 +63,7 @@ from ._replies import (
     app_answer_stands,
     arefuse,
     decline_unless_2xx,
+    verified_ahead,
 )
 from .delivery import Delivery, Outcome
 from .errors import ConfigurationError, DeliveryDeclined, InvalidRequest
@@ -174,6 +180,13 @@ def _sent_url(request: Request) -> str:
     return f"{url.scheme}://{url.netloc}{path}" + (f"?{url.query}" if url.query else "")
 
 
+def _ahead(request: Request, receiver: Receiver) -> Delivery | None:
+    """The delivery an ``asgi.WebhookMiddleware`` verified for this request
+    with one of ``receiver``'s handlers, else ``None``."""
+    state = request.scope.get("state")
+    return verified_ahead(state.get(DELIVERY_KEY) if state else None, receiver)
+
+
 def _check(name: str, receiver: object, max_body_size: object) -> None:
     if not isinstance(receiver, Receiver):
         raise ConfigurationError(
@@ -204,6 +217,10 @@ class WebhookDelivery:
         self.max_body_size = max_body_size
 
     async def __call__(self, request: Request, response: Response) -> AsyncIterator[Delivery]:
+        ahead = _ahead(request, self.receiver)
+        if ahead is not None:  # a WebhookMiddleware holds its key, settled by the answer
+            yield ahead
+            return
         webhook_request = await read_request(self.receiver, request, self.max_body_size)
         loop = asyncio.get_running_loop()
         handed: asyncio.Future[Delivery] = loop.create_future()
@@ -296,7 +313,8 @@ def webhook_endpoint(
     """Decorate a Starlette ``async def endpoint(request, delivery) -> Response``.
 
     The endpoint is the receiver's dispatch step: its 2xx commits the
-    delivery (its response is sent); any other status, or an
+    delivery (its response is sent; a ``StreamingResponse`` is read to its
+    end first, so that its failure releases the key); any other status, or an
     ``HTTPException``, declines it (the endpoint's answer is sent, the key
     released); a raise answers 500. Refusals and duplicates never reach it.
 
@@ -308,6 +326,9 @@ def webhook_endpoint(
     def decorate(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
         async def run(request: Request) -> Response:
+            ahead = _ahead(request, receiver)
+            if ahead is not None:  # a WebhookMiddleware holds its key, settled by the answer
+                return await endpoint(request, ahead)
             try:
                 webhook_request = await read_request(receiver, request, max_body_size)
             except WebhookRefused as refused:
@@ -321,6 +342,11 @@ def webhook_endpoint(
                 except HTTPException as exc:
                     raised.append(exc)
                     raise DeliveryDeclined(f"the endpoint raised {exc!r}") from None
+                if isinstance(response, StreamingResponse):
+                    # its iterator runs as the answer is sent, after the key is
+                    # committed: read it now, so that its failure releases the key
+                    parts = [part async for part in response.body_iterator]
+                    response.body_iterator = _replay(parts)
                 answered.append(response)
                 decline_unless_2xx(response.status_code, str(response.status_code))
 
@@ -334,3 +360,9 @@ def webhook_endpoint(
         return run
 
     return decorate
+
+
+async def _replay(parts: list[Any]) -> AsyncIterator[Any]:
+    """The parts of a streamed response read in the dispatch step, sent again."""
+    for part in parts:
+        yield part

@@ -30,16 +30,20 @@ The view is the receiver's dispatch step (:meth:`Receiver.receive
 WSGI middleware: a verified, new delivery runs the view once; a duplicate of
 a processed one answers 200 without running it; the view raising (500), or
 answering anything but a 2xx (its answer is sent), releases the delivery key
-so the sender's retry runs it again; refusals (401, 403, 409, 503; 400 and
-413 for a body the decorator cannot take) answer the receiver's status,
-headers and fixed text. ``webhook.received`` does not fire for these
-requests.
+so the sender's retry runs it again (a streamed response is read to its end
+before the key is committed, and sent from memory); refusals (401, 403, 409,
+503; 400 and 413 for a body the decorator cannot take) answer the
+receiver's status, headers and fixed text. ``webhook.received`` does not fire for these
+requests. Under a :class:`~webhookverify.wsgi.WebhookMiddleware` guarding
+the view's path with the same receiver, the view runs with the middleware's
+delivery, which settles its key by the view's answer.
 
 Flask is imported when this module is, never by ``import webhookverify``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -50,7 +54,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ._body import parse_content_length, whole_body
-from ._options import DEFAULT_MAX_BODY_SIZE
+from ._options import DEFAULT_MAX_BODY_SIZE, DELIVERY_KEY
 from ._origin import sent_path
 from ._replies import (
     BAD_REQUEST,
@@ -59,6 +63,7 @@ from ._replies import (
     app_answer_stands,
     decline_unless_2xx,
     refuse,
+    verified_ahead,
 )
 from ._suggest import did_you_mean
 from .config import load_registry
@@ -140,6 +145,14 @@ def _read_request(max_body_size: int) -> WebhookRequest:
         Refused: 413 over ``max_body_size``; 400 for a bad length or header.
     """
     length = parse_content_length((request.headers.get("Content-Length", ""),), max_body_size)
+    app_limit = request.max_content_length
+    if app_limit is not None and app_limit <= max_body_size:
+        # The view's limit is max_body_size, just checked, not the app's lower
+        # MAX_CONTENT_LENGTH: Werkzeug answered 413 to a delivery the view
+        # takes, and senders do not retry a 413. One byte more for the read of
+        # a chunked body below. (Flask 3.0 has no per-request limit.)
+        with contextlib.suppress(AttributeError):
+            request.max_content_length = max_body_size + 1
     if length is not None:
         # bounded by the Content-Length just checked; the bytes a hook read
         # before the view (request.get_json() in before_request) are reused,
@@ -183,6 +196,9 @@ def _sent_url() -> str:
 def _run(
     receiver: Receiver, view: WebhookView, url_values: dict[str, Any], max_body_size: int
 ) -> Response:
+    ahead = verified_ahead(request.environ.get(DELIVERY_KEY), receiver)
+    if ahead is not None:  # a WebhookMiddleware holds its key, settled by this answer
+        return current_app.make_response(view(ahead, **url_values))
     try:
         webhook_request = _read_request(max_body_size)
     except Refused as refused:
@@ -196,6 +212,10 @@ def _run(
             response = app.make_response(view(delivery, **url_values))
         except HTTPException as exc:  # abort(400): the app's error handlers answer it
             response = app.make_response(app.handle_user_exception(exc))
+        if response.is_streamed:
+            # a generator runs as the answer is sent, after the key is committed:
+            # read it now, so that its failure releases the key (sent from memory)
+            response.make_sequence()
         answered.append(response)
         decline_unless_2xx(response.status_code, response.status)
 

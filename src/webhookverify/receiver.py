@@ -318,8 +318,8 @@ class Receiver:
             failure = exc
         except BaseException:
             if held is not None:
-                undo = asettle(store, held, commit=False, lease=lease, about=delivery)
-                await _asyncio().shield(undo)
+                # made even if cancelled again (see asettle), before the task ends
+                await asettle(store, held, commit=False, lease=lease, about=delivery)
             raise
         if held is None:
             return failure, True  # nothing held: nothing to settle
