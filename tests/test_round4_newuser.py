@@ -60,17 +60,23 @@ def test_python_dash_m_runs_the_command() -> None:
     assert result.stdout.startswith("webhookverify ")
 
 
-def test_serve_names_public_url_when_the_flag_is_wrong(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the error named the file and told to check [webhooks], where the user
-    # had written nothing: the bad value came from --public-url
+def _github_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A configuration file with one GitHub handler, its secret in the environment."""
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", SECRET)
     config = tmp_path / "webhooks.toml"
     config.write_text(
         '[[webhooks.handlers]]\nname = "github"\npreset = "github"\n'
         'secret = "env:GITHUB_WEBHOOK_SECRET"\n'
     )
+    return config
+
+
+def test_serve_names_public_url_when_the_flag_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the error named the file and told to check [webhooks], where the user
+    # had written nothing: the bad value came from --public-url
+    config = _github_config(tmp_path, monkeypatch)
     argv = ["serve", "--config", str(config), "--port", "0", "--public-url", "hooks.example.com"]
     assert main(argv) == 2
     cause, remedy = capsys.readouterr().err.splitlines()
@@ -100,12 +106,7 @@ def test_explain_says_when_the_body_file_gained_a_final_newline(
 ) -> None:
     # a delivery's body pasted into a file gains the editor's final newline:
     # explain said only signature_mismatch, and the secret got the blame
-    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", SECRET)
-    config = tmp_path / "webhooks.toml"
-    config.write_text(
-        '[[webhooks.handlers]]\nname = "github"\npreset = "github"\n'
-        'secret = "env:GITHUB_WEBHOOK_SECRET"\n'
-    )
+    config = _github_config(tmp_path, monkeypatch)
     sent = b'{"action": "opened"}'
     [(name, value)] = presets.github(secret=SECRET).sign(sent).items()
     body = tmp_path / "event.json"
