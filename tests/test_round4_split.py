@@ -79,3 +79,65 @@ def test_sinch_body_tail_cannot_be_moved_into_the_nonce() -> None:
     assert "x-sinch-webhook-signature-nonce" in str(caught.value)
     assert receiver.receive(forged).status == 401
     assert [d.request.body for d in received] == [body]
+
+
+# -- Square without notification_url: <request URL><body> -----------------------------------
+
+SQUARE_KEY = "square-signature-key"
+SQUARE_URL = "https://hooks.example.test/square?tenant=7"
+SQUARE_BODY = (
+    b'{"merchant_id":"M1","type":"payment.updated","event_id":"6a8f5f28-5d4c",'
+    b'"data":{"type":"payment","id":"P1","object":{"payment":{"amount":100}}}}'
+)
+
+
+def _square(url: str, body: bytes, signature: str) -> WebhookRequest:
+    headers = {"x-square-hmacsha256-signature": signature}
+    return WebhookRequest("POST", url, headers, body, received_at=1_700_000_000)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "url tail into the body",  # "?tenant=" + "7{..."
+        "body head into the url",  # "...7{" + '"merchant_id"...'
+        "up to an inner object",  # the body then starts with "{" and still verifies
+    ],
+)
+def test_square_bytes_cannot_move_between_request_url_and_body(where: str) -> None:
+    """Square signs URL + body with nothing between. With the request's own
+    URL, bytes moved across the boundary keep the signature; the copy's body
+    has no readable event_id, so it was keyed by its content, a key of its
+    own, and dispatched again with a mangled body."""
+    verifier = presets.square(secret=SQUARE_KEY)
+    signature = verifier.sign(SQUARE_BODY, url=SQUARE_URL)["x-square-hmacsha256-signature"]
+    signed = SQUARE_URL.encode() + SQUARE_BODY
+    # Square's documented algorithm (its SDK's webhooks_helper): base64(HMAC(key, url + body))
+    oracle = base64.b64encode(hmac.new(SQUARE_KEY.encode(), signed, hashlib.sha256).digest())
+    assert signature == oracle.decode()
+    cut = {
+        "url tail into the body": len(SQUARE_URL) - 1,
+        "body head into the url": len(SQUARE_URL) + 1,
+        "up to an inner object": len(SQUARE_URL) + SQUARE_BODY.index(b'{"type"'),
+    }[where]
+    url, body = signed[:cut].decode(), signed[cut:]
+    assert url.encode() + body == signed  # the same signed text
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(_square(SQUARE_URL, SQUARE_BODY, signature)).reason == "accepted"
+    outcome = receiver.receive(_square(url, body, signature))
+    assert outcome.status == 401
+    assert [d.request.body for d in received] == [SQUARE_BODY]
+
+
+def test_square_request_url_refusals_name_the_cause() -> None:
+    verifier = presets.square(secret=SQUARE_KEY)
+    with pytest.raises(VerificationError, match=r"does not start with '\{'"):
+        verifier.verify(_square(SQUARE_URL, b"[1]", "AAAA"))
+    with pytest.raises(VerificationError, match="set notification_url="):
+        verifier.verify(_square(SQUARE_URL + "{", SQUARE_BODY, "AAAA"))
+    # with notification_url= the URL is fixed: the boundary cannot move, nothing more is asked
+    fixed = presets.square(secret=SQUARE_KEY, notification_url="https://a.test/{x}")
+    signature = fixed.sign(b"[1]")["x-square-hmacsha256-signature"]
+    assert fixed.verify(_square(SQUARE_URL, b"[1]", signature)).delivery_id is None
