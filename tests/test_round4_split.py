@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 import pytest
 
@@ -141,3 +142,121 @@ def test_square_request_url_refusals_name_the_cause() -> None:
     fixed = presets.square(secret=SQUARE_KEY, notification_url="https://a.test/{x}")
     signature = fixed.sign(b"[1]")["x-square-hmacsha256-signature"]
     assert fixed.verify(_square(SQUARE_URL, b"[1]", signature)).delivery_id is None
+
+
+# -- Mailgun with tolerance=None: <timestamp><token> -----------------------------------------
+
+MAILGUN_KEY = "mailgun-webhook-signing-key"
+MAILGUN_TOKEN = "5f0e1d2c3b4a59687766554433221100ffeeddccbbaa998877"
+
+
+def _mailgun(stamp: str, token: str, signature: str) -> WebhookRequest:
+    fields = {"token": token, "timestamp": stamp, "signature": signature}
+    body = json.dumps({"signature": fields, "event-data": {"event": "delivered"}}).encode()
+    headers = {"Content-Type": "application/json"}
+    return WebhookRequest("POST", "https://h.test/mailgun", headers, body, received_at=2e9)
+
+
+def test_mailgun_digits_cannot_move_between_timestamp_and_token() -> None:
+    """With the freshness check off, the timestamp's last digits can be sent
+    as the token's first (or the token's leading digits as the timestamp's
+    last): the SDK, its age check off too, accepts the copy, whose token (the
+    replay key) is new, so the delivery was dispatched again. The timestamp
+    is now held to the clock's width, which marks where the token starts."""
+    from mailgun.security import SecurityGuard
+
+    assert len(MAILGUN_TOKEN) == 50
+    verifier = presets.mailgun(secret=MAILGUN_KEY, tolerance=None)
+    stamp = "1700000000"
+    fields = json.loads(verifier.signed_body({}, 1_700_000_000, token=MAILGUN_TOKEN))
+    signature = fields["signature"]["signature"]
+    copies = [(stamp[:-2], stamp[-2:] + MAILGUN_TOKEN), (stamp + "5", MAILGUN_TOKEN[1:])]
+    for moved_stamp, moved_token in copies:
+        assert SecurityGuard.verify_webhook(
+            MAILGUN_KEY, moved_token, moved_stamp, signature, max_age_seconds=0
+        )
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(_mailgun(stamp, MAILGUN_TOKEN, signature)).reason == "accepted"
+    for moved_stamp, moved_token in copies:
+        with pytest.raises(VerificationError, match="digits, not the 10 of this clock's"):
+            verifier.verify(_mailgun(moved_stamp, moved_token, signature))
+        assert receiver.receive(_mailgun(moved_stamp, moved_token, signature)).status == 401
+    assert len(received) == 1
+
+
+# -- {timestamp}{body} with the window off: Close (HMAC) and Discord (Ed25519) ---------------
+
+CLOSE_KEY = "close-signature-key"
+NOW = 1_700_000_000
+BODY = b'{"id":"ev_1","event":{"action":"created"}}'
+
+
+def _close(stamp: str, body: bytes, signature: str) -> WebhookRequest:
+    headers = {"close-sig-timestamp": stamp, "close-sig-hash": signature}
+    return WebhookRequest("POST", "https://h.test/close", headers, body, received_at=NOW + 60)
+
+
+def test_close_timestamp_digits_cannot_move_into_the_body_with_the_window_off() -> None:
+    """Close signs the timestamp run into the body. With tolerance=None the
+    timestamp's last digit can be sent as the body's first: the same signed
+    bytes, a body of its own (no longer JSON) and a content key of its own,
+    so the delivery was dispatched again."""
+    verifier = presets.close(secret=CLOSE_KEY.encode().hex(), tolerance=None)
+    stamp = str(NOW)
+    signed = stamp.encode() + BODY
+    signature = hmac.new(CLOSE_KEY.encode(), signed, hashlib.sha256).hexdigest()
+    assert verifier.sign(BODY, NOW)["close-sig-hash"] == signature  # the documented algorithm
+    moved_stamp, moved_body = stamp[:-1], stamp[-1:].encode() + BODY
+    assert moved_stamp.encode() + moved_body == signed
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(_close(stamp, BODY, signature)).reason == "accepted"
+    with pytest.raises(VerificationError) as caught:
+        verifier.verify(_close(moved_stamp, moved_body, signature))
+    assert caught.value.reason == "malformed_timestamp"
+    assert receiver.receive(_close(moved_stamp, moved_body, signature)).status == 401
+    assert [d.request.body for d in received] == [BODY]
+    # with the window on, the same copy was already refused, as too old
+    with pytest.raises(VerificationError) as caught:
+        presets.close(secret=CLOSE_KEY.encode().hex()).verify(
+            _close(moved_stamp, moved_body, signature)
+        )
+    assert caught.value.reason == "timestamp_too_old"
+
+
+def test_discord_timestamp_digits_cannot_move_into_the_body_with_the_window_off() -> None:
+    """Discord signs (Ed25519) the timestamp run into the body, and keys on
+    the body's id: the moved copy's body is no JSON, so it was keyed by its
+    content, a key of its own."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = bytes(range(32))
+    verifier = presets.discord(private_key=seed, tolerance=None)
+    stamp = str(NOW)
+    headers = verifier.sign(BODY, NOW)
+    signature = bytes.fromhex(headers["X-Signature-Ed25519"])
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    moved_stamp, moved_body = stamp[:-2], stamp[-2:].encode() + BODY
+    public.verify(signature, moved_stamp.encode() + moved_body)  # the oracle: it verifies
+
+    def request(stamp: str, body: bytes) -> WebhookRequest:
+        sent = {**headers, "X-Signature-Timestamp": stamp}
+        return WebhookRequest("POST", "https://h.test/discord", sent, body, received_at=NOW)
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(request(stamp, BODY)).reason == "accepted"
+    assert receiver.receive(request(moved_stamp, moved_body)).status == 401
+    assert [d.request.body for d in received] == [BODY]
+
+
+def test_a_bare_timestamp_is_a_property_of_the_template() -> None:
+    from webhookverify.verifiers import MessageTemplate
+
+    bare = ["{timestamp}{body}", "{body}{timestamp}", "{id}{timestamp}{body}", "{timestamp}0{body}"]
+    marked = ["{timestamp}.{body}", "v0:{timestamp}:{body}", "{body}.{id}.{timestamp}", "{body}"]
+    assert [MessageTemplate(t).bare_timestamp for t in bare] == [True] * len(bare)
+    assert [MessageTemplate(t).bare_timestamp for t in marked] == [False] * len(marked)
