@@ -391,8 +391,8 @@ def test_tolerances_checked_at_construction(name: str) -> None:
 def test_errors_and_repr_never_carry_the_secret(name: str) -> None:
     secret = "very-secret-value-0123456789"
     verifier = getattr(presets, name)(secret=Secret(secret))
-    # Square sends JSON objects only, and refuses any other body at its request URL
-    body = b'{"a":1}' if name == "square" else b"a=1&b=2"
+    # Square and HubSpot send JSON, and refuse any other body after a request URL
+    body = b'{"a":1}' if name in ("square", "hubspot") else b"a=1&b=2"
     request = sign_request(
         getattr(presets, name)(secret="another-secret-000000000"), body, now=NOW, url=URL
     )
@@ -422,6 +422,7 @@ def test_all_popular_presets_in_one_registry_route_each_sender() -> None:
     }
     registry = HandlerRegistry([Handler(name, v) for name, v in verifiers.items()], strict=True)
     for name, verifier in verifiers.items():
-        request = sign_request(verifier, b"a=1&b=2", now=NOW, url=URL)
+        body = b"[]" if name == "hubspot" else b"a=1&b=2"  # HubSpot sends JSON only
+        request = sign_request(verifier, body, now=NOW, url=URL)
         match = registry.verify(request, now=NOW)
         assert match.handler.name == name

@@ -134,14 +134,21 @@ def test_square_bytes_cannot_move_between_request_url_and_body(where: str) -> No
 
 def test_square_request_url_refusals_name_the_cause() -> None:
     verifier = presets.square(secret=SQUARE_KEY)
-    with pytest.raises(VerificationError, match=r"does not start with '\{'"):
-        verifier.verify(_square(SQUARE_URL, b"[1]", "AAAA"))
-    with pytest.raises(VerificationError, match="set notification_url="):
-        verifier.verify(_square(SQUARE_URL + "{", SQUARE_BODY, "AAAA"))
+    with pytest.raises(VerificationError, match=r"starts with neither '\{' nor '\['"):
+        verifier.verify(_square(SQUARE_URL, b"a=1", "AAAA"))
+    for url in (SQUARE_URL + "{", SQUARE_URL + "["):
+        with pytest.raises(VerificationError, match=r"raw '\{' or '\[', which Square"):
+            verifier.verify(_square(url, SQUARE_BODY, "AAAA"))
+    # a host's IPv6 literal is no part of the path or query: it is not refused
+    signature = verifier.sign(SQUARE_BODY, url="https://[::1]:8443/square")
+    ipv6 = _square(
+        "https://[::1]:8443/square", SQUARE_BODY, signature["x-square-hmacsha256-signature"]
+    )
+    assert verifier.verify(ipv6).delivery_id == "6a8f5f28-5d4c"
     # with notification_url= the URL is fixed: the boundary cannot move, nothing more is asked
     fixed = presets.square(secret=SQUARE_KEY, notification_url="https://a.test/{x}")
-    signature = fixed.sign(b"[1]")["x-square-hmacsha256-signature"]
-    assert fixed.verify(_square(SQUARE_URL, b"[1]", signature)).delivery_id is None
+    signature = fixed.sign(b"a=1")["x-square-hmacsha256-signature"]
+    assert fixed.verify(_square(SQUARE_URL, b"a=1", signature)).delivery_id is None
 
 
 # -- Mailgun with tolerance=None: <timestamp><token> -----------------------------------------
@@ -260,3 +267,69 @@ def test_a_bare_timestamp_is_a_property_of_the_template() -> None:
     marked = ["{timestamp}.{body}", "v0:{timestamp}:{body}", "{body}.{id}.{timestamp}", "{body}"]
     assert [MessageTemplate(t).bare_timestamp for t in bare] == [True] * len(bare)
     assert [MessageTemplate(t).bare_timestamp for t in marked] == [False] * len(marked)
+
+
+# -- HubSpot: <method><url><body><timestamp> (v3), <method><url><body> (v2) -----------------
+
+HUBSPOT_SECRET = "hubspot-client-secret"
+HUBSPOT_URL = "https://hooks.example.test/hubspot?portal=62515"
+HUBSPOT_BODY = b'[{"eventId":1,"subscriptionType":"contact.creation","objectId":123}]'
+HUBSPOT_NOW = 1_700_000_000
+
+
+def _hubspot(url: str, body: bytes, headers: dict[str, str]) -> WebhookRequest:
+    return WebhookRequest("POST", url, headers, body, received_at=HUBSPOT_NOW)
+
+
+@pytest.mark.parametrize("versions", [("v3",), ("v2", "v3"), ("v2",)])
+def test_hubspot_bytes_cannot_move_between_url_and_body(versions: tuple[str, ...]) -> None:
+    """HubSpot signs the method, the URI and the body run together (v3 adds the
+    timestamp). The URL's query's last digit can be sent as the body's first
+    character: the same signed text, a body that is no longer JSON, and a
+    content key of its own (v3's parts were hashed framed; with legacy
+    versions the key is the body), so the request was dispatched again."""
+    verifier = presets.hubspot(secret=HUBSPOT_SECRET, versions=versions)
+    stamp = str(HUBSPOT_NOW * 1000)
+    headers = verifier.sign(HUBSPOT_BODY, HUBSPOT_NOW, url=HUBSPOT_URL, timestamp=stamp)
+    signed = b"POST" + HUBSPOT_URL.encode() + HUBSPOT_BODY + stamp.encode()
+    # HubSpot's documented v3 algorithm: base64(HMAC-SHA256(secret, method+uri+body+timestamp))
+    oracle = hmac.new(HUBSPOT_SECRET.encode(), signed, hashlib.sha256).digest()
+    if "v3" in versions:
+        assert headers["X-HubSpot-Signature-v3"] == base64.b64encode(oracle).decode()
+    else:  # v2: SHA-256 of the secret, the method, the URL and the body
+        legacy = HUBSPOT_SECRET.encode() + b"POST" + HUBSPOT_URL.encode() + HUBSPOT_BODY
+        assert headers["X-HubSpot-Signature"] == hashlib.sha256(legacy).hexdigest()
+    copies = [
+        (HUBSPOT_URL[:-1], HUBSPOT_URL[-1:].encode() + HUBSPOT_BODY),
+        (HUBSPOT_URL + "[", HUBSPOT_BODY[1:]),
+    ]
+    for url, body in copies:
+        assert b"POST" + url.encode() + body + stamp.encode() == signed  # v2: without stamp
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(_hubspot(HUBSPOT_URL, HUBSPOT_BODY, headers)).reason == "accepted"
+    for url, body in copies:
+        assert receiver.receive(_hubspot(url, body, headers)).status == 401
+    assert [d.request.body for d in received] == [HUBSPOT_BODY]
+
+
+def test_hubspot_get_timestamp_digits_cannot_move_to_the_url_with_the_window_off() -> None:
+    """A v3 GET signs method + URI + timestamp (no body): with tolerance=None,
+    the timestamp's first digit can be sent as the URI's last, the copy's
+    content key its own. The timestamp is now held to the clock's width."""
+    verifier = presets.hubspot(secret=HUBSPOT_SECRET, tolerance=None)
+    stamp = str(HUBSPOT_NOW * 1000)
+    headers = verifier.sign(b"", HUBSPOT_NOW, method="GET", url=HUBSPOT_URL, timestamp=stamp)
+    moved = {**headers, "X-HubSpot-Request-Timestamp": stamp[1:]}
+
+    def get(url: str, sent: dict[str, str]) -> WebhookRequest:
+        return WebhookRequest("GET", url, sent, b"", received_at=HUBSPOT_NOW)
+
+    received: list[Delivery] = []
+    receiver = _receiver(verifier, received)
+    assert receiver.receive(get(HUBSPOT_URL, headers)).reason == "accepted"
+    with pytest.raises(VerificationError, match="has 12 digits, not the 13"):
+        verifier.verify(get(HUBSPOT_URL + stamp[0], moved))
+    assert receiver.receive(get(HUBSPOT_URL + stamp[0], moved)).status == 401
+    assert len(received) == 1

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from ..errors import MalformedBody, SignatureMismatch
+from ..errors import MalformedBody
 from ..request import WebhookRequest
 from ..verifiers import HmacVerifier
-from ._common import SecretInput, check_absolute_url, hmac_preset
+from ._common import SecretInput, check_absolute_url, check_json_after_url, hmac_preset
 
 __all__ = ["SquareMessage", "square"]
 
@@ -32,12 +32,9 @@ class SquareMessage:
     empty body is refused, as Square's SDK refuses it: Square never sends one.
 
     With the request's own URL, nothing in the signed text marks where the
-    URL ends: bytes moved from the URL's end to the body's start, or back,
-    keep the signature but change the body and the replay key. Square's
-    body is a JSON object, so it starts with ``{``, and a URL holds no raw
-    ``{`` (RFC 3986 section 2: it is sent percent-encoded). A request
-    breaking either rule is refused, which makes the split unique: the body
-    starts at the signed text's first ``{``.
+    URL ends: a body that is not JSON, or a URL holding a raw ``{`` or
+    ``[``, is refused, which makes the split unique (see
+    ``check_json_after_url``).
     """
 
     __slots__ = ("_prefix",)
@@ -52,14 +49,7 @@ class SquareMessage:
             raise MalformedBody("Square always sends a JSON body; this request has none")
         prefix = self._prefix
         if prefix is None:
-            if request.body[:1] != b"{":
-                raise MalformedBody("Square sends a JSON object; this body does not start with '{'")
-            if "{" in request.url:
-                raise SignatureMismatch(
-                    "the request URL holds a raw '{', which Square percent-encodes: it is not "
-                    "the URL Square signed (set notification_url= to the subscription's URL)",
-                    header=HEADER,
-                )
+            check_json_after_url(request.url, request.body, "Square", HEADER)
             prefix = request.url.encode("utf-8")
         return (prefix, request.body)
 
@@ -83,8 +73,8 @@ def square(
     HMAC-SHA256, standard base64. The URL is the one configured in the
     console, character for character, not necessarily what your server sees
     behind a proxy: set ``notification_url=`` to it. Without it, each
-    request's own URL is used, and a body that is not a JSON object or a URL
-    holding a raw ``{`` is refused (either would let bytes move between the
+    request's own URL is used, and a body that is not JSON or a URL
+    holding a raw ``{`` or ``[`` is refused (either would let bytes move between the
     URL and the body under one signature). No timestamp is signed. The legacy
     ``x-square-signature`` (HMAC-SHA1) header is not read.
 

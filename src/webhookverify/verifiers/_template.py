@@ -193,8 +193,8 @@ class GuardedBuilder:
     __slots__ = ("bare_timestamp", "builder", "header", "headers", "signs")
 
     def __init__(self, builder: MessageBuilder, header: str) -> None:
-        # a builder lays out its own parts: making them split one way is its part
-        self.bare_timestamp = False
+        # a builder that runs its timestamp into another part says so
+        self.bare_timestamp = getattr(builder, "bare_timestamp", False) is True
         self.builder = builder
         self.header = header  # the signature header, named in errors
         self.headers: tuple[str, ...] = tuple(getattr(builder, "headers", ()))
