@@ -263,7 +263,10 @@ def test_separate_past_and_future_tolerance_and_off_by_name() -> None:
     off = HmacVerifier(
         secret="k", header="S", template="{timestamp}{body}", timestamp_header="T", tolerance=None
     )
-    off.verify(sign_request(off, now=1), now=NOW)
+    off.verify(sign_request(off, now=NOW - 10**8), now=NOW)  # three years late
+    # but of the clock's width: in "{timestamp}{body}" nothing else marks its end
+    with pytest.raises(VerificationError, match="digits, not the 10"):
+        off.verify(sign_request(off, now=1), now=NOW)
     assert off.replay_window is None
     assert verifier.replay_window == 10
 

@@ -162,7 +162,8 @@ def test_v3_uri_decoding_rules() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     path=st.text(alphabet="ab/%3AaF2C0!", max_size=30),
-    body=st.binary(max_size=256),
+    # HubSpot sends JSON, or nothing: any other body is refused (see check_json_after_url)
+    body=st.binary(max_size=256).map(lambda raw: raw and b"{" + raw),
     age_ms=st.integers(min_value=-299_000, max_value=299_000),
 )
 def test_v3_matches_documented_algorithm(path: str, body: bytes, age_ms: int) -> None:

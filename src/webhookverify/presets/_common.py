@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Unpack
 
 from .._checks import check_list
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MalformedBody, SignatureMismatch
 from ..keys import Secret
 from ..types import ReplayMode
 from ..verifiers import HmacVerifier, KeyValueHeader, TokenVerifier
@@ -34,6 +34,7 @@ __all__ = [
     "HmacWrapper",
     "SecretInput",
     "check_absolute_url",
+    "check_json_after_url",
     "check_leeway",
     "check_windows",
     "hex_secret",
@@ -200,6 +201,38 @@ def check_absolute_url(url: object, setting: str) -> str:
             "was told to call it"
         )
     return url
+
+
+def check_json_after_url(url: str, body: bytes, sender: str, header: str) -> None:
+    """Make a request URL followed by a JSON body, signed run together, split one way.
+
+    Nothing in ``<url><body>`` marks where the URL ends: bytes moved from its
+    end to the body's start, or back, keep the signature and change the body
+    and the replay key. A JSON body starts with ``{`` or ``[``, and a URL's
+    path and query hold neither unescaped (RFC 3986 section 2), so with both
+    rules held the body starts at the first of them after the host, or is empty.
+
+    Args:
+        url: the request URL, as signed.
+        body: the raw body.
+        sender: the provider's name, for the errors.
+        header: the signature header, for the errors.
+
+    Raises:
+        MalformedBody: a body that is not empty and starts with neither.
+        SignatureMismatch: a URL whose path or query holds a raw ``{`` or ``[``.
+    """
+    if body[:1] not in (b"", b"{", b"["):
+        raise MalformedBody(
+            f"{sender} sends a JSON body; this one starts with neither '{{' nor '['"
+        )
+    parts = urllib.parse.urlsplit(url)
+    if any(mark in parts.path or mark in parts.query for mark in "{["):
+        raise SignatureMismatch(
+            f"the request URL holds a raw '{{' or '[', which {sender} percent-encodes: it is "
+            f"not a URL {sender} signed",
+            header=header,
+        )
 
 
 def token_preset(

@@ -42,7 +42,14 @@ from ..verifiers._base import (
     decode_signature,
     single_header,
 )
-from ._common import SecretInput, check_windows, hmac_preset, owner_of, scheme_of
+from ._common import (
+    SecretInput,
+    check_json_after_url,
+    check_windows,
+    hmac_preset,
+    owner_of,
+    scheme_of,
+)
 
 __all__ = [
     "HUBSPOT_TOLERANCE",
@@ -78,13 +85,20 @@ def hubspot_v3_uri(uri: str) -> str:
 
 
 class _V3Message:
-    """``method + decoded uri``, the raw body, then the timestamp as sent."""
+    """``method + decoded uri``, the raw body, then the timestamp as sent.
+
+    Nothing between them marks where one ends: the URL and the body are held
+    to ``check_json_after_url``, and the timestamp (run into the body, or
+    the URI when there is none) to the clock's width.
+    """
 
     __slots__ = ()
 
     signs: frozenset[str] = frozenset({"timestamp"})
+    bare_timestamp = True
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
+        check_json_after_url(request.url, request.body, "HubSpot", V3_HEADER)
         head = (request.method + hubspot_v3_uri(request.url)).encode("utf-8")
         return (head, request.body, values["timestamp"].encode("latin-1"))
 
@@ -231,6 +245,7 @@ class HubSpotVerifier:
             return (request.body,)
         # v2: "The URI used to build the source string must exactly match the
         # original request, including the protocol" (no decoding, unlike v3).
+        check_json_after_url(request.url, request.body, "HubSpot", LEGACY_HEADER)
         return ((request.method + request.url).encode("utf-8"), request.body)
 
     def sign(self, body: bytes, now: float | None = None, **parts: str) -> dict[str, str]:
@@ -294,7 +309,10 @@ def hubspot(
     **milliseconds**; HubSpot refuses anything older than 5 minutes. Before
     signing, HubSpot decodes ``%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C
     %3B`` in the URI (and no other escape); the request URL is decoded the
-    same way here.
+    same way here. Nothing marks where the URI ends and the body starts, so
+    (v3 and v2) a body that is neither empty nor JSON, or a URL holding a raw
+    ``{`` or ``[``, is refused: either would let bytes move between the two
+    under one signature.
 
     Versions: only v3 by default. v1 (SHA-256 of secret + body) and v2
     (SHA-256 of secret + method + URI + body) are plain hashes, not HMACs,

@@ -9,13 +9,16 @@ not given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 from ..errors import MalformedBody
 from ..request import WebhookRequest
 from ..verifiers import HmacVerifier
-from ._common import SecretInput, check_absolute_url, hmac_preset
+from ._common import SecretInput, check_absolute_url, check_json_after_url, hmac_preset
 
 __all__ = ["SquareMessage", "square"]
+
+HEADER: Final = "x-square-hmacsha256-signature"
 
 
 class SquareMessage:
@@ -27,6 +30,11 @@ class SquareMessage:
 
     The URL is hashed as its own part and the body after it, uncopied. An
     empty body is refused, as Square's SDK refuses it: Square never sends one.
+
+    With the request's own URL, nothing in the signed text marks where the
+    URL ends: a body that is not JSON, or a URL holding a raw ``{`` or
+    ``[``, is refused, which makes the split unique (see
+    ``check_json_after_url``).
     """
 
     __slots__ = ("_prefix",)
@@ -39,7 +47,10 @@ class SquareMessage:
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
         if not request.body:
             raise MalformedBody("Square always sends a JSON body; this request has none")
-        prefix = self._prefix if self._prefix is not None else request.url.encode("utf-8")
+        prefix = self._prefix
+        if prefix is None:
+            check_json_after_url(request.url, request.body, "Square", HEADER)
+            prefix = request.url.encode("utf-8")
         return (prefix, request.body)
 
     def __repr__(self) -> str:
@@ -62,7 +73,9 @@ def square(
     HMAC-SHA256, standard base64. The URL is the one configured in the
     console, character for character, not necessarily what your server sees
     behind a proxy: set ``notification_url=`` to it. Without it, each
-    request's own URL is used. No timestamp is signed. The legacy
+    request's own URL is used, and a body that is not JSON or a URL
+    holding a raw ``{`` or ``[`` is refused (either would let bytes move between the
+    URL and the body under one signature). No timestamp is signed. The legacy
     ``x-square-signature`` (HMAC-SHA1) header is not read.
 
     Replay id: the signed ``event_id`` field of the body, read after the
@@ -91,7 +104,7 @@ def square(
         "square",
         secret=secret,
         secrets=secrets,
-        header="x-square-hmacsha256-signature",
+        header=HEADER,
         encoding="base64",
         template=SquareMessage(notification_url),
         id_field="event_id",

@@ -9,9 +9,12 @@ to what the provider documents, else to the library's five minutes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
-from ..verifiers import HmacVerifier
+from ..errors import MalformedHeader
+from ..request import WebhookRequest
+from ..verifiers import HmacVerifier, MessageTemplate
 from ..verifiers._base import DEFAULT_TOLERANCE
 from ._common import SecretInput, hmac_preset
 
@@ -26,6 +29,34 @@ FRAME_IO_TOLERANCE = 300.0
 # Sinch tells receivers to refuse old timestamps but names no window: five
 # minutes, both ways, as most senders document.
 SINCH_TOLERANCE = DEFAULT_TOLERANCE
+SINCH_NONCE: Final = "x-sinch-webhook-signature-nonce"
+
+
+class SinchMessage:
+    """The message Sinch signs: ``<body>.<nonce>.<timestamp>``, with a nonce
+    that holds no ``.``.
+
+    The timestamp is digits, so it is what follows the last ``.``; but the
+    body is free text, and nothing else marks where the nonce starts. A
+    ``.`` in the nonce would let the body's tail (after any ``.`` in it) be
+    moved into the nonce header: the signed text unchanged, the body cut
+    short, and the nonce, which keys the replay guard, new. Sinch's nonces
+    are ULIDs (Crockford base32); one with a ``.`` is refused as a malformed
+    header, which makes the split unique.
+    """
+
+    __slots__ = ()
+
+    signs: frozenset[str] = frozenset({"id", "timestamp"})
+    _template: Final = MessageTemplate("{body}.{id}.{timestamp}")
+
+    def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
+        if "." in values["id"]:
+            raise MalformedHeader(f"the {SINCH_NONCE} header holds a '.'", header=SINCH_NONCE)
+        return self._template.build(request, values)
+
+    def __repr__(self) -> str:
+        return "SinchMessage(<body>.<nonce>.<timestamp>)"
 
 
 def zendesk(
@@ -165,7 +196,9 @@ def sinch(
     Voice, Numbers) sign differently and are not covered.
 
     Replay id: the signed nonce (``x-sinch-webhook-signature-nonce``), which
-    Sinch sends "to protect against replay attacks".
+    Sinch sends "to protect against replay attacks". A nonce holding a ``.``
+    is refused: Sinch's are ULIDs, and the ``.`` would let part of the body
+    be moved into it under the same signature.
 
     Source: Sinch docs "Conversation API > Webhooks > Validating callbacks"
     (https://developers.sinch.com/docs/conversation/callbacks/) and
@@ -193,8 +226,8 @@ def sinch(
         secrets=secrets,
         header="x-sinch-webhook-signature",
         encoding="base64",
-        template="{body}.{id}.{timestamp}",
-        id_header="x-sinch-webhook-signature-nonce",
+        template=SinchMessage(),
+        id_header=SINCH_NONCE,
         timestamp_header="x-sinch-webhook-signature-timestamp",
         tolerance=tolerance,
         future_tolerance=future_tolerance,

@@ -38,6 +38,7 @@ __all__ = [
     "Verifier",
     "check_freshness",
     "check_name",
+    "check_timestamp_width",
     "check_tolerance",
     "constant_time_equal",
     "decode_signature",
@@ -289,4 +290,28 @@ def check_freshness(
             timestamp=timestamp,
             now=now,
             tolerance=future_tolerance,
+        )
+
+
+def check_timestamp_width(text: str, now: float, fmt: TimestampFormat, header: str) -> None:
+    """Hold a unix timestamp that runs into the next signed part to this clock's width.
+
+    In ``{timestamp}{id}`` or ``{timestamp}{body}`` nothing but the number of
+    digits marks where the timestamp ends: with a wide window (or none),
+    digits moved between it and its neighbour keep the signature and change
+    both, the neighbour perhaps being the replay key. A sender writes the
+    time it signs, so its width is this clock's (ten digits of seconds from
+    2001 to 2286). RFC 3339 text marks its own end and is not checked.
+
+    Raises:
+        MalformedTimestamp: ``text`` is not as many digits as ``now`` in ``fmt``.
+    """
+    if fmt == "rfc3339":
+        return
+    width = len(format_timestamp(now, fmt))
+    if len(text) != width:
+        raise MalformedTimestamp(
+            f"the timestamp in {header} has {len(text)} digits, not the {width} of this "
+            "clock's: nothing else marks where it ends in the signed message",
+            header=header,
         )

@@ -29,6 +29,7 @@ from ._base import (
     Verification,
     check_freshness,
     check_name,
+    check_timestamp_width,
     check_tolerance,
     decode_signature,
     encode_signature,
@@ -246,6 +247,8 @@ class SignatureScheme(Generic[K]):
             source = self.timestamp_header or self.header
             timestamp = parse_timestamp(stamp, self.timestamp_format, source)
             check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
+            if self._message.bare_timestamp:
+                check_timestamp_width(stamp, now, self.timestamp_format, source)
             values["timestamp"] = stamp
         ident = None if self.id_header is None else single_header(request, self.id_header)
         if ident is not None:

@@ -53,16 +53,20 @@ class MessageTemplate:
         source: the template as written.
         headers: the names of its ``{header:Name}`` fields.
         signs: which of ``id`` and ``timestamp`` it signs.
+        bare_timestamp: ``{timestamp}`` runs into a field, or a digit, with
+            no separator (``{timestamp}{body}``): only its width marks where
+            its digits end, so the verifier holds it to the clock's.
 
     Raises:
         ConfigurationError: an unknown field or an unbalanced brace.
     """
 
-    __slots__ = ("_head", "_pieces", "headers", "signs", "source")
+    __slots__ = ("_head", "_pieces", "bare_timestamp", "headers", "signs", "source")
 
     source: str
     headers: tuple[str, ...]
     signs: frozenset[str]
+    bare_timestamp: bool
     # literal bytes, or a field: "body", "timestamp", "id", "method", "url",
     # or "header:<Name>"
     _pieces: tuple[bytes | str, ...]
@@ -101,6 +105,14 @@ class MessageTemplate:
         self._pieces = tuple(pieces)
         self.headers = tuple(p[7:] for p in pieces if isinstance(p, str) and p[:7] == "header:")
         self.signs = frozenset(p for p in pieces if p in ("id", "timestamp"))
+        self.bare_timestamp = False
+        for index, piece in enumerate(pieces):
+            if piece == "timestamp":
+                before = pieces[index - 1] if index else b""
+                after = pieces[index + 1] if index + 1 < len(pieces) else b""
+                # a field, or a digit, next to it: nothing marks where its digits end
+                self.bare_timestamp |= isinstance(before, str) or before[-1:].isdigit()
+                self.bare_timestamp |= isinstance(after, str) or after[:1].isdigit()
         head = pieces[:-1]
         fields = [p for p in head if isinstance(p, str)]
         self._head = None
@@ -178,9 +190,11 @@ class GuardedBuilder:
         VerificationError: as the builder raised it.
     """
 
-    __slots__ = ("builder", "header", "headers", "signs")
+    __slots__ = ("bare_timestamp", "builder", "header", "headers", "signs")
 
     def __init__(self, builder: MessageBuilder, header: str) -> None:
+        # a builder that runs its timestamp into another part says so
+        self.bare_timestamp = getattr(builder, "bare_timestamp", False) is True
         self.builder = builder
         self.header = header  # the signature header, named in errors
         self.headers: tuple[str, ...] = tuple(getattr(builder, "headers", ()))

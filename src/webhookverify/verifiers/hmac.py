@@ -16,6 +16,7 @@ from ._base import (
     Verification,
     check_freshness,
     check_name,
+    check_timestamp_width,
     constant_time_equal,
     encode_signature,
     parse_timestamp,
@@ -94,7 +95,9 @@ class HmacVerifier(SignatureScheme[HmacKey]):
             replay key; a body without it falls back to the content hash.
         timestamp_format: ``unix`` seconds (default), ``unix_ms`` or ``rfc3339``.
         tolerance: how old a signed timestamp may be, in seconds (default 300);
-            ``None`` turns the check off.
+            ``None`` turns the check off. A unix timestamp run into another
+            field (``{timestamp}{body}``) must still have as many digits as
+            this clock's: nothing else marks where it ends.
         future_tolerance: how far ahead it may be (default: same as tolerance).
         scheme: the name reported in :attr:`Verification.scheme`
             (default ``hmac-<algorithm>``).
@@ -203,6 +206,8 @@ class HmacVerifier(SignatureScheme[HmacKey]):
             source = self.timestamp_header or self.header
             stamp = parse_timestamp(timestamp, self.timestamp_format, source)
             check_freshness(stamp, now, self.tolerance, self.future_tolerance, source)
+            if self._message.bare_timestamp:
+                check_timestamp_width(timestamp, now, self.timestamp_format, source)
         message = tuple(parts)
         key_id = self._match(candidates, message, now)
         return Verification(self.scheme, key_id, stamp, delivery_id, message)
