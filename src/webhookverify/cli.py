@@ -142,15 +142,7 @@ def _verifies_trimmed(handler: Handler, request: WebhookRequest) -> bool:
     if trimmed == request.body:
         return False
     try:
-        handler.verifier.verify(
-            WebhookRequest(
-                method=request.method,
-                url=request.url,
-                headers=request.headers,
-                body=trimmed,
-                received_at=request.received_at,
-            )
-        )
+        handler.verifier.verify(request.replace(body=trimmed))
     except VerificationError:
         return False
     return True
