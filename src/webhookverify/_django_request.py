@@ -60,7 +60,7 @@ from ._adapter import read_headers
 from ._body import parse_content_length, whole_body
 from ._options import DELIVERY_KEY, AdapterOptions
 from ._origin import sent_path
-from ._replies import BAD_REQUEST, Refused, verified_ahead
+from ._replies import BAD_REQUEST, Refused, replay_parts, verified_ahead
 from ._wsgi_io import read_body
 from .delivery import Delivery
 from .errors import InvalidRequest
@@ -209,13 +209,7 @@ async def adrained(response: Any) -> Any:
     sync iterator in a worker thread, as Django does) and sent again by an
     async iterator, as Django serves one under ASGI."""
     if getattr(response, "streaming", False):
-        parts = [part async for part in response]
-
-        async def replay() -> Any:
-            for part in parts:
-                yield part
-
-        response.streaming_content = replay()
+        response.streaming_content = replay_parts([part async for part in response])
     return response
 
 

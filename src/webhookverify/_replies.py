@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .delivery import Delivery, Outcome, Rejection
 from .errors import DeliveryDeclined
@@ -38,6 +39,7 @@ __all__ = [
     "arefuse",
     "decline_unless_2xx",
     "refuse",
+    "replay_parts",
     "verified_ahead",
 ]
 
@@ -189,3 +191,11 @@ def verified_ahead(found: object, receiver: Receiver) -> Delivery | None:
     if isinstance(found, Delivery) and any(h is found.handler for h in receiver.registry):
         return found
     return None
+
+
+async def replay_parts(parts: list[Any]) -> AsyncIterator[Any]:
+    """Send again the parts of a streamed answer that the dispatch step read
+    to its end (so that its failure released the key): the iterator a
+    framework's streamed response is given back."""
+    for part in parts:
+        yield part

@@ -63,6 +63,7 @@ from ._replies import (
     app_answer_stands,
     arefuse,
     decline_unless_2xx,
+    replay_parts,
     verified_ahead,
 )
 from .delivery import Delivery, Outcome
@@ -346,7 +347,7 @@ def webhook_endpoint(
                     # its iterator runs as the answer is sent, after the key is
                     # committed: read it now, so that its failure releases the key
                     parts = [part async for part in response.body_iterator]
-                    response.body_iterator = _replay(parts)
+                    response.body_iterator = replay_parts(parts)
                 answered.append(response)
                 decline_unless_2xx(response.status_code, str(response.status_code))
 
@@ -360,9 +361,3 @@ def webhook_endpoint(
         return run
 
     return decorate
-
-
-async def _replay(parts: list[Any]) -> AsyncIterator[Any]:
-    """The parts of a streamed response read in the dispatch step, sent again."""
-    for part in parts:
-        yield part
