@@ -117,6 +117,7 @@ async def asettle(
     direct = not getattr(store, "blocking", True)
     step: Any = getattr(store, name if direct else "a" + name, None)
     cancelled: BaseException | None = None
+    done = False
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         try:
             if attempt > 1:
@@ -127,20 +128,16 @@ async def asettle(
                 await step(reservation)
             else:
                 await _asyncio().to_thread(getattr(store, name), reservation)
+            done = True
+            break
+        except _asyncio().CancelledError as exc:  # this attempt cut short: the next one made
+            cancelled = exc
         except Exception as exc:  # noqa: BLE001 - any store failure is retried, then logged
             if _failed(exc, attempt, commit=commit, lease=lease, about=about):
                 break
-        except BaseException as exc:  # cancelled: this attempt is cut short, the next one made
-            if not isinstance(exc, _asyncio().CancelledError):
-                raise
-            cancelled = exc
-        else:
-            if cancelled is not None:
-                raise cancelled
-            return True
     if cancelled is not None:
         raise cancelled
-    return False
+    return done
 
 
 def _asyncio() -> Any:
