@@ -45,20 +45,21 @@ BODIES = {
 }
 # What to check, for the refusal's log line (never the response): the reason
 # of the handler that came closest, since others refuse a stranger's headers.
+_PRESET = "check that the handler's preset or verifier is the sender's"
 CHECKS = {
     "signature_mismatch": (
         "check the secret against the sender's webhook settings, and that the body and URL "
         "reach the receiver unchanged (a proxy, a body parsed and serialized again; "
         "public_url= for a sender that signs the URL)"
     ),
-    "malformed_signature": "check that the handler's preset or verifier is the sender's",
-    "unsupported_signature_version": "check that the handler's preset or verifier is the sender's",
+    "malformed_signature": _PRESET,
+    "unsupported_signature_version": _PRESET,
     "missing_header": (
         "no handler found the headers it reads: check that the sender has a secret set "
         "(GitHub signs nothing without one), that the preset is the sender's, and that a "
         "proxy passes the signature headers on"
     ),
-    "malformed_timestamp": "check that the handler's preset or verifier is the sender's",
+    "malformed_timestamp": _PRESET,
     "timestamp_too_old": (
         "check this server's clock (NTP) and whatever holds requests back (a queue, a "
         "replay of an old delivery); tolerance= sets the window"
@@ -66,9 +67,6 @@ CHECKS = {
     "timestamp_in_future": "check this server's clock (NTP); future_tolerance= sets the window",
     "no_valid_key": "check the keys' not_before and not_after: none is valid now",
 }
-# Reasons any handler gives a request that is not its sender's: the hint
-# comes from another handler's reason when there is one.
-_STRANGER = frozenset({"missing_header"})
 # Handlers named in a refusal's log line: enough for any registry a person
 # reads at a glance; a longer line would wrap past the terminal and bury the
 # first reason. Every attempt is still in record.webhookverify.
@@ -130,12 +128,13 @@ def refused(request: WebhookRequest, exc: VerificationError, retry_after: int) -
     why = f": {shown}" if attempts else ""
     if len(attempts) > LOGGED_ATTEMPTS:
         why += f", and {len(attempts) - LOGGED_ATTEMPTS} more"
-    closest = [failed for _, failed in attempts if failed not in _STRANGER] or [
-        failed for _, failed in attempts
-    ]
-    check = CHECKS.get(closest[0]) if closest else None
+    # the handler that came closest: any handler misses a stranger's headers,
+    # so another's reason, when there is one, says more
+    reasons = [failed for _, failed in attempts]
+    closest = next((r for r in reasons if r != "missing_header"), reasons[0] if reasons else "")
+    check = CHECKS.get(closest)
     if check is not None:
-        why += f"; {_numbers(closest[0], errors)}{check}"
+        why += f"; {_numbers(closest, errors)}{check}"
     logger.warning(
         "webhook refused (%d %s%s)", status, exc.reason, why, extra={"webhookverify": log}
     )
