@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Unpack
 
 from .._checks import check_list
-from ..errors import ConfigurationError, MalformedBody, SignatureMismatch
+from ..errors import ConfigurationError, MalformedBody, MalformedHeader, SignatureMismatch
 from ..keys import Secret
 from ..types import ReplayMode
 from ..verifiers import HmacVerifier, KeyValueHeader, TokenVerifier
@@ -36,6 +36,7 @@ __all__ = [
     "check_absolute_url",
     "check_json_after_url",
     "check_leeway",
+    "check_no_dot",
     "check_windows",
     "hex_secret",
     "hex_secrets",
@@ -201,6 +202,22 @@ def check_absolute_url(url: object, setting: str) -> str:
             "was told to call it"
         )
     return url
+
+
+def check_no_dot(nonce: str, header: str) -> str:
+    """``nonce``, which the signed text joins to free text (a field, the body)
+    with a ``.`` and nothing else to mark where it starts.
+
+    A ``.`` in it would let the end of that text be moved into it, or back,
+    under the same signature: the text changed, and the nonce, the replay
+    key, new. Senders whose nonces are digits or ULIDs never send one.
+
+    Raises:
+        MalformedHeader: ``nonce`` holds a ``.``.
+    """
+    if "." in nonce:
+        raise MalformedHeader(f"the {header} header holds a '.'", header=header)
+    return nonce
 
 
 def check_json_after_url(url: str, body: bytes, sender: str, header: str) -> None:

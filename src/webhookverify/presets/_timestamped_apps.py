@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
-from ..errors import MalformedHeader
 from ..request import WebhookRequest
 from ..verifiers import HmacVerifier, MessageTemplate
 from ..verifiers._base import DEFAULT_TOLERANCE
-from ._common import SecretInput, hmac_preset
+from ._common import SecretInput, check_no_dot, hmac_preset
 
 __all__ = ["frame_io", "sinch", "zendesk"]
 
@@ -51,8 +50,7 @@ class SinchMessage:
     _template: Final = MessageTemplate("{body}.{id}.{timestamp}")
 
     def __call__(self, request: WebhookRequest, values: Mapping[str, str]) -> Sequence[bytes]:
-        if "." in values["id"]:
-            raise MalformedHeader(f"the {SINCH_NONCE} header holds a '.'", header=SINCH_NONCE)
+        check_no_dot(values["id"], SINCH_NONCE)
         return self._template.build(request, values)
 
     def __repr__(self) -> str:
