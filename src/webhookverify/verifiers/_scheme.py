@@ -244,11 +244,7 @@ class SignatureScheme(Generic[K]):
         values = {}
         timestamp: float | None = None
         if stamp is not None:
-            source = self.timestamp_header or self.header
-            timestamp = parse_timestamp(stamp, self.timestamp_format, source)
-            check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
-            if self._message.bare_timestamp:
-                check_timestamp_width(stamp, now, self.timestamp_format, source)
+            timestamp = self._checked_timestamp(stamp, now)
             values["timestamp"] = stamp
         ident = None if self.id_header is None else single_header(request, self.id_header)
         if ident is not None:
@@ -262,6 +258,21 @@ class SignatureScheme(Generic[K]):
         elif ident is not None and "id" not in self._message.signs:
             ident = None  # read but not signed: proves nothing
         return Verification(self.scheme, key_id, timestamp, ident, parts)
+
+    def _checked_timestamp(self, text: str, now: float) -> float:
+        """The signed timestamp ``text`` in unix seconds, held to the window and,
+        when the message runs it into another part, to the clock's width.
+
+        Raises:
+            MalformedTimestamp, TimestampTooOld, TimestampInFuture: as the
+                checks of :mod:`._base` raise them, naming the header it came in.
+        """
+        source = self.timestamp_header or self.header
+        timestamp = parse_timestamp(text, self.timestamp_format, source)
+        check_freshness(timestamp, now, self.tolerance, self.future_tolerance, source)
+        if self._message.bare_timestamp:
+            check_timestamp_width(text, now, self.timestamp_format, source)
+        return timestamp
 
     def _match(self, candidates: Sequence[str], parts: tuple[bytes, ...], now: float) -> str:
         """The id of the first key valid at ``now`` that verifies a candidate over ``parts``.

@@ -14,12 +14,9 @@ from ..errors import NoValidKey
 from ..keys import Secret, to_secrets
 from ._base import (
     Verification,
-    check_freshness,
     check_name,
-    check_timestamp_width,
     constant_time_equal,
     encode_signature,
-    parse_timestamp,
 )
 from ._headers import KeyValueHeader, check_count
 from ._keyring import keyring, newest_valid
@@ -203,11 +200,7 @@ class HmacVerifier(SignatureScheme[HmacKey]):
         check_count(candidates, self.header)
         stamp: float | None = None
         if timestamp is not None:
-            source = self.timestamp_header or self.header
-            stamp = parse_timestamp(timestamp, self.timestamp_format, source)
-            check_freshness(stamp, now, self.tolerance, self.future_tolerance, source)
-            if self._message.bare_timestamp:
-                check_timestamp_width(timestamp, now, self.timestamp_format, source)
+            stamp = self._checked_timestamp(timestamp, now)
         message = tuple(parts)
         key_id = self._match(candidates, message, now)
         return Verification(self.scheme, key_id, stamp, delivery_id, message)
